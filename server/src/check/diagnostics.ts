@@ -1,0 +1,65 @@
+/** Turning runner outcomes into diagnostics with places in the user's file. */
+import * as fs from "node:fs";
+import type { Diagnostic, DiagnosticCode, Range, Severity } from "../protocol";
+import type { TranspileError } from "../sandbox/bundle";
+import type { UserFailure } from "../sandbox/failure";
+import { findSourcePlaces, placeOfCall, type SourcePlaces } from "./sourcePlaces";
+
+export const SEVERITY: Record<DiagnosticCode, Severity> = {
+  "transpile-error": "error",
+  "missing-environment": "error",
+  "invalid-space": "error",
+  "bad-reset": "error",
+  "bad-step": "error",
+  "observation-out-of-space": "error",
+  "not-finite": "error",
+  "user-code-threw": "error",
+  "user-code-timeout": "error",
+  "user-code-crashed": "error",
+  "nondeterministic-reset": "warning",
+  "never-terminates": "information",
+  "reward-constant": "warning",
+  "reward-action-independent": "warning",
+  "reward-sparse": "warning",
+  "gradient-noise": "warning",
+  "baseline-recommended": "information",
+  "reward-term-dominates-variance": "information",
+};
+
+export function diagnostic(code: DiagnosticCode, message: string, file: string, range: Range): Diagnostic {
+  return { code, severity: SEVERITY[code], message, file, range };
+}
+
+/** The text of the checked file: the editor's buffer when given, else the file on disk. */
+export function readSource(file: string, text?: string): string {
+  if (text !== undefined) return text;
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+export function transpileDiagnostic(e: TranspileError): Diagnostic {
+  const { line, character } = e.place;
+  return diagnostic("transpile-error", e.message, e.place.file, {
+    start: { line, character },
+    end: { line, character: character + Math.max(e.length, 1) },
+  });
+}
+
+/** A user failure placed on the throwing line when known, else on the function that was running. */
+export function failureDiagnostic(f: UserFailure, file: string, source: string, places: SourcePlaces): Diagnostic {
+  if (f.place) {
+    const { line, character } = f.place;
+    const text = (f.place.file === file ? source : readSource(f.place.file)).split("\n")[line] ?? "";
+    const indent = text.length - text.trimStart().length;
+    return diagnostic(f.code, f.message, f.place.file, {
+      start: { line, character: Math.min(character, indent) },
+      end: { line, character: Math.max(text.trimEnd().length, character + 1) },
+    });
+  }
+  return diagnostic(f.code, f.message, file, placeOfCall(places, f.call));
+}
+
+export { findSourcePlaces };

@@ -1,0 +1,133 @@
+/**
+ * Types shared by the engine, the CLI, the language server, the client and the
+ * webview. One module, imported by all of them: no copied interfaces.
+ */
+
+export type BackendChoice = "auto" | "tensorflow" | "wasm" | "cpu";
+export type BackendName = "tensorflow" | "wasm" | "cpu";
+export type BaselineKind = "none" | "mean" | "value";
+
+/** Training settings with every default filled in (see `rl/settings.ts`). */
+export interface TrainingSettings {
+  episodesPerUpdate: number;
+  learningRate: number;
+  gamma: number;
+  baseline: BaselineKind;
+  /** Normalise Ψ over the batch for the step only; the statistics always describe raw Ψ. */
+  normalizeAdvantages: boolean;
+  entropyCoef: number;
+  policy: { hidden: number[]; activation: "relu" | "tanh" };
+  value: { hidden: number[]; learningRate: number; stepsPerUpdate: number };
+  seed: number;
+  /** Episode budget for `train`. */
+  maxEpisodes: number;
+}
+
+/** Design §3, over all policy parameters flattened. `null` where the quotient is undefined. */
+export interface GradientStats {
+  traceCov: number;
+  gradNormSq: number;
+  snr: number | null;
+  noiseScale: number | null;
+  baselineReduction: number | null;
+}
+
+export interface ExactGradient {
+  gradNormSq: number;
+  traceCov: number;
+}
+
+/** One row of `metrics.jsonl` and the payload of a progress event. */
+export interface UpdateMetrics {
+  update: number;
+  episodes: number;
+  envSteps: number;
+  seconds: number;
+  returnMean: number;
+  returnStd: number;
+  returnMin: number;
+  returnMax: number;
+  episodeLengthMean: number;
+  /** Mean return over the last (up to) 100 episodes. */
+  meanReturn100: number;
+  policyEntropy: number;
+  gradient: GradientStats;
+  /** Per named reward term: mean episode total. */
+  rewardTerms?: Record<string, number>;
+}
+
+export type EndReason = "solved" | "stopped" | "budget" | "error";
+
+export interface TrainingSummary {
+  type: "summary";
+  environment: string;
+  episodes: number;
+  updates: number;
+  envSteps: number;
+  seconds: number;
+  meanReturn100: number;
+  solved: boolean;
+  /** Episodes seen when the threshold was first reached, or null. */
+  solvedAtEpisode: number | null;
+  reason: EndReason;
+  backend: BackendName;
+  seed: number;
+  runDir: string | null;
+  settings: TrainingSettings;
+}
+
+/** A 0-based position, as in LSP. */
+export interface Position {
+  line: number;
+  character: number;
+}
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+export type Severity = "error" | "warning" | "information" | "hint";
+
+export type DiagnosticCode =
+  | "transpile-error"
+  | "missing-environment"
+  | "invalid-space"
+  | "bad-reset"
+  | "bad-step"
+  | "observation-out-of-space"
+  | "not-finite"
+  | "user-code-threw"
+  | "user-code-timeout"
+  | "user-code-crashed"
+  | "nondeterministic-reset"
+  | "never-terminates"
+  | "reward-constant"
+  | "reward-action-independent"
+  | "reward-sparse"
+  | "gradient-noise"
+  | "baseline-recommended"
+  | "reward-term-dominates-variance";
+
+export interface Diagnostic {
+  code: DiagnosticCode;
+  severity: Severity;
+  message: string;
+  /** Absolute path of the file the range is in (the checked file unless an import is at fault). */
+  file: string;
+  range: Range;
+}
+
+export interface ProbeStats {
+  episodes: number;
+  returnMean: number;
+  returnStd: number;
+  gradient: GradientStats;
+  exact: ExactGradient | null;
+}
+
+export interface CheckResult {
+  file: string;
+  diagnostics: Diagnostic[];
+  stats: ProbeStats | null;
+  backend: BackendName | null;
+}

@@ -1,0 +1,137 @@
+/**
+ * What the engine needs to know about an environment, read once from an instance,
+ * and the checks applied to everything user code returns (Gymnasium's `check_env`
+ * contract: shapes, types, bounds, finiteness). A violation is a `UserCodeError`.
+ */
+import { Box, Discrete, spaceProblem, type Environment, type Info } from "../runtime/index";
+import { fail } from "../sandbox/failure";
+import type { UserCallName } from "../sandbox/callGuard";
+
+export type ObservationSpec =
+  | { kind: "box"; dim: number; low: Float64Array; high: Float64Array }
+  | { kind: "discrete"; n: number; start: number };
+export type ActionSpec =
+  | { kind: "discrete"; n: number; start: number }
+  | { kind: "box"; dim: number; low: Float64Array; high: Float64Array };
+
+export interface EnvSpec {
+  observation: ObservationSpec;
+  /** Width of the policy's input: the Box dimension, or n for a one-hot Discrete observation. */
+  featureDim: number;
+  action: ActionSpec;
+  /** Width of the policy's output: logits for Discrete, Gaussian means for Box. */
+  actionDim: number;
+  maxEpisodeSteps: number;
+  rewardThreshold: number | null;
+}
+
+export const DEFAULT_MAX_EPISODE_STEPS = 1000;
+
+export function describeEnvironment(env: Environment<unknown, unknown>): EnvSpec {
+  const obsProblem = spaceProblem(env.observationSpace);
+  if (obsProblem) fail("invalid-space", "construct", `observationSpace: ${obsProblem}`);
+  const actProblem = spaceProblem(env.actionSpace);
+  if (actProblem) fail("invalid-space", "construct", `actionSpace: ${actProblem}`);
+
+  const os = env.observationSpace as Box | Discrete;
+  const observation: ObservationSpec =
+    os instanceof Box
+      ? { kind: "box", dim: os.low.length, low: Float64Array.from(os.low), high: Float64Array.from(os.high) }
+      : { kind: "discrete", n: os.n, start: os.start };
+  const as = env.actionSpace as Box | Discrete;
+  if (as instanceof Box && !(as.low.every(Number.isFinite) && as.high.every(Number.isFinite)))
+    fail("invalid-space", "construct", "actionSpace: a Box action space needs finite bounds (actions are clipped to them)");
+  const action: ActionSpec =
+    as instanceof Box
+      ? { kind: "box", dim: as.low.length, low: Float64Array.from(as.low), high: Float64Array.from(as.high) }
+      : { kind: "discrete", n: as.n, start: as.start };
+
+  const maxSteps = env.maxEpisodeSteps ?? DEFAULT_MAX_EPISODE_STEPS;
+  if (!Number.isInteger(maxSteps) || maxSteps < 1)
+    fail("invalid-space", "construct", `maxEpisodeSteps must be a whole number >= 1, got ${String(maxSteps)}`);
+  const threshold = env.rewardThreshold;
+  if (threshold !== undefined && typeof threshold !== "number")
+    fail("invalid-space", "construct", `rewardThreshold must be a number, got ${String(threshold)}`);
+
+  return {
+    observation,
+    featureDim: observation.kind === "box" ? observation.dim : observation.n,
+    action,
+    actionDim: action.kind === "box" ? action.dim : action.n,
+    maxEpisodeSteps: maxSteps,
+    rewardThreshold: threshold ?? null,
+  };
+}
+
+/**
+ * Validate an observation and write its features at `out[offset..]`: the values of a
+ * Box observation, or a one-hot vector for a Discrete one.
+ */
+export function writeFeatures(spec: EnvSpec, obs: unknown, out: Float32Array, offset: number, call: UserCallName): void {
+  const o = spec.observation;
+  if (o.kind === "discrete") {
+    if (typeof obs !== "number" || !Number.isInteger(obs) || obs < o.start || obs >= o.start + o.n)
+      fail(
+        Number.isFinite(obs) || typeof obs !== "number" ? "observation-out-of-space" : "not-finite",
+        call,
+        `${call}() returned observation ${show(obs)}, outside observationSpace Discrete(${o.n}${o.start ? `, ${o.start}` : ""})`,
+      );
+    out.fill(0, offset, offset + o.n);
+    out[offset + obs - o.start] = 1;
+    return;
+  }
+  if (!Array.isArray(obs) && !ArrayBuffer.isView(obs))
+    fail(call === "reset" ? "bad-reset" : "bad-step", call, `${call}() returned observation ${show(obs)}, expected an array of ${o.dim} numbers`);
+  const arr = obs as ArrayLike<unknown>;
+  if (arr.length !== o.dim)
+    fail("observation-out-of-space", call, `${call}() returned an observation of length ${arr.length}, but observationSpace has ${o.dim} dimensions`);
+  for (let k = 0; k < o.dim; k++) {
+    const v = arr[k];
+    if (typeof v !== "number") fail(call === "reset" ? "bad-reset" : "bad-step", call, `${call}() returned observation[${k}] = ${show(v)}, expected a number`);
+    if (!Number.isFinite(v)) fail("not-finite", call, `${call}() returned observation[${k}] = ${v}: observations must be finite numbers`);
+    if (v < o.low[k] || v > o.high[k])
+      fail("observation-out-of-space", call, `${call}() returned observation[${k}] = ${v}, outside observationSpace bounds [${o.low[k]}, ${o.high[k]}]`);
+    out[offset + k] = v;
+  }
+}
+
+/** `reset` must return `[observation, info]`. Returns the observation. */
+export function checkReset(result: unknown): unknown {
+  if (!Array.isArray(result) || result.length !== 2 || !isInfo(result[1]))
+    fail("bad-reset", "reset", `reset() must return [observation, info], got ${show(result)}`);
+  return result[0];
+}
+
+export interface StepResult {
+  observation: unknown;
+  reward: number;
+  terminated: boolean;
+  truncated: boolean;
+  info: Info;
+}
+
+/** `step` must return `[observation, reward, terminated, truncated, info]`. */
+export function checkStep(result: unknown): StepResult {
+  if (!Array.isArray(result) || result.length !== 5)
+    fail("bad-step", "step", `step() must return [observation, reward, terminated, truncated, info], got ${show(result)}`);
+  const [observation, reward, terminated, truncated, info] = result as unknown[];
+  if (typeof reward !== "number") fail("bad-step", "step", `step() returned reward ${show(reward)}, expected a number`);
+  if (typeof terminated !== "boolean") fail("bad-step", "step", `step() returned terminated ${show(terminated)}, expected true or false`);
+  if (typeof truncated !== "boolean") fail("bad-step", "step", `step() returned truncated ${show(truncated)}, expected true or false`);
+  if (!isInfo(info)) fail("bad-step", "step", `step() returned info ${show(info)}, expected an object`);
+  return { observation, reward, terminated, truncated, info };
+}
+
+function isInfo(x: unknown): x is Info {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+export function show(x: unknown): string {
+  if (typeof x === "number" || typeof x === "boolean" || x === null || x === undefined) return String(x);
+  try {
+    const s = JSON.stringify(x, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v));
+    return s.length > 80 ? s.slice(0, 77) + "..." : s;
+  } catch {
+    return Object.prototype.toString.call(x);
+  }
+}

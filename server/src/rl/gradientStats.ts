@@ -1,0 +1,50 @@
+/**
+ * The numbers of design §3, from per-episode gradients g_i (i = 1..N):
+ *
+ *   ĝ          = (1/N) Σ_i g_i                         the batch estimate of ∇J
+ *   traceCov   = (1/(N−1)) Σ_i ‖g_i − ĝ‖²              variance of a one-episode estimate
+ *   gradNormSq = max(‖ĝ‖² − traceCov/N, 0)             unbiased estimate of ‖∇J‖²  (E‖ĝ‖² = ‖∇J‖² + traceCov/N)
+ *   snr        = gradNormSq / (traceCov/N)             signal over noise of the batch estimate
+ *   noiseScale = traceCov / gradNormSq                 batch size at which signal and noise balance
+ */
+import type { GradientStats } from "../protocol";
+
+/**
+ * Stats from `traceCov` and ‖ĝ‖² of n per-episode gradients. `batchSize` is the N the
+ * SNR is stated for (the probe samples more episodes than one update uses).
+ */
+export function gradientStats(n: number, traceCov: number, meanNormSq: number, baselineReduction: number | null, batchSize = n): GradientStats {
+  const gradNormSq = Math.max(meanNormSq - traceCov / n, 0);
+  return {
+    traceCov,
+    gradNormSq,
+    snr: traceCov > 0 ? gradNormSq / (traceCov / batchSize) : null,
+    noiseScale: gradNormSq > 0 ? traceCov / gradNormSq : null,
+    baselineReduction,
+  };
+}
+
+/** 1 − traceCov(mean baseline)/traceCov(none), measured on the same episodes. */
+export function baselineReduction(traceCovMean: number, traceCovNone: number): number | null {
+  return traceCovNone > 0 ? 1 - traceCovMean / traceCovNone : null;
+}
+
+/** traceCov and ‖ĝ‖² of explicit gradient vectors (tests and the exact enumeration use this). */
+export function vectorMoments(vectors: ArrayLike<number>[], probabilities?: ArrayLike<number>): { mean: Float64Array; traceCov: number; meanNormSq: number } {
+  const n = vectors.length;
+  const dim = vectors[0]?.length ?? 0;
+  const mean = new Float64Array(dim);
+  const weight = (i: number) => (probabilities ? probabilities[i] : 1 / n);
+  for (let i = 0; i < n; i++) for (let k = 0; k < dim; k++) mean[k] += weight(i) * vectors[i][k];
+  let spread = 0;
+  for (let i = 0; i < n; i++) {
+    let d2 = 0;
+    for (let k = 0; k < dim; k++) d2 += (vectors[i][k] - mean[k]) ** 2;
+    spread += weight(i) * d2;
+  }
+  // Sample variance (1/(N−1)) for samples; the population variance for an exact distribution.
+  const traceCov = probabilities ? spread : (spread * n) / Math.max(n - 1, 1);
+  let meanNormSq = 0;
+  for (let k = 0; k < dim; k++) meanNormSq += mean[k] ** 2;
+  return { mean, traceCov, meanNormSq };
+}

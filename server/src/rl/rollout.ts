@@ -1,0 +1,233 @@
+/**
+ * Runs N copies of an environment in lockstep, one episode each, with one batched
+ * policy forward per time step for all copies still running. Episodes are laid out
+ * episode-major with a stride of `maxEpisodeSteps`, ready to be packed into the padded
+ * batch of the per-episode gradient pass.
+ */
+import { normal, type Environment, type Rng } from "../runtime/index";
+import type { UserModule } from "../sandbox/userModule";
+import type { CallGuard } from "../sandbox/callGuard";
+import { fail } from "../sandbox/failure";
+import { checkReset, checkStep, show, writeFeatures, type EnvSpec } from "./envSpec";
+
+/** N finished episodes. Row `i * stride + t` holds step t of episode i. */
+export interface EpisodeBatch {
+  n: number;
+  stride: number;
+  lengths: Int32Array;
+  /** Policy input features of s_t. */
+  features: Float32Array;
+  /** Discrete: index of a_t (0-based). */
+  actionIndex: Int32Array;
+  /** Box: the sampled (unclipped) Gaussian action. */
+  actionValue: Float32Array;
+  /** r_{t+1}, the reward that followed a_t (the `reward` export's sum when present). */
+  rewards: Float64Array;
+  /** Named reward terms, when the `reward` export returns an object. */
+  terms: Map<string, Float64Array>;
+  /** Whether each episode ended by termination (else truncation). */
+  terminated: Uint8Array;
+  /** Sum over steps of the policy's entropy, for the metrics. */
+  entropySum: number;
+}
+
+/** The part of the policy the rollout needs: outputs for a batch of feature rows. */
+export interface ActingPolicy {
+  /** Discrete: logits; Box: Gaussian means. `n` rows of `spec.actionDim`. */
+  predict(features: Float32Array, n: number): Float32Array;
+  /** Box only: standard deviations per action dimension. */
+  std(): Float32Array | null;
+}
+
+export class LockstepRollout {
+  readonly envs: Environment<unknown, unknown>[];
+  private readonly current: unknown[];
+  private started = false;
+  private readonly input: Float32Array;
+  /** Where a final observation is written to be checked; no action follows it. */
+  private readonly finalFeatures: Float32Array;
+  private readonly batch: EpisodeBatch;
+
+  constructor(
+    private readonly user: UserModule,
+    readonly spec: EnvSpec,
+    readonly n: number,
+    private readonly seed: number,
+    private readonly guard: CallGuard,
+    first?: Environment<unknown, unknown>,
+  ) {
+    this.envs = Array.from({ length: n }, (_, i) => (i === 0 && first ? first : user.create()));
+    this.current = new Array(n);
+    this.input = new Float32Array(n * spec.featureDim);
+    this.finalFeatures = new Float32Array(spec.featureDim);
+    const rows = n * spec.maxEpisodeSteps;
+    this.batch = {
+      n,
+      stride: spec.maxEpisodeSteps,
+      lengths: new Int32Array(n),
+      features: new Float32Array(rows * spec.featureDim),
+      actionIndex: new Int32Array(spec.action.kind === "discrete" ? rows : 0),
+      actionValue: new Float32Array(spec.action.kind === "box" ? rows * spec.actionDim : 0),
+      rewards: new Float64Array(rows),
+      terms: new Map(),
+      terminated: new Uint8Array(n),
+      entropySum: 0,
+    };
+  }
+
+  /**
+   * One episode per copy. The first episode of copy i is reset with seed `seed + i`;
+   * later ones continue that copy's stream (Gymnasium's vector-env convention).
+   * Returns null when cancelled. The returned batch is reused by the next call.
+   */
+  collect(policy: ActingPolicy, rng: Rng): EpisodeBatch | null {
+    const { spec, n, batch, envs, user, guard } = this;
+    const F = spec.featureDim;
+    const A = spec.actionDim;
+    const stride = batch.stride;
+    batch.lengths.fill(0);
+    batch.terminated.fill(0);
+    batch.entropySum = 0;
+    for (const arr of batch.terms.values()) arr.fill(0);
+
+    for (let i = 0; i < n; i++) {
+      const obs = checkReset(user.reset(envs[i], this.started ? undefined : this.seed + i));
+      writeFeatures(spec, obs, batch.features, i * stride * F, "reset");
+      this.current[i] = obs;
+    }
+    this.started = true;
+
+    const alive: number[] = Array.from({ length: n }, (_, i) => i);
+    const std = policy.std();
+    const probs = new Float64Array(A);
+    for (let t = 0; alive.length > 0; t++) {
+      if (guard.cancelled) return null;
+      const m = alive.length;
+      for (let j = 0; j < m; j++) {
+        const row = alive[j] * stride + t;
+        this.input.set(batch.features.subarray(row * F, row * F + F), j * F);
+      }
+      const out = policy.predict(this.input, m);
+
+      let write = 0;
+      for (let j = 0; j < m; j++) {
+        const i = alive[j];
+        const row = i * stride + t;
+        let action: unknown;
+        if (spec.action.kind === "discrete") {
+          const k = sampleCategorical(out, j * A, A, probs, rng);
+          batch.entropySum += entropyOf(probs, A);
+          batch.actionIndex[row] = k;
+          action = spec.action.start + k;
+        } else {
+          const a: number[] = new Array(A);
+          for (let d = 0; d < A; d++) {
+            const raw = out[j * A + d] + (std as Float32Array)[d] * normal(rng);
+            batch.actionValue[row * A + d] = raw;
+            a[d] = Math.min(spec.action.high[d], Math.max(spec.action.low[d], raw));
+          }
+          action = a;
+        }
+
+        const s = checkStep(user.step(envs[i], action));
+        let r = s.reward;
+        if (user.hasRewardExport) r = this.shapedReward(i, row, action, s);
+        if (!Number.isFinite(r))
+          fail("not-finite", user.hasRewardExport ? "reward" : "step", `${user.hasRewardExport ? "reward" : "step"}() returned a reward of ${r}: rewards must be finite numbers`);
+        batch.rewards[row] = r;
+
+        const length = t + 1;
+        const done = s.terminated || s.truncated || length >= stride;
+        if (done) {
+          batch.lengths[i] = length;
+          batch.terminated[i] = s.terminated ? 1 : 0;
+          writeFeatures(spec, s.observation, this.finalFeatures, 0, "step");
+        } else {
+          writeFeatures(spec, s.observation, batch.features, (row + 1) * F, "step");
+          this.current[i] = s.observation;
+          alive[write++] = i;
+        }
+      }
+      alive.length = write;
+    }
+    return batch;
+  }
+
+  private shapedReward(i: number, row: number, action: unknown, s: ReturnType<typeof checkStep>): number {
+    const value = this.user.reward({
+      observation: this.current[i],
+      action,
+      nextObservation: s.observation,
+      envReward: s.reward,
+      terminated: s.terminated,
+      truncated: s.truncated,
+      info: s.info,
+    });
+    if (typeof value === "number") return value;
+    if (typeof value !== "object" || value === null || Array.isArray(value))
+      fail("bad-step", "reward", `reward() must return a number or an object of named terms, got ${show(value)}`);
+    let sum = 0;
+    for (const [name, term] of Object.entries(value as Record<string, unknown>)) {
+      if (typeof term !== "number") fail("bad-step", "reward", `reward() term "${name}" is ${show(term)}, expected a number`);
+      if (!Number.isFinite(term)) fail("not-finite", "reward", `reward() term "${name}" is ${term}: rewards must be finite numbers`);
+      let column = this.batch.terms.get(name);
+      if (!column) {
+        column = new Float64Array(this.batch.rewards.length);
+        this.batch.terms.set(name, column);
+      }
+      column[row] = term;
+      sum += term;
+    }
+    return sum;
+  }
+}
+
+/** Softmax of `logits[at..at+k]` into `probs`, then an inverse-CDF draw. */
+function sampleCategorical(logits: Float32Array, at: number, k: number, probs: Float64Array, rng: Rng): number {
+  let max = -Infinity;
+  for (let a = 0; a < k; a++) max = Math.max(max, logits[at + a]);
+  let sum = 0;
+  for (let a = 0; a < k; a++) sum += probs[a] = Math.exp(logits[at + a] - max);
+  for (let a = 0; a < k; a++) probs[a] /= sum;
+  let u = rng();
+  for (let a = 0; a < k - 1; a++) {
+    u -= probs[a];
+    if (u < 0) return a;
+  }
+  return k - 1;
+}
+
+function entropyOf(probs: Float64Array, k: number): number {
+  let h = 0;
+  for (let a = 0; a < k; a++) if (probs[a] > 0) h -= probs[a] * Math.log(probs[a]);
+  return h;
+}
+
+/** Episodes of several batches (same stride) as one batch. */
+export function concatBatches(batches: EpisodeBatch[]): EpisodeBatch {
+  const cat = <T extends Float32Array | Float64Array | Int32Array | Uint8Array>(parts: T[], make: (n: number) => T): T => {
+    const out = make(parts.reduce((s, p) => s + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p as never, at);
+      at += p.length;
+    }
+    return out;
+  };
+  const names = new Set(batches.flatMap((b) => [...b.terms.keys()]));
+  const terms = new Map<string, Float64Array>();
+  for (const name of names)
+    terms.set(name, cat(batches.map((b) => b.terms.get(name) ?? new Float64Array(b.rewards.length)), (n) => new Float64Array(n)));
+  return {
+    n: batches.reduce((s, b) => s + b.n, 0),
+    stride: batches[0].stride,
+    lengths: cat(batches.map((b) => b.lengths), (n) => new Int32Array(n)),
+    features: cat(batches.map((b) => b.features), (n) => new Float32Array(n)),
+    actionIndex: cat(batches.map((b) => b.actionIndex), (n) => new Int32Array(n)),
+    actionValue: cat(batches.map((b) => b.actionValue), (n) => new Float32Array(n)),
+    rewards: cat(batches.map((b) => b.rewards), (n) => new Float64Array(n)),
+    terms,
+    terminated: cat(batches.map((b) => b.terminated), (n) => new Uint8Array(n)),
+    entropySum: batches.reduce((s, b) => s + b.entropySum, 0),
+  };
+}

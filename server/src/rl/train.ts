@@ -1,0 +1,162 @@
+/**
+ * The training loop: collect N episodes in lockstep, one REINFORCE update, report.
+ * Stops when the environment's `rewardThreshold` is reached by the mean return of the
+ * last 100 episodes (solved), when the episode budget is spent, or when cancelled.
+ */
+import { performance } from "node:perf_hooks";
+import type { BackendName, EndReason, TrainingSettings, TrainingSummary, UpdateMetrics } from "../protocol";
+import { makeRng } from "../runtime/index";
+import type { CallGuard } from "../sandbox/callGuard";
+import type { UserModule } from "../sandbox/userModule";
+import { describeEnvironment } from "./envSpec";
+import { Reinforce } from "./reinforce";
+import { LockstepRollout, type EpisodeBatch } from "./rollout";
+import { RunFiles } from "./runFiles";
+import { resolveSettings } from "./settings";
+
+export interface TrainOptions {
+  /** Overrides on top of the file's `training` export. */
+  overrides: Partial<TrainingSettings>;
+  backend: BackendName;
+  /** Where to write the run; null writes nothing. */
+  runDir: string | null;
+  /** Keep training after the threshold is reached (benchmarks check it stays solved). */
+  continueAfterSolved?: boolean;
+  onProgress?(metrics: UpdateMetrics): void;
+}
+
+export async function train(user: UserModule, guard: CallGuard, options: TrainOptions): Promise<TrainingSummary> {
+  const settings = resolveSettings(user.training, options.overrides);
+  const first = user.create();
+  const spec = describeEnvironment(first);
+  const rollout = new LockstepRollout(user, spec, settings.episodesPerUpdate, settings.seed, guard, first);
+  const agent = new Reinforce(spec, settings);
+  const actionRng = makeRng(`${settings.seed}/actions`);
+  const files = options.runDir ? new RunFiles(options.runDir) : null;
+  const recent = new RecentReturns(100);
+
+  const start = performance.now();
+  let episodes = 0;
+  let envSteps = 0;
+  let update = 0;
+  let solvedAtEpisode: number | null = null;
+  let reason: EndReason = "budget";
+  try {
+    while (episodes < settings.maxEpisodes) {
+      if (guard.cancelled) {
+        reason = "stopped";
+        break;
+      }
+      const batch = rollout.collect(agent.policy, actionRng);
+      if (!batch) {
+        reason = "stopped";
+        break;
+      }
+      const returns = episodeReturns(batch);
+      const { gradient } = agent.update(batch);
+      update++;
+      episodes += batch.n;
+      for (let i = 0; i < batch.n; i++) {
+        envSteps += batch.lengths[i];
+        recent.push(returns[i]);
+      }
+      const metrics: UpdateMetrics = {
+        update,
+        episodes,
+        envSteps,
+        seconds: (performance.now() - start) / 1000,
+        ...summarize(returns),
+        episodeLengthMean: mean(Array.from(batch.lengths)),
+        meanReturn100: recent.mean(),
+        policyEntropy: batch.entropySum / sumOf(batch.lengths),
+        gradient,
+        ...(batch.terms.size ? { rewardTerms: termTotals(batch) } : {}),
+      };
+      files?.append(metrics);
+      options.onProgress?.(metrics);
+
+      if (spec.rewardThreshold !== null && recent.full && recent.mean() >= spec.rewardThreshold) {
+        solvedAtEpisode ??= episodes;
+        if (!options.continueAfterSolved) {
+          reason = "solved";
+          break;
+        }
+      }
+    }
+    if (reason === "budget" && solvedAtEpisode !== null) reason = "solved";
+    const summary: TrainingSummary = {
+      type: "summary",
+      environment: user.name,
+      episodes,
+      updates: update,
+      envSteps,
+      seconds: (performance.now() - start) / 1000,
+      meanReturn100: recent.mean(),
+      solved: solvedAtEpisode !== null,
+      solvedAtEpisode,
+      reason,
+      backend: options.backend,
+      seed: settings.seed,
+      runDir: options.runDir,
+      settings,
+    };
+    await files?.finish(agent.policy, summary);
+    return summary;
+  } finally {
+    agent.dispose();
+  }
+}
+
+export function episodeReturns(batch: EpisodeBatch): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < batch.n; i++) {
+    let r = 0;
+    for (let t = 0; t < batch.lengths[i]; t++) r += batch.rewards[i * batch.stride + t];
+    out.push(r);
+  }
+  return out;
+}
+
+function termTotals(batch: EpisodeBatch): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, column] of batch.terms) {
+    let total = 0;
+    for (let i = 0; i < batch.n; i++) for (let t = 0; t < batch.lengths[i]; t++) total += column[i * batch.stride + t];
+    out[name] = total / batch.n;
+  }
+  return out;
+}
+
+function summarize(xs: number[]) {
+  const m = mean(xs);
+  const variance = xs.reduce((s, x) => s + (x - m) ** 2, 0) / Math.max(xs.length - 1, 1);
+  return { returnMean: m, returnStd: Math.sqrt(variance), returnMin: Math.min(...xs), returnMax: Math.max(...xs) };
+}
+
+function sumOf(xs: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[i];
+  return s;
+}
+
+function mean(xs: ArrayLike<number>): number {
+  return xs.length ? sumOf(xs) / xs.length : 0;
+}
+
+/** Ring buffer of the last `size` episode returns. */
+class RecentReturns {
+  private readonly values: number[] = [];
+  private next = 0;
+  constructor(private readonly size: number) {}
+  push(x: number): void {
+    if (this.values.length < this.size) this.values.push(x);
+    else this.values[this.next] = x;
+    this.next = (this.next + 1) % this.size;
+  }
+  get full(): boolean {
+    return this.values.length === this.size;
+  }
+  mean(): number {
+    return mean(this.values);
+  }
+}

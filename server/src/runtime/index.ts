@@ -1,0 +1,165 @@
+/**
+ * The `rl-playground` module that environment files import.
+ *
+ * It mirrors Gymnasium's API: an `Environment` with `reset(seed)` and `step(action)`
+ * returning the 5-tuple `[observation, reward, terminated, truncated, info]`, and the
+ * spaces `Discrete(n)` and `Box(low, high)`. The engine bundles it into the runner
+ * that executes a user's file, so `instanceof` checks see the same classes.
+ */
+import seedrandom from "seedrandom";
+
+/** A float in [0, 1) from a seeded stream, like `Math.random` but reproducible. */
+export type Rng = () => number;
+
+export type Info = Record<string, unknown>;
+
+/** Seeded generator used by environments and by `space.sample(rng)`. */
+export function makeRng(seed: number | string): Rng {
+  return seedrandom.alea(String(seed));
+}
+
+export interface Space<T = unknown> {
+  /** Whether `x` is a member of the space (shape, type and bounds). */
+  contains(x: unknown): x is T;
+  /** A uniformly random member (Gymnasium's semantics for unbounded Box dimensions). */
+  sample(rng: Rng): T;
+}
+
+/** `{start, start + 1, ..., start + n - 1}`: a categorical choice. */
+export class Discrete implements Space<number> {
+  constructor(
+    readonly n: number,
+    readonly start = 0,
+  ) {}
+
+  contains(x: unknown): x is number {
+    return typeof x === "number" && Number.isInteger(x) && x >= this.start && x < this.start + this.n;
+  }
+
+  sample(rng: Rng): number {
+    return this.start + Math.floor(rng() * this.n);
+  }
+}
+
+/** A box in R^d: `low[i] <= x[i] <= high[i]`; bounds may be ±Infinity. */
+export class Box implements Space<number[]> {
+  readonly low: number[];
+  readonly high: number[];
+  readonly shape: [number];
+
+  /** `low`/`high` are arrays, or numbers repeated `size` times. */
+  constructor(low: number | ArrayLike<number>, high: number | ArrayLike<number>, size?: number) {
+    const d = size ?? (typeof low === "number" ? (typeof high === "number" ? 1 : high.length) : low.length);
+    this.low = typeof low === "number" ? new Array<number>(d).fill(low) : Array.from(low);
+    this.high = typeof high === "number" ? new Array<number>(d).fill(high) : Array.from(high);
+    this.shape = [this.low.length];
+  }
+
+  contains(x: unknown): x is number[] {
+    if (!isNumberArray(x) || x.length !== this.low.length) return false;
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      if (!(v >= this.low[i]) || !(v <= this.high[i])) return false;
+    }
+    return true;
+  }
+
+  sample(rng: Rng): number[] {
+    return this.low.map((lo, i) => {
+      const hi = this.high[i];
+      const loFinite = Number.isFinite(lo);
+      const hiFinite = Number.isFinite(hi);
+      if (loFinite && hiFinite) return lo + rng() * (hi - lo);
+      if (loFinite) return lo - Math.log(1 - rng()); // exponential above the lower bound
+      if (hiFinite) return hi + Math.log(1 - rng());
+      return normal(rng);
+    });
+  }
+}
+
+function isNumberArray(x: unknown): x is ArrayLike<number> {
+  return (Array.isArray(x) || ArrayBuffer.isView(x)) && Array.prototype.every.call(x, (v: unknown) => typeof v === "number");
+}
+
+/** A standard normal draw (Box–Muller). */
+export function normal(rng: Rng): number {
+  const u = 1 - rng();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
+}
+
+/**
+ * Why a space cannot be used, or `undefined` when it is fine. The constructors never
+ * throw, so a malformed space becomes a diagnostic instead of a crash.
+ */
+export function spaceProblem(space: unknown): string | undefined {
+  if (space instanceof Discrete) {
+    if (!Number.isInteger(space.n) || space.n < 1) return `Discrete(n) needs a whole number n >= 1, got ${space.n}`;
+    if (!Number.isInteger(space.start)) return `Discrete start must be a whole number, got ${space.start}`;
+    return undefined;
+  }
+  if (space instanceof Box) {
+    if (space.low.length === 0) return "Box needs at least one dimension";
+    if (space.low.length !== space.high.length)
+      return `Box low has ${space.low.length} entries but high has ${space.high.length}`;
+    for (let i = 0; i < space.low.length; i++) {
+      const lo = space.low[i];
+      const hi = space.high[i];
+      if (typeof lo !== "number" || typeof hi !== "number" || Number.isNaN(lo) || Number.isNaN(hi))
+        return `Box bound ${i} is not a number`;
+      if (lo > hi) return `Box low[${i}] = ${lo} is greater than high[${i}] = ${hi}`;
+    }
+    return undefined;
+  }
+  if (space === undefined || space === null) return "the space is missing";
+  return "a space must be a Discrete or a Box from \"rl-playground\"";
+}
+
+/**
+ * A Gymnasium-style environment. Subclasses set `observationSpace` and `actionSpace`,
+ * call `super.reset(seed)` first in `reset`, and return the 5-tuple from `step`.
+ */
+export abstract class Environment<Obs = number[], Act = number> {
+  abstract observationSpace: Space;
+  abstract actionSpace: Space;
+  /** Truncation limit: an episode is cut after this many steps (the engine's default is 1000). */
+  maxEpisodeSteps?: number;
+  /** Solved when the mean return over the last 100 episodes reaches this. */
+  rewardThreshold?: number;
+  /** This environment's own generator; `reset(seed)` restarts it. */
+  rng: Rng = makeRng(Math.random());
+
+  /** Seeds `this.rng` when a seed is given; subclasses return `[observation, info]`. */
+  reset(seed?: number): [Obs, Info] {
+    if (seed !== undefined) this.rng = makeRng(seed);
+    return undefined as unknown as [Obs, Info];
+  }
+
+  abstract step(action: Act): [Obs, number, boolean, boolean, Info];
+}
+
+/** What the optional `reward` export receives for every transition. */
+export interface Transition<Obs = number[], Act = number> {
+  observation: Obs;
+  action: Act;
+  nextObservation: Obs;
+  envReward: number;
+  terminated: boolean;
+  truncated: boolean;
+  info: Info;
+}
+
+/** A reward: a number, or named terms whose sum is the reward (reported apart). */
+export type Reward = number | Record<string, number>;
+
+/** Training settings an environment file may export as `training` (all optional). */
+export interface TrainingOptions {
+  episodesPerUpdate?: number;
+  learningRate?: number;
+  gamma?: number;
+  baseline?: "none" | "mean" | "value";
+  normalizeAdvantages?: boolean;
+  entropyCoef?: number;
+  policy?: { hidden?: number[]; activation?: "relu" | "tanh" };
+  seed?: number;
+  maxEpisodes?: number;
+}

@@ -1,0 +1,32 @@
+import type { DiagnosticCode } from "../protocol";
+import type { UserCallName } from "./callGuard";
+
+/** A place in a user's source file; line and character are 0-based. */
+export interface SourcePlace {
+  file: string;
+  line: number;
+  character: number;
+}
+
+/**
+ * User code failed: a value that crosses from the runner to its caller, which turns it
+ * into a diagnostic. `call` names the user function at fault so the caller can place
+ * the diagnostic on it when there is no better place (`place`, e.g. the throwing line).
+ */
+export interface UserFailure {
+  code: DiagnosticCode;
+  message: string;
+  call: UserCallName;
+  place?: SourcePlace;
+}
+
+/** Thrown inside the runner; caught at its top and sent as a `UserFailure`. */
+export class UserCodeError extends Error {
+  constructor(readonly failure: UserFailure) {
+    super(failure.message);
+  }
+}
+
+export function fail(code: DiagnosticCode, call: UserCallName, message: string, place?: SourcePlace): never {
+  throw new UserCodeError({ code, call, message, place });
+}

@@ -1,0 +1,162 @@
+/**
+ * The caller's side of a runner: starts the worker thread, relays its progress, enforces
+ * the per-call time limit, turns a dead runner into a `user-code-crashed` failure, and
+ * stops it on request. Nothing user code does can throw here or take the caller down.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Worker } from "node:worker_threads";
+import type { BackendChoice, BackendName, TrainingSummary, UpdateMetrics } from "../protocol";
+import type { EnvironmentBundle } from "./bundle";
+import { CallWatch, createGuardBuffer } from "./callGuard";
+import type { UserFailure } from "./failure";
+import type { ProbeOutcome, RunnerInput, RunnerJob, RunnerMessage } from "./messages";
+
+export interface RunnerOptions {
+  backend?: BackendChoice;
+  /** A call into user code that takes longer than this is stopped (an endless loop). */
+  callTimeoutMs?: number;
+  /** Heap limit of the runner; exceeding it is reported as a crash, not a hang. */
+  memoryLimitMb?: number;
+  signal?: AbortSignal;
+  onProgress?(metrics: UpdateMetrics): void;
+  onBackend?(backend: BackendName): void;
+}
+
+export type RunnerOutcome<T> =
+  | { ok: true; value: T; backend: BackendName }
+  | { ok: false; failure: UserFailure; backend: BackendName | null }
+  | { ok: false; cancelled: true; backend: BackendName | null }
+  | { ok: false; error: string; backend: BackendName | null };
+
+export const DEFAULT_CALL_TIMEOUT_MS = 2000;
+export const DEFAULT_MEMORY_LIMIT_MB = 1024;
+const POLL_MS = 20;
+/** After a stop request, how long the runner gets to finish its update before termination. */
+const STOP_GRACE_MS = 800;
+
+export function runTraining(bundle: EnvironmentBundle, job: Extract<RunnerJob, { kind: "train" }>, options: RunnerOptions = {}) {
+  return runJob<TrainingSummary>(bundle, job, options);
+}
+
+export function runProbe(bundle: EnvironmentBundle, job: Extract<RunnerJob, { kind: "probe" }>, options: RunnerOptions = {}) {
+  return runJob<ProbeOutcome>(bundle, job, options);
+}
+
+function runJob<T>(bundle: EnvironmentBundle, job: RunnerJob, options: RunnerOptions): Promise<RunnerOutcome<T>> {
+  const guard = createGuardBuffer();
+  const watch = new CallWatch(guard);
+  const input: RunnerInput = { bundle, backend: options.backend ?? "auto", job, guard };
+  const timeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  const worker = new Worker(workerScript(), {
+    workerData: input,
+    resourceLimits: { maxOldGenerationSizeMb: options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB },
+    stdout: true,
+    stderr: true,
+  });
+  // User output (console.log in an environment) must not corrupt the caller's stdout (--json, LSP stdio).
+  worker.stdout.resume();
+  let stderrTail = "";
+  worker.stderr.on("data", (chunk: Buffer) => (stderrTail = (stderrTail + chunk.toString()).slice(-2000)));
+
+  return new Promise((resolve) => {
+    let backend: BackendName | null = null;
+    let settled = false;
+    let outcome: RunnerOutcome<T> | null = null;
+    let stopTimer: NodeJS.Timeout | undefined;
+
+    const finish = (o: RunnerOutcome<T>) => {
+      outcome ??= o;
+      if (settled) return;
+      settled = true;
+      clearInterval(poller);
+      clearTimeout(stopTimer);
+      options.signal?.removeEventListener("abort", onAbort);
+      void worker.terminate().finally(() => resolve(outcome as RunnerOutcome<T>));
+    };
+
+    const poller = setInterval(() => {
+      const stuck = watch.poll(Date.now());
+      if (stuck > timeoutMs) {
+        const call = watch.current;
+        finish({
+          ok: false,
+          backend,
+          failure: {
+            code: "user-code-timeout",
+            call,
+            message: `${call === "load" ? "the file's top-level code" : call + "()"} did not return within ${timeoutMs} ms: is there an endless loop?`,
+          },
+        });
+      }
+    }, POLL_MS);
+
+    const onAbort = () => {
+      watch.cancel();
+      stopTimer = setTimeout(() => finish({ ok: false, cancelled: true, backend }), STOP_GRACE_MS);
+    };
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener("abort", onAbort, { once: true });
+
+    worker.on("message", (message: RunnerMessage) => {
+      switch (message.type) {
+        case "backend":
+          backend = message.backend;
+          options.onBackend?.(backend);
+          break;
+        case "progress":
+          options.onProgress?.(message.metrics);
+          break;
+        case "trained":
+          finish({ ok: true, value: message.summary as T, backend: message.summary.backend });
+          break;
+        case "probed":
+          finish({ ok: true, value: message.outcome as T, backend: backend as BackendName });
+          break;
+        case "failed":
+          finish({ ok: false, failure: message.failure, backend });
+          break;
+        case "cancelled":
+          finish({ ok: false, cancelled: true, backend });
+          break;
+        case "error":
+          finish({ ok: false, error: message.message, backend });
+          break;
+      }
+    });
+
+    const crashed = (why: string) =>
+      finish({
+        ok: false,
+        backend,
+        failure: {
+          code: "user-code-crashed",
+          call: watch.current,
+          message: `the runner died while ${watch.current === "none" ? "the engine" : watch.current === "load" ? "the file's top-level code" : watch.current + "()"} was running: ${why}`,
+        },
+      });
+    worker.on("error", (error: Error & { code?: string }) => {
+      if (error.code === "ERR_WORKER_OUT_OF_MEMORY")
+        crashed(`it ran out of memory (the limit is ${options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB} MB)`);
+      else crashed(`${error.name}: ${error.message}`);
+    });
+    worker.on("exit", (code) => {
+      if (!settled) crashed(`it exited with code ${code} (process.exit() or a fatal error)${stderrTail ? `; stderr: ${stderrTail.trim().split("\n").slice(-3).join(" | ")}` : ""}`);
+    });
+  });
+}
+
+/** `dist/worker.js`, found from the bundle (next to it) or from the sources (the package's dist/). */
+function workerScript(): string {
+  const beside = path.join(__dirname, "worker.js");
+  if (fs.existsSync(beside)) return beside;
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, "package.json"))) {
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  const built = path.join(dir, "dist", "worker.js");
+  if (!fs.existsSync(built)) throw new Error(`the runner script ${built} is missing: run \`npm run build\``);
+  return built;
+}

@@ -1,0 +1,138 @@
+/**
+ * Runs a bundled environment file inside the runner (a worker thread): evaluates the
+ * bundle, finds the default-exported Environment, the optional `reward` and `training`
+ * exports, and wraps every call into user code so that a throw becomes a
+ * `UserCodeError` placed on the user's line (through the bundle's source map) and the
+ * watcher always knows which user function is running.
+ */
+import { createRequire } from "node:module";
+import * as path from "node:path";
+import * as vm from "node:vm";
+import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
+import * as runtime from "../runtime/index";
+import type { Environment, Reward, Transition, TrainingOptions } from "../runtime/index";
+import { CallGuard, UserCall, type UserCallName } from "./callGuard";
+import { UserCodeError, fail, type SourcePlace } from "./failure";
+import type { EnvironmentBundle } from "./bundle";
+
+export type RewardFunction = (t: Transition<unknown, unknown>) => Reward;
+
+export interface UserModule {
+  /** Class name of the default export, for messages and run folders. */
+  name: string;
+  training: TrainingOptions | undefined;
+  hasRewardExport: boolean;
+  /** A fresh environment instance (guarded constructor). */
+  create(): Environment<unknown, unknown>;
+  /** Guarded calls: each returns what user code returned, unvalidated. */
+  reset(env: Environment<unknown, unknown>, seed?: number): unknown;
+  step(env: Environment<unknown, unknown>, action: unknown): unknown;
+  reward(t: Transition<unknown, unknown>): unknown;
+}
+
+export function loadUserModule(bundle: EnvironmentBundle, guard: CallGuard): UserModule {
+  const virtualName = bundle.entry + ".bundle.js";
+  const traceMap = new TraceMap(bundle.map, virtualName);
+
+  /** Map a thrown value's stack to the first frame inside the user's files. */
+  const placeOf = (error: unknown): SourcePlace | undefined => {
+    const stack = error instanceof Error ? error.stack ?? "" : "";
+    for (const line of stack.split("\n")) {
+      const at = line.lastIndexOf(virtualName + ":");
+      if (at < 0) continue;
+      const m = /:(\d+):(\d+)\)?\s*$/.exec(line.slice(at + virtualName.length));
+      if (!m) continue;
+      const pos = originalPositionFor(traceMap, { line: Number(m[1]), column: Number(m[2]) - 1 });
+      if (pos.source === null || pos.line === null) continue;
+      return { file: path.resolve(path.dirname(bundle.entry), pos.source), line: pos.line - 1, character: pos.column ?? 0 };
+    }
+    return undefined;
+  };
+
+  const describe = (error: unknown): string =>
+    error instanceof Error ? `${error.name}: ${error.message}` : `a non-Error value was thrown: ${String(error)}`;
+
+  const threw = (call: UserCallName, error: unknown): never => {
+    if (error instanceof UserCodeError) throw error;
+    fail("user-code-threw", call, `${call === "load" ? "the file" : call + "()"} threw ${describe(error)}`, placeOf(error));
+  };
+
+  // Evaluate the bundle as a CommonJS module whose `require("rl-playground")` is our runtime.
+  const nodeRequire = createRequire(bundle.entry);
+  const requireForUser = (id: string): unknown => (id === "rl-playground" ? runtime : nodeRequire(id));
+  const module = { exports: {} as Record<string, unknown> };
+  guard.enter(UserCall.load);
+  try {
+    const fn = vm.compileFunction(bundle.code, ["exports", "require", "module", "__filename", "__dirname"], {
+      filename: virtualName,
+    });
+    fn(module.exports, requireForUser, module, bundle.entry, path.dirname(bundle.entry));
+  } catch (error) {
+    threw("load", error);
+  } finally {
+    guard.exit();
+  }
+
+  const exports = module.exports;
+  const EnvClass = exports.default;
+  if (typeof EnvClass !== "function" || !(EnvClass.prototype instanceof runtime.Environment)) {
+    fail(
+      "missing-environment",
+      "load",
+      EnvClass === undefined
+        ? 'the file has no default export: add `export default class MyEnv extends Environment { ... }` (Environment from "rl-playground")'
+        : 'the default export is not a class extending Environment from "rl-playground"',
+    );
+  }
+  const rewardExport = exports.reward;
+  if (rewardExport !== undefined && typeof rewardExport !== "function")
+    fail("bad-step", "load", "the `reward` export must be a function of the transition");
+  const training = exports.training as TrainingOptions | undefined;
+  const Ctor = EnvClass as new () => Environment<unknown, unknown>;
+
+  return {
+    name: Ctor.name || path.basename(bundle.entry).replace(/\.rl\.ts$|\.ts$/, ""),
+    training,
+    hasRewardExport: typeof rewardExport === "function",
+    create() {
+      guard.enter(UserCall.construct);
+      try {
+        return new Ctor();
+      } catch (error) {
+        return threw("construct", error);
+      } finally {
+        guard.exit();
+      }
+    },
+    reset(env, seed) {
+      guard.enter(UserCall.reset);
+      try {
+        return env.reset(seed);
+      } catch (error) {
+        return threw("reset", error);
+      } finally {
+        guard.exit();
+      }
+    },
+    step(env, action) {
+      guard.enter(UserCall.step);
+      try {
+        return env.step(action);
+      } catch (error) {
+        return threw("step", error);
+      } finally {
+        guard.exit();
+      }
+    },
+    reward(t) {
+      guard.enter(UserCall.reward);
+      try {
+        return (rewardExport as RewardFunction)(t);
+      } catch (error) {
+        return threw("reward", error);
+      } finally {
+        guard.exit();
+      }
+    },
+  };
+}
