@@ -24,7 +24,7 @@ export interface CheckOptions extends CommonOptions {
   /** Exactly this many probe episodes; otherwise as many as fit in `budgetMs`. */
   episodes?: number;
   budgetMs?: number;
-  seed?: number;
+  settings?: Partial<TrainingSettings>;
 }
 
 export const DEFAULT_PROBE_BUDGET_MS = 250;
@@ -37,7 +37,7 @@ export async function checkEnvironment(file: string, options: CheckOptions = {})
   const places = findSourcePlaces(entry, source);
   const outcome = await runProbe(
     bundled.bundle,
-    { kind: "probe", probe: { episodes: options.episodes, budgetMs: options.budgetMs ?? DEFAULT_PROBE_BUDGET_MS, seed: options.seed } },
+    { kind: "probe", probe: { episodes: options.episodes, budgetMs: options.budgetMs ?? DEFAULT_PROBE_BUDGET_MS, overrides: options.settings ?? {} } },
     options,
   );
   if (outcome.ok) {

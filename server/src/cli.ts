@@ -2,6 +2,7 @@
  * `rl-playground train|check FILE`: the engine from a terminal (design §4).
  * Exit status: 0 success (warnings included), 1 the file has errors, 2 bad arguments.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import cliProgress from "cli-progress";
@@ -70,7 +71,15 @@ export async function main(argv: string[]): Promise<number> {
   return exitCode;
 }
 
+/** A missing file is a bad argument (exit 2), not an error in the file. */
+function missingFile(file: string): boolean {
+  if (fs.existsSync(file) && fs.statSync(file).isFile()) return false;
+  process.stderr.write(`rl-playground: no such file: ${file}\n`);
+  return true;
+}
+
 async function train(file: string, opts: { episodes?: number; seed?: number; backend: BackendChoice; json?: boolean; out?: string }): Promise<number> {
+  if (missingFile(file)) return EXIT_BAD_ARGUMENTS;
   const name = path.basename(file).replace(/\.rl\.ts$|\.ts$/, "");
   const runDir = path.resolve(opts.out ?? path.join(".rl-playground", "runs", `${name}-${timestamp()}`));
   const settings = { ...(opts.episodes !== undefined ? { maxEpisodes: opts.episodes } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}) };
@@ -127,7 +136,8 @@ function settingsBudget(episodes: number | undefined): number {
 }
 
 async function check(file: string, opts: { episodes?: number; seed?: number; backend: BackendChoice; json?: boolean }): Promise<number> {
-  const result = await checkEnvironment(file, { backend: opts.backend, episodes: opts.episodes, seed: opts.seed });
+  if (missingFile(file)) return EXIT_BAD_ARGUMENTS;
+  const result = await checkEnvironment(file, { backend: opts.backend, episodes: opts.episodes, settings: opts.seed !== undefined ? { seed: opts.seed } : {} });
   const hasErrors = result.diagnostics.some((d) => d.severity === "error");
   if (opts.json) process.stdout.write(JSON.stringify(checkJson(result)) + "\n");
   else {

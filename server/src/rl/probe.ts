@@ -22,7 +22,7 @@ import { tf } from "./tf";
 const MAX_ADAPTIVE_EPISODES = 1024;
 
 export function probe(user: UserModule, guard: CallGuard, request: ProbeRequest): ProbeOutcome {
-  const settings = resolveSettings(user.training, request.seed !== undefined ? { seed: request.seed } : {});
+  const settings = resolveSettings(user.training, request.overrides);
   const first = user.create();
   const spec = describeEnvironment(first);
   const agent = new Reinforce(spec, settings);

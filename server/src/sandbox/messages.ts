@@ -7,7 +7,8 @@ export interface ProbeRequest {
   /** Exactly this many episodes, however long they take; otherwise adapt to `budgetMs`. */
   episodes?: number;
   budgetMs: number;
-  seed?: number;
+  /** Overrides on top of the file's `training` export (the probe uses its policy and baseline). */
+  overrides: Partial<TrainingSettings>;
 }
 
 export type RunnerJob =
