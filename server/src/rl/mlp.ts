@@ -49,10 +49,13 @@ export class Mlp {
       const limit = last ? 0 : Math.sqrt(6 / (fanIn + fanOut));
       const w = new Float32Array(fanIn * fanOut);
       for (let k = 0; k < w.length; k++) w[k] = (2 * rng() - 1) * limit;
-      this.layers.push({
-        W: tf.variable(tf.tensor2d(w, [fanIn, fanOut]), true, `${this.prefix}/W${l}`),
-        b: tf.variable(tf.zeros([fanOut]), true, `${this.prefix}/b${l}`) as tf.Variable<tf.Rank.R1>,
-      });
+      // tidy frees the initial values; the variables outlive it.
+      this.layers.push(
+        tf.tidy(() => ({
+          W: tf.variable(tf.tensor2d(w, [fanIn, fanOut]), true, `${this.prefix}/W${l}`),
+          b: tf.variable(tf.zeros([fanOut]), true, `${this.prefix}/b${l}`) as tf.Variable<tf.Rank.R1>,
+        })),
+      );
     }
   }
 

@@ -21,7 +21,9 @@ export class Policy implements ActingPolicy {
   ) {
     this.net = new Mlp(spec.featureDim, hidden, spec.actionDim, activation, `${seed}/policy`);
     this.logStd =
-      spec.action.kind === "box" ? (tf.variable(tf.zeros([spec.actionDim]), true, `${this.net.prefix}/logStd`) as tf.Variable<tf.Rank.R1>) : null;
+      spec.action.kind === "box"
+        ? tf.tidy(() => tf.variable(tf.zeros([spec.actionDim]), true, `${this.net.prefix}/logStd`) as tf.Variable<tf.Rank.R1>)
+        : null;
   }
 
   get discrete(): boolean {
