@@ -38,7 +38,7 @@ test("train --json prints a progress object per update and a summary, and saves 
       return { modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) };
     },
   });
-  const probs = tf.tidy(() => (model.predict(tf.tensor2d([[1]])) as tf.Tensor).dataSync());
+  const probs = Array.from(tf.tidy(() => (model.predict(tf.tensor2d([[1]])) as tf.Tensor).dataSync()));
   assert.equal(probs.length, 4);
   assert.ok(Math.abs(probs.reduce((s, p) => s + p, 0) - 1) < 1e-5);
   assert.equal(probs.indexOf(Math.max(...probs)), 2);

@@ -1,0 +1,84 @@
+/**
+ * `npm run bench`: issue 2's speed and memory targets, per available backend, as a table.
+ *
+ *   env steps/s      environment steps per second of training until CartPole is solved
+ *   solve s / eps    seconds of training and episodes to a mean return >= 475 over 100 episodes (median of 5 seeds)
+ *   solved, stayed   seeds that solved; seeds whose 100-episode mean stayed >= 475 for 30 more updates
+ *   stats/plain      an update with the gradient statistics over a plain autodiff update, same batch
+ *   CLI wall         `rl-playground train examples/cartpole.rl.ts`, command to summary (median of 3)
+ *   peak RSS         peak resident memory of that CLI process, training thread included (median of 3)
+ *   naive steps/s    one forward + backward per env step on one environment (the tfjs-examples agent's approach)
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+const ROOT = path.resolve(__dirname, "..");
+const CARTPOLE = path.join(ROOT, "examples", "cartpole.rl.ts");
+const SEEDS = [0, 1, 2, 3, 4];
+const AFTER_SOLVED_UPDATES = 30;
+
+function node(args: string[]): { stdout: string; ms: number } {
+  const start = performance.now();
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", timeout: 600_000 });
+  if (r.status !== 0) throw new Error(`${args.join(" ")} failed: ${r.stderr}`);
+  return { stdout: r.stdout, ms: performance.now() - start };
+}
+const tsx = (script: string, ...args: string[]) => JSON.parse(node(["--import", "tsx", path.join(__dirname, script), ...args]).stdout.trim().split("\n").pop() as string);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
+
+/** The CLI under /usr/bin/time: wall time and the process's peak RSS. */
+function timedCli(args: string[]): { ms: number; peakRssMb: number } {
+  const start = performance.now();
+  const r = spawnSync("/usr/bin/time", ["-f", "peak-rss-kb %M", process.execPath, path.join(ROOT, "bin", "rl-playground.js"), ...args], { cwd: ROOT, encoding: "utf8" });
+  const ms = performance.now() - start;
+  if (r.status !== 0) throw new Error(`rl-playground ${args.join(" ")} failed: ${r.stderr}`);
+  const kb = Number(/peak-rss-kb (\d+)/.exec(r.stderr)?.[1]);
+  return { ms, peakRssMb: kb / 1024 };
+}
+
+function nativeAvailable(): boolean {
+  return spawnSync(process.execPath, ["-e", "require('@tensorflow/tfjs-node')"], { cwd: ROOT, stdio: "ignore" }).status === 0;
+}
+
+const backends = [...(nativeAvailable() ? ["tensorflow"] : []), "wasm", "cpu"];
+const rows: Record<string, string | number>[] = [];
+for (const backend of backends) {
+  process.stderr.write(`bench: ${backend} ...\n`);
+  const runs = SEEDS.map((seed) => tsx("trainOnce.ts", CARTPOLE, backend, String(seed), String(AFTER_SOLVED_UPDATES)));
+  const solved = runs.filter((r) => r.solved);
+  const stayed = solved.filter((r) => r.updatesAfterSolved >= AFTER_SOLVED_UPDATES && r.minAfterSolved >= 475);
+  const overhead = tsx("statsOverhead.ts", CARTPOLE, backend);
+  const naive = tsx("naiveAgent.ts", CARTPOLE, backend, "3000");
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "rlp-bench-"));
+  const cliRuns = [0, 1, 2].map(() => timedCli(["train", CARTPOLE, "--backend", backend, "--out", out]));
+  const sps = median(solved.map((r) => r.stepsPerSecond));
+  rows.push({
+    backend,
+    "env steps/s": Math.round(sps),
+    "solve s": median(solved.map((r) => r.solveSeconds)).toFixed(2),
+    "solve episodes": median(solved.map((r) => r.solveEpisodes)),
+    "solve env steps": median(solved.map((r) => r.solveSteps)),
+    solved: `${solved.length}/${runs.length}`,
+    stayed: `${stayed.length}/${solved.length}`,
+    "stats/plain": overhead.ratio.toFixed(2),
+    "plain update ms": overhead.plainMs.toFixed(2),
+    "CLI wall s": (median(cliRuns.map((r) => r.ms)) / 1000).toFixed(2),
+    "peak RSS MB": Math.round(median(cliRuns.map((r) => r.peakRssMb))),
+    "naive steps/s": Math.round(naive.stepsPerSecond),
+    speedup: `${Math.round(sps / naive.stepsPerSecond)}x`,
+  });
+}
+
+const columns = Object.keys(rows[0]);
+const line = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
+console.log(`CartPole-v1, ${os.cpus().length} cores, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`);
+console.log(line(columns));
+console.log(line(columns.map(() => "---")));
+for (const r of rows) console.log(line(columns.map((c) => r[c])));
+fs.mkdirSync(path.join(__dirname, "results"), { recursive: true });
+fs.writeFileSync(path.join(__dirname, "results", "latest.json"), JSON.stringify(rows, null, 2) + "\n");
