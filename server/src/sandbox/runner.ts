@@ -48,6 +48,9 @@ function runJob<T>(bundle: EnvironmentBundle, job: RunnerJob, options: RunnerOpt
   const watch = new CallWatch(guard);
   const input: RunnerInput = { bundle, backend: options.backend ?? "auto", job, guard };
   const timeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  // Native TensorFlow logs to the process's stderr at load unless told otherwise; it reads
+  // the real environment, which a worker's `env` option does not change.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= "2";
   const worker = new Worker(workerScript(), {
     workerData: input,
     resourceLimits: { maxOldGenerationSizeMb: options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB },
