@@ -12,7 +12,7 @@ const cases: Array<{ file: string; code: string; marker: string; says: RegExp }>
   { file: "throw-in-step.rl.ts", code: "user-code-threw", marker: "MARK: throws", says: /step\(\) threw Error: the cart fell off the table/ },
   { file: "loop-in-reward.rl.ts", code: "user-code-timeout", marker: "MARK: reward", says: /reward\(\) did not return within \d+ ms/ },
   { file: "nan-reward.rl.ts", code: "not-finite", marker: "MARK: step", says: /reward of NaN/ },
-  { file: "syntax-error.rl.ts", code: "transpile-error", marker: "MARK: syntax", says: /Expected "\]" but found ";"/ },
+  { file: "syntax-error.rl.ts", code: "transpile-error", marker: "MARK: syntax", says: /does not compile: Expected "\]" but found ";"/ },
 ];
 
 for (const c of cases) {
@@ -34,7 +34,7 @@ for (const c of cases) {
       if (command === "check") {
         const human = cli([command, file, "--backend", "cpu"], 60_000);
         assert.equal(human.status, 1);
-        assert.match(human.stderr, new RegExp(`${c.file.replace(/\./g, "\\.")}:${line + 1}:\\d+: error ${c.code}: `));
+        assert.match(human.stdout, new RegExp(`${c.file.replace(/\./g, "\\.")}:${line + 1}:\\d+: error ${c.code}: `));
       }
     });
   }

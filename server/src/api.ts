@@ -8,8 +8,8 @@ import * as path from "node:path";
 import type { BackendChoice, BackendName, CheckResult, Diagnostic, TrainingSettings, TrainingSummary, UpdateMetrics } from "./protocol";
 import { bundleEnvironment } from "./sandbox/bundle";
 import { runProbe, runTraining, type RunnerOutcome } from "./sandbox/runner";
-import { diagnostic, failureDiagnostic, findSourcePlaces, readSource, transpileDiagnostic } from "./check/diagnostics";
-import { placeOfCall } from "./check/sourcePlaces";
+import { failureDiagnostic, findSourcePlaces, readSource, transpileDiagnostic } from "./check/diagnostics";
+import { probeDiagnostics } from "./check/rules";
 
 export interface CommonOptions {
   backend?: BackendChoice;
@@ -32,7 +32,7 @@ export const DEFAULT_PROBE_BUDGET_MS = 250;
 export async function checkEnvironment(file: string, options: CheckOptions = {}): Promise<CheckResult & { cancelled?: boolean }> {
   const entry = path.resolve(file);
   const bundled = await bundleEnvironment(entry, options.contents);
-  if (!bundled.ok) return { file: entry, diagnostics: bundled.errors.map(transpileDiagnostic), stats: null, backend: null };
+  if (!bundled.ok) return { file: entry, diagnostics: bundled.errors.map(transpileDiagnostic), stats: null, summary: null, backend: null };
   const source = readSource(entry, options.contents);
   const places = findSourcePlaces(entry, source);
   const outcome = await runProbe(
@@ -41,10 +41,17 @@ export async function checkEnvironment(file: string, options: CheckOptions = {})
     options,
   );
   if (outcome.ok) {
-    const diagnostics = outcome.value.findings.map((f) => diagnostic(f.code, f.message, entry, placeOfCall(places, f.call)));
-    return { file: entry, diagnostics, stats: outcome.value.stats, backend: outcome.backend };
+    const report = outcome.value;
+    return { file: entry, diagnostics: probeDiagnostics(report, entry, places), stats: report.stats, summary: report.summary, backend: outcome.backend };
   }
-  return { file: entry, diagnostics: outcomeDiagnostics(outcome, entry, source, places), stats: null, backend: outcome.backend, ...("cancelled" in outcome ? { cancelled: true } : {}) };
+  return {
+    file: entry,
+    diagnostics: outcomeDiagnostics(outcome, entry, source, places),
+    stats: null,
+    summary: null,
+    backend: outcome.backend,
+    ...("cancelled" in outcome ? { cancelled: true } : {}),
+  };
 }
 
 export interface TrainOptions extends CommonOptions {

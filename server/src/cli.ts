@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import cliProgress from "cli-progress";
 import { EngineError, checkEnvironment, trainEnvironment } from "./api";
-import type { BackendChoice, CheckResult, Diagnostic, UpdateMetrics } from "./protocol";
+import type { BackendChoice, CheckResult, Diagnostic, RewardSummary, UpdateMetrics } from "./protocol";
 import { DEFAULT_SETTINGS } from "./rl/settings";
 
 const EXIT_OK = 0;
@@ -141,7 +141,7 @@ async function check(file: string, opts: { episodes?: number; seed?: number; bac
   const hasErrors = result.diagnostics.some((d) => d.severity === "error");
   if (opts.json) process.stdout.write(JSON.stringify(checkJson(result)) + "\n");
   else {
-    printDiagnostics(result.diagnostics, false);
+    printDiagnostics(result.diagnostics, false, process.stdout);
     if (result.stats) {
       const g = result.stats.gradient;
       const f = (x: number | null) => (x === null ? "n/a" : Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(3) : x.toFixed(4));
@@ -149,7 +149,8 @@ async function check(file: string, opts: { episodes?: number; seed?: number; bac
         `${path.relative(process.cwd(), result.file)}: ${result.diagnostics.length ? `${result.diagnostics.length} diagnostic(s)` : "no problems found"}\n` +
           `  probe: ${result.stats.episodes} episodes, return ${f(result.stats.returnMean)} ± ${f(result.stats.returnStd)} (backend ${result.backend})\n` +
           `  gradient: traceCov ${f(g.traceCov)}, gradNormSq ${f(g.gradNormSq)}, snr ${f(g.snr)}, noiseScale ${f(g.noiseScale)}, baselineReduction ${f(g.baselineReduction)}\n` +
-          (result.stats.exact ? `  exact (enumerated): gradNormSq ${f(result.stats.exact.gradNormSq)}, traceCov ${f(result.stats.exact.traceCov)}\n` : ""),
+          (result.stats.exact ? `  exact (enumerated): gradNormSq ${f(result.stats.exact.gradNormSq)}, traceCov ${f(result.stats.exact.traceCov)}\n` : "") +
+          (result.summary ? rewardLines(result.summary, f) : ""),
       );
     }
   }
@@ -162,15 +163,24 @@ function checkJson(r: CheckResult) {
     file: r.file,
     diagnostics: r.diagnostics.map((d) => ({ code: d.code, severity: d.severity, message: d.message, range: d.range, ...(d.file !== r.file ? { file: d.file } : {}) })),
     stats: r.stats,
+    summary: r.summary,
     backend: r.backend,
   };
 }
 
-function printDiagnostics(diagnostics: Diagnostic[], json: boolean | undefined): void {
+function rewardLines(s: RewardSummary, f: (x: number | null) => string): string {
+  const d = (x: { mean: number; std: number; min: number; max: number }) => `${f(x.mean)} ± ${f(x.std)} in [${f(x.min)}, ${f(x.max)}]`;
+  return (
+    `  reward per step ${d(s.rewards)}; return ${d(s.returns)}\n` +
+    (s.terms.length ? `  reward terms (share of gradient variance): ${s.terms.map((t) => `${t.name} ${Math.round(t.varianceShare * 100)}%`).join(", ")}\n` : "")
+  );
+}
+
+function printDiagnostics(diagnostics: Diagnostic[], json: boolean | undefined, stream: NodeJS.WritableStream = process.stderr): void {
   for (const d of diagnostics) {
     if (json) process.stdout.write(JSON.stringify({ type: "diagnostic", ...d }) + "\n");
     else
-      process.stderr.write(`${path.relative(process.cwd(), d.file)}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity} ${d.code}: ${d.message}\n`);
+      stream.write(`${path.relative(process.cwd(), d.file)}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity} ${d.code}: ${d.message}\n`);
   }
 }
 

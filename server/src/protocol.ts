@@ -125,9 +125,44 @@ export interface ProbeStats {
   exact: ExactGradient | null;
 }
 
+export interface Distribution {
+  mean: number;
+  std: number;
+  min: number;
+  max: number;
+}
+
+export interface RewardTermShare {
+  name: string;
+  /** Mean total of the term per episode. */
+  meanReturn: number;
+  /** Its share of traceCov: Σ_i ⟨g_i^term − ĝ^term, g_i − ĝ⟩ / Σ_i ‖g_i − ĝ‖² (the shares sum to 1). */
+  varianceShare: number;
+}
+
+/** What the editor shows on hovering the reward function: the probe's view of the reward. */
+export interface RewardSummary {
+  episodes: number;
+  episodesPerUpdate: number;
+  /** Per-step rewards. */
+  rewards: Distribution;
+  /** Episode returns (undiscounted). */
+  returns: Distribution;
+  snr: number | null;
+  noiseScale: number | null;
+  baselineReduction: number | null;
+  terms: RewardTermShare[];
+  /** Relative standard error of the measured traceCov: how far to trust the numbers. */
+  traceCovRelativeError: number | null;
+  /** Relative standard error of gradNormSq (so of snr and noiseScale), ≈ √(4‖∇J‖²·tc/N + 2(tc/N)²) / ‖∇J‖². */
+  gradNormSqRelativeError: number | null;
+}
+
 export interface CheckResult {
   file: string;
   diagnostics: Diagnostic[];
   stats: ProbeStats | null;
+  /** Hover data for the reward function, when the probe ran. */
+  summary: RewardSummary | null;
   backend: BackendName | null;
 }

@@ -31,7 +31,7 @@ async function run(): Promise<void> {
     });
     post({ type: "trained", summary });
   } else {
-    post({ type: "probed", outcome: probe(user, guard, job.probe) });
+    post({ type: "probed", report: probe(user, guard, job.probe) });
   }
 }
 

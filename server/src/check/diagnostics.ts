@@ -42,7 +42,10 @@ export function readSource(file: string, text?: string): string {
 
 export function transpileDiagnostic(e: TranspileError): Diagnostic {
   const { line, character } = e.place;
-  return diagnostic("transpile-error", e.message, e.place.file, {
+  const hint = /^Could not resolve/.test(e.message)
+    ? ': check the path or install the package (local files are bundled with the environment; "rl-playground" and Node\'s built-in modules are provided)'
+    : "";
+  return diagnostic("transpile-error", `the file does not compile: ${e.message}${hint}`, e.place.file, {
     start: { line, character },
     end: { line, character: character + Math.max(e.length, 1) },
   });
@@ -59,7 +62,8 @@ export function failureDiagnostic(f: UserFailure, file: string, source: string, 
       end: { line, character: Math.max(text.trimEnd().length, character + 1) },
     });
   }
-  return diagnostic(f.code, f.message, file, placeOfCall(places, f.call));
+  const member = f.member && places.members[f.member];
+  return diagnostic(f.code, f.message, file, member || placeOfCall(places, f.call));
 }
 
 export { findSourcePlaces };

@@ -7,12 +7,19 @@
 import ts from "typescript";
 import type { Range } from "../protocol";
 import type { UserCallName } from "../sandbox/callGuard";
+import type { EnvironmentMember } from "../sandbox/failure";
 
 export interface SourcePlaces {
   /** The first statement, for problems of the file as a whole. */
   file: Range;
   environmentClass: Range | null;
+  /** A class that extends Environment but is not the default export (for `missing-environment`). */
+  otherEnvironmentClass: Range | null;
   methods: Partial<Record<"constructor" | "reset" | "step", Range>>;
+  /** Class properties such as `observationSpace = new Box(...)`: their names. */
+  members: Partial<Record<EnvironmentMember, Range>>;
+  /** Named reward terms: the property names of the object the `reward` function returns. */
+  rewardTerms: Record<string, Range>;
   /** The name of the exported `reward` function. */
   rewardFunction: Range | null;
   /** The reward element of `step`'s first `return [...]` with five elements. */
@@ -30,7 +37,10 @@ export function findSourcePlaces(fileName: string, text: string): SourcePlaces {
   const places: SourcePlaces = {
     file: first ? firstLineOf(range(first), text) : { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
     environmentClass: null,
+    otherEnvironmentClass: null,
     methods: {},
+    members: {},
+    rewardTerms: {},
     rewardFunction: null,
     stepRewardExpression: null,
   };
@@ -41,14 +51,22 @@ export function findSourcePlaces(fileName: string, text: string): SourcePlaces {
   for (const s of sf.statements) {
     if (ts.isClassDeclaration(s)) {
       if (s.name) classes.set(s.name.text, s);
+      const extendsEnvironment = s.heritageClauses?.some((h) => h.types.some((t) => /\bEnvironment\b/.test(t.expression.getText(sf))));
+      if (extendsEnvironment && !places.otherEnvironmentClass) places.otherEnvironmentClass = range(s.name ?? s);
       if (hasModifier(s, ts.SyntaxKind.DefaultKeyword)) defaultClass = s;
     }
     if (ts.isExportAssignment(s) && !s.isExportEquals && ts.isIdentifier(s.expression)) defaultName = s.expression.text;
-    if (ts.isFunctionDeclaration(s) && s.name?.text === "reward" && hasModifier(s, ts.SyntaxKind.ExportKeyword))
+    if (ts.isFunctionDeclaration(s) && s.name?.text === "reward" && hasModifier(s, ts.SyntaxKind.ExportKeyword)) {
       places.rewardFunction = range(s.name);
+      if (s.body) places.rewardTerms = findReturnedTerms(s.body, range);
+    }
     if (ts.isVariableStatement(s) && hasModifier(s, ts.SyntaxKind.ExportKeyword))
       for (const d of s.declarationList.declarations)
-        if (ts.isIdentifier(d.name) && d.name.text === "reward") places.rewardFunction = range(d.name);
+        if (ts.isIdentifier(d.name) && d.name.text === "reward") {
+          places.rewardFunction = range(d.name);
+          const init = d.initializer && skipParens(d.initializer);
+          if (init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) places.rewardTerms = findReturnedTerms(init.body, range);
+        }
   }
   defaultClass ??= defaultName ? classes.get(defaultName) : undefined;
   if (!defaultClass) return places;
@@ -59,12 +77,39 @@ export function findSourcePlaces(fileName: string, text: string): SourcePlaces {
       places.methods.constructor = range(member.getFirstToken(sf) ?? member);
       continue;
     }
+    if (ts.isPropertyDeclaration(member) && ts.isIdentifier(member.name) && MEMBERS.includes(member.name.text as EnvironmentMember))
+      places.members[member.name.text as EnvironmentMember] = range(member.name);
     if (!ts.isMethodDeclaration(member) || !ts.isIdentifier(member.name)) continue;
     const name = member.name.text;
     if (name === "reset" || name === "step") places.methods[name] = range(member.name);
     if (name === "step" && member.body) places.stepRewardExpression = findStepReward(member.body, range);
   }
   return places;
+}
+
+const MEMBERS: EnvironmentMember[] = ["observationSpace", "actionSpace", "maxEpisodeSteps", "rewardThreshold"];
+
+/** Property names of the object literal(s) a reward function returns: `return { goal: ..., progress: ... }`. */
+function findReturnedTerms(body: ts.ConciseBody, range: (n: ts.Node) => Range): Record<string, Range> {
+  const terms: Record<string, Range> = {};
+  const collect = (e: ts.Expression) => {
+    const obj = skipParens(e);
+    if (!ts.isObjectLiteralExpression(obj)) return;
+    for (const p of obj.properties)
+      if ((ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)))
+        terms[p.name.text] ??= range(p.name);
+  };
+  if (!ts.isBlock(body)) {
+    collect(body);
+    return terms;
+  }
+  const visit = (node: ts.Node): void => {
+    if (ts.isReturnStatement(node) && node.expression) collect(node.expression);
+    if (ts.isFunctionLike(node)) return;
+    ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(body, visit);
+  return terms;
 }
 
 /** The range a failure of `call` is placed on, when no throwing line is known. */
@@ -78,7 +123,7 @@ export function placeOfCall(places: SourcePlaces, call: UserCallName): Range {
     case "construct":
       return places.methods.constructor ?? places.environmentClass ?? places.file;
     default:
-      return places.environmentClass ?? places.file;
+      return places.environmentClass ?? places.otherEnvironmentClass ?? places.file;
   }
 }
 
@@ -87,24 +132,27 @@ export function placeOfReward(places: SourcePlaces): Range {
   return places.rewardFunction ?? places.stepRewardExpression ?? places.methods.step ?? places.environmentClass ?? places.file;
 }
 
+/**
+ * The reward element of the `return [obs, reward, terminated, truncated, info]` statements
+ * of step: the first that computes something (early exits often return a literal 0),
+ * else the last.
+ */
 function findStepReward(body: ts.Block, range: (n: ts.Node) => Range): Range | null {
-  let found: Range | null = null;
+  const rewards: ts.Expression[] = [];
   const visit = (node: ts.Node): void => {
-    if (found) return;
     if (ts.isReturnStatement(node) && node.expression) {
       const e = skipParens(node.expression);
       const arr = ts.isAsExpression(e) || ts.isSatisfiesExpression(e) ? skipParens(e.expression) : e;
-      if (ts.isArrayLiteralExpression(arr) && arr.elements.length === 5) {
-        found = range(arr.elements[1]);
-        return;
-      }
+      if (ts.isArrayLiteralExpression(arr) && arr.elements.length === 5) rewards.push(arr.elements[1]);
     }
     // Returns inside nested functions belong to those functions.
     if (ts.isFunctionLike(node)) return;
     ts.forEachChild(node, visit);
   };
   ts.forEachChild(body, visit);
-  return found;
+  const isLiteral = (e: ts.Expression) => ts.isNumericLiteral(e) || (ts.isPrefixUnaryExpression(e) && ts.isNumericLiteral(e.operand));
+  const chosen = rewards.find((e) => !isLiteral(e)) ?? rewards[rewards.length - 1];
+  return chosen ? range(chosen) : null;
 }
 
 function skipParens(e: ts.Expression): ts.Expression {

@@ -4,7 +4,7 @@
  * contract: shapes, types, bounds, finiteness). A violation is a `UserCodeError`.
  */
 import { Box, Discrete, spaceProblem, type Environment, type Info } from "../runtime/index";
-import { fail } from "../sandbox/failure";
+import { fail, failOnMember } from "../sandbox/failure";
 import type { UserCallName } from "../sandbox/callGuard";
 
 export type ObservationSpec =
@@ -29,9 +29,9 @@ export const DEFAULT_MAX_EPISODE_STEPS = 1000;
 
 export function describeEnvironment(env: Environment<unknown, unknown>): EnvSpec {
   const obsProblem = spaceProblem(env.observationSpace);
-  if (obsProblem) fail("invalid-space", "construct", `observationSpace: ${obsProblem}`);
+  if (obsProblem) failOnMember("invalid-space", "observationSpace", `observationSpace: ${obsProblem}. Fix it in the class, e.g. \`observationSpace = new Box([-1, -1], [1, 1])\``);
   const actProblem = spaceProblem(env.actionSpace);
-  if (actProblem) fail("invalid-space", "construct", `actionSpace: ${actProblem}`);
+  if (actProblem) failOnMember("invalid-space", "actionSpace", `actionSpace: ${actProblem}. Fix it in the class, e.g. \`actionSpace = new Discrete(2)\``);
 
   const os = env.observationSpace as Box | Discrete;
   const observation: ObservationSpec =
@@ -40,7 +40,7 @@ export function describeEnvironment(env: Environment<unknown, unknown>): EnvSpec
       : { kind: "discrete", n: os.n, start: os.start };
   const as = env.actionSpace as Box | Discrete;
   if (as instanceof Box && !(as.low.every(Number.isFinite) && as.high.every(Number.isFinite)))
-    fail("invalid-space", "construct", "actionSpace: a Box action space needs finite bounds (actions are clipped to them)");
+    failOnMember("invalid-space", "actionSpace", "actionSpace: a Box action space needs finite bounds (the Gaussian policy's actions are clipped to them)");
   const action: ActionSpec =
     as instanceof Box
       ? { kind: "box", dim: as.low.length, low: Float64Array.from(as.low), high: Float64Array.from(as.high) }
@@ -48,10 +48,10 @@ export function describeEnvironment(env: Environment<unknown, unknown>): EnvSpec
 
   const maxSteps = env.maxEpisodeSteps ?? DEFAULT_MAX_EPISODE_STEPS;
   if (!Number.isInteger(maxSteps) || maxSteps < 1)
-    fail("invalid-space", "construct", `maxEpisodeSteps must be a whole number >= 1, got ${String(maxSteps)}`);
+    failOnMember("invalid-space", "maxEpisodeSteps", `maxEpisodeSteps must be a whole number >= 1, got ${String(maxSteps)}`);
   const threshold = env.rewardThreshold;
   if (threshold !== undefined && typeof threshold !== "number")
-    fail("invalid-space", "construct", `rewardThreshold must be a number, got ${String(threshold)}`);
+    failOnMember("invalid-space", "rewardThreshold", `rewardThreshold must be a number, got ${String(threshold)}`);
 
   return {
     observation,

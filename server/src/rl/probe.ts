@@ -1,37 +1,64 @@
 /**
  * The variance probe: a short run of the current (initial) policy, no update, that
- * measures the gradient statistics of design §3. Its episode count adapts to a time
- * budget unless the caller asks for an exact number.
+ * measures the gradient statistics of design §3 and the facts the reward diagnostics
+ * rest on. Its episode count adapts to a time budget unless the caller asks for an
+ * exact number. `check/rules.ts` turns its report into diagnostics.
  */
 import { performance } from "node:perf_hooks";
-import type { ProbeStats } from "../protocol";
+import type { Distribution, ProbeStats, RewardSummary, RewardTermShare, TrainingSettings } from "../protocol";
 import { makeRng } from "../runtime/index";
 import type { CallGuard } from "../sandbox/callGuard";
-import type { ProbeFinding, ProbeOutcome, ProbeRequest } from "../sandbox/messages";
+import type { ProbeFacts, ProbeReport, ProbeRequest } from "../sandbox/messages";
 import type { UserModule } from "../sandbox/userModule";
 import { checkReset, checkStep, describeEnvironment, writeFeatures, type EnvSpec } from "./envSpec";
+import { checkResetSeeding, returnsIgnoreActions } from "./envChecks";
 import { exactGradient, type Enumeration } from "./exact";
-import { baselineReduction, gradientStats } from "./gradientStats";
-import { Reinforce, columnMoments, episodeGradients, padBatch } from "./reinforce";
-import { LockstepRollout, concatBatches, type EpisodeBatch } from "./rollout";
+import { baselineReduction, gradientStats, vectorMoments } from "./gradientStats";
+import { Reinforce, columnMoments, episodeGradients, flattenColumn, meanBaseline, padBatch, rewardToGo } from "./reinforce";
+import { LockstepRollout, concatBatches, transitionReward, type EpisodeBatch } from "./rollout";
 import { resolveSettings } from "./settings";
 import { episodeReturns } from "./train";
 import { tf } from "./tf";
 
 /** Never more than this many episodes when adapting to the budget. */
 const MAX_ADAPTIVE_EPISODES = 1024;
+/** Seeds replayed with other actions to test whether returns depend on actions. */
+const INDEPENDENCE_SEEDS = 8;
 
-export function probe(user: UserModule, guard: CallGuard, request: ProbeRequest): ProbeOutcome {
+export class ProbeCancelled extends Error {}
+
+export function probe(user: UserModule, guard: CallGuard, request: ProbeRequest): ProbeReport {
+  const start = performance.now();
   const settings = resolveSettings(user.training, request.overrides);
   const first = user.create();
   const spec = describeEnvironment(first);
+  const reset = checkResetSeeding(user, spec);
   const agent = new Reinforce(spec, settings);
   try {
-    const batch = sampleEpisodes(user, guard, spec, first, settings.episodesPerUpdate, settings.seed, agent, request);
-    const stats = batchStats(agent, batch, settings.episodesPerUpdate);
+    const batch = sampleEpisodes(user, guard, spec, first, settings, agent, request, start);
+    const measured = measure(agent, batch, settings);
     const enumeration = enumerate(user, spec);
-    stats.exact = enumeration ? (({ gradNormSq, traceCov }) => ({ gradNormSq, traceCov }))(exactGradient(agent.policy, spec, enumeration, settings.baseline)) : null;
-    return { stats, findings: findings(spec, batch) };
+    if (enumeration) {
+      const { gradNormSq, traceCov } = exactGradient(agent.policy, spec, enumeration, settings.baseline);
+      measured.stats.exact = { gradNormSq, traceCov };
+    }
+    const returns = episodeReturns(batch);
+    const facts: ProbeFacts = {
+      episodesPerUpdate: settings.episodesPerUpdate,
+      baseline: settings.baseline,
+      milliseconds: 0,
+      maxEpisodeSteps: spec.maxEpisodeSteps,
+      endedEpisodes: countEnded(spec, batch),
+      constantReward: constantReward(batch),
+      nonZeroReturnEpisodes: returns.filter((r) => r !== 0).length,
+      actionIndependent: returnsIgnoreActions(user, spec, INDEPENDENCE_SEEDS),
+      actionIndependenceEpisodes: 2 * INDEPENDENCE_SEEDS,
+      resetDeterministic: reset.deterministic,
+      resetReseedsRng: reset.reseedsRng,
+      resetIgnoresSeed: reset.ignoresSeed,
+    };
+    facts.milliseconds = performance.now() - start;
+    return { stats: measured.stats, summary: measured.summary, facts };
   } finally {
     agent.dispose();
   }
@@ -42,50 +69,163 @@ function sampleEpisodes(
   guard: CallGuard,
   spec: EnvSpec,
   first: ReturnType<UserModule["create"]>,
-  perUpdate: number,
-  seed: number,
+  settings: TrainingSettings,
   agent: Reinforce,
   request: ProbeRequest,
+  start: number,
 ): EpisodeBatch {
-  const rng = makeRng(`${seed}/probe`);
-  if (request.episodes !== undefined) {
-    const rollout = new LockstepRollout(user, spec, request.episodes, seed, guard, first);
-    return rollout.collect(agent.policy, rng) ?? cancelled();
-  }
-  const rollout = new LockstepRollout(user, spec, perUpdate, seed, guard, first);
-  const start = performance.now();
+  const rng = makeRng(`${settings.seed}/probe`);
+  const collect = (rollout: LockstepRollout) => rollout.collect(agent.policy, rng) ?? cancelled();
+  if (request.episodes !== undefined) return collect(new LockstepRollout(user, spec, request.episodes, settings.seed, guard, first));
+  const perUpdate = settings.episodesPerUpdate;
+  const rollout = new LockstepRollout(user, spec, perUpdate, settings.seed, guard, first);
   const parts: EpisodeBatch[] = [];
   let episodes = 0;
+  // At least two updates' worth, then as many more as the budget allows.
   do {
-    const b = rollout.collect(agent.policy, rng) ?? cancelled();
-    parts.push(concatBatches([b])); // the rollout reuses its buffers: keep a copy
-    episodes += b.n;
-  } while (performance.now() - start < request.budgetMs && episodes + perUpdate <= MAX_ADAPTIVE_EPISODES);
+    parts.push(concatBatches([collect(rollout)])); // the rollout reuses its buffers: keep a copy
+    episodes += perUpdate;
+  } while ((episodes < 2 * perUpdate || performance.now() - start < request.budgetMs) && episodes + perUpdate <= MAX_ADAPTIVE_EPISODES);
   return concatBatches(parts);
 }
 
 function cancelled(): never {
   throw new ProbeCancelled();
 }
-export class ProbeCancelled extends Error {}
 
-/** The statistics of Ψ over all sampled episodes, with the SNR stated for one update's N. */
-export function batchStats(agent: Reinforce, batch: EpisodeBatch, perUpdate: number): ProbeStats {
+/**
+ * The statistics of Ψ over all sampled episodes (SNR stated for one update's N), and the
+ * reward summary, with each named term's share of the gradient variance: g_i is linear
+ * in Ψ, so g_i = Σ_k g_i^k with g^k from the term's own return-to-go (minus its share of
+ * the mean baseline), and traceCov = Σ_k (1/(N−1)) Σ_i ⟨g_i^k − ĝ^k, g_i − ĝ⟩.
+ */
+export function measure(agent: Reinforce, batch: EpisodeBatch, settings: TrainingSettings): { stats: ProbeStats; summary: RewardSummary } {
   const cols = agent.weightColumns(batch);
-  const padded = padBatch(batch, agent.spec, cols.columns);
+  const total = settings.baseline === "none" ? cols.none : cols.mean;
+  const termNames = [...batch.terms.keys()];
+  const columns = [...cols.columns, ...termNames.map((name) => termColumn(batch, settings, name))];
+  const padded = padBatch(batch, agent.spec, columns);
   const grads = episodeGradients(agent.policy, padded);
   const m = columnMoments(grads, batch.n, padded.columns, cols.step);
+  const statsVectors = flattenColumn(grads, batch.n, padded.columns, cols.stats);
+  const totalVectors = total === cols.stats ? statsVectors : flattenColumn(grads, batch.n, padded.columns, total);
+  const termVectors = termNames.map((_, k) => flattenColumn(grads, batch.n, padded.columns, cols.columns.length + k));
   tf.dispose([...grads.tensors, ...m.step]);
+
+  const gradient = gradientStats(
+    batch.n,
+    m.traceCov[cols.stats],
+    m.meanNormSq[cols.stats],
+    baselineReduction(m.traceCov[cols.mean], m.traceCov[cols.none]),
+    settings.episodesPerUpdate,
+  );
   const returns = episodeReturns(batch);
-  const mean = returns.reduce((s, r) => s + r, 0) / returns.length;
-  const std = Math.sqrt(returns.reduce((s, r) => s + (r - mean) ** 2, 0) / Math.max(returns.length - 1, 1));
+  const returnDist = distribution(returns);
+  const termTotals = termNames.map((name) => {
+    const column = batch.terms.get(name) as Float64Array;
+    return episodeReturns({ ...batch, rewards: column }).reduce((s, v) => s + v, 0) / batch.n;
+  });
   return {
-    episodes: batch.n,
-    returnMean: mean,
-    returnStd: std,
-    gradient: gradientStats(batch.n, m.traceCov[cols.stats], m.meanNormSq[cols.stats], baselineReduction(m.traceCov[cols.mean], m.traceCov[cols.none]), perUpdate),
-    exact: null,
+    stats: { episodes: batch.n, returnMean: returnDist.mean, returnStd: returnDist.std, gradient, exact: null },
+    summary: {
+      episodes: batch.n,
+      episodesPerUpdate: settings.episodesPerUpdate,
+      rewards: distribution(stepRewards(batch)),
+      returns: returnDist,
+      snr: gradient.snr,
+      noiseScale: gradient.noiseScale,
+      baselineReduction: gradient.baselineReduction,
+      terms: termShares(termNames, termTotals, termVectors, totalVectors),
+      traceCovRelativeError: traceCovRelativeError(statsVectors),
+      gradNormSqRelativeError: gradNormSqRelativeError(gradient.gradNormSq, gradient.traceCov, batch.n),
+    },
   };
+}
+
+/** Ψ of one named term: its return-to-go, minus its part of the mean baseline (unless the baseline is "none"). */
+function termColumn(batch: EpisodeBatch, settings: TrainingSettings, name: string): Float64Array {
+  const G = rewardToGo(batch, settings.gamma, new Float64Array(batch.rewards.length), batch.terms.get(name));
+  if (settings.baseline === "none") return G;
+  let T = 0;
+  for (let i = 0; i < batch.n; i++) T = Math.max(T, batch.lengths[i]);
+  const b = meanBaseline(batch, G, T);
+  for (let i = 0; i < batch.n; i++) for (let t = 0; t < batch.lengths[i]; t++) G[i * batch.stride + t] -= b[t];
+  return G;
+}
+
+function termShares(names: string[], totals: number[], terms: Float64Array[][], all: Float64Array[]): RewardTermShare[] {
+  if (names.length === 0) return [];
+  const n = all.length;
+  const mean = (vs: Float64Array[]) => vectorMoments(vs).mean;
+  const allMean = mean(all);
+  const centred = all.map((g) => g.map((v, k) => v - allMean[k]));
+  const totalVar = centred.reduce((s, g) => s + g.reduce((a, v) => a + v * v, 0), 0);
+  return names.map((name, k) => {
+    const termMean = mean(terms[k]);
+    let cov = 0;
+    for (let i = 0; i < n; i++) for (let p = 0; p < allMean.length; p++) cov += (terms[k][i][p] - termMean[p]) * centred[i][p];
+    return { name, meanReturn: totals[k], varianceShare: totalVar > 0 ? cov / totalVar : 0 };
+  });
+}
+
+/** Standard error of the traceCov estimate over its value: the spread of ‖g_i − ĝ‖² over √N. */
+function traceCovRelativeError(vectors: Float64Array[]): number | null {
+  const n = vectors.length;
+  if (n < 2) return null;
+  const { mean } = vectorMoments(vectors);
+  const d2 = vectors.map((g) => g.reduce((s, v, k) => s + (v - mean[k]) ** 2, 0));
+  const m = d2.reduce((s, v) => s + v, 0) / n;
+  if (m === 0) return null;
+  const sd = Math.sqrt(d2.reduce((s, v) => s + (v - m) ** 2, 0) / (n - 1));
+  return sd / Math.sqrt(n) / m;
+}
+
+/**
+ * ‖ĝ‖² − tc/N estimates ‖∇J‖² with variance ≈ 4 ∇Jᵀ Σ ∇J / N + 2 tr(Σ²)/N²; bounding the
+ * quadratic forms by an isotropic Σ (tr Σ = tc) gives the error below, relative to the estimate.
+ */
+function gradNormSqRelativeError(gradNormSq: number, traceCov: number, n: number): number | null {
+  if (gradNormSq <= 0) return null;
+  const noise = traceCov / n;
+  return Math.sqrt(4 * gradNormSq * noise + 2 * noise * noise) / gradNormSq;
+}
+
+function stepRewards(batch: EpisodeBatch): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < batch.n; i++) for (let t = 0; t < batch.lengths[i]; t++) out.push(batch.rewards[i * batch.stride + t]);
+  return out;
+}
+
+function distribution(xs: number[]): Distribution {
+  const n = xs.length;
+  if (n === 0) return { mean: 0, std: 0, min: 0, max: 0 };
+  let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const x of xs) {
+    sum += x;
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  const mean = sum / n;
+  const std = Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(n - 1, 1));
+  return { mean, std, min, max };
+}
+
+function countEnded(spec: EnvSpec, batch: EpisodeBatch): number {
+  let ended = 0;
+  for (let i = 0; i < batch.n; i++) if (batch.terminated[i] || batch.lengths[i] < spec.maxEpisodeSteps) ended++;
+  return ended;
+}
+
+/** The common reward when every sampled reward is one value and every episode equally long (all returns equal). */
+function constantReward(batch: EpisodeBatch): number | null {
+  const value = batch.rewards[0];
+  for (let i = 0; i < batch.n; i++) {
+    if (batch.lengths[i] !== batch.lengths[0]) return null;
+    for (let t = 0; t < batch.lengths[i]; t++) if (batch.rewards[i * batch.stride + t] !== value) return null;
+  }
+  return value;
 }
 
 /**
@@ -93,7 +233,8 @@ export function batchStats(agent: Reinforce, batch: EpisodeBatch, perUpdate: num
  * the same start state whatever the seed, and the same reward for an action every time.
  */
 export function enumerate(user: UserModule, spec: EnvSpec): Enumeration | null {
-  if (spec.action.kind !== "discrete" || spec.maxEpisodeSteps !== 1) return null;
+  const act = spec.action;
+  if (act.kind !== "discrete" || spec.maxEpisodeSteps !== 1) return null;
   const env = user.create();
   const F = spec.featureDim;
   const start = new Float32Array(F);
@@ -104,33 +245,14 @@ export function enumerate(user: UserModule, spec: EnvSpec): Enumeration | null {
     if (other.some((v, k) => v !== start[k])) return null;
   }
   const rewards: number[] = [];
-  for (let a = 0; a < spec.action.n; a++) {
-    const outcomes: number[] = [];
-    for (const seed of [0, 1]) {
+  for (let a = 0; a < act.n; a++) {
+    const outcomes = [0, 1].map((seed) => {
       const obs = checkReset(user.reset(env, seed));
-      const s = checkStep(user.step(env, spec.action.start + a));
-      let r = s.reward;
-      if (user.hasRewardExport) {
-        const v = user.reward({ observation: obs, action: spec.action.start + a, nextObservation: s.observation, envReward: s.reward, terminated: s.terminated, truncated: s.truncated, info: s.info });
-        r = typeof v === "number" ? v : Object.values(v as Record<string, number>).reduce((x, y) => x + y, 0);
-      }
-      outcomes.push(r);
-    }
-    if (outcomes[0] !== outcomes[1] || !Number.isFinite(outcomes[0])) return null;
+      const action = act.start + a;
+      return transitionReward(user, obs, action, checkStep(user.step(env, action))).total;
+    });
+    if (outcomes[0] !== outcomes[1]) return null;
     rewards.push(outcomes[0]);
   }
   return { start, rewards };
-}
-
-function findings(spec: EnvSpec, batch: EpisodeBatch): ProbeFinding[] {
-  const out: ProbeFinding[] = [];
-  let ended = 0;
-  for (let i = 0; i < batch.n; i++) if (batch.terminated[i] || batch.lengths[i] < spec.maxEpisodeSteps) ended++;
-  if (ended === 0 && spec.maxEpisodeSteps > 1)
-    out.push({
-      code: "never-terminates",
-      call: "step",
-      message: `none of the ${batch.n} sampled episodes ended before maxEpisodeSteps (${spec.maxEpisodeSteps}): every episode was truncated. If the task has a goal or a failure state, return terminated = true when it is reached.`,
-    });
-  return out;
 }

@@ -8,7 +8,7 @@ import { normal, type Environment, type Rng } from "../runtime/index";
 import type { UserModule } from "../sandbox/userModule";
 import type { CallGuard } from "../sandbox/callGuard";
 import { fail } from "../sandbox/failure";
-import { checkReset, checkStep, show, writeFeatures, type EnvSpec } from "./envSpec";
+import { checkReset, checkStep, show, writeFeatures, type EnvSpec, type StepResult } from "./envSpec";
 
 /** N finished episodes. Row `i * stride + t` holds step t of episode i. */
 export interface EpisodeBatch {
@@ -153,33 +153,48 @@ export class LockstepRollout {
     return batch;
   }
 
-  private shapedReward(i: number, row: number, action: unknown, s: ReturnType<typeof checkStep>): number {
-    const value = this.user.reward({
-      observation: this.current[i],
-      action,
-      nextObservation: s.observation,
-      envReward: s.reward,
-      terminated: s.terminated,
-      truncated: s.truncated,
-      info: s.info,
-    });
-    if (typeof value === "number") return value;
-    if (typeof value !== "object" || value === null || Array.isArray(value))
-      fail("bad-step", "reward", `reward() must return a number or an object of named terms, got ${show(value)}`);
-    let sum = 0;
-    for (const [name, term] of Object.entries(value as Record<string, unknown>)) {
-      if (typeof term !== "number") fail("bad-step", "reward", `reward() term "${name}" is ${show(term)}, expected a number`);
-      if (!Number.isFinite(term)) fail("not-finite", "reward", `reward() term "${name}" is ${term}: rewards must be finite numbers`);
-      let column = this.batch.terms.get(name);
-      if (!column) {
-        column = new Float64Array(this.batch.rewards.length);
-        this.batch.terms.set(name, column);
+  private shapedReward(i: number, row: number, action: unknown, s: StepResult): number {
+    const { total, terms } = transitionReward(this.user, this.current[i], action, s);
+    if (terms)
+      for (const [name, value] of terms) {
+        let column = this.batch.terms.get(name);
+        if (!column) {
+          column = new Float64Array(this.batch.rewards.length);
+          this.batch.terms.set(name, column);
+        }
+        column[row] = value;
       }
-      column[row] = term;
-      sum += term;
-    }
-    return sum;
+    return total;
   }
+}
+
+/**
+ * The reward of a transition: step's reward, or the `reward` export's number or the sum
+ * of its named terms (validated).
+ */
+export function transitionReward(user: UserModule, observation: unknown, action: unknown, s: StepResult): { total: number; terms: [string, number][] | null } {
+  if (!user.hasRewardExport) return { total: s.reward, terms: null };
+  const value = user.reward({
+    observation,
+    action,
+    nextObservation: s.observation,
+    envReward: s.reward,
+    terminated: s.terminated,
+    truncated: s.truncated,
+    info: s.info,
+  });
+  if (typeof value === "number") return { total: value, terms: null };
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    fail("bad-step", "reward", `reward() must return a number or an object of named terms, got ${show(value)}`);
+  let total = 0;
+  const terms: [string, number][] = [];
+  for (const [name, term] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof term !== "number") fail("bad-step", "reward", `reward() term "${name}" is ${show(term)}, expected a number`);
+    if (!Number.isFinite(term)) fail("not-finite", "reward", `reward() term "${name}" is ${term}: rewards must be finite numbers`);
+    terms.push([name, term]);
+    total += term;
+  }
+  return { total, terms };
 }
 
 /** Softmax of `logits[at..at+k]` into `probs`, then an inverse-CDF draw. */

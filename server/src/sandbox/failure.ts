@@ -13,11 +13,15 @@ export interface SourcePlace {
  * into a diagnostic. `call` names the user function at fault so the caller can place
  * the diagnostic on it when there is no better place (`place`, e.g. the throwing line).
  */
+export type EnvironmentMember = "observationSpace" | "actionSpace" | "maxEpisodeSteps" | "rewardThreshold";
+
 export interface UserFailure {
   code: DiagnosticCode;
   message: string;
   call: UserCallName;
   place?: SourcePlace;
+  /** The class property at fault (a malformed space, say). */
+  member?: EnvironmentMember;
 }
 
 /** Thrown inside the runner; caught at its top and sent as a `UserFailure`. */
@@ -29,4 +33,8 @@ export class UserCodeError extends Error {
 
 export function fail(code: DiagnosticCode, call: UserCallName, message: string, place?: SourcePlace): never {
   throw new UserCodeError({ code, call, message, place });
+}
+
+export function failOnMember(code: DiagnosticCode, member: EnvironmentMember, message: string): never {
+  throw new UserCodeError({ code, call: "construct", message, member });
 }

@@ -1,5 +1,5 @@
 /** What crosses between a runner (worker thread) and its caller. */
-import type { BackendChoice, BackendName, ProbeStats, TrainingSettings, TrainingSummary, UpdateMetrics } from "../protocol";
+import type { BackendChoice, BackendName, BaselineKind, ProbeStats, RewardSummary, TrainingSettings, TrainingSummary, UpdateMetrics } from "../protocol";
 import type { EnvironmentBundle } from "./bundle";
 import type { UserFailure } from "./failure";
 
@@ -22,20 +22,40 @@ export interface RunnerInput {
   guard: SharedArrayBuffer;
 }
 
-export type ProbeOutcome = { stats: ProbeStats; findings: ProbeFinding[] };
-
-/** A problem the probe saw that is not a failure of user code (issue: the full catalogue). */
-export interface ProbeFinding {
-  code: "never-terminates";
-  message: string;
-  call: "step";
+/** What the probe measured and observed; `check/rules.ts` turns it into diagnostics. */
+export interface ProbeReport {
+  stats: ProbeStats;
+  summary: RewardSummary;
+  facts: ProbeFacts;
 }
 
+export interface ProbeFacts {
+  episodesPerUpdate: number;
+  baseline: BaselineKind;
+  milliseconds: number;
+  maxEpisodeSteps: number;
+  /** Sampled episodes that ended (terminated or truncated) before maxEpisodeSteps. */
+  endedEpisodes: number;
+  /** The common return when every reward was the same value and every episode as long: all returns equal. */
+  constantReward: number | null;
+  /** Episodes whose return was not zero. */
+  nonZeroReturnEpisodes: number;
+  /** Replaying episodes with the same seeds but other actions never changed a return. */
+  actionIndependent: boolean;
+  /** Episodes replayed for that test. */
+  actionIndependenceEpisodes: number;
+  /** Same seed, same actions → same observations and rewards. */
+  resetDeterministic: boolean;
+  /** reset(seed) restarts this.rng from the seed (different seeds, different streams). */
+  resetReseedsRng: boolean;
+  /** reset(seed) ignores its seed: this.rng gives the same stream for different seeds. */
+  resetIgnoresSeed: boolean;
+}
 export type RunnerMessage =
   | { type: "backend"; backend: BackendName }
   | { type: "progress"; metrics: UpdateMetrics }
   | { type: "trained"; summary: TrainingSummary }
-  | { type: "probed"; outcome: ProbeOutcome }
+  | { type: "probed"; report: ProbeReport }
   | { type: "failed"; failure: UserFailure }
   | { type: "cancelled" }
   /** Our own bug or a bad setting: not the user's code. */

@@ -10,7 +10,7 @@ import type { BackendChoice, BackendName, TrainingSummary, UpdateMetrics } from 
 import type { EnvironmentBundle } from "./bundle";
 import { CallWatch, createGuardBuffer } from "./callGuard";
 import type { UserFailure } from "./failure";
-import type { ProbeOutcome, RunnerInput, RunnerJob, RunnerMessage } from "./messages";
+import type { ProbeReport, RunnerInput, RunnerJob, RunnerMessage } from "./messages";
 
 export interface RunnerOptions {
   backend?: BackendChoice;
@@ -40,7 +40,7 @@ export function runTraining(bundle: EnvironmentBundle, job: Extract<RunnerJob, {
 }
 
 export function runProbe(bundle: EnvironmentBundle, job: Extract<RunnerJob, { kind: "probe" }>, options: RunnerOptions = {}) {
-  return runJob<ProbeOutcome>(bundle, job, options);
+  return runJob<ProbeReport>(bundle, job, options);
 }
 
 function runJob<T>(bundle: EnvironmentBundle, job: RunnerJob, options: RunnerOptions): Promise<RunnerOutcome<T>> {
@@ -114,7 +114,7 @@ function runJob<T>(bundle: EnvironmentBundle, job: RunnerJob, options: RunnerOpt
           finish({ ok: true, value: message.summary as T, backend: message.summary.backend });
           break;
         case "probed":
-          finish({ ok: true, value: message.outcome as T, backend: backend as BackendName });
+          finish({ ok: true, value: message.report as T, backend: backend as BackendName });
           break;
         case "failed":
           finish({ ok: false, failure: message.failure, backend });

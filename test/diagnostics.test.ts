@@ -1,0 +1,83 @@
+/**
+ * Design §5's catalogue: one fixture per code triggers exactly that diagnostic, with its
+ * severity, on the line where the user would fix it; the examples stay clean; hostile
+ * files never hang or kill the caller.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { checkEnvironment } from "../server/src/api";
+import type { DiagnosticCode, Severity } from "../server/src/protocol";
+import { example, fixture, lineOf } from "./helpers";
+
+const CATALOGUE: Array<[file: string, code: DiagnosticCode, severity: Severity]> = [
+  ["syntax-error.rl.ts", "transpile-error", "error"],
+  ["missing-import.rl.ts", "transpile-error", "error"],
+  ["no-default-export.rl.ts", "missing-environment", "error"],
+  ["invalid-space.rl.ts", "invalid-space", "error"],
+  ["bad-reset.rl.ts", "bad-reset", "error"],
+  ["bad-step.rl.ts", "bad-step", "error"],
+  ["wrong-length-observation.rl.ts", "observation-out-of-space", "error"],
+  ["nan-reward.rl.ts", "not-finite", "error"],
+  ["throw-in-step.rl.ts", "user-code-threw", "error"],
+  ["loop-in-reward.rl.ts", "user-code-timeout", "error"],
+  ["exit-in-reward.rl.ts", "user-code-crashed", "error"],
+  ["oom-in-reward.rl.ts", "user-code-crashed", "error"],
+  ["nondeterministic-reset.rl.ts", "nondeterministic-reset", "warning"],
+  ["never-terminates.rl.ts", "never-terminates", "information"],
+  ["reward-constant.rl.ts", "reward-constant", "warning"],
+  ["reward-action-independent.rl.ts", "reward-action-independent", "warning"],
+  ["reward-sparse.rl.ts", "reward-sparse", "warning"],
+  ["gradient-noise.rl.ts", "gradient-noise", "warning"],
+  ["baseline-recommended.rl.ts", "baseline-recommended", "information"],
+  ["reward-term-dominates.rl.ts", "reward-term-dominates-variance", "information"],
+];
+
+for (const [file, code, severity] of CATALOGUE) {
+  test(`${file} gives exactly ${code} (${severity}) on the marked line`, async () => {
+    const path = fixture(file);
+    const text = fs.readFileSync(path, "utf8");
+    const marker = /MARK: [\w-]+/.exec(text)?.[0] as string;
+    const started = Date.now();
+    const result = await checkEnvironment(path, { backend: "wasm" });
+    assert.deepEqual(
+      result.diagnostics.map((d) => d.code),
+      [code],
+      JSON.stringify(result.diagnostics, null, 1),
+    );
+    const d = result.diagnostics[0];
+    assert.equal(d.severity, severity);
+    assert.equal(d.file, path);
+    assert.equal(d.range.start.line, lineOf(text, marker), `on line ${d.range.start.line + 1}: ${d.message}`);
+    assert.ok(d.range.end.line > d.range.start.line || d.range.end.character > d.range.start.character, "the range is not empty");
+    assert.ok(d.message.length > 40, "the message explains");
+    // Never hangs: the slowest case is the 2 s call limit.
+    assert.ok(Date.now() - started < 30_000);
+  });
+}
+
+for (const name of ["cartpole.rl.ts", "bandit.rl.ts"]) {
+  test(`examples/${name} gives no diagnostic at all`, async () => {
+    const result = await checkEnvironment(example(name), { backend: "wasm" });
+    assert.deepEqual(result.diagnostics, []);
+    assert.ok(result.stats && result.summary);
+  });
+}
+
+test("the caller survives every hostile file in a row and still works", async () => {
+  for (const file of ["loop-in-reward.rl.ts", "exit-in-reward.rl.ts", "oom-in-reward.rl.ts", "throw-in-step.rl.ts"])
+    assert.equal((await checkEnvironment(fixture(file), { backend: "cpu" })).diagnostics[0].severity, "error");
+  const ok = await checkEnvironment(example("bandit.rl.ts"), { backend: "cpu", episodes: 32 });
+  assert.deepEqual(ok.diagnostics, []);
+});
+
+test("a probe in progress can be cancelled", async () => {
+  const controller = new AbortController();
+  const pending = checkEnvironment(example("cartpole.rl.ts"), { backend: "cpu", episodes: 100_000, signal: controller.signal });
+  setTimeout(() => controller.abort(), 300);
+  const started = Date.now();
+  const result = await pending;
+  assert.equal(result.cancelled, true);
+  assert.equal(result.stats, null);
+  assert.ok(Date.now() - started < 3000, "stops within a second of the request");
+});
