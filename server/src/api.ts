@@ -7,7 +7,7 @@
 import * as path from "node:path";
 import type { BackendChoice, BackendName, CheckResult, Diagnostic, TrainingSettings, TrainingSummary, UpdateMetrics } from "./protocol";
 import { bundleEnvironment } from "./sandbox/bundle";
-import { runProbe, runTraining, type RunnerOutcome } from "./sandbox/runner";
+import { runProbe, runTraining, type RunnerOutcome, type RunnerPool } from "./sandbox/runner";
 import { failureDiagnostic, findSourcePlaces, readSource, transpileDiagnostic } from "./check/diagnostics";
 import { probeDiagnostics } from "./check/rules";
 
@@ -18,6 +18,8 @@ export interface CommonOptions {
   callTimeoutMs?: number;
   memoryLimitMb?: number;
   signal?: AbortSignal;
+  /** Runners started ahead of time (the language server keeps one); otherwise each call starts its own. */
+  pool?: RunnerPool;
 }
 
 export interface CheckOptions extends CommonOptions {
@@ -27,7 +29,8 @@ export interface CheckOptions extends CommonOptions {
   settings?: Partial<TrainingSettings>;
 }
 
-export const DEFAULT_PROBE_BUDGET_MS = 250;
+/** The probe's target time (runner already started): on-type feedback. */
+export const DEFAULT_PROBE_BUDGET_MS = 300;
 
 export async function checkEnvironment(file: string, options: CheckOptions = {}): Promise<CheckResult & { cancelled?: boolean }> {
   const entry = path.resolve(file);

@@ -6,21 +6,24 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { CallGuard } from "./sandbox/callGuard";
 import { UserCodeError } from "./sandbox/failure";
-import type { RunnerInput, RunnerMessage } from "./sandbox/messages";
+import type { RunnerJobMessage, RunnerMessage, RunnerStart } from "./sandbox/messages";
 import { loadUserModule } from "./sandbox/userModule";
 import { selectBackend } from "./rl/backend";
 import { train } from "./rl/train";
 import { ProbeCancelled, probe } from "./rl/probe";
 
-const input = workerData as RunnerInput;
+const start = workerData as RunnerStart;
 const post = (message: RunnerMessage) => parentPort?.postMessage(message);
 
+/** The first (and only) job; the thread can start and load its backend before it arrives. */
+const nextJob = new Promise<RunnerJobMessage>((resolve) => parentPort?.once("message", resolve));
+
 async function run(): Promise<void> {
-  const backend = await selectBackend(input.backend);
+  const backend = await selectBackend(start.backend);
   post({ type: "backend", backend });
-  const guard = new CallGuard(input.guard);
-  const user = loadUserModule(input.bundle, guard);
-  const job = input.job;
+  const { bundle, job } = await nextJob;
+  const guard = new CallGuard(start.guard);
+  const user = loadUserModule(bundle, guard);
   if (job.kind === "train") {
     const summary = await train(user, guard, {
       overrides: job.overrides,

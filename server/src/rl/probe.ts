@@ -13,15 +13,20 @@ import type { UserModule } from "../sandbox/userModule";
 import { checkReset, checkStep, describeEnvironment, writeFeatures, type EnvSpec } from "./envSpec";
 import { checkResetSeeding, returnsIgnoreActions } from "./envChecks";
 import { exactGradient, type Enumeration } from "./exact";
-import { baselineReduction, gradientStats, vectorMoments } from "./gradientStats";
-import { Reinforce, columnMoments, episodeGradients, flattenColumn, meanBaseline, padBatch, rewardToGo } from "./reinforce";
+import { baselineReduction, gradientStats } from "./gradientStats";
+import { Reinforce, columnMoments, episodeGradients, meanBaseline, padBatch, rewardToGo, type EpisodeGradients } from "./reinforce";
 import { LockstepRollout, concatBatches, transitionReward, type EpisodeBatch } from "./rollout";
 import { resolveSettings } from "./settings";
 import { episodeReturns } from "./train";
 import { tf } from "./tf";
 
 /** Never more than this many episodes when adapting to the budget. */
-const MAX_ADAPTIVE_EPISODES = 1024;
+const MAX_ADAPTIVE_EPISODES = 256;
+/**
+ * Sampling stops at this fraction of the time budget: the gradient pass over the sampled
+ * episodes, the contract checks and the enumeration take about as long again.
+ */
+const SAMPLING_SHARE = 0.4;
 /** Seeds replayed with other actions to test whether returns depend on actions. */
 const INDEPENDENCE_SEEDS = 8;
 
@@ -85,7 +90,7 @@ function sampleEpisodes(
   do {
     parts.push(concatBatches([collect(rollout)])); // the rollout reuses its buffers: keep a copy
     episodes += perUpdate;
-  } while ((episodes < 2 * perUpdate || performance.now() - start < request.budgetMs) && episodes + perUpdate <= MAX_ADAPTIVE_EPISODES);
+  } while ((episodes < 2 * perUpdate || performance.now() - start < SAMPLING_SHARE * request.budgetMs) && episodes + perUpdate <= MAX_ADAPTIVE_EPISODES);
   return concatBatches(parts);
 }
 
@@ -107,9 +112,7 @@ export function measure(agent: Reinforce, batch: EpisodeBatch, settings: Trainin
   const padded = padBatch(batch, agent.spec, columns);
   const grads = episodeGradients(agent.policy, padded);
   const m = columnMoments(grads, batch.n, padded.columns, cols.step);
-  const statsVectors = flattenColumn(grads, batch.n, padded.columns, cols.stats);
-  const totalVectors = total === cols.stats ? statsVectors : flattenColumn(grads, batch.n, padded.columns, total);
-  const termVectors = termNames.map((_, k) => flattenColumn(grads, batch.n, padded.columns, cols.columns.length + k));
+  const extra = spreadDetails(grads, batch.n, padded.columns, cols.stats, total);
   tf.dispose([...grads.tensors, ...m.step]);
 
   const gradient = gradientStats(
@@ -121,10 +124,12 @@ export function measure(agent: Reinforce, batch: EpisodeBatch, settings: Trainin
   );
   const returns = episodeReturns(batch);
   const returnDist = distribution(returns);
-  const termTotals = termNames.map((name) => {
-    const column = batch.terms.get(name) as Float64Array;
-    return episodeReturns({ ...batch, rewards: column }).reduce((s, v) => s + v, 0) / batch.n;
-  });
+  const totalSpread = extra.cross[total];
+  const terms: RewardTermShare[] = termNames.map((name, k) => ({
+    name,
+    meanReturn: episodeReturns({ ...batch, rewards: batch.terms.get(name) as Float64Array }).reduce((s, v) => s + v, 0) / batch.n,
+    varianceShare: totalSpread > 0 ? extra.cross[cols.columns.length + k] / totalSpread : 0,
+  }));
   return {
     stats: { episodes: batch.n, returnMean: returnDist.mean, returnStd: returnDist.std, gradient, exact: null },
     summary: {
@@ -135,11 +140,44 @@ export function measure(agent: Reinforce, batch: EpisodeBatch, settings: Trainin
       snr: gradient.snr,
       noiseScale: gradient.noiseScale,
       baselineReduction: gradient.baselineReduction,
-      terms: termShares(termNames, termTotals, termVectors, totalVectors),
-      traceCovRelativeError: traceCovRelativeError(statsVectors),
+      terms,
+      traceCovRelativeError: relativeErrorOfMean(extra.deviations),
       gradNormSqRelativeError: gradNormSqRelativeError(gradient.gradNormSq, gradient.traceCov, batch.n),
     },
   };
+}
+
+/**
+ * Σ_i ⟨g_i^(c) − ĝ^(c), g_i^(r) − ĝ^(r)⟩ for every column c against the reference column r
+ * (a term's share of the spread of the total), and ‖g_i^(s) − ĝ^(s)‖² per episode for column s.
+ */
+function spreadDetails(g: EpisodeGradients, n: number, columns: number, s: number, r: number): { cross: Float64Array; deviations: Float64Array } {
+  const [cross, deviations] = tf.tidy(() => {
+    let cross: tf.Tensor = tf.zeros([columns]);
+    let deviations: tf.Tensor = tf.zeros([n]);
+    g.tensors.forEach((t, k) => {
+      const { pre, post } = g.layout[k];
+      const G = tf.reshape(t, [n, pre, columns, post]);
+      const centred = tf.sub(G, tf.mean(G, 0));
+      const reference = tf.slice(centred, [0, 0, r, 0], [n, pre, 1, post]);
+      cross = tf.add(cross, tf.sum(tf.mul(centred, reference), [0, 1, 3]));
+      deviations = tf.add(deviations, tf.sum(tf.square(tf.slice(centred, [0, 0, s, 0], [n, pre, 1, post])), [1, 2, 3]));
+    });
+    return [cross, deviations];
+  });
+  const out = { cross: Float64Array.from(cross.dataSync()), deviations: Float64Array.from(deviations.dataSync()) };
+  tf.dispose([cross, deviations]);
+  return out;
+}
+
+/** Standard error of a mean over the mean itself (here: of traceCov, from ‖g_i − ĝ‖²). */
+function relativeErrorOfMean(xs: Float64Array): number | null {
+  const n = xs.length;
+  if (n < 2) return null;
+  const m = xs.reduce((s, v) => s + v, 0) / n;
+  if (m === 0) return null;
+  const sd = Math.sqrt(xs.reduce((s, v) => s + (v - m) ** 2, 0) / (n - 1));
+  return sd / Math.sqrt(n) / m;
 }
 
 /** Ψ of one named term: its return-to-go, minus its part of the mean baseline (unless the baseline is "none"). */
@@ -151,33 +189,6 @@ function termColumn(batch: EpisodeBatch, settings: TrainingSettings, name: strin
   const b = meanBaseline(batch, G, T);
   for (let i = 0; i < batch.n; i++) for (let t = 0; t < batch.lengths[i]; t++) G[i * batch.stride + t] -= b[t];
   return G;
-}
-
-function termShares(names: string[], totals: number[], terms: Float64Array[][], all: Float64Array[]): RewardTermShare[] {
-  if (names.length === 0) return [];
-  const n = all.length;
-  const mean = (vs: Float64Array[]) => vectorMoments(vs).mean;
-  const allMean = mean(all);
-  const centred = all.map((g) => g.map((v, k) => v - allMean[k]));
-  const totalVar = centred.reduce((s, g) => s + g.reduce((a, v) => a + v * v, 0), 0);
-  return names.map((name, k) => {
-    const termMean = mean(terms[k]);
-    let cov = 0;
-    for (let i = 0; i < n; i++) for (let p = 0; p < allMean.length; p++) cov += (terms[k][i][p] - termMean[p]) * centred[i][p];
-    return { name, meanReturn: totals[k], varianceShare: totalVar > 0 ? cov / totalVar : 0 };
-  });
-}
-
-/** Standard error of the traceCov estimate over its value: the spread of ‖g_i − ĝ‖² over √N. */
-function traceCovRelativeError(vectors: Float64Array[]): number | null {
-  const n = vectors.length;
-  if (n < 2) return null;
-  const { mean } = vectorMoments(vectors);
-  const d2 = vectors.map((g) => g.reduce((s, v, k) => s + (v - mean[k]) ** 2, 0));
-  const m = d2.reduce((s, v) => s + v, 0) / n;
-  if (m === 0) return null;
-  const sd = Math.sqrt(d2.reduce((s, v) => s + (v - m) ** 2, 0) / (n - 1));
-  return sd / Math.sqrt(n) / m;
 }
 
 /**

@@ -6,6 +6,7 @@ import type { UserFailure } from "./failure";
 export interface ProbeRequest {
   /** Exactly this many episodes, however long they take; otherwise adapt to `budgetMs`. */
   episodes?: number;
+  /** Target time of the whole probe, from the job's arrival in a started runner. */
   budgetMs: number;
   /** Overrides on top of the file's `training` export (the probe uses its policy and baseline). */
   overrides: Partial<TrainingSettings>;
@@ -15,11 +16,16 @@ export type RunnerJob =
   | { kind: "train"; overrides: Partial<TrainingSettings>; runDir: string | null; continueAfterSolved?: boolean }
   | { kind: "probe"; probe: ProbeRequest };
 
-export interface RunnerInput {
-  bundle: EnvironmentBundle;
+/** The worker's `workerData`: it loads its backend at once, then waits for one job. */
+export interface RunnerStart {
   backend: BackendChoice;
-  job: RunnerJob;
   guard: SharedArrayBuffer;
+}
+
+export interface RunnerJobMessage {
+  type: "job";
+  bundle: EnvironmentBundle;
+  job: RunnerJob;
 }
 
 /** What the probe measured and observed; `check/rules.ts` turns it into diagnostics. */
