@@ -1,0 +1,160 @@
+/**
+ * The gradient-noise threshold and baselineReduction against a bandit computed by hand,
+ * and the rules' thresholds on hand-made reports.
+ *
+ * test/fixtures/baseline-recommended.rl.ts: one state (x = [1], one-hot), arms a ∈ {0, 1, 2}
+ * paying f(a) = a, a linear softmax policy (hidden: []) starting uniform, π(a) = 1/3.
+ * With θ = (W, b), ∇log π(a) = (e_a − π) for W and again for b, and ‖e_a − π‖² = 2/3. So
+ *   g_a = Ψ(a)(e_a − π) twice;   ∇J = Σ_a π(a) f(a)(e_a − π) twice = (−1, 0, 1)/3 twice, ‖∇J‖² = 4/9;
+ *   no baseline:   E‖g‖² = 2 · (2/3) · E[f²] = (4/3)(5/3) = 20/9,  traceCov = 20/9 − 4/9 = 16/9;
+ *   mean baseline: Ψ = f − 1,  E‖g‖² = (4/3)(2/3) = 8/9,  traceCov = 8/9 − 4/9 = 4/9;
+ *   baselineReduction = 1 − (4/9)/(16/9) = 3/4;  with no baseline, noiseScale = (16/9)/(4/9) = 4,
+ *   snr at N episodes per update = N/4: below 1 for N ≤ 3, above for N ≥ 5.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { checkEnvironment } from "../server/src/api";
+import { probeDiagnostics } from "../server/src/check/rules";
+import { findSourcePlaces } from "../server/src/check/sourcePlaces";
+import { rewardHoverMarkdown } from "../server/src/check/hover";
+import type { ProbeReport } from "../server/src/sandbox/messages";
+import { fixture } from "./helpers";
+
+const TRACE_COV_NONE = 16 / 9;
+const TRACE_COV_MEAN = 4 / 9;
+const GRAD_NORM_SQ = 4 / 9;
+const N = 20_000;
+
+/** Standard errors at N episodes, from the exact distribution of g (3 atoms), so tolerances follow from the math. */
+function standardErrors() {
+  const third = 1 / 3;
+  const atoms = [0, 1, 2].map((a) => [0, 1, 2].map((k) => (k === a ? 1 : 0) - third));
+  const moments = (psi: (a: number) => number) => {
+    const g = atoms.map((e, a) => [...e, ...e].map((v) => v * psi(a)));
+    const mu = [0, 1, 2, 3, 4, 5].map((k) => g.reduce((s, ga) => s + ga[k] * third, 0));
+    const d2 = g.map((ga) => ga.reduce((s, v, k) => s + (v - mu[k]) ** 2, 0));
+    const tc = d2.reduce((s, v) => s + v * third, 0);
+    return { tc, seTc: Math.sqrt((d2.reduce((s, v) => s + v * v * third, 0) - tc * tc) / N) };
+  };
+  const none = moments((a) => a);
+  const mean = moments((a) => a - 1);
+  // gradNormSq = ‖ĝ‖² − tc/N: standard error ≈ √(4‖∇J‖² tc/N + 2(tc/N)²).
+  const seGrad = Math.sqrt((4 * GRAD_NORM_SQ * none.tc) / N + 2 * (none.tc / N) ** 2);
+  return { none, mean, seGrad };
+}
+
+test("the hand-computed moments are what the closed forms say", () => {
+  const { none, mean } = standardErrors();
+  assert.ok(Math.abs(none.tc - TRACE_COV_NONE) < 1e-12);
+  assert.ok(Math.abs(mean.tc - TRACE_COV_MEAN) < 1e-12);
+});
+
+test("gradient-noise fires below SNR 1 and states SNR and noise scale; baselineReduction matches 3/4", async () => {
+  const { none, mean, seGrad } = standardErrors();
+  // Relative standard errors of the estimates (delta method), and tolerances of 4 of them.
+  const relTc = none.seTc / none.tc;
+  const relGrad = seGrad / GRAD_NORM_SQ;
+  const relReduction = Math.hypot(mean.seTc / mean.tc, relTc) * (1 - 3 / 4) / (3 / 4);
+  const tolNoiseScale = 4 * Math.hypot(relTc, relGrad);
+
+  const noisy = await checkEnvironment(fixture("baseline-recommended.rl.ts"), { backend: "cpu", episodes: N, settings: { episodesPerUpdate: 2, seed: 11 } });
+  const g = noisy.stats?.gradient;
+  assert.ok(g && g.snr !== null && g.noiseScale !== null && g.baselineReduction !== null);
+  assert.ok(Math.abs(g.traceCov - TRACE_COV_NONE) / TRACE_COV_NONE < 4 * relTc, `traceCov ${g.traceCov}`);
+  assert.ok(Math.abs(g.noiseScale - 4) / 4 < tolNoiseScale, `noiseScale ${g.noiseScale}, tolerance ${tolNoiseScale}`);
+  assert.ok(Math.abs(g.snr - 0.5) / 0.5 < tolNoiseScale, `snr at N = 2: ${g.snr}`);
+  assert.ok(Math.abs(g.baselineReduction - 0.75) < 4 * relReduction * 0.75 + 1e-3, `baselineReduction ${g.baselineReduction}`);
+
+  const codes = noisy.diagnostics.map((d) => d.code).sort();
+  assert.deepEqual(codes, ["baseline-recommended", "gradient-noise"]);
+  const noise = noisy.diagnostics.find((d) => d.code === "gradient-noise")?.message ?? "";
+  assert.match(noise, /SNR 0\.\d+ at episodesPerUpdate = 2/);
+  assert.match(noise, /about [45] episodes per update/);
+  assert.match(noisy.diagnostics.find((d) => d.code === "baseline-recommended")?.message ?? "", /by 7[45]%/);
+
+  // At 8 episodes per update the SNR is 2: no gradient-noise; the baseline advice stays.
+  const fine = await checkEnvironment(fixture("baseline-recommended.rl.ts"), { backend: "cpu", episodes: N, settings: { episodesPerUpdate: 8, seed: 11 } });
+  assert.deepEqual(fine.diagnostics.map((d) => d.code), ["baseline-recommended"]);
+  // With the mean baseline, nothing to advise.
+  const withMean = await checkEnvironment(fixture("baseline-recommended.rl.ts"), { backend: "cpu", episodes: 2000, settings: { baseline: "mean" } });
+  assert.deepEqual(withMean.diagnostics, []);
+});
+
+/** A report with the given gradient numbers on an otherwise healthy environment. */
+function report(over: { snr?: number | null; noiseScale?: number | null; baselineReduction?: number | null; baseline?: "none" | "mean"; episodes?: number }): ProbeReport {
+  const episodes = over.episodes ?? 256;
+  return {
+    stats: {
+      episodes,
+      returnMean: 1,
+      returnStd: 1,
+      gradient: { traceCov: 1, gradNormSq: 1, snr: over.snr ?? 5, noiseScale: over.noiseScale ?? 3, baselineReduction: over.baselineReduction ?? 0.1 },
+      exact: null,
+    },
+    summary: {
+      episodes,
+      episodesPerUpdate: 16,
+      rewards: { mean: 1, std: 1, min: 0, max: 2 },
+      returns: { mean: 1, std: 1, min: 0, max: 2 },
+      snr: over.snr ?? 5,
+      noiseScale: over.noiseScale ?? 3,
+      baselineReduction: over.baselineReduction ?? 0.1,
+      terms: [],
+      traceCovRelativeError: 0.05,
+      gradNormSqRelativeError: 0.05,
+    },
+    facts: {
+      episodesPerUpdate: 16,
+      baseline: over.baseline ?? "mean",
+      milliseconds: 100,
+      maxEpisodeSteps: 1,
+      endedEpisodes: episodes,
+      constantReward: null,
+      nonZeroReturnEpisodes: episodes,
+      actionIndependent: false,
+      actionIndependenceEpisodes: 16,
+      resetDeterministic: true,
+      resetReseedsRng: true,
+      resetIgnoresSeed: false,
+    },
+  };
+}
+
+const places = findSourcePlaces("x.rl.ts", "export default class X extends Environment {}\nexport function reward() { return 1; }\n");
+const codes = (r: ProbeReport) => probeDiagnostics(r, "x.rl.ts", places).map((d) => d.code);
+
+test("gradient-noise exactly when SNR < 1, with the noise scale as the batch size", () => {
+  assert.deepEqual(codes(report({ snr: 0.99, noiseScale: 16.2 })), ["gradient-noise"]);
+  assert.deepEqual(codes(report({ snr: 1.0 })), []);
+  const [d] = probeDiagnostics(report({ snr: 0.5, noiseScale: 31.5 }), "x.rl.ts", places);
+  assert.match(d.message, /SNR 0\.5 at episodesPerUpdate = 16/);
+  assert.match(d.message, /about 32 episodes per update/);
+  assert.equal(d.range.start.line, 1, "placed on the reward function");
+});
+
+test("baseline-recommended only without a baseline and above a 30% reduction", () => {
+  assert.deepEqual(codes(report({ baseline: "none", baselineReduction: 0.31 })), ["baseline-recommended"]);
+  assert.deepEqual(codes(report({ baseline: "none", baselineReduction: 0.29 })), []);
+  assert.deepEqual(codes(report({ baseline: "mean", baselineReduction: 0.9 })), []);
+});
+
+test("few episodes or a large error make the message say its confidence is low", () => {
+  const [rough] = probeDiagnostics(report({ snr: 0.5, episodes: 32 }), "x.rl.ts", places);
+  assert.match(rough.message, /Low confidence: measured on 32 episodes/);
+  const [sure] = probeDiagnostics(report({ snr: 0.5 }), "x.rl.ts", places);
+  assert.doesNotMatch(sure.message, /confidence/);
+});
+
+test("reward hover data shows the summary and the per-term shares", async () => {
+  const r = await checkEnvironment(fixture("reward-term-dominates.rl.ts"), { backend: "cpu", episodes: 512 });
+  assert.ok(r.summary);
+  const names = r.summary.terms.map((t) => t.name);
+  assert.deepEqual(names, ["task", "bonus"]);
+  const shares = r.summary.terms.map((t) => t.varianceShare);
+  assert.ok(Math.abs(shares[0] + shares[1] - 1) < 1e-4, `shares sum to 1: ${shares}`);
+  assert.ok(r.summary.rewards.max === 12 && r.summary.rewards.min === 0, JSON.stringify(r.summary.rewards));
+  const md = rewardHoverMarkdown(r.summary);
+  assert.match(md, /reward per step/);
+  assert.match(md, /`bonus` \| [\d.]+ \| \d+% \|/);
+  assert.match(md, /gradient SNR at 16 episodes\/update/);
+});
