@@ -22,7 +22,7 @@ const common = {
 };
 
 const builds = [
-  { ...common, entryPoints: { cli: "server/src/cli.ts", worker: "server/src/worker.ts" }, outdir: "dist" },
+  { ...common, entryPoints: { cli: "server/src/cli.ts", runnerHost: "server/src/runnerHost.ts", worker: "server/src/worker.ts" }, outdir: "dist" },
 ];
 
 function emitRuntimeTypes() {

@@ -74,11 +74,36 @@ for (const backend of backends) {
   });
 }
 
-const columns = Object.keys(rows[0]);
-const line = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
-console.log(`CartPole-v1, ${os.cpus().length} cores, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`);
-console.log(line(columns));
-console.log(line(columns.map(() => "---")));
-for (const r of rows) console.log(line(columns.map((c) => r[c])));
+// The variance probe's latency (issue 4's target: 300 ms p95 for the examples).
+const EXAMPLES = ["cartpole", "bandit", "gridworld", "reach"].map((n) => path.join(ROOT, "examples", `${n}.rl.ts`));
+const probeRows: Record<string, string | number>[] = [];
+for (const backend of backends) {
+  process.stderr.write(`bench: probe on ${backend} ...\n`);
+  const times = tsx("probeTimes.ts", backend, "20", ...EXAMPLES);
+  for (const file of EXAMPLES) {
+    const t = times[file];
+    probeRows.push({
+      backend,
+      example: path.basename(file),
+      episodes: t.episodes,
+      "p50 ms (warm runner)": Math.round(t.warm50),
+      "p95 ms (warm runner)": Math.round(t.warm95),
+      "p50 ms (cold start)": Math.round(t.cold50),
+    });
+  }
+}
+
+function table(title: string, data: Record<string, string | number>[]): void {
+  const columns = Object.keys(data[0]);
+  const line = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
+  console.log(`${title}\n`);
+  console.log(line(columns));
+  console.log(line(columns.map(() => "---")));
+  for (const r of data) console.log(line(columns.map((c) => r[c])));
+  console.log("");
+}
+const machine = `${os.cpus().length} cores, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
+table(`Training CartPole-v1 (${machine})`, rows);
+table("Variance probe: `checkEnvironment` wall time, 20 runs per example", probeRows);
 fs.mkdirSync(path.join(__dirname, "results"), { recursive: true });
-fs.writeFileSync(path.join(__dirname, "results", "latest.json"), JSON.stringify(rows, null, 2) + "\n");
+fs.writeFileSync(path.join(__dirname, "results", "latest.json"), JSON.stringify({ training: rows, probe: probeRows }, null, 2) + "\n");

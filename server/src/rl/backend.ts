@@ -12,6 +12,8 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendName>
   tf.enableProdMode();
   const reasons: string[] = [];
   if (choice === "auto" || choice === "tensorflow") {
+    // TensorFlow's C++ logging goes straight to stderr unless told otherwise (read at load).
+    process.env.TF_CPP_MIN_LOG_LEVEL ??= "2";
     try {
       require("@tensorflow/tfjs-node");
       if (await tf.setBackend("tensorflow")) return "tensorflow";

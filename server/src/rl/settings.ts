@@ -37,7 +37,7 @@ export function resolveSettings(...layers: Array<TrainingOptions | Partial<Train
     if (l.seed !== undefined) s.seed = l.seed;
     if (l.maxEpisodes !== undefined) s.maxEpisodes = l.maxEpisodes;
     if (l.policy) s.policy = { ...s.policy, ...l.policy };
-    if (l.value) s.value = { ...s.value, ...l.value };
+    if (l.value) s.value = { ...s.value, ...(l.value as Partial<TrainingSettings["value"]>) };
   }
   const problem = settingsProblem(s);
   if (problem) throw new SettingsError(problem);

@@ -160,6 +160,8 @@ export interface TrainingOptions {
   normalizeAdvantages?: boolean;
   entropyCoef?: number;
   policy?: { hidden?: number[]; activation?: "relu" | "tanh" };
+  /** The value baseline's network (with `baseline: "value"`). */
+  value?: { hidden?: number[]; learningRate?: number; stepsPerUpdate?: number };
   seed?: number;
   maxEpisodes?: number;
 }

@@ -1,7 +1,9 @@
 /** What crosses between a runner (worker thread) and its caller. */
 import type { BackendChoice, BackendName, BaselineKind, ProbeStats, RewardSummary, TrainingSettings, TrainingSummary, UpdateMetrics } from "../protocol";
 import type { EnvironmentBundle } from "./bundle";
+import type { UserCallName } from "./callGuard";
 import type { UserFailure } from "./failure";
+import type { RunnerOutcome } from "./runnerShared";
 
 export interface ProbeRequest {
   /** Exactly this many episodes, however long they take; otherwise adapt to `budgetMs`. */
@@ -66,3 +68,17 @@ export type RunnerMessage =
   | { type: "cancelled" }
   /** Our own bug or a bad setting: not the user's code. */
   | { type: "error"; message: string; stack?: string };
+
+/** The runner process's start arguments. */
+export interface HostStart {
+  backend: BackendChoice;
+  memoryLimitMb: number;
+}
+
+export type HostRequest = { type: "job"; bundle: EnvironmentBundle; job: RunnerJob; callTimeoutMs?: number } | { type: "cancel" };
+
+export type HostMessage =
+  | { type: "backend"; backend: BackendName }
+  | { type: "call"; call: UserCallName }
+  | { type: "progress"; metrics: UpdateMetrics }
+  | { type: "outcome"; outcome: RunnerOutcome<unknown> };

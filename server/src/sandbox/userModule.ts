@@ -54,6 +54,13 @@ export function loadUserModule(bundle: EnvironmentBundle, guard: CallGuard): Use
 
   const threw = (call: UserCallName, error: unknown): never => {
     if (error instanceof UserCodeError) throw error;
+    if (error instanceof RangeError && /allocation failed/i.test(error.message))
+      fail(
+        "user-code-crashed",
+        call,
+        `${call === "load" ? "the file" : call + "()"} ran out of memory: ${error.message}. The runner's memory is limited; look for an allocation that is too large or grows without bound.`,
+        placeOf(error),
+      );
     fail("user-code-threw", call, `${call === "load" ? "the file" : call + "()"} threw ${describe(error)}`, placeOf(error));
   };
 
