@@ -24,7 +24,7 @@ const CATALOGUE: Array<[file: string, code: DiagnosticCode, severity: Severity]>
   ["exit-in-reward.rl.ts", "user-code-crashed", "error"],
   ["oom-in-reward.rl.ts", "user-code-crashed", "error"],
   ["buffer-in-reward.rl.ts", "user-code-crashed", "error"],
-  ["abort-in-step.rl.ts", "user-code-crashed", "error"],
+  ["kill-in-step.rl.ts", "user-code-crashed", "error"],
   ["nondeterministic-reset.rl.ts", "nondeterministic-reset", "warning"],
   ["never-terminates.rl.ts", "never-terminates", "information"],
   ["reward-constant.rl.ts", "reward-constant", "warning"],
@@ -67,7 +67,7 @@ for (const name of ["cartpole.rl.ts", "bandit.rl.ts"]) {
 }
 
 test("the caller survives every hostile file in a row and still works", async () => {
-  for (const file of ["loop-in-reward.rl.ts", "exit-in-reward.rl.ts", "oom-in-reward.rl.ts", "abort-in-step.rl.ts", "throw-in-step.rl.ts"])
+  for (const file of ["loop-in-reward.rl.ts", "exit-in-reward.rl.ts", "oom-in-reward.rl.ts", "kill-in-step.rl.ts", "throw-in-step.rl.ts"])
     assert.equal((await checkEnvironment(fixture(file), { backend: "cpu" })).diagnostics[0].severity, "error");
   const ok = await checkEnvironment(example("bandit.rl.ts"), { backend: "cpu", episodes: 32 });
   assert.deepEqual(ok.diagnostics, []);

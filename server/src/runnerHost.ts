@@ -7,7 +7,7 @@ import type { HostMessage, HostRequest, HostStart } from "./sandbox/messages";
 import { ThreadRunner } from "./sandbox/threadRunner";
 
 const start = JSON.parse(process.argv[2] ?? "{}") as HostStart;
-const runner = new ThreadRunner(start.backend, start.memoryLimitMb);
+const runner = new ThreadRunner(start.backend, start.memoryLimitMb, start.traceFile);
 const controller = new AbortController();
 const send = (m: HostMessage) => process.send?.(m);
 

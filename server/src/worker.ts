@@ -3,6 +3,7 @@
  * trains or probes it. User code only ever runs here; the caller watches the guard
  * buffer and terminates this thread when a call does not return in time.
  */
+import * as fs from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { CallGuard } from "./sandbox/callGuard";
 import { UserCodeError } from "./sandbox/failure";
@@ -22,7 +23,7 @@ async function run(): Promise<void> {
   const backend = await selectBackend(start.backend);
   post({ type: "backend", backend });
   const { bundle, job } = await nextJob;
-  const guard = new CallGuard(start.guard);
+  const guard = new CallGuard(start.guard, start.traceFile === undefined ? undefined : fs.openSync(start.traceFile, "a"));
   const user = loadUserModule(bundle, guard);
   if (job.kind === "train") {
     const summary = await train(user, guard, {

@@ -5,6 +5,7 @@
  * whose sequence number has not moved for longer than the time limit and terminates
  * the runner. Writing two integers costs nothing next to a call, so every call is guarded.
  */
+import * as fs from "node:fs";
 
 export const UserCall = {
   none: 0,
@@ -16,6 +17,13 @@ export const UserCall = {
 } as const;
 export type UserCallName = keyof typeof UserCall;
 const NAMES = Object.keys(UserCall) as UserCallName[];
+const TRACE_CODES = NAMES.map((_, k) => String(k));
+
+/** The last call entered, from a trace file written by a `CallGuard` with a trace fd. */
+export function lastTracedCall(trace: string): UserCallName | null {
+  const last = trace.at(-1);
+  return last === undefined ? null : (NAMES[Number(last)] ?? null);
+}
 
 const CANCEL = 0;
 const CALL = 1;
@@ -29,12 +37,20 @@ export function createGuardBuffer(): SharedArrayBuffer {
 /** The runner's side. */
 export class CallGuard {
   private readonly slots: Int32Array;
-  constructor(buffer: SharedArrayBuffer) {
+  /**
+   * @param traceFd when set, every call entry is also written there as one byte (slow: only
+   *   for re-running a job that killed its process, to learn which call did it).
+   */
+  constructor(
+    buffer: SharedArrayBuffer,
+    private readonly traceFd?: number,
+  ) {
     this.slots = new Int32Array(buffer);
   }
   enter(call: number): void {
     this.slots[CALL] = call;
     this.slots[SEQ]++;
+    if (this.traceFd !== undefined) fs.writeSync(this.traceFd, TRACE_CODES[call]);
   }
   exit(): void {
     this.slots[CALL] = UserCall.none;

@@ -22,6 +22,8 @@ export type RunnerJob =
 export interface RunnerStart {
   backend: BackendChoice;
   guard: SharedArrayBuffer;
+  /** Record every call entry in this file (see `CallGuard`). */
+  traceFile?: string;
 }
 
 export interface RunnerJobMessage {
@@ -73,6 +75,7 @@ export type RunnerMessage =
 export interface HostStart {
   backend: BackendChoice;
   memoryLimitMb: number;
+  traceFile?: string;
 }
 
 export type HostRequest = { type: "job"; bundle: EnvironmentBundle; job: RunnerJob; callTimeoutMs?: number } | { type: "cancel" };

@@ -6,9 +6,11 @@
  */
 import { fork, spawn, type ChildProcess, type StdioOptions } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import type { BackendChoice, BackendName } from "../protocol";
 import type { EnvironmentBundle } from "./bundle";
-import type { UserCallName } from "./callGuard";
+import { lastTracedCall, type UserCallName } from "./callGuard";
 import type { HostMessage, HostRequest, HostStart, RunnerJob } from "./messages";
 import { builtScript, type RunnerOptions, type RunnerOutcome } from "./runnerShared";
 
@@ -37,10 +39,14 @@ export class ProcessRunner {
   private exited = false;
   private stderrTail = "";
 
-  constructor(backend: BackendChoice, readonly memoryLimitMb: number) {
+  constructor(
+    readonly backend: BackendChoice,
+    readonly memoryLimitMb: number,
+    private readonly traceFile?: string,
+  ) {
     // Native TensorFlow logs to stderr at load unless told otherwise.
     const env = { ...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? "2" };
-    const start: HostStart = { backend, memoryLimitMb };
+    const start: HostStart = { backend, memoryLimitMb, traceFile };
     const args = [builtScript("runnerHost.js"), JSON.stringify(start)];
     const options = { env, serialization: "advanced" as const, stdio: ["ignore", "ignore", "pipe", "ipc"] as StdioOptions };
     // Cap the data segment too, so a huge ArrayBuffer fails at once ("Array buffer allocation
@@ -57,6 +63,20 @@ export class ProcessRunner {
 
   get dead(): boolean {
     return this.exited;
+  }
+
+  /** Run the job again in a fresh process that records every call; the last one recorded killed it. */
+  private async replayForCall(bundle: EnvironmentBundle, job: RunnerJob, options: RunnerOptions, fallback: UserCallName): Promise<UserCallName> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rl-playground-trace-"));
+    const trace = path.join(dir, "calls");
+    try {
+      const replay = new ProcessRunner(this.backend, this.memoryLimitMb, trace);
+      const outcome = await replay.run(bundle, job, { callTimeoutMs: options.callTimeoutMs });
+      const died = !outcome.ok && "failure" in outcome && outcome.failure.code === "user-code-crashed";
+      return (died && fs.existsSync(trace) && lastTracedCall(fs.readFileSync(trace, "latin1"))) || fallback;
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   async terminate(): Promise<void> {
@@ -120,17 +140,22 @@ export class ProcessRunner {
       };
 
       const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
-        const fatal = /Fatal|FATAL|fatal error|Check failed/.exec(this.stderrTail)
-          ? `; V8 said: ${this.stderrTail.trim().split("\n").find((l) => /Fatal|FATAL|fatal error|Check failed/.test(l))?.trim()}`
-          : "";
-        finish({
-          ok: false,
-          backend,
-          failure: {
-            code: "user-code-crashed",
-            call: lastCall,
-            message: `the runner process died (${signal ? `signal ${signal}` : `exit code ${code}`}) while ${where()} was running${fatal}. A fatal error such as an allocation too large for the heap does this; the editor and the server are unharmed.`,
-          },
+        const line = this.stderrTail.split("\n").find((l) => /Fatal|FATAL|fatal error|Check failed/.test(l));
+        const how = `${signal ? `signal ${signal}` : `exit code ${code}`}${line ? `; V8 said: ${line.trim()}` : ""}`;
+        // The watchdog reports calls every 20 ms, so a process killed at once may not have
+        // told us which call did it: replay the job, deterministic for its seed, with a trace.
+        const known = lastCall !== "none" && lastCall !== "load";
+        void (known || this.traceFile ? Promise.resolve(lastCall) : this.replayForCall(bundle, job, options, lastCall)).then((call) => {
+          lastCall = call;
+          finish({
+            ok: false,
+            backend,
+            failure: {
+              code: "user-code-crashed",
+              call,
+              message: `the runner process died (${how}) while ${where()} was running. A fatal error such as an allocation too large for the heap, or a native crash, does this; the editor and the server are unharmed.`,
+            },
+          });
         });
       };
 

@@ -28,11 +28,15 @@ export class ThreadRunner {
   private exited = false;
   private earlyError: string | null = null;
 
-  constructor(backend: BackendChoice, readonly memoryLimitMb: number) {
+  constructor(
+    backend: BackendChoice,
+    readonly memoryLimitMb: number,
+    traceFile?: string,
+  ) {
     // Native TensorFlow logs to the process's stderr at load unless told otherwise; it reads
     // the real environment, which a worker's `env` option does not change.
     process.env.TF_CPP_MIN_LOG_LEVEL ??= "2";
-    const data: RunnerStart = { backend, guard: this.guard };
+    const data: RunnerStart = { backend, guard: this.guard, traceFile };
     this.worker = new Worker(builtScript("worker.js"), {
       workerData: data,
       resourceLimits: { maxOldGenerationSizeMb: memoryLimitMb },
