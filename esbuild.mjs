@@ -22,7 +22,11 @@ const common = {
 };
 
 const builds = [
-  { ...common, entryPoints: { cli: "server/src/cli.ts", runnerHost: "server/src/runnerHost.ts", worker: "server/src/worker.ts" }, outdir: "dist" },
+  {
+    ...common,
+    entryPoints: { cli: "server/src/cli.ts", runnerHost: "server/src/runnerHost.ts", worker: "server/src/worker.ts" },
+    outdir: "dist",
+  },
 ];
 
 function emitRuntimeTypes() {
@@ -39,9 +43,14 @@ function emitRuntimeTypes() {
     ignoreDeprecations: "6.0",
   });
   const result = program.emit();
-  const errors = ts.getPreEmitDiagnostics(program).concat(result.diagnostics).filter((d) => d.category === ts.DiagnosticCategory.Error);
+  const errors = ts
+    .getPreEmitDiagnostics(program)
+    .concat(result.diagnostics)
+    .filter((d) => d.category === ts.DiagnosticCategory.Error);
   if (errors.length) {
-    console.error(ts.formatDiagnostics(errors, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => process.cwd(), getNewLine: () => "\n" }));
+    console.error(
+      ts.formatDiagnostics(errors, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => process.cwd(), getNewLine: () => "\n" }),
+    );
     process.exit(1);
   }
 }

@@ -8,7 +8,10 @@ import { loadUserModule, type UserModule } from "../server/src/sandbox/userModul
 import { selectBackend } from "../server/src/rl/backend";
 import type { BackendChoice, BackendName } from "../server/src/protocol";
 
-export async function loadInProcess(file: string, backend: BackendChoice): Promise<{ user: UserModule; guard: CallGuard; backend: BackendName }> {
+export async function loadInProcess(
+  file: string,
+  backend: BackendChoice,
+): Promise<{ user: UserModule; guard: CallGuard; backend: BackendName }> {
   const name = await selectBackend(backend);
   const bundled = await bundleEnvironment(file);
   if (!bundled.ok) throw new Error(bundled.errors[0].message);

@@ -25,7 +25,13 @@ function node(args: string[]): { stdout: string; ms: number } {
   if (r.status !== 0) throw new Error(`${args.join(" ")} failed: ${r.stderr}`);
   return { stdout: r.stdout, ms: performance.now() - start };
 }
-const tsx = (script: string, ...args: string[]) => JSON.parse(node(["--import", "tsx", path.join(__dirname, script), ...args]).stdout.trim().split("\n").pop() as string);
+const tsx = (script: string, ...args: string[]) =>
+  JSON.parse(
+    node(["--import", "tsx", path.join(__dirname, script), ...args])
+      .stdout.trim()
+      .split("\n")
+      .pop() as string,
+  );
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
@@ -34,7 +40,10 @@ const median = (xs: number[]) => {
 /** The CLI under /usr/bin/time: wall time and the process's peak RSS. */
 function timedCli(args: string[]): { ms: number; peakRssMb: number } {
   const start = performance.now();
-  const r = spawnSync("/usr/bin/time", ["-f", "peak-rss-kb %M", process.execPath, path.join(ROOT, "bin", "rl-playground.js"), ...args], { cwd: ROOT, encoding: "utf8" });
+  const r = spawnSync("/usr/bin/time", ["-f", "peak-rss-kb %M", process.execPath, path.join(ROOT, "bin", "rl-playground.js"), ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
   const ms = performance.now() - start;
   if (r.status !== 0) throw new Error(`rl-playground ${args.join(" ")} failed: ${r.stderr}`);
   const kb = Number(/peak-rss-kb (\d+)/.exec(r.stderr)?.[1]);

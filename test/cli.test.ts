@@ -11,11 +11,17 @@ test("train --json prints a progress object per update and a summary, and saves 
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "rlp-run-"));
   const r = cli(["train", example("bandit.rl.ts"), "--json", "--backend", "cpu", "--seed", "1", "--out", out]);
   assert.equal(r.status, 0, r.stderr);
-  const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  const lines = r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   const progress = lines.filter((l) => l.type === "progress");
   const summary = lines[lines.length - 1];
   assert.equal(lines.length, progress.length + 1);
-  assert.deepEqual(progress.map((p) => p.update), progress.map((_, i) => i + 1));
+  assert.deepEqual(
+    progress.map((p) => p.update),
+    progress.map((_, i) => i + 1),
+  );
   for (const key of ["traceCov", "gradNormSq", "snr", "noiseScale", "baselineReduction"]) assert.ok(key in progress[0].gradient, key);
   assert.equal(summary.type, "summary");
   for (const key of ["episodes", "seconds", "meanReturn100", "solved", "backend"]) assert.ok(key in summary, key);
@@ -35,7 +41,11 @@ test("train --json prints a progress object per update and a summary, and saves 
     load: async () => {
       const json = JSON.parse(fs.readFileSync(path.join(out, "model.json"), "utf8"));
       const bin = fs.readFileSync(path.join(out, "weights.bin"));
-      return { modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) };
+      return {
+        modelTopology: json.modelTopology,
+        weightSpecs: json.weightsManifest[0].weights,
+        weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength),
+      };
     },
   });
   const probs = Array.from(tf.tidy(() => (model.predict(tf.tensor2d([[1]])) as tf.Tensor).dataSync()));
@@ -90,7 +100,15 @@ test("bad arguments exit with 2 and say why", () => {
 });
 
 test("--backend tensorflow trains on native TensorFlow when it loads, and otherwise says how to get it", () => {
-  const r = cli(["train", example("bandit.rl.ts"), "--backend", "tensorflow", "--json", "--out", fs.mkdtempSync(path.join(os.tmpdir(), "rlp-run-"))]);
+  const r = cli([
+    "train",
+    example("bandit.rl.ts"),
+    "--backend",
+    "tensorflow",
+    "--json",
+    "--out",
+    fs.mkdtempSync(path.join(os.tmpdir(), "rlp-run-")),
+  ]);
   if (nativeInstalled()) {
     assert.equal(r.status, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout.trim().split("\n").pop() as string).backend, "tensorflow");

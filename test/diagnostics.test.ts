@@ -83,3 +83,17 @@ test("a probe in progress can be cancelled", async () => {
   assert.equal(result.stats, null);
   assert.ok(Date.now() - started < 3000, "stops within a second of the request");
 });
+
+test("unsaved editor contents are checked instead of the file on disk, with places in them", async () => {
+  const path = fixture("throw-in-step.rl.ts");
+  const text = fs.readFileSync(path, "utf8");
+  const edited = "// two lines typed\n// above the code\n" + text;
+  const result = await checkEnvironment(path, { backend: "cpu", contents: edited });
+  assert.deepEqual(
+    result.diagnostics.map((d) => d.code),
+    ["user-code-threw"],
+  );
+  assert.equal(result.diagnostics[0].range.start.line, lineOf(text, "MARK: throws") + 2);
+  const fixed = await checkEnvironment(path, { backend: "cpu", contents: text.replace(/if \(this\.t === 3\) throw [^;]+;/, "") });
+  assert.ok(!fixed.diagnostics.some((d) => d.severity === "error"), JSON.stringify(fixed.diagnostics));
+});

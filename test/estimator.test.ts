@@ -25,7 +25,12 @@ for (const backend of BACKENDS) {
   for (const hidden of [[], [8]]) {
     test(`Monte-Carlo gradient is within 3 standard errors of the exact gradient, ${SEEDS} seeds (hidden ${JSON.stringify(hidden)}, ${backend})`, async () => {
       const { user, guard } = await loadInProcess(example("bandit.rl.ts"), backend);
-      const settings = resolveSettings(user.training, { baseline: "none", policy: { hidden, activation: "tanh" }, learningRate: 0.05, seed: 7 });
+      const settings = resolveSettings(user.training, {
+        baseline: "none",
+        policy: { hidden, activation: "tanh" },
+        learningRate: 0.05,
+        seed: 7,
+      });
       const spec = describeEnvironment(user.create());
       const agent = new Reinforce(spec, settings);
       const warmup = new LockstepRollout(user, spec, 16, 0, guard);
@@ -77,7 +82,11 @@ for (const backend of BACKENDS) {
     const mu = Array.from({ length: 2 * K }, (_, k) => g.reduce((s, ga) => s + ga[k], 0) / K);
     const d2 = g.map((ga) => ga.reduce((s, v, k) => s + (v - mu[k]) ** 2, 0));
     const traceCov = d2.reduce((s, v) => s + v, 0) / K;
-    assert.ok(Math.abs(traceCov - (2 * ((K - 1) / K) * (f.reduce((s, v) => s + v * v, 0) / K) - 2 * f.reduce((s, v) => s + (v - fbar) ** 2, 0) / K ** 2)) < 1e-12);
+    assert.ok(
+      Math.abs(
+        traceCov - (2 * ((K - 1) / K) * (f.reduce((s, v) => s + v * v, 0) / K) - (2 * f.reduce((s, v) => s + (v - fbar) ** 2, 0)) / K ** 2),
+      ) < 1e-12,
+    );
 
     // The sample traceCov averages ‖g_i − ĝ‖², whose variance is Var(d²): pick N so that 5% is 4 standard errors.
     const varD2 = d2.reduce((s, v) => s + v * v, 0) / K - traceCov ** 2;
@@ -85,7 +94,11 @@ for (const backend of BACKENDS) {
     const se = Math.sqrt(varD2 / N);
     assert.ok(0.05 * traceCov >= 4 * se, `N = ${N} gives a standard error of ${se} against a 5% tolerance of ${0.05 * traceCov}`);
 
-    const result = await checkEnvironment(example("bandit.rl.ts"), { backend, episodes: N, settings: { baseline: "none", policy: { hidden: [], activation: "relu" }, seed: 3 } });
+    const result = await checkEnvironment(example("bandit.rl.ts"), {
+      backend,
+      episodes: N,
+      settings: { baseline: "none", policy: { hidden: [], activation: "relu" }, seed: 3 },
+    });
     assert.equal(result.diagnostics.filter((d) => d.severity === "error").length, 0);
     assert.ok(result.stats);
     const reported = result.stats.gradient.traceCov;

@@ -27,7 +27,11 @@ export interface CliResult {
 /** Runs the built CLI; a hang fails the test at `timeoutMs` instead of hanging the suite. */
 export function cli(args: string[], timeoutMs = 120_000): CliResult {
   const start = Date.now();
-  const r = spawnSync(process.execPath, [path.join(ROOT, "bin", "rl-playground.js"), ...args], { cwd: ROOT, encoding: "utf8", timeout: timeoutMs });
+  const r = spawnSync(process.execPath, [path.join(ROOT, "bin", "rl-playground.js"), ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: timeoutMs,
+  });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - start };
 }

@@ -9,7 +9,12 @@ import * as path from "node:path";
 import { ROOT, cli, fixture, lineOf } from "./helpers";
 
 const cases: Array<{ file: string; code: string; marker: string; says: RegExp }> = [
-  { file: "throw-in-step.rl.ts", code: "user-code-threw", marker: "MARK: throws", says: /step\(\) threw Error: the cart fell off the table/ },
+  {
+    file: "throw-in-step.rl.ts",
+    code: "user-code-threw",
+    marker: "MARK: throws",
+    says: /step\(\) threw Error: the cart fell off the table/,
+  },
   { file: "loop-in-reward.rl.ts", code: "user-code-timeout", marker: "MARK: reward", says: /reward\(\) did not return within \d+ ms/ },
   { file: "nan-reward.rl.ts", code: "not-finite", marker: "MARK: step", says: /reward of NaN/ },
   { file: "syntax-error.rl.ts", code: "transpile-error", marker: "MARK: syntax", says: /does not compile: Expected "\]" but found ";"/ },
@@ -20,9 +25,23 @@ for (const c of cases) {
     test(`${command} ${c.file}: ${c.code} on the user's line, exit 1, no hang`, () => {
       const file = fixture(c.file);
       const line = lineOf(fs.readFileSync(file, "utf8"), c.marker);
-      const r = cli([command, file, "--backend", "cpu", "--json", ...(command === "train" ? ["--out", path.join(ROOT, ".rl-playground", "test-runs", c.file)] : [])], 60_000);
+      const r = cli(
+        [
+          command,
+          file,
+          "--backend",
+          "cpu",
+          "--json",
+          ...(command === "train" ? ["--out", path.join(ROOT, ".rl-playground", "test-runs", c.file)] : []),
+        ],
+        60_000,
+      );
       assert.equal(r.status, 1, r.stderr);
-      const objects = r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+      const objects = r.stdout
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
       const diagnostics = command === "check" ? objects[0].diagnostics : objects.filter((o) => o.type === "diagnostic");
       assert.equal(diagnostics.length, 1, r.stdout);
       const d = diagnostics[0];

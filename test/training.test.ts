@@ -16,7 +16,9 @@ for (const backend of BACKENDS) {
     const result = await trainEnvironment(example("cartpole.rl.ts"), { backend, settings: { seed: 0 } });
     assert.ok(result.ok, JSON.stringify(result));
     const s = result.summary;
-    console.log(`CartPole on ${s.backend}: solved=${s.solved} after ${s.solvedAtEpisode} episodes, ${s.envSteps} env steps, ${s.seconds.toFixed(2)} s`);
+    console.log(
+      `CartPole on ${s.backend}: solved=${s.solved} after ${s.solvedAtEpisode} episodes, ${s.envSteps} env steps, ${s.seconds.toFixed(2)} s`,
+    );
     assert.equal(s.backend, backend);
     assert.equal(s.solved, true);
     assert.equal(s.reason, "solved");
@@ -26,7 +28,11 @@ for (const backend of BACKENDS) {
   test(`the same seed and backend give identical metrics, another seed differs (${backend})`, async () => {
     const run = async (seed: number) => {
       const rows: UpdateMetrics[] = [];
-      const r = await trainEnvironment(example("gridworld.rl.ts"), { backend, settings: { seed, maxEpisodes: 160 }, onProgress: (m) => rows.push(m) });
+      const r = await trainEnvironment(example("gridworld.rl.ts"), {
+        backend,
+        settings: { seed, maxEpisodes: 160 },
+        onProgress: (m) => rows.push(m),
+      });
       assert.ok(r.ok);
       // Wall-clock time is the only thing allowed to differ.
       return rows.map(({ seconds: _seconds, ...rest }) => rest);
@@ -38,21 +44,24 @@ for (const backend of BACKENDS) {
     assert.notDeepEqual(await run(6), a);
   });
 
-  for (const [file, baseline] of [["gridworld.rl.ts", "value"], ["reach.rl.ts", "mean"]] as const)
-  test(`no tensor leak: tf.memory().numTensors is the same after update 10 and update 100 (${file}, ${baseline} baseline, ${backend})`, async () => {
-    const { user, guard } = await loadInProcess(example(file), backend);
-    const counts = new Map<number, number>();
-    const before = tf.memory().numTensors;
-    const summary = await train(user, guard, {
-      overrides: { maxEpisodes: 1600, seed: 1, baseline, entropyCoef: 0.01 },
-      backend,
-      runDir: null,
-      continueAfterSolved: true,
-      onProgress: (m) => counts.set(m.update, tf.memory().numTensors),
+  for (const [file, baseline] of [
+    ["gridworld.rl.ts", "value"],
+    ["reach.rl.ts", "mean"],
+  ] as const)
+    test(`no tensor leak: tf.memory().numTensors is the same after update 10 and update 100 (${file}, ${baseline} baseline, ${backend})`, async () => {
+      const { user, guard } = await loadInProcess(example(file), backend);
+      const counts = new Map<number, number>();
+      const before = tf.memory().numTensors;
+      const summary = await train(user, guard, {
+        overrides: { maxEpisodes: 1600, seed: 1, baseline, entropyCoef: 0.01 },
+        backend,
+        runDir: null,
+        continueAfterSolved: true,
+        onProgress: (m) => counts.set(m.update, tf.memory().numTensors),
+      });
+      assert.equal(summary.updates, 100);
+      assert.equal(counts.get(10), counts.get(100), `after update 10: ${counts.get(10)}, after update 100: ${counts.get(100)}`);
+      // Disposing the trainer returns every tensor it made.
+      assert.equal(tf.memory().numTensors, before);
     });
-    assert.equal(summary.updates, 100);
-    assert.equal(counts.get(10), counts.get(100), `after update 10: ${counts.get(10)}, after update 100: ${counts.get(100)}`);
-    // Disposing the trainer returns every tensor it made.
-    assert.equal(tf.memory().numTensors, before);
-  });
 }

@@ -54,10 +54,14 @@ test("gradient-noise fires below SNR 1 and states SNR and noise scale; baselineR
   // Relative standard errors of the estimates (delta method), and tolerances of 4 of them.
   const relTc = none.seTc / none.tc;
   const relGrad = seGrad / GRAD_NORM_SQ;
-  const relReduction = Math.hypot(mean.seTc / mean.tc, relTc) * (1 - 3 / 4) / (3 / 4);
+  const relReduction = (Math.hypot(mean.seTc / mean.tc, relTc) * (1 - 3 / 4)) / (3 / 4);
   const tolNoiseScale = 4 * Math.hypot(relTc, relGrad);
 
-  const noisy = await checkEnvironment(fixture("baseline-recommended.rl.ts"), { backend: "cpu", episodes: N, settings: { episodesPerUpdate: 2, seed: 11 } });
+  const noisy = await checkEnvironment(fixture("baseline-recommended.rl.ts"), {
+    backend: "cpu",
+    episodes: N,
+    settings: { episodesPerUpdate: 2, seed: 11 },
+  });
   const g = noisy.stats?.gradient;
   assert.ok(g && g.snr !== null && g.noiseScale !== null && g.baselineReduction !== null);
   assert.ok(Math.abs(g.traceCov - TRACE_COV_NONE) / TRACE_COV_NONE < 4 * relTc, `traceCov ${g.traceCov}`);
@@ -73,22 +77,45 @@ test("gradient-noise fires below SNR 1 and states SNR and noise scale; baselineR
   assert.match(noisy.diagnostics.find((d) => d.code === "baseline-recommended")?.message ?? "", /by 7[45]%/);
 
   // At 8 episodes per update the SNR is 2: no gradient-noise; the baseline advice stays.
-  const fine = await checkEnvironment(fixture("baseline-recommended.rl.ts"), { backend: "cpu", episodes: N, settings: { episodesPerUpdate: 8, seed: 11 } });
-  assert.deepEqual(fine.diagnostics.map((d) => d.code), ["baseline-recommended"]);
+  const fine = await checkEnvironment(fixture("baseline-recommended.rl.ts"), {
+    backend: "cpu",
+    episodes: N,
+    settings: { episodesPerUpdate: 8, seed: 11 },
+  });
+  assert.deepEqual(
+    fine.diagnostics.map((d) => d.code),
+    ["baseline-recommended"],
+  );
   // With the mean baseline, nothing to advise.
-  const withMean = await checkEnvironment(fixture("baseline-recommended.rl.ts"), { backend: "cpu", episodes: 2000, settings: { baseline: "mean" } });
+  const withMean = await checkEnvironment(fixture("baseline-recommended.rl.ts"), {
+    backend: "cpu",
+    episodes: 2000,
+    settings: { baseline: "mean" },
+  });
   assert.deepEqual(withMean.diagnostics, []);
 });
 
 /** A report with the given gradient numbers on an otherwise healthy environment. */
-function report(over: { snr?: number | null; noiseScale?: number | null; baselineReduction?: number | null; baseline?: "none" | "mean"; episodes?: number }): ProbeReport {
+function report(over: {
+  snr?: number | null;
+  noiseScale?: number | null;
+  baselineReduction?: number | null;
+  baseline?: "none" | "mean";
+  episodes?: number;
+}): ProbeReport {
   const episodes = over.episodes ?? 256;
   return {
     stats: {
       episodes,
       returnMean: 1,
       returnStd: 1,
-      gradient: { traceCov: 1, gradNormSq: 1, snr: over.snr ?? 5, noiseScale: over.noiseScale ?? 3, baselineReduction: over.baselineReduction ?? 0.1 },
+      gradient: {
+        traceCov: 1,
+        gradNormSq: 1,
+        snr: over.snr ?? 5,
+        noiseScale: over.noiseScale ?? 3,
+        baselineReduction: over.baselineReduction ?? 0.1,
+      },
       exact: null,
     },
     summary: {

@@ -40,12 +40,21 @@ export async function checkEnvironment(file: string, options: CheckOptions = {})
   const places = findSourcePlaces(entry, source);
   const outcome = await runProbe(
     bundled.bundle,
-    { kind: "probe", probe: { episodes: options.episodes, budgetMs: options.budgetMs ?? DEFAULT_PROBE_BUDGET_MS, overrides: options.settings ?? {} } },
+    {
+      kind: "probe",
+      probe: { episodes: options.episodes, budgetMs: options.budgetMs ?? DEFAULT_PROBE_BUDGET_MS, overrides: options.settings ?? {} },
+    },
     options,
   );
   if (outcome.ok) {
     const report = outcome.value;
-    return { file: entry, diagnostics: probeDiagnostics(report, entry, places), stats: report.stats, summary: report.summary, backend: outcome.backend };
+    return {
+      file: entry,
+      diagnostics: probeDiagnostics(report, entry, places),
+      stats: report.stats,
+      summary: report.summary,
+      backend: outcome.backend,
+    };
   }
   return {
     file: entry,
@@ -83,13 +92,25 @@ export async function trainEnvironment(file: string, options: TrainOptions = {})
     options,
   );
   if (outcome.ok) return { ok: true, summary: outcome.value };
-  if ("cancelled" in outcome) return { ok: false, reason: "stopped", diagnostics: [], message: "training was stopped", backend: outcome.backend };
+  if ("cancelled" in outcome)
+    return { ok: false, reason: "stopped", diagnostics: [], message: "training was stopped", backend: outcome.backend };
   const source = readSource(entry, options.contents);
   const diagnostics = outcomeDiagnostics(outcome, entry, source, findSourcePlaces(entry, source));
-  return { ok: false, reason: "error", diagnostics, message: diagnostics[0]?.message ?? ("error" in outcome ? outcome.error : "failed"), backend: outcome.backend };
+  return {
+    ok: false,
+    reason: "error",
+    diagnostics,
+    message: diagnostics[0]?.message ?? ("error" in outcome ? outcome.error : "failed"),
+    backend: outcome.backend,
+  };
 }
 
-function outcomeDiagnostics(outcome: RunnerOutcome<unknown>, file: string, source: string, places: ReturnType<typeof findSourcePlaces>): Diagnostic[] {
+function outcomeDiagnostics(
+  outcome: RunnerOutcome<unknown>,
+  file: string,
+  source: string,
+  places: ReturnType<typeof findSourcePlaces>,
+): Diagnostic[] {
   if (outcome.ok || "cancelled" in outcome) return [];
   if ("failure" in outcome) return [failureDiagnostic(outcome.failure, file, source, places)];
   throw new EngineError(outcome.error);

@@ -37,7 +37,11 @@ export async function main(argv: string[]): Promise<number> {
     .command("train")
     .description("train a policy with REINFORCE until the environment is solved or the episode budget is spent")
     .argument("<file>", "environment file")
-    .option("--episodes <n>", `episode budget (default ${DEFAULT_SETTINGS.maxEpisodes}, or the file's training.maxEpisodes)`, wholeNumber(1))
+    .option(
+      "--episodes <n>",
+      `episode budget (default ${DEFAULT_SETTINGS.maxEpisodes}, or the file's training.maxEpisodes)`,
+      wholeNumber(1),
+    )
     .option("--seed <s>", "seed (default 0, or the file's training.seed)", wholeNumber(-(2 ** 31)))
     .addOption(backendOption())
     .option("--json", "print one JSON object per line: progress per update, then the summary")
@@ -78,15 +82,25 @@ function missingFile(file: string): boolean {
   return true;
 }
 
-async function train(file: string, opts: { episodes?: number; seed?: number; backend: BackendChoice; json?: boolean; out?: string }): Promise<number> {
+async function train(
+  file: string,
+  opts: { episodes?: number; seed?: number; backend: BackendChoice; json?: boolean; out?: string },
+): Promise<number> {
   if (missingFile(file)) return EXIT_BAD_ARGUMENTS;
   const name = path.basename(file).replace(/\.rl\.ts$|\.ts$/, "");
   const runDir = path.resolve(opts.out ?? path.join(".rl-playground", "runs", `${name}-${timestamp()}`));
-  const settings = { ...(opts.episodes !== undefined ? { maxEpisodes: opts.episodes } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}) };
+  const settings = {
+    ...(opts.episodes !== undefined ? { maxEpisodes: opts.episodes } : {}),
+    ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+  };
   const bar =
     !opts.json && process.stderr.isTTY
       ? new cliProgress.SingleBar(
-          { format: "{bar} {value}/{total} episodes | mean return (last 100) {mean} | {sps} steps/s | {backend}", hideCursor: true, stream: process.stderr },
+          {
+            format: "{bar} {value}/{total} episodes | mean return (last 100) {mean} | {sps} steps/s | {backend}",
+            hideCursor: true,
+            stream: process.stderr,
+          },
           cliProgress.Presets.shades_classic,
         )
       : null;
@@ -105,7 +119,14 @@ async function train(file: string, opts: { episodes?: number; seed?: number; bac
       } else bar.update(m.episodes, payload);
     }
   };
-  const result = await trainEnvironment(file, { backend: opts.backend, settings, runDir, onProgress, onBackend: (b) => (backend = b), signal: controller.signal });
+  const result = await trainEnvironment(file, {
+    backend: opts.backend,
+    settings,
+    runDir,
+    onProgress,
+    onBackend: (b) => (backend = b),
+    signal: controller.signal,
+  });
   process.removeListener("SIGINT", onSigint);
   bar?.stop();
   if (!result.ok) {
@@ -119,7 +140,11 @@ async function train(file: string, opts: { episodes?: number; seed?: number; bac
   const s = result.summary;
   if (opts.json) process.stdout.write(JSON.stringify(s) + "\n");
   else {
-    const verdict = s.solved ? `solved after ${s.solvedAtEpisode} episodes` : s.reason === "stopped" ? "stopped" : "not solved (episode budget spent)";
+    const verdict = s.solved
+      ? `solved after ${s.solvedAtEpisode} episodes`
+      : s.reason === "stopped"
+        ? "stopped"
+        : "not solved (episode budget spent)";
     process.stdout.write(
       `${s.environment}: ${verdict}\n` +
         `  episodes ${s.episodes}, env steps ${s.envSteps}, ${s.seconds.toFixed(2)} s of training (${Math.round(s.envSteps / Math.max(s.seconds, 1e-9))} steps/s)\n` +
@@ -137,19 +162,26 @@ function settingsBudget(episodes: number | undefined): number {
 
 async function check(file: string, opts: { episodes?: number; seed?: number; backend: BackendChoice; json?: boolean }): Promise<number> {
   if (missingFile(file)) return EXIT_BAD_ARGUMENTS;
-  const result = await checkEnvironment(file, { backend: opts.backend, episodes: opts.episodes, settings: opts.seed !== undefined ? { seed: opts.seed } : {} });
+  const result = await checkEnvironment(file, {
+    backend: opts.backend,
+    episodes: opts.episodes,
+    settings: opts.seed !== undefined ? { seed: opts.seed } : {},
+  });
   const hasErrors = result.diagnostics.some((d) => d.severity === "error");
   if (opts.json) process.stdout.write(JSON.stringify(checkJson(result)) + "\n");
   else {
     printDiagnostics(result.diagnostics, false, process.stdout);
     if (result.stats) {
       const g = result.stats.gradient;
-      const f = (x: number | null) => (x === null ? "n/a" : Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(3) : x.toFixed(4));
+      const f = (x: number | null) =>
+        x === null ? "n/a" : Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(3) : x.toFixed(4);
       process.stdout.write(
         `${path.relative(process.cwd(), result.file)}: ${result.diagnostics.length ? `${result.diagnostics.length} diagnostic(s)` : "no problems found"}\n` +
           `  probe: ${result.stats.episodes} episodes, return ${f(result.stats.returnMean)} ± ${f(result.stats.returnStd)} (backend ${result.backend})\n` +
           `  gradient: traceCov ${f(g.traceCov)}, gradNormSq ${f(g.gradNormSq)}, snr ${f(g.snr)}, noiseScale ${f(g.noiseScale)}, baselineReduction ${f(g.baselineReduction)}\n` +
-          (result.stats.exact ? `  exact (enumerated): gradNormSq ${f(result.stats.exact.gradNormSq)}, traceCov ${f(result.stats.exact.traceCov)}\n` : "") +
+          (result.stats.exact
+            ? `  exact (enumerated): gradNormSq ${f(result.stats.exact.gradNormSq)}, traceCov ${f(result.stats.exact.traceCov)}\n`
+            : "") +
           (result.summary ? rewardLines(result.summary, f) : ""),
       );
     }
@@ -161,7 +193,13 @@ async function check(file: string, opts: { episodes?: number; seed?: number; bac
 function checkJson(r: CheckResult) {
   return {
     file: r.file,
-    diagnostics: r.diagnostics.map((d) => ({ code: d.code, severity: d.severity, message: d.message, range: d.range, ...(d.file !== r.file ? { file: d.file } : {}) })),
+    diagnostics: r.diagnostics.map((d) => ({
+      code: d.code,
+      severity: d.severity,
+      message: d.message,
+      range: d.range,
+      ...(d.file !== r.file ? { file: d.file } : {}),
+    })),
     stats: r.stats,
     summary: r.summary,
     backend: r.backend,
@@ -172,7 +210,9 @@ function rewardLines(s: RewardSummary, f: (x: number | null) => string): string 
   const d = (x: { mean: number; std: number; min: number; max: number }) => `${f(x.mean)} ± ${f(x.std)} in [${f(x.min)}, ${f(x.max)}]`;
   return (
     `  reward per step ${d(s.rewards)}; return ${d(s.returns)}\n` +
-    (s.terms.length ? `  reward terms (share of gradient variance): ${s.terms.map((t) => `${t.name} ${Math.round(t.varianceShare * 100)}%`).join(", ")}\n` : "")
+    (s.terms.length
+      ? `  reward terms (share of gradient variance): ${s.terms.map((t) => `${t.name} ${Math.round(t.varianceShare * 100)}%`).join(", ")}\n`
+      : "")
   );
 }
 
@@ -180,7 +220,9 @@ function printDiagnostics(diagnostics: Diagnostic[], json: boolean | undefined, 
   for (const d of diagnostics) {
     if (json) process.stdout.write(JSON.stringify({ type: "diagnostic", ...d }) + "\n");
     else
-      stream.write(`${path.relative(process.cwd(), d.file)}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity} ${d.code}: ${d.message}\n`);
+      stream.write(
+        `${path.relative(process.cwd(), d.file)}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity} ${d.code}: ${d.message}\n`,
+      );
   }
 }
 

@@ -42,5 +42,10 @@ async function run(): Promise<void> {
 run().catch((error: unknown) => {
   if (error instanceof UserCodeError) post({ type: "failed", failure: error.failure });
   else if (error instanceof ProbeCancelled) post({ type: "cancelled" });
-  else post({ type: "error", message: error instanceof Error ? error.message : String(error), stack: error instanceof Error ? error.stack : undefined });
+  else
+    post({
+      type: "error",
+      message: error instanceof Error ? error.message : String(error),
+      stack: error instanceof Error ? error.stack : undefined,
+    });
 });

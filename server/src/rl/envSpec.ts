@@ -8,11 +8,9 @@ import { fail, failOnMember } from "../sandbox/failure";
 import type { UserCallName } from "../sandbox/callGuard";
 
 export type ObservationSpec =
-  | { kind: "box"; dim: number; low: Float64Array; high: Float64Array }
-  | { kind: "discrete"; n: number; start: number };
+  { kind: "box"; dim: number; low: Float64Array; high: Float64Array } | { kind: "discrete"; n: number; start: number };
 export type ActionSpec =
-  | { kind: "discrete"; n: number; start: number }
-  | { kind: "box"; dim: number; low: Float64Array; high: Float64Array };
+  { kind: "discrete"; n: number; start: number } | { kind: "box"; dim: number; low: Float64Array; high: Float64Array };
 
 export interface EnvSpec {
   observation: ObservationSpec;
@@ -29,9 +27,15 @@ export const DEFAULT_MAX_EPISODE_STEPS = 1000;
 
 export function describeEnvironment(env: Environment<unknown, unknown>): EnvSpec {
   const obsProblem = spaceProblem(env.observationSpace);
-  if (obsProblem) failOnMember("invalid-space", "observationSpace", `observationSpace: ${obsProblem}. Fix it in the class, e.g. \`observationSpace = new Box([-1, -1], [1, 1])\``);
+  if (obsProblem)
+    failOnMember(
+      "invalid-space",
+      "observationSpace",
+      `observationSpace: ${obsProblem}. Fix it in the class, e.g. \`observationSpace = new Box([-1, -1], [1, 1])\``,
+    );
   const actProblem = spaceProblem(env.actionSpace);
-  if (actProblem) failOnMember("invalid-space", "actionSpace", `actionSpace: ${actProblem}. Fix it in the class, e.g. \`actionSpace = new Discrete(2)\``);
+  if (actProblem)
+    failOnMember("invalid-space", "actionSpace", `actionSpace: ${actProblem}. Fix it in the class, e.g. \`actionSpace = new Discrete(2)\``);
 
   const os = env.observationSpace as Box | Discrete;
   const observation: ObservationSpec =
@@ -40,7 +44,11 @@ export function describeEnvironment(env: Environment<unknown, unknown>): EnvSpec
       : { kind: "discrete", n: os.n, start: os.start };
   const as = env.actionSpace as Box | Discrete;
   if (as instanceof Box && !(as.low.every(Number.isFinite) && as.high.every(Number.isFinite)))
-    failOnMember("invalid-space", "actionSpace", "actionSpace: a Box action space needs finite bounds (the Gaussian policy's actions are clipped to them)");
+    failOnMember(
+      "invalid-space",
+      "actionSpace",
+      "actionSpace: a Box action space needs finite bounds (the Gaussian policy's actions are clipped to them)",
+    );
   const action: ActionSpec =
     as instanceof Box
       ? { kind: "box", dim: as.low.length, low: Float64Array.from(as.low), high: Float64Array.from(as.high) }
@@ -81,16 +89,29 @@ export function writeFeatures(spec: EnvSpec, obs: unknown, out: Float32Array, of
     return;
   }
   if (!Array.isArray(obs) && !ArrayBuffer.isView(obs))
-    fail(call === "reset" ? "bad-reset" : "bad-step", call, `${call}() returned observation ${show(obs)}, expected an array of ${o.dim} numbers`);
+    fail(
+      call === "reset" ? "bad-reset" : "bad-step",
+      call,
+      `${call}() returned observation ${show(obs)}, expected an array of ${o.dim} numbers`,
+    );
   const arr = obs as ArrayLike<unknown>;
   if (arr.length !== o.dim)
-    fail("observation-out-of-space", call, `${call}() returned an observation of length ${arr.length}, but observationSpace has ${o.dim} dimensions`);
+    fail(
+      "observation-out-of-space",
+      call,
+      `${call}() returned an observation of length ${arr.length}, but observationSpace has ${o.dim} dimensions`,
+    );
   for (let k = 0; k < o.dim; k++) {
     const v = arr[k];
-    if (typeof v !== "number") fail(call === "reset" ? "bad-reset" : "bad-step", call, `${call}() returned observation[${k}] = ${show(v)}, expected a number`);
+    if (typeof v !== "number")
+      fail(call === "reset" ? "bad-reset" : "bad-step", call, `${call}() returned observation[${k}] = ${show(v)}, expected a number`);
     if (!Number.isFinite(v)) fail("not-finite", call, `${call}() returned observation[${k}] = ${v}: observations must be finite numbers`);
     if (v < o.low[k] || v > o.high[k])
-      fail("observation-out-of-space", call, `${call}() returned observation[${k}] = ${v}, outside observationSpace bounds [${o.low[k]}, ${o.high[k]}]`);
+      fail(
+        "observation-out-of-space",
+        call,
+        `${call}() returned observation[${k}] = ${v}, outside observationSpace bounds [${o.low[k]}, ${o.high[k]}]`,
+      );
     out[offset + k] = v;
   }
 }

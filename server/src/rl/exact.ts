@@ -24,7 +24,12 @@ export interface Enumeration {
   rewards: number[];
 }
 
-export function exactGradient(policy: Policy, spec: EnvSpec, e: Enumeration, baseline: BaselineKind): ExactGradient & { gradient: Float64Array } {
+export function exactGradient(
+  policy: Policy,
+  spec: EnvSpec,
+  e: Enumeration,
+  baseline: BaselineKind,
+): ExactGradient & { gradient: Float64Array } {
   const K = e.rewards.length;
   const logits = policy.predict(e.start, 1);
   const max = Math.max(...logits);

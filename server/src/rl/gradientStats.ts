@@ -13,7 +13,13 @@ import type { GradientStats } from "../protocol";
  * Stats from `traceCov` and ‖ĝ‖² of n per-episode gradients. `batchSize` is the N the
  * SNR is stated for (the probe samples more episodes than one update uses).
  */
-export function gradientStats(n: number, traceCov: number, meanNormSq: number, baselineReduction: number | null, batchSize = n): GradientStats {
+export function gradientStats(
+  n: number,
+  traceCov: number,
+  meanNormSq: number,
+  baselineReduction: number | null,
+  batchSize = n,
+): GradientStats {
   const gradNormSq = Math.max(meanNormSq - traceCov / n, 0);
   return {
     traceCov,
@@ -30,7 +36,10 @@ export function baselineReduction(traceCovMean: number, traceCovNone: number): n
 }
 
 /** traceCov and ‖ĝ‖² of explicit gradient vectors (tests and the exact enumeration use this). */
-export function vectorMoments(vectors: ArrayLike<number>[], probabilities?: ArrayLike<number>): { mean: Float64Array; traceCov: number; meanNormSq: number } {
+export function vectorMoments(
+  vectors: ArrayLike<number>[],
+  probabilities?: ArrayLike<number>,
+): { mean: Float64Array; traceCov: number; meanNormSq: number } {
   const n = vectors.length;
   const dim = vectors[0]?.length ?? 0;
   const mean = new Float64Array(dim);

@@ -72,7 +72,12 @@ export class Mlp {
 
   /** `n` rows of `x` through the network, read back into JavaScript: the rollout's one batched forward per step. */
   predict(x: Float32Array, n: number): Float32Array {
-    return tf.tidy(() => (this.forward(tf.tensor2d(x.subarray(0, n * this.inputDim), [n, this.inputDim], "float32")) as tf.Tensor).dataSync() as Float32Array);
+    return tf.tidy(
+      () =>
+        (
+          this.forward(tf.tensor2d(x.subarray(0, n * this.inputDim), [n, this.inputDim], "float32")) as tf.Tensor
+        ).dataSync() as Float32Array,
+    );
   }
 
   forward(x: tf.Tensor2D): tf.Tensor2D {

@@ -90,7 +90,10 @@ function sampleEpisodes(
   do {
     parts.push(concatBatches([collect(rollout)])); // the rollout reuses its buffers: keep a copy
     episodes += perUpdate;
-  } while ((episodes < 2 * perUpdate || performance.now() - start < SAMPLING_SHARE * request.budgetMs) && episodes + perUpdate <= MAX_ADAPTIVE_EPISODES);
+  } while (
+    (episodes < 2 * perUpdate || performance.now() - start < SAMPLING_SHARE * request.budgetMs) &&
+    episodes + perUpdate <= MAX_ADAPTIVE_EPISODES
+  );
   return concatBatches(parts);
 }
 
@@ -151,7 +154,13 @@ export function measure(agent: Reinforce, batch: EpisodeBatch, settings: Trainin
  * Σ_i ⟨g_i^(c) − ĝ^(c), g_i^(r) − ĝ^(r)⟩ for every column c against the reference column r
  * (a term's share of the spread of the total), and ‖g_i^(s) − ĝ^(s)‖² per episode for column s.
  */
-function spreadDetails(g: EpisodeGradients, n: number, columns: number, s: number, r: number): { cross: Float64Array; deviations: Float64Array } {
+function spreadDetails(
+  g: EpisodeGradients,
+  n: number,
+  columns: number,
+  s: number,
+  r: number,
+): { cross: Float64Array; deviations: Float64Array } {
   const [cross, deviations] = tf.tidy(() => {
     let cross: tf.Tensor = tf.zeros([columns]);
     let deviations: tf.Tensor = tf.zeros([n]);

@@ -95,8 +95,7 @@ export function padBatch(batch: EpisodeBatch, spec: EnvSpec, columns: Float64Arr
       actions.set(batch.actionValue.subarray(src * A, (src + len) * A), i * T * A);
     }
     mask.fill(1, i * T, i * T + len);
-    for (let t = 0; t < len; t++)
-      for (let c = 0; c < C; c++) weights[(i * T + t) * C + c] = columns[c][src + t];
+    for (let t = 0; t < len; t++) for (let c = 0; c < C; c++) weights[(i * T + t) * C + c] = columns[c][src + t];
   }
   return { n: N, T, features, actions, weights, columns: C, mask };
 }
@@ -279,7 +278,12 @@ export class Reinforce {
     if (this.value) this.fitValue(padded, batch, cols.returns);
 
     return {
-      gradient: gradientStats(n, m.traceCov[cols.stats], m.meanNormSq[cols.stats], baselineReduction(m.traceCov[cols.mean], m.traceCov[cols.none])),
+      gradient: gradientStats(
+        n,
+        m.traceCov[cols.stats],
+        m.meanNormSq[cols.stats],
+        baselineReduction(m.traceCov[cols.mean], m.traceCov[cols.none]),
+      ),
     };
   }
 

@@ -133,7 +133,11 @@ export class LockstepRollout {
         let r = s.reward;
         if (user.hasRewardExport) r = this.shapedReward(i, row, action, s);
         if (!Number.isFinite(r))
-          fail("not-finite", user.hasRewardExport ? "reward" : "step", `${user.hasRewardExport ? "reward" : "step"}() returned a reward of ${r}: rewards must be finite numbers`);
+          fail(
+            "not-finite",
+            user.hasRewardExport ? "reward" : "step",
+            `${user.hasRewardExport ? "reward" : "step"}() returned a reward of ${r}: rewards must be finite numbers`,
+          );
         batch.rewards[row] = r;
 
         const length = t + 1;
@@ -172,7 +176,12 @@ export class LockstepRollout {
  * The reward of a transition: step's reward, or the `reward` export's number or the sum
  * of its named terms (validated).
  */
-export function transitionReward(user: UserModule, observation: unknown, action: unknown, s: StepResult): { total: number; terms: [string, number][] | null } {
+export function transitionReward(
+  user: UserModule,
+  observation: unknown,
+  action: unknown,
+  s: StepResult,
+): { total: number; terms: [string, number][] | null } {
   if (!user.hasRewardExport) return { total: s.reward, terms: null };
   const value = user.reward({
     observation,
@@ -232,17 +241,41 @@ export function concatBatches(batches: EpisodeBatch[]): EpisodeBatch {
   const names = new Set(batches.flatMap((b) => [...b.terms.keys()]));
   const terms = new Map<string, Float64Array>();
   for (const name of names)
-    terms.set(name, cat(batches.map((b) => b.terms.get(name) ?? new Float64Array(b.rewards.length)), (n) => new Float64Array(n)));
+    terms.set(
+      name,
+      cat(
+        batches.map((b) => b.terms.get(name) ?? new Float64Array(b.rewards.length)),
+        (n) => new Float64Array(n),
+      ),
+    );
   return {
     n: batches.reduce((s, b) => s + b.n, 0),
     stride: batches[0].stride,
-    lengths: cat(batches.map((b) => b.lengths), (n) => new Int32Array(n)),
-    features: cat(batches.map((b) => b.features), (n) => new Float32Array(n)),
-    actionIndex: cat(batches.map((b) => b.actionIndex), (n) => new Int32Array(n)),
-    actionValue: cat(batches.map((b) => b.actionValue), (n) => new Float32Array(n)),
-    rewards: cat(batches.map((b) => b.rewards), (n) => new Float64Array(n)),
+    lengths: cat(
+      batches.map((b) => b.lengths),
+      (n) => new Int32Array(n),
+    ),
+    features: cat(
+      batches.map((b) => b.features),
+      (n) => new Float32Array(n),
+    ),
+    actionIndex: cat(
+      batches.map((b) => b.actionIndex),
+      (n) => new Int32Array(n),
+    ),
+    actionValue: cat(
+      batches.map((b) => b.actionValue),
+      (n) => new Float32Array(n),
+    ),
+    rewards: cat(
+      batches.map((b) => b.rewards),
+      (n) => new Float64Array(n),
+    ),
     terms,
-    terminated: cat(batches.map((b) => b.terminated), (n) => new Uint8Array(n)),
+    terminated: cat(
+      batches.map((b) => b.terminated),
+      (n) => new Uint8Array(n),
+    ),
     entropySum: batches.reduce((s, b) => s + b.entropySum, 0),
   };
 }

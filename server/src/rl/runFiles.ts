@@ -77,7 +77,13 @@ export async function savePolicy(policy: Policy, dir: string, environment: strin
       const weightsManifest = [{ paths: ["./weights.bin"], weights: artifacts.weightSpecs ?? [] }];
       fs.writeFileSync(
         path.join(dir, "model.json"),
-        JSON.stringify({ modelTopology: artifacts.modelTopology, format: artifacts.format, generatedBy: artifacts.generatedBy, convertedBy: artifacts.convertedBy ?? null, weightsManifest }),
+        JSON.stringify({
+          modelTopology: artifacts.modelTopology,
+          format: artifacts.format,
+          generatedBy: artifacts.generatedBy,
+          convertedBy: artifacts.convertedBy ?? null,
+          weightsManifest,
+        }),
       );
       fs.writeFileSync(path.join(dir, "weights.bin"), Buffer.from(artifacts.weightData as ArrayBuffer));
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
@@ -91,8 +97,14 @@ export async function savePolicy(policy: Policy, dir: string, environment: strin
       {
         environment,
         distribution: policy.discrete ? "categorical" : "gaussian",
-        observation: spec.observation.kind === "box" ? { kind: "box", dim: spec.observation.dim } : { kind: "discrete", n: spec.observation.n, start: spec.observation.start, encoding: "one-hot" },
-        action: spec.action.kind === "box" ? { kind: "box", low: Array.from(spec.action.low), high: Array.from(spec.action.high) } : { kind: "discrete", n: spec.action.n, start: spec.action.start },
+        observation:
+          spec.observation.kind === "box"
+            ? { kind: "box", dim: spec.observation.dim }
+            : { kind: "discrete", n: spec.observation.n, start: spec.observation.start, encoding: "one-hot" },
+        action:
+          spec.action.kind === "box"
+            ? { kind: "box", low: Array.from(spec.action.low), high: Array.from(spec.action.high) }
+            : { kind: "discrete", n: spec.action.n, start: spec.action.start },
         logStd: policy.logStd ? Array.from(policy.logStd.dataSync()) : null,
       },
       null,

@@ -99,19 +99,17 @@ export function spaceProblem(space: unknown): string | undefined {
   }
   if (space instanceof Box) {
     if (space.low.length === 0) return "Box needs at least one dimension";
-    if (space.low.length !== space.high.length)
-      return `Box low has ${space.low.length} entries but high has ${space.high.length}`;
+    if (space.low.length !== space.high.length) return `Box low has ${space.low.length} entries but high has ${space.high.length}`;
     for (let i = 0; i < space.low.length; i++) {
       const lo = space.low[i];
       const hi = space.high[i];
-      if (typeof lo !== "number" || typeof hi !== "number" || Number.isNaN(lo) || Number.isNaN(hi))
-        return `Box bound ${i} is not a number`;
+      if (typeof lo !== "number" || typeof hi !== "number" || Number.isNaN(lo) || Number.isNaN(hi)) return `Box bound ${i} is not a number`;
       if (lo > hi) return `Box low[${i}] = ${lo} is greater than high[${i}] = ${hi}`;
     }
     return undefined;
   }
   if (space === undefined || space === null) return "the space is missing";
-  return "a space must be a Discrete or a Box from \"rl-playground\"";
+  return 'a space must be a Discrete or a Box from "rl-playground"';
 }
 
 /**

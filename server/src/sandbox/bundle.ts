@@ -31,9 +31,7 @@ export async function bundleEnvironment(file: string, contents?: string): Promis
   const dir = path.dirname(entry);
   try {
     const result = await esbuild.build({
-      ...(contents === undefined
-        ? { entryPoints: [entry] }
-        : { stdin: { contents, sourcefile: entry, resolveDir: dir, loader: "ts" } }),
+      ...(contents === undefined ? { entryPoints: [entry] } : { stdin: { contents, sourcefile: entry, resolveDir: dir, loader: "ts" } }),
       absWorkingDir: dir,
       bundle: true,
       write: false,

@@ -1,5 +1,14 @@
 /** What crosses between a runner (worker thread) and its caller. */
-import type { BackendChoice, BackendName, BaselineKind, ProbeStats, RewardSummary, TrainingSettings, TrainingSummary, UpdateMetrics } from "../protocol";
+import type {
+  BackendChoice,
+  BackendName,
+  BaselineKind,
+  ProbeStats,
+  RewardSummary,
+  TrainingSettings,
+  TrainingSummary,
+  UpdateMetrics,
+} from "../protocol";
 import type { EnvironmentBundle } from "./bundle";
 import type { UserCallName } from "./callGuard";
 import type { UserFailure } from "./failure";

@@ -66,7 +66,12 @@ export class ProcessRunner {
   }
 
   /** Run the job again in a fresh process that records every call; the last one recorded killed it. */
-  private async replayForCall(bundle: EnvironmentBundle, job: RunnerJob, options: RunnerOptions, fallback: UserCallName): Promise<UserCallName> {
+  private async replayForCall(
+    bundle: EnvironmentBundle,
+    job: RunnerJob,
+    options: RunnerOptions,
+    fallback: UserCallName,
+  ): Promise<UserCallName> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rl-playground-trace-"));
     const trace = path.join(dir, "calls");
     try {

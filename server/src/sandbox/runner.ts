@@ -58,4 +58,3 @@ export class RunnerPool {
     await spare?.terminate();
   }
 }
-

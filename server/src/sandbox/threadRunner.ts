@@ -156,7 +156,10 @@ export class ThreadRunner {
         else crashed(`${error.name}: ${error.message}`);
       });
       const onExit = (code: number) => {
-        if (!settled) crashed(`it exited with code ${code} (process.exit() or a fatal error)${this.stderrTail ? `; stderr: ${this.stderrTail.trim().split("\n").slice(-3).join(" | ")}` : ""}`);
+        if (!settled)
+          crashed(
+            `it exited with code ${code} (process.exit() or a fatal error)${this.stderrTail ? `; stderr: ${this.stderrTail.trim().split("\n").slice(-3).join(" | ")}` : ""}`,
+          );
       };
       // A runner whose backend failed to load, or that died before its job.
       if (this.earlyError) {
@@ -173,4 +176,3 @@ export class ThreadRunner {
     });
   }
 }
-

@@ -36,7 +36,7 @@ export function loadUserModule(bundle: EnvironmentBundle, guard: CallGuard): Use
 
   /** Map a thrown value's stack to the first frame inside the user's files. */
   const placeOf = (error: unknown): SourcePlace | undefined => {
-    const stack = error instanceof Error ? error.stack ?? "" : "";
+    const stack = error instanceof Error ? (error.stack ?? "") : "";
     for (const line of stack.split("\n")) {
       const at = line.lastIndexOf(virtualName + ":");
       if (at < 0) continue;
