@@ -41,7 +41,8 @@ for (const [file, code, severity] of CATALOGUE) {
     const text = fs.readFileSync(path, "utf8");
     const marker = /MARK: [\w-]+/.exec(text)?.[0] as string;
     const started = Date.now();
-    const result = await checkEnvironment(path, { backend: "wasm" });
+    // A fixed episode count keeps the verdicts independent of this machine's speed (the seeds fix the rest).
+    const result = await checkEnvironment(path, { backend: "wasm", episodes: 256 });
     assert.deepEqual(
       result.diagnostics.map((d) => d.code),
       [code],
@@ -60,7 +61,7 @@ for (const [file, code, severity] of CATALOGUE) {
 
 for (const name of ["cartpole.rl.ts", "bandit.rl.ts"]) {
   test(`examples/${name} gives no diagnostic at all`, async () => {
-    const result = await checkEnvironment(example(name), { backend: "wasm" });
+    const result = await checkEnvironment(example(name), { backend: "wasm", episodes: 256 });
     assert.deepEqual(result.diagnostics, []);
     assert.ok(result.stats && result.summary);
   });
@@ -71,6 +72,15 @@ test("the caller survives every hostile file in a row and still works", async ()
     assert.equal((await checkEnvironment(fixture(file), { backend: "cpu" })).diagnostics[0].severity, "error");
   const ok = await checkEnvironment(example("bandit.rl.ts"), { backend: "cpu", episodes: 32 });
   assert.deepEqual(ok.diagnostics, []);
+});
+
+test("the probe adapts its episode count to its time budget", async () => {
+  const quick = await checkEnvironment(example("cartpole.rl.ts"), { backend: "wasm", budgetMs: 1 });
+  // At least two updates' worth, however small the budget.
+  assert.equal(quick.stats?.episodes, 32);
+  const generous = await checkEnvironment(example("bandit.rl.ts"), { backend: "wasm", budgetMs: 5000 });
+  // One-step episodes are cheap: the cap is reached long before the budget.
+  assert.equal(generous.stats?.episodes, 256);
 });
 
 test("a probe in progress can be cancelled", async () => {
