@@ -126,3 +126,13 @@ function nativeInstalled(): boolean {
     return false;
   }
 }
+
+test("train --episodes N spends exactly N episodes when the environment is not solved first", () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "rlp-run-"));
+  const r = cli(["train", example("gridworld.rl.ts"), "--episodes", "100", "--json", "--backend", "cpu", "--out", out]);
+  assert.equal(r.status, 0, r.stderr);
+  const summary = JSON.parse(r.stdout.trim().split("\n").pop() as string);
+  assert.equal(summary.episodes, 100);
+  assert.equal(summary.reason, "budget");
+  assert.equal(summary.updates, 7); // six of 16, then the last 4
+});

@@ -42,7 +42,8 @@ export interface ActingPolicy {
 export class LockstepRollout {
   readonly envs: Environment<unknown, unknown>[];
   private readonly current: unknown[];
-  private started = false;
+  /** Whether copy i has had its first, seeded, reset. */
+  private readonly started: boolean[];
   private readonly input: Float32Array;
   /** Where a final observation is written to be checked; no action follows it. */
   private readonly finalFeatures: Float32Array;
@@ -58,6 +59,7 @@ export class LockstepRollout {
   ) {
     this.envs = Array.from({ length: n }, (_, i) => (i === 0 && first ? first : user.create()));
     this.current = new Array(n);
+    this.started = new Array<boolean>(n).fill(false);
     this.input = new Float32Array(n * spec.featureDim);
     this.finalFeatures = new Float32Array(spec.featureDim);
     const rows = n * spec.maxEpisodeSteps;
@@ -76,12 +78,14 @@ export class LockstepRollout {
   }
 
   /**
-   * One episode per copy. The first episode of copy i is reset with seed `seed + i`;
-   * later ones continue that copy's stream (Gymnasium's vector-env convention).
-   * Returns null when cancelled. The returned batch is reused by the next call.
+   * One episode on each of the first `count` copies (all by default). The first episode of
+   * copy i is reset with seed `seed + i`; later ones continue that copy's stream
+   * (Gymnasium's vector-env convention). Returns null when cancelled. The returned batch is
+   * reused by the next call.
    */
-  collect(policy: ActingPolicy, rng: Rng): EpisodeBatch | null {
-    const { spec, n, batch, envs, user, guard } = this;
+  collect(policy: ActingPolicy, rng: Rng, count = this.n): EpisodeBatch | null {
+    const { spec, batch, envs, user, guard } = this;
+    const n = Math.min(count, this.n);
     const F = spec.featureDim;
     const A = spec.actionDim;
     const stride = batch.stride;
@@ -91,11 +95,11 @@ export class LockstepRollout {
     for (const arr of batch.terms.values()) arr.fill(0);
 
     for (let i = 0; i < n; i++) {
-      const obs = checkReset(user.reset(envs[i], this.started ? undefined : this.seed + i));
+      const obs = checkReset(user.reset(envs[i], this.started[i] ? undefined : this.seed + i));
       writeFeatures(spec, obs, batch.features, i * stride * F, "reset");
       this.current[i] = obs;
+      this.started[i] = true;
     }
-    this.started = true;
 
     const alive: number[] = Array.from({ length: n }, (_, i) => i);
     const std = policy.std();
@@ -154,6 +158,7 @@ export class LockstepRollout {
       }
       alive.length = write;
     }
+    batch.n = n;
     return batch;
   }
 
@@ -227,8 +232,10 @@ function entropyOf(probs: Float64Array, k: number): number {
   return h;
 }
 
-/** Episodes of several batches (same stride) as one batch. */
+/** Episodes of several batches (same stride) as one batch (a copy). */
 export function concatBatches(batches: EpisodeBatch[]): EpisodeBatch {
+  // Each batch's arrays may hold more copies than its n episodes: take its first n.
+  const rows = (b: EpisodeBatch) => b.n * b.stride;
   const cat = <T extends Float32Array | Float64Array | Int32Array | Uint8Array>(parts: T[], make: (n: number) => T): T => {
     const out = make(parts.reduce((s, p) => s + p.length, 0));
     let at = 0;
@@ -238,13 +245,19 @@ export function concatBatches(batches: EpisodeBatch[]): EpisodeBatch {
     }
     return out;
   };
+  const part = <T extends Float32Array | Float64Array | Int32Array | Uint8Array>(
+    get: (b: EpisodeBatch) => T,
+    perRow: (b: EpisodeBatch) => number,
+  ) => batches.map((b) => get(b).subarray(0, rows(b) * perRow(b)) as T);
+  const F = (b: EpisodeBatch) => b.features.length / b.rewards.length;
+  const A = (b: EpisodeBatch) => b.actionValue.length / b.rewards.length;
   const names = new Set(batches.flatMap((b) => [...b.terms.keys()]));
   const terms = new Map<string, Float64Array>();
   for (const name of names)
     terms.set(
       name,
       cat(
-        batches.map((b) => b.terms.get(name) ?? new Float64Array(b.rewards.length)),
+        batches.map((b) => (b.terms.get(name) ?? new Float64Array(b.rewards.length)).subarray(0, rows(b))),
         (n) => new Float64Array(n),
       ),
     );
@@ -252,28 +265,34 @@ export function concatBatches(batches: EpisodeBatch[]): EpisodeBatch {
     n: batches.reduce((s, b) => s + b.n, 0),
     stride: batches[0].stride,
     lengths: cat(
-      batches.map((b) => b.lengths),
+      batches.map((b) => b.lengths.subarray(0, b.n)),
       (n) => new Int32Array(n),
     ),
     features: cat(
-      batches.map((b) => b.features),
+      part((b) => b.features, F),
       (n) => new Float32Array(n),
     ),
     actionIndex: cat(
-      batches.map((b) => b.actionIndex),
+      part(
+        (b) => b.actionIndex,
+        (b) => b.actionIndex.length / b.rewards.length,
+      ),
       (n) => new Int32Array(n),
     ),
     actionValue: cat(
-      batches.map((b) => b.actionValue),
+      part((b) => b.actionValue, A),
       (n) => new Float32Array(n),
     ),
     rewards: cat(
-      batches.map((b) => b.rewards),
+      part(
+        (b) => b.rewards,
+        () => 1,
+      ),
       (n) => new Float64Array(n),
     ),
     terms,
     terminated: cat(
-      batches.map((b) => b.terminated),
+      batches.map((b) => b.terminated.subarray(0, b.n)),
       (n) => new Uint8Array(n),
     ),
     entropySum: batches.reduce((s, b) => s + b.entropySum, 0),

@@ -47,7 +47,8 @@ export async function train(user: UserModule, guard: CallGuard, options: TrainOp
         reason = "stopped";
         break;
       }
-      const batch = rollout.collect(agent.policy, actionRng);
+      // The last update may be smaller, so that the budget is exact.
+      const batch = rollout.collect(agent.policy, actionRng, Math.min(settings.episodesPerUpdate, settings.maxEpisodes - episodes));
       if (!batch) {
         reason = "stopped";
         break;
