@@ -107,3 +107,13 @@ test("unsaved editor contents are checked instead of the file on disk, with plac
   const fixed = await checkEnvironment(path, { backend: "cpu", contents: text.replace(/if \(this\.t === 3\) throw [^;]+;/, "") });
   assert.ok(!fixed.diagnostics.some((d) => d.severity === "error"), JSON.stringify(fixed.diagnostics));
 });
+
+test("a throw inside a locally imported module is placed in that module", async () => {
+  const helper = fixture("lib/physics.ts");
+  const result = await checkEnvironment(fixture("throw-in-import.rl.ts"), { backend: "cpu", episodes: 16 });
+  assert.deepEqual(result.diagnostics.map((d) => d.code), ["user-code-threw"]);
+  const d = result.diagnostics[0];
+  assert.equal(d.file, helper);
+  assert.equal(d.range.start.line, lineOf(fs.readFileSync(helper, "utf8"), "MARK: helper throws"));
+  assert.match(d.message, /RangeError: position .* left the track/);
+});
