@@ -18,7 +18,7 @@ async function main() {
   const optimizer = tf.train.adam(0.01);
   const rng = makeRng(0);
   const x = new Float32Array(spec.featureDim);
-  writeFeatures(spec, checkReset(user.reset(env, 0)), x, 0, "reset");
+  writeFeatures(spec, checkReset(env.reset(0)), x, 0, "reset");
   const total = Number(steps ?? 3000);
   const start = performance.now();
   for (let t = 0; t < total; t++) {
@@ -31,8 +31,8 @@ async function main() {
     const action = rng() < 1 / (1 + Math.exp(l[0])) ? 1 : 0;
     tf.dispose(grads);
     logits.dispose();
-    const s = checkStep(user.step(env, action));
-    if (s.terminated || s.truncated) writeFeatures(spec, checkReset(user.reset(env)), x, 0, "reset");
+    const s = checkStep(env.step(action));
+    if (s.terminated || s.truncated) writeFeatures(spec, checkReset(env.reset()), x, 0, "reset");
     else writeFeatures(spec, s.observation, x, 0, "step");
   }
   const seconds = (performance.now() - start) / 1000;

@@ -111,7 +111,10 @@ test("unsaved editor contents are checked instead of the file on disk, with plac
 test("a throw inside a locally imported module is placed in that module", async () => {
   const helper = fixture("lib/physics.ts");
   const result = await checkEnvironment(fixture("throw-in-import.rl.ts"), { backend: "cpu", episodes: 16 });
-  assert.deepEqual(result.diagnostics.map((d) => d.code), ["user-code-threw"]);
+  assert.deepEqual(
+    result.diagnostics.map((d) => d.code),
+    ["user-code-threw"],
+  );
   const d = result.diagnostics[0];
   assert.equal(d.file, helper);
   assert.equal(d.range.start.line, lineOf(fs.readFileSync(helper, "utf8"), "MARK: helper throws"));

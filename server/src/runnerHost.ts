@@ -21,10 +21,13 @@ process.on("message", async (request: HostRequest) => {
     signal: controller.signal,
     onBackend: (backend) => send({ type: "backend", backend }),
     onProgress: (metrics) => send({ type: "progress", metrics }),
-    onCall: (call) => send({ type: "call", call }),
+    onCall: (call, runningMs) => send({ type: "call", call, runningMs }),
   });
   process.send?.({ type: "outcome", outcome } satisfies HostMessage, () => process.exit(0));
 });
 
 // Orphaned (the parent went away): nothing to report to.
 process.on("disconnect", () => process.exit(0));
+// Ctrl-C in a terminal signals the whole process group: the parent owns cancellation (it
+// asks for a stop, so the run still saves its policy and summary).
+process.on("SIGINT", () => undefined);

@@ -104,10 +104,6 @@ export class Mlp {
     return this.activation === "relu" ? tf.step(h) : tf.sub(1, tf.square(h));
   }
 
-  weights(): Float32Array[] {
-    return this.variables().map((v) => v.dataSync() as Float32Array);
-  }
-
   dispose(): void {
     for (const v of this.variables()) v.dispose();
   }

@@ -36,7 +36,7 @@ export function probe(user: UserModule, guard: CallGuard, request: ProbeRequest)
   const start = performance.now();
   const settings = resolveSettings(user.training, request.overrides);
   const first = user.create();
-  const spec = describeEnvironment(first);
+  const spec = user.guarded("construct", () => describeEnvironment(first));
   const reset = checkResetSeeding(user, spec);
   const agent = new Reinforce(spec, settings);
   try {
@@ -259,17 +259,22 @@ export function enumerate(user: UserModule, spec: EnvSpec): Enumeration | null {
   const F = spec.featureDim;
   const start = new Float32Array(F);
   const other = new Float32Array(F);
-  writeFeatures(spec, checkReset(user.reset(env, 0)), start, 0, "reset");
+  user.guarded("reset", () => writeFeatures(spec, checkReset(env.reset(0)), start, 0, "reset"));
   for (const seed of [1, 2]) {
-    writeFeatures(spec, checkReset(user.reset(env, seed)), other, 0, "reset");
+    user.guarded("reset", () => writeFeatures(spec, checkReset(env.reset(seed)), other, 0, "reset"));
     if (other.some((v, k) => v !== start[k])) return null;
   }
   const rewards: number[] = [];
   for (let a = 0; a < act.n; a++) {
     const outcomes = [0, 1].map((seed) => {
-      const obs = checkReset(user.reset(env, seed));
+      const obs = user.guarded("reset", () => checkReset(env.reset(seed)));
       const action = act.start + a;
-      return transitionReward(user, obs, action, checkStep(user.step(env, action))).total;
+      return transitionReward(
+        user,
+        obs,
+        action,
+        user.guarded("step", () => checkStep(env.step(action))),
+      ).total;
     });
     if (outcomes[0] !== outcomes[1]) return null;
     rewards.push(outcomes[0]);

@@ -95,14 +95,19 @@ export class LockstepRollout {
     for (const arr of batch.terms.values()) arr.fill(0);
 
     for (let i = 0; i < n; i++) {
-      const obs = checkReset(user.reset(envs[i], this.started[i] ? undefined : this.seed + i));
-      writeFeatures(spec, obs, batch.features, i * stride * F, "reset");
-      this.current[i] = obs;
+      const seed = this.started[i] ? undefined : this.seed + i;
+      this.current[i] = user.guarded("reset", () => {
+        const obs = checkReset(envs[i].reset(seed));
+        writeFeatures(spec, obs, batch.features, i * stride * F, "reset");
+        return obs;
+      });
       this.started[i] = true;
     }
 
     const alive: number[] = Array.from({ length: n }, (_, i) => i);
     const std = policy.std();
+    // A diagonal Gaussian's entropy, Σ_d (log σ_d + ½ log 2πe), is the same in every state.
+    const gaussianEntropy = std ? Array.from(std).reduce((h, s) => h + Math.log(s) + 0.5 * Math.log(2 * Math.PI * Math.E), 0) : 0;
     const probs = new Float64Array(A);
     for (let t = 0; alive.length > 0; t++) {
       if (guard.cancelled) return null;
@@ -125,6 +130,7 @@ export class LockstepRollout {
           action = spec.action.start + k;
         } else {
           const a: number[] = new Array(A);
+          batch.entropySum += gaussianEntropy;
           for (let d = 0; d < A; d++) {
             const raw = out[j * A + d] + (std as Float32Array)[d] * normal(rng);
             batch.actionValue[row * A + d] = raw;
@@ -133,7 +139,14 @@ export class LockstepRollout {
           action = a;
         }
 
-        const s = checkStep(user.step(envs[i], action));
+        const length = t + 1;
+        // The step, and reading what it returned, both under the watchdog.
+        const s = user.guarded("step", () => {
+          const result = checkStep(envs[i].step(action));
+          const ends = result.terminated || result.truncated || length >= stride;
+          writeFeatures(spec, result.observation, ends ? this.finalFeatures : batch.features, ends ? 0 : (row + 1) * F, "step");
+          return result;
+        });
         let r = s.reward;
         if (user.hasRewardExport) r = this.shapedReward(i, row, action, s);
         if (!Number.isFinite(r))
@@ -144,14 +157,10 @@ export class LockstepRollout {
           );
         batch.rewards[row] = r;
 
-        const length = t + 1;
-        const done = s.terminated || s.truncated || length >= stride;
-        if (done) {
+        if (s.terminated || s.truncated || length >= stride) {
           batch.lengths[i] = length;
           batch.terminated[i] = s.terminated ? 1 : 0;
-          writeFeatures(spec, s.observation, this.finalFeatures, 0, "step");
         } else {
-          writeFeatures(spec, s.observation, batch.features, (row + 1) * F, "step");
           this.current[i] = s.observation;
           alive[write++] = i;
         }
@@ -188,27 +197,29 @@ export function transitionReward(
   s: StepResult,
 ): { total: number; terms: [string, number][] | null } {
   if (!user.hasRewardExport) return { total: s.reward, terms: null };
-  const value = user.reward({
-    observation,
-    action,
-    nextObservation: s.observation,
-    envReward: s.reward,
-    terminated: s.terminated,
-    truncated: s.truncated,
-    info: s.info,
+  return user.guarded("reward", () => {
+    const value = user.reward({
+      observation,
+      action,
+      nextObservation: s.observation,
+      envReward: s.reward,
+      terminated: s.terminated,
+      truncated: s.truncated,
+      info: s.info,
+    });
+    if (typeof value === "number") return { total: value, terms: null };
+    if (typeof value !== "object" || value === null || Array.isArray(value))
+      fail("bad-step", "reward", `reward() must return a number or an object of named terms, got ${show(value)}`);
+    let total = 0;
+    const terms: [string, number][] = [];
+    for (const [name, term] of Object.entries(value as Record<string, unknown>)) {
+      if (typeof term !== "number") fail("bad-step", "reward", `reward() term "${name}" is ${show(term)}, expected a number`);
+      if (!Number.isFinite(term)) fail("not-finite", "reward", `reward() term "${name}" is ${term}: rewards must be finite numbers`);
+      terms.push([name, term]);
+      total += term;
+    }
+    return { total, terms };
   });
-  if (typeof value === "number") return { total: value, terms: null };
-  if (typeof value !== "object" || value === null || Array.isArray(value))
-    fail("bad-step", "reward", `reward() must return a number or an object of named terms, got ${show(value)}`);
-  let total = 0;
-  const terms: [string, number][] = [];
-  for (const [name, term] of Object.entries(value as Record<string, unknown>)) {
-    if (typeof term !== "number") fail("bad-step", "reward", `reward() term "${name}" is ${show(term)}, expected a number`);
-    if (!Number.isFinite(term)) fail("not-finite", "reward", `reward() term "${name}" is ${term}: rewards must be finite numbers`);
-    terms.push([name, term]);
-    total += term;
-  }
-  return { total, terms };
 }
 
 /** Softmax of `logits[at..at+k]` into `probs`, then an inverse-CDF draw. */

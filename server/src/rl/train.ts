@@ -28,7 +28,7 @@ export interface TrainOptions {
 export async function train(user: UserModule, guard: CallGuard, options: TrainOptions): Promise<TrainingSummary> {
   const settings = resolveSettings(user.training, options.overrides);
   const first = user.create();
-  const spec = describeEnvironment(first);
+  const spec = user.guarded("construct", () => describeEnvironment(first));
   const rollout = new LockstepRollout(user, spec, settings.episodesPerUpdate, settings.seed, guard, first);
   const agent = new Reinforce(spec, settings);
   const actionRng = makeRng(`${settings.seed}/actions`);

@@ -119,10 +119,11 @@ export function spaceProblem(space: unknown): string | undefined {
 export abstract class Environment<Obs = number[], Act = number> {
   abstract observationSpace: Space;
   abstract actionSpace: Space;
+  // `declare`: no field of the base class, so a subclass may define these as fields or getters.
   /** Truncation limit: an episode is cut after this many steps (the engine's default is 1000). */
-  maxEpisodeSteps?: number;
+  declare maxEpisodeSteps?: number;
   /** Solved when the mean return over the last 100 episodes reaches this. */
-  rewardThreshold?: number;
+  declare rewardThreshold?: number;
   /** This environment's own generator; `reset(seed)` restarts it. */
   rng: Rng = makeRng(Math.random());
 

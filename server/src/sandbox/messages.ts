@@ -91,6 +91,6 @@ export type HostRequest = { type: "job"; bundle: EnvironmentBundle; job: RunnerJ
 
 export type HostMessage =
   | { type: "backend"; backend: BackendName }
-  | { type: "call"; call: UserCallName }
+  | { type: "call"; call: UserCallName; runningMs: number }
   | { type: "progress"; metrics: UpdateMetrics }
   | { type: "outcome"; outcome: RunnerOutcome<unknown> };

@@ -17,6 +17,8 @@ import { builtScript, type RunnerOptions, type RunnerOutcome } from "./runnerSha
 /** After a stop request, how long before the process is killed (the thread gets 0.8 s to stop). */
 const KILL_GRACE_MS = 1500;
 const MEMORY_POLL_MS = 100;
+/** The longest a replay to find the call that killed a runner may take. */
+const REPLAY_LIMIT_MS = 15_000;
 /** The process may use its heap limit plus this much (TensorFlow.js, WebAssembly memory, buffers). */
 const MEMORY_ALLOWANCE_MB = 1024;
 
@@ -65,22 +67,37 @@ export class ProcessRunner {
     return this.exited;
   }
 
-  /** Run the job again in a fresh process that records every call; the last one recorded killed it. */
+  /**
+   * Run the job again in a fresh process that records every call; the last one recorded is
+   * the one that killed it (jobs are deterministic for their seed). Nothing is saved, the
+   * replay stops with the caller's signal or after REPLAY_LIMIT_MS, and any trouble falls
+   * back to `fallback`.
+   */
   private async replayForCall(
     bundle: EnvironmentBundle,
     job: RunnerJob,
     options: RunnerOptions,
     fallback: UserCallName,
   ): Promise<UserCallName> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rl-playground-trace-"));
-    const trace = path.join(dir, "calls");
+    let dir: string | null = null;
     try {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), "rl-playground-trace-"));
+      const trace = path.join(dir, "calls");
       const replay = new ProcessRunner(this.backend, this.memoryLimitMb, trace);
-      const outcome = await replay.run(bundle, job, { callTimeoutMs: options.callTimeoutMs });
+      const stop = new AbortController();
+      const timer = setTimeout(() => stop.abort(), REPLAY_LIMIT_MS);
+      const onAbort = () => stop.abort();
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      const quiet: RunnerJob = job.kind === "train" ? { ...job, runDir: null } : job;
+      const outcome = await replay.run(bundle, quiet, { callTimeoutMs: options.callTimeoutMs, signal: stop.signal });
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
       const died = !outcome.ok && "failure" in outcome && outcome.failure.code === "user-code-crashed";
       return (died && fs.existsSync(trace) && lastTracedCall(fs.readFileSync(trace, "latin1"))) || fallback;
+    } catch {
+      return fallback;
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
     }
   }
 
@@ -94,6 +111,8 @@ export class ProcessRunner {
       let settled = false;
       let backend: BackendName | null = null;
       let lastCall: UserCallName = "none";
+      /** How long `lastCall` had been running at the last report: 0 means it may have moved on since. */
+      let lastRunningMs = 0;
       let killTimer: NodeJS.Timeout | undefined;
       const where = () => (lastCall === "none" ? "the engine" : lastCall === "load" ? "the file's top-level code" : `${lastCall}()`);
 
@@ -134,6 +153,7 @@ export class ProcessRunner {
             break;
           case "call":
             lastCall = m.call;
+            lastRunningMs = m.runningMs;
             break;
           case "progress":
             options.onProgress?.(m.metrics);
@@ -149,7 +169,9 @@ export class ProcessRunner {
         const how = `${signal ? `signal ${signal}` : `exit code ${code}`}${line ? `; V8 said: ${line.trim()}` : ""}`;
         // The watchdog reports calls every 20 ms, so a process killed at once may not have
         // told us which call did it: replay the job, deterministic for its seed, with a trace.
-        const known = lastCall !== "none" && lastCall !== "load";
+        // Reports come every 20 ms: a call seen running across two reports is the one that was
+        // still running at death; otherwise the process may have died in a later call.
+        const known = lastCall !== "none" && lastRunningMs > 0;
         void (known || this.traceFile ? Promise.resolve(lastCall) : this.replayForCall(bundle, job, options, lastCall)).then((call) => {
           lastCall = call;
           finish({

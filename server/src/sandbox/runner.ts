@@ -38,12 +38,16 @@ export class RunnerPool {
     readonly memoryLimitMb = DEFAULT_MEMORY_LIMIT_MB,
   ) {}
 
+  private disposed = false;
+
   /** Starts the spare now, if none is waiting. */
   warm(): void {
+    if (this.disposed) return;
     if (!this.spare || this.spare.dead) this.spare = new ProcessRunner(this.backend, this.memoryLimitMb);
   }
 
   take(): ProcessRunner {
+    if (this.disposed) throw new Error("the runner pool was disposed");
     this.warm();
     const runner = this.spare as ProcessRunner;
     this.spare = null;
@@ -53,6 +57,7 @@ export class RunnerPool {
   }
 
   async dispose(): Promise<void> {
+    this.disposed = true;
     const spare = this.spare;
     this.spare = null;
     await spare?.terminate();

@@ -15,8 +15,11 @@ const POLL_MS = 20;
 const STOP_GRACE_MS = 800;
 
 export interface ThreadRunOptions extends RunnerOptions {
-  /** Called when the user function being run changes (as seen by the 20 ms watchdog). */
-  onCall?(call: UserCallName): void;
+  /**
+   * Called at every watchdog tick (20 ms) with the user function being run and how long
+   * the same call has been running (0 when it just changed).
+   */
+  onCall?(call: UserCallName, runningMs: number): void;
 }
 
 /** One worker thread: starts and loads its backend at once, then runs one job. */
@@ -51,16 +54,8 @@ export class ThreadRunner {
       if (m.type === "error") this.earlyError ??= m.message;
     });
     this.worker.on("exit", () => (this.exited = true));
-    // A spare that dies before use is replaced by the pool; errors are reported when it is run.
+    // A thread that fails before its job reports when the job is run (see `run`).
     this.worker.on("error", () => undefined);
-  }
-
-  get dead(): boolean {
-    return this.exited;
-  }
-
-  async terminate(): Promise<void> {
-    await this.worker.terminate();
   }
 
   run<T>(bundle: EnvironmentBundle, job: RunnerJob, options: ThreadRunOptions): Promise<RunnerOutcome<T>> {
@@ -89,10 +84,9 @@ export class ThreadRunner {
         resolve(outcome as RunnerOutcome<T>);
       };
 
-      let reported: UserCallName | null = null;
       const poller = setInterval(() => {
         const stuck = watch.poll(Date.now());
-        if (watch.current !== reported) options.onCall?.((reported = watch.current));
+        options.onCall?.(watch.current, stuck);
         if (stuck > timeoutMs) {
           const call = watch.current;
           finish({

@@ -24,9 +24,13 @@ export interface UserModule {
   hasRewardExport: boolean;
   /** A fresh environment instance (guarded constructor). */
   create(): Environment<unknown, unknown>;
-  /** Guarded calls: each returns what user code returned, unvalidated. */
-  reset(env: Environment<unknown, unknown>, seed?: number): unknown;
-  step(env: Environment<unknown, unknown>, action: unknown): unknown;
+  /**
+   * Runs `fn` as a call into user code named `call`: the watchdog times it, and a throw
+   * becomes a `UserCodeError` placed on the user's line. Whatever reads objects user code
+   * returned (getters, proxies) belongs inside `fn` too, so nothing user-defined runs unwatched.
+   */
+  guarded<T>(call: UserCallName, fn: () => T): T;
+  /** The `reward` export; call it inside `guarded("reward", ...)`. */
   reward(t: Transition<unknown, unknown>): unknown;
 }
 
@@ -97,49 +101,23 @@ export function loadUserModule(bundle: EnvironmentBundle, guard: CallGuard): Use
   const training = exports.training as TrainingOptions | undefined;
   const Ctor = EnvClass as new () => Environment<unknown, unknown>;
 
+  const guarded = <T>(call: UserCallName, fn: () => T): T => {
+    guard.enter(UserCall[call]);
+    try {
+      return fn();
+    } catch (error) {
+      return threw(call, error);
+    } finally {
+      guard.exit();
+    }
+  };
+
   return {
     name: Ctor.name || path.basename(bundle.entry).replace(/\.rl\.ts$|\.ts$/, ""),
     training,
     hasRewardExport: typeof rewardExport === "function",
-    create() {
-      guard.enter(UserCall.construct);
-      try {
-        return new Ctor();
-      } catch (error) {
-        return threw("construct", error);
-      } finally {
-        guard.exit();
-      }
-    },
-    reset(env, seed) {
-      guard.enter(UserCall.reset);
-      try {
-        return env.reset(seed);
-      } catch (error) {
-        return threw("reset", error);
-      } finally {
-        guard.exit();
-      }
-    },
-    step(env, action) {
-      guard.enter(UserCall.step);
-      try {
-        return env.step(action);
-      } catch (error) {
-        return threw("step", error);
-      } finally {
-        guard.exit();
-      }
-    },
-    reward(t) {
-      guard.enter(UserCall.reward);
-      try {
-        return (rewardExport as RewardFunction)(t);
-      } catch (error) {
-        return threw("reward", error);
-      } finally {
-        guard.exit();
-      }
-    },
+    create: () => guarded("construct", () => new Ctor()),
+    guarded,
+    reward: (t) => (rewardExport as RewardFunction)(t),
   };
 }
