@@ -15,6 +15,7 @@ const CATALOGUE: Array<[file: string, code: DiagnosticCode, severity: Severity]>
   ["missing-import.rl.ts", "transpile-error", "error"],
   ["no-default-export.rl.ts", "missing-environment", "error"],
   ["invalid-space.rl.ts", "invalid-space", "error"],
+  ["invalid-training.rl.ts", "invalid-training", "error"],
   ["bad-reset.rl.ts", "bad-reset", "error"],
   ["bad-step.rl.ts", "bad-step", "error"],
   ["wrong-length-observation.rl.ts", "observation-out-of-space", "error"],

@@ -114,7 +114,7 @@ async function train(
     else if (bar) {
       const payload = { mean: m.meanReturn100.toFixed(1), sps: Math.round(m.envSteps / Math.max(m.seconds, 1e-9)), backend };
       if (!started) {
-        bar.start(settingsBudget(opts.episodes), m.episodes, payload);
+        bar.start(m.episodeBudget, m.episodes, payload);
         started = true;
       } else bar.update(m.episodes, payload);
     }
@@ -154,10 +154,6 @@ async function train(
     );
   }
   return EXIT_OK;
-}
-
-function settingsBudget(episodes: number | undefined): number {
-  return episodes ?? DEFAULT_SETTINGS.maxEpisodes;
 }
 
 async function check(file: string, opts: { episodes?: number; seed?: number; backend: BackendChoice; json?: boolean }): Promise<number> {

@@ -41,6 +41,8 @@ export interface ExactGradient {
 export interface UpdateMetrics {
   update: number;
   episodes: number;
+  /** The episode budget (`maxEpisodes`): training ends there at the latest. */
+  episodeBudget: number;
   envSteps: number;
   seconds: number;
   returnMean: number;
@@ -92,6 +94,7 @@ export type DiagnosticCode =
   | "transpile-error"
   | "missing-environment"
   | "invalid-space"
+  | "invalid-training"
   | "bad-reset"
   | "bad-step"
   | "observation-out-of-space"

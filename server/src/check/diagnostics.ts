@@ -9,6 +9,7 @@ export const SEVERITY: Record<DiagnosticCode, Severity> = {
   "transpile-error": "error",
   "missing-environment": "error",
   "invalid-space": "error",
+  "invalid-training": "error",
   "bad-reset": "error",
   "bad-step": "error",
   "observation-out-of-space": "error",

@@ -62,7 +62,8 @@ export function findSourcePlaces(fileName: string, text: string): SourcePlaces {
     }
     if (ts.isVariableStatement(s) && hasModifier(s, ts.SyntaxKind.ExportKeyword))
       for (const d of s.declarationList.declarations)
-        if (ts.isIdentifier(d.name) && d.name.text === "reward") {
+        if (ts.isIdentifier(d.name) && d.name.text === "training") places.members.training = range(d.name);
+        else if (ts.isIdentifier(d.name) && d.name.text === "reward") {
           places.rewardFunction = range(d.name);
           const init = d.initializer && skipParens(d.initializer);
           if (init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) places.rewardTerms = findReturnedTerms(init.body, range);

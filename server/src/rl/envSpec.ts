@@ -78,9 +78,16 @@ export function describeEnvironment(env: Environment<unknown, unknown>): EnvSpec
 export function writeFeatures(spec: EnvSpec, obs: unknown, out: Float32Array, offset: number, call: UserCallName): void {
   const o = spec.observation;
   if (o.kind === "discrete") {
-    if (typeof obs !== "number" || !Number.isInteger(obs) || obs < o.start || obs >= o.start + o.n)
+    if (typeof obs !== "number")
       fail(
-        Number.isFinite(obs) || typeof obs !== "number" ? "observation-out-of-space" : "not-finite",
+        call === "reset" ? "bad-reset" : "bad-step",
+        call,
+        `${call}() returned observation ${show(obs)}, expected a whole number (Discrete)`,
+      );
+    if (!Number.isFinite(obs)) fail("not-finite", call, `${call}() returned observation ${obs}: observations must be finite numbers`);
+    if (!Number.isInteger(obs) || obs < o.start || obs >= o.start + o.n)
+      fail(
+        "observation-out-of-space",
         call,
         `${call}() returned observation ${show(obs)}, outside observationSpace Discrete(${o.n}${o.start ? `, ${o.start}` : ""})`,
       );

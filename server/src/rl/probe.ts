@@ -14,7 +14,7 @@ import { checkReset, checkStep, describeEnvironment, writeFeatures, type EnvSpec
 import { checkResetSeeding, returnsIgnoreActions } from "./envChecks";
 import { exactGradient, type Enumeration } from "./exact";
 import { baselineReduction, gradientStats } from "./gradientStats";
-import { Reinforce, columnMoments, episodeGradients, meanBaseline, padBatch, rewardToGo, type EpisodeGradients } from "./reinforce";
+import { Reinforce, columnMoments, episodeGradients, padBatch, rewardToGo, withMeanBaseline, type EpisodeGradients } from "./reinforce";
 import { LockstepRollout, concatBatches, transitionReward, type EpisodeBatch } from "./rollout";
 import { resolveSettings } from "./settings";
 import { episodeReturns } from "./train";
@@ -189,15 +189,14 @@ function relativeErrorOfMean(xs: Float64Array): number | null {
   return sd / Math.sqrt(n) / m;
 }
 
-/** Ψ of one named term: its return-to-go, minus its part of the mean baseline (unless the baseline is "none"). */
+/**
+ * Ψ of one named term: its return-to-go, minus its part of the mean baseline (unless the
+ * baseline is "none"). A value network is not split by term, so with `baseline: "value"`
+ * the shares describe the mean-baseline estimate.
+ */
 function termColumn(batch: EpisodeBatch, settings: TrainingSettings, name: string): Float64Array {
   const G = rewardToGo(batch, settings.gamma, new Float64Array(batch.rewards.length), batch.terms.get(name));
-  if (settings.baseline === "none") return G;
-  let T = 0;
-  for (let i = 0; i < batch.n; i++) T = Math.max(T, batch.lengths[i]);
-  const b = meanBaseline(batch, G, T);
-  for (let i = 0; i < batch.n; i++) for (let t = 0; t < batch.lengths[i]; t++) G[i * batch.stride + t] -= b[t];
-  return G;
+  return settings.baseline === "none" ? G : withMeanBaseline(batch, G);
 }
 
 /**

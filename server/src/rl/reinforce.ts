@@ -60,6 +60,19 @@ export function rewardToGo(batch: EpisodeBatch, gamma: number, out: Float64Array
   return out;
 }
 
+/** The length of the longest episode of a batch: the padded batch's T. */
+export function longestEpisode(batch: EpisodeBatch): number {
+  let T = 0;
+  for (let i = 0; i < batch.n; i++) T = Math.max(T, batch.lengths[i]);
+  return T;
+}
+
+/** G minus the "mean" baseline, as a new column. */
+export function withMeanBaseline(batch: EpisodeBatch, G: Float64Array): Float64Array {
+  const b = meanBaseline(batch, G, longestEpisode(batch));
+  return mapRows(batch, (_i, t, row) => G[row] - b[t]);
+}
+
 /** The "mean" baseline: b_t = mean of G_{i,t} over the episodes still running at t. */
 export function meanBaseline(batch: EpisodeBatch, G: Float64Array, T: number): Float64Array {
   const sum = new Float64Array(T);
@@ -75,8 +88,7 @@ export function meanBaseline(batch: EpisodeBatch, G: Float64Array, T: number): F
 
 /** Pack a batch and its weight columns (each laid out like the batch rows) into the padded layout. */
 export function padBatch(batch: EpisodeBatch, spec: EnvSpec, columns: Float64Array[]): PaddedBatch {
-  let T = 0;
-  for (let i = 0; i < batch.n; i++) T = Math.max(T, batch.lengths[i]);
+  const T = longestEpisode(batch);
   const N = batch.n;
   const F = spec.featureDim;
   const A = spec.actionDim;
@@ -229,16 +241,13 @@ export class Reinforce {
     const rows = batch.rewards.length;
     if (this.G.length !== rows) this.G = new Float64Array(rows);
     const G = rewardToGo(batch, s.gamma, this.G);
-    let T = 0;
-    for (let i = 0; i < batch.n; i++) T = Math.max(T, batch.lengths[i]);
-
     const none = G;
-    const b = meanBaseline(batch, G, T);
-    const withMean = mapRows(batch, (i, t, row) => G[row] - b[t]);
+    const withMean = withMeanBaseline(batch, G);
     const byKind: Record<BaselineKind, () => Float64Array> = {
       none: () => none,
       mean: () => withMean,
       value: () => {
+        const T = longestEpisode(batch);
         const v = this.valueOf(batch, T);
         return mapRows(batch, (i, t, row) => G[row] - v[i * T + t]);
       },
@@ -344,7 +353,7 @@ export class Reinforce {
   }
 }
 
-function mapRows(batch: EpisodeBatch, f: (i: number, t: number, row: number) => number): Float64Array {
+export function mapRows(batch: EpisodeBatch, f: (i: number, t: number, row: number) => number): Float64Array {
   const out = new Float64Array(batch.rewards.length);
   for (let i = 0; i < batch.n; i++) for (let t = 0; t < batch.lengths[i]; t++) out[i * batch.stride + t] = f(i, t, i * batch.stride + t);
   return out;

@@ -1,5 +1,6 @@
 import type { TrainingSettings } from "../protocol";
 import type { TrainingOptions } from "../runtime/index";
+import { UserCodeError } from "../sandbox/failure";
 
 /**
  * Defaults: 16 episodes in lockstep, a 32-unit relu policy, Adam at 0.03, γ = 0.99 and
@@ -40,11 +41,9 @@ export function resolveSettings(...layers: Array<TrainingOptions | Partial<Train
     if (l.value) s.value = { ...s.value, ...(l.value as Partial<TrainingSettings["value"]>) };
   }
   const problem = settingsProblem(s);
-  if (problem) throw new SettingsError(problem);
+  if (problem) throw new UserCodeError({ code: "invalid-training", call: "load", member: "training", message: `${problem}.` });
   return s;
 }
-
-export class SettingsError extends Error {}
 
 function settingsProblem(s: TrainingSettings): string | undefined {
   const isPosInt = (x: unknown) => typeof x === "number" && Number.isInteger(x) && x >= 1;

@@ -64,6 +64,7 @@ export async function train(user: UserModule, guard: CallGuard, options: TrainOp
       const metrics: UpdateMetrics = {
         update,
         episodes,
+        episodeBudget: settings.maxEpisodes,
         envSteps,
         seconds: (performance.now() - start) / 1000,
         ...summarize(returns),

@@ -13,7 +13,8 @@ export interface SourcePlace {
  * into a diagnostic. `call` names the user function at fault so the caller can place
  * the diagnostic on it when there is no better place (`place`, e.g. the throwing line).
  */
-export type EnvironmentMember = "observationSpace" | "actionSpace" | "maxEpisodeSteps" | "rewardThreshold";
+/** A class property, or (`training`) the file's training export, that a failure is about. */
+export type EnvironmentMember = "observationSpace" | "actionSpace" | "maxEpisodeSteps" | "rewardThreshold" | "training";
 
 export interface UserFailure {
   code: DiagnosticCode;
