@@ -6,7 +6,7 @@
  *   solved, stayed   seeds that solved; seeds whose 100-episode mean stayed >= 475 for 30 more updates
  *   stats/plain      an update with the gradient statistics over a plain autodiff update, same batch
  *   CLI wall         `rl-playground train examples/cartpole.rl.ts`, command to summary (median of 3)
- *   peak RSS         peak resident memory of that CLI process, training thread included (median of 3)
+ *   peak RSS         peak resident memory of that run: the larger of the CLI process and its runner process (median of 3)
  *   naive steps/s    one forward + backward per env step on one environment (the tfjs-examples agent's approach)
  */
 import { spawnSync } from "node:child_process";
@@ -37,17 +37,22 @@ const median = (xs: number[]) => {
   return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
 };
 
-/** The CLI under /usr/bin/time: wall time and the process's peak RSS. */
+/** The CLI under /usr/bin/time: wall time, and the peak RSS of the CLI process and of its runner process. */
 function timedCli(args: string[]): { ms: number; peakRssMb: number } {
   const start = performance.now();
-  const r = spawnSync("/usr/bin/time", ["-f", "peak-rss-kb %M", process.execPath, path.join(ROOT, "bin", "rl-playground.js"), ...args], {
-    cwd: ROOT,
-    encoding: "utf8",
-  });
+  const r = spawnSync(
+    "/usr/bin/time",
+    ["-f", "peak-rss-kb %M", process.execPath, path.join(ROOT, "bin", "rl-playground.js"), ...args, "--json"],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+    },
+  );
   const ms = performance.now() - start;
   if (r.status !== 0) throw new Error(`rl-playground ${args.join(" ")} failed: ${r.stderr}`);
-  const kb = Number(/peak-rss-kb (\d+)/.exec(r.stderr)?.[1]);
-  return { ms, peakRssMb: kb / 1024 };
+  const cliKb = Number(/peak-rss-kb (\d+)/.exec(r.stderr)?.[1]);
+  const summary = JSON.parse(r.stdout.trim().split("\n").pop() as string);
+  return { ms, peakRssMb: Math.max(cliKb / 1024, summary.peakRssMb) };
 }
 
 function nativeAvailable(): boolean {

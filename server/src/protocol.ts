@@ -76,6 +76,8 @@ export interface TrainingSummary {
   seed: number;
   runDir: string | null;
   settings: TrainingSettings;
+  /** Peak resident memory of the runner process that trained, in MB. */
+  peakRssMb: number;
 }
 
 /** A 0-based position, as in LSP. */

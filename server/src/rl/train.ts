@@ -101,6 +101,7 @@ export async function train(user: UserModule, guard: CallGuard, options: TrainOp
       seed: settings.seed,
       runDir: options.runDir,
       settings,
+      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     };
     await files?.finish(agent.policy, summary);
     return summary;
