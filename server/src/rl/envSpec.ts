@@ -142,7 +142,12 @@ export interface StepResult {
 export function checkStep(result: unknown): StepResult {
   if (!Array.isArray(result) || result.length !== 5)
     fail("bad-step", "step", `step() must return [observation, reward, terminated, truncated, info], got ${show(result)}`);
-  const [observation, reward, terminated, truncated, info] = result as unknown[];
+  const tuple = result as unknown[];
+  const observation = tuple[0];
+  const reward = tuple[1];
+  const terminated = tuple[2];
+  const truncated = tuple[3];
+  const info = tuple[4];
   if (typeof reward !== "number") fail("bad-step", "step", `step() returned reward ${show(reward)}, expected a number`);
   if (typeof terminated !== "boolean") fail("bad-step", "step", `step() returned terminated ${show(terminated)}, expected true or false`);
   if (typeof truncated !== "boolean") fail("bad-step", "step", `step() returned truncated ${show(truncated)}, expected true or false`);

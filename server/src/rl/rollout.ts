@@ -109,12 +109,23 @@ export class LockstepRollout {
     // A diagonal Gaussian's entropy, Σ_d (log σ_d + ½ log 2πe), is the same in every state.
     const gaussianEntropy = std ? Array.from(std).reduce((h, s) => h + Math.log(s) + 0.5 * Math.log(2 * Math.PI * Math.E), 0) : 0;
     const probs = new Float64Array(A);
+    // The guarded step, made once: the closure reads these, set before each call.
+    let env = envs[0];
+    let action: unknown;
+    let ends = false;
+    let nextAt = 0;
+    const stepAndRead = () => {
+      const result = checkStep(env.step(action));
+      ends = result.terminated || result.truncated || ends;
+      writeFeatures(spec, result.observation, ends ? this.finalFeatures : batch.features, ends ? 0 : nextAt, "step");
+      return result;
+    };
     for (let t = 0; alive.length > 0; t++) {
       if (guard.cancelled) return null;
       const m = alive.length;
       for (let j = 0; j < m; j++) {
-        const row = alive[j] * stride + t;
-        this.input.set(batch.features.subarray(row * F, row * F + F), j * F);
+        const from = (alive[j] * stride + t) * F;
+        for (let k = 0; k < F; k++) this.input[j * F + k] = batch.features[from + k];
       }
       const out = policy.predict(this.input, m);
 
@@ -122,7 +133,6 @@ export class LockstepRollout {
       for (let j = 0; j < m; j++) {
         const i = alive[j];
         const row = i * stride + t;
-        let action: unknown;
         if (spec.action.kind === "discrete") {
           const k = sampleCategorical(out, j * A, A, probs, rng);
           batch.entropySum += entropyOf(probs, A);
@@ -141,12 +151,10 @@ export class LockstepRollout {
 
         const length = t + 1;
         // The step, and reading what it returned, both under the watchdog.
-        const s = user.guarded("step", () => {
-          const result = checkStep(envs[i].step(action));
-          const ends = result.terminated || result.truncated || length >= stride;
-          writeFeatures(spec, result.observation, ends ? this.finalFeatures : batch.features, ends ? 0 : (row + 1) * F, "step");
-          return result;
-        });
+        env = envs[i];
+        ends = length >= stride;
+        nextAt = (row + 1) * F;
+        const s = user.guarded("step", stepAndRead);
         let r = s.reward;
         if (user.hasRewardExport) r = this.shapedReward(i, row, action, s);
         if (!Number.isFinite(r))
