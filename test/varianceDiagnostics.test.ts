@@ -97,6 +97,7 @@ test("gradient-noise fires below SNR 1 and states SNR and noise scale; baselineR
 
 /** A report with the given gradient numbers on an otherwise healthy environment. */
 function report(over: {
+  stepsDeterministic?: boolean;
   snr?: number | null;
   noiseScale?: number | null;
   baselineReduction?: number | null;
@@ -143,6 +144,7 @@ function report(over: {
       resetDeterministic: true,
       resetReseedsRng: true,
       resetIgnoresSeed: false,
+      stepsDeterministic: over.stepsDeterministic ?? true,
     },
   };
 }
@@ -184,4 +186,12 @@ test("reward hover data shows the summary and the per-term shares", async () => 
   assert.match(md, /reward per step/);
   assert.match(md, /`bonus` \| [\d.]+ \| \d+% \|/);
   assert.match(md, /gradient SNR at 16 episodes\/update/);
+});
+
+test("noise from outside this.rng() is named in the gradient-noise message", () => {
+  const [d] = probeDiagnostics(report({ snr: 0.2, noiseScale: 80, stepsDeterministic: false }), "x.rl.ts", places);
+  assert.equal(d.code, "gradient-noise");
+  assert.match(d.message, /not come from this\.rng\(\) \(Math\.random\?\)/);
+  const [plain] = probeDiagnostics(report({ snr: 0.2, noiseScale: 80 }), "x.rl.ts", places);
+  assert.doesNotMatch(plain.message, /Math\.random/);
 });

@@ -60,6 +60,11 @@ export function probeDiagnostics(report: ProbeReport, file: string, places: Sour
     );
 
   const n = stats.episodes;
+  // Randomness outside this.rng() (Math.random, say) is noise no seed controls: say so where it matters.
+  const unseeded =
+    facts.resetDeterministic && !facts.stepsDeterministic
+      ? " Note: replaying the same seed and actions gave different rewards or observations, so some randomness does not come from this.rng() (Math.random?): runs are not reproducible, and if the reward is pure noise, no batch size helps."
+      : "";
   if (facts.constantReward !== null && facts.constantReward !== 0) {
     out.push(
       diagnostic(
@@ -104,7 +109,8 @@ export function probeDiagnostics(report: ProbeReport, file: string, places: Sour
               : `The noise scale is ${fmt(g.noiseScale as number)}: about ${batch} episodes per update would balance signal and noise. Raise training.episodesPerUpdate toward ${batch}, `) +
             (facts.baseline === "none" ? 'set training.baseline = "mean", ' : "") +
             "or make the reward less noisy." +
-            confidence(summary, true),
+            confidence(summary, true) +
+            unseeded,
           file,
           onReward,
         ),

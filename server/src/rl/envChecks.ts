@@ -28,6 +28,25 @@ function firstObservation(user: UserModule, env: Env, spec: EnvSpec, seed: numbe
 
 const same = (a: number[], b: number[]) => a.length === b.length && a.every((v, k) => Object.is(v, b[k]));
 
+/** Steps replayed to see whether the same seed and actions give the same trajectory. */
+const REPLAY_STEPS = 10;
+
+/** Features, rewards and end flags of a replay of `actions` from `reset(seed)`, as one list. */
+function trajectory(user: UserModule, env: Env, spec: EnvSpec, seed: number, actions: unknown[]): number[] {
+  const trace = firstObservation(user, env, spec, seed);
+  const features = new Float32Array(spec.featureDim);
+  for (const action of actions) {
+    const s = user.guarded("step", () => {
+      const result = checkStep(env.step(action));
+      writeFeatures(spec, result.observation, features, 0, "step");
+      return result;
+    });
+    trace.push(...features, s.reward, s.terminated ? 1 : 0, s.truncated ? 1 : 0);
+    if (s.terminated || s.truncated) break;
+  }
+  return trace;
+}
+
 export interface ResetChecks {
   /** The same seed gives the same first observation (Gymnasium's check_env). */
   deterministic: boolean;
@@ -35,6 +54,8 @@ export interface ResetChecks {
   reseedsRng: boolean;
   /** Different seeds give this.rng the same stream: the seed is ignored. */
   ignoresSeed: boolean;
+  /** The same seed and actions give the same observations and rewards for the first steps. */
+  stepsDeterministic: boolean;
 }
 
 export function checkResetSeeding(user: UserModule, spec: EnvSpec): ResetChecks {
@@ -47,7 +68,9 @@ export function checkResetSeeding(user: UserModule, spec: EnvSpec): ResetChecks 
     });
   const reseedsRng = same(streamAfter(7), streamAfter(7));
   const ignoresSeed = reseedsRng && same(streamAfter(1), streamAfter(2));
-  return { deterministic, reseedsRng, ignoresSeed };
+  const actions = actionSequence(spec, "replay", Math.min(REPLAY_STEPS, spec.maxEpisodeSteps));
+  const stepsDeterministic = same(trajectory(user, env, spec, 123, actions), trajectory(user, env, spec, 123, actions));
+  return { deterministic, reseedsRng, ignoresSeed, stepsDeterministic };
 }
 
 /**

@@ -61,6 +61,7 @@ export function probe(user: UserModule, guard: CallGuard, request: ProbeRequest)
       resetDeterministic: reset.deterministic,
       resetReseedsRng: reset.reseedsRng,
       resetIgnoresSeed: reset.ignoresSeed,
+      stepsDeterministic: reset.stepsDeterministic,
     };
     facts.milliseconds = performance.now() - start;
     return { stats: measured.stats, summary: measured.summary, facts };

@@ -69,6 +69,8 @@ export interface ProbeFacts {
   resetReseedsRng: boolean;
   /** reset(seed) ignores its seed: this.rng gives the same stream for different seeds. */
   resetIgnoresSeed: boolean;
+  /** The same seed and the same actions give the same first steps (no randomness outside this.rng). */
+  stepsDeterministic: boolean;
 }
 export type RunnerMessage =
   | { type: "backend"; backend: BackendName }
