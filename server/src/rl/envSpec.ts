@@ -126,7 +126,11 @@ export function writeFeatures(spec: EnvSpec, obs: unknown, out: Float32Array, of
 /** `reset` must return `[observation, info]`. Returns the observation. */
 export function checkReset(result: unknown): unknown {
   if (!Array.isArray(result) || result.length !== 2 || !isInfo(result[1]))
-    fail("bad-reset", "reset", `reset() must return [observation, info], got ${show(result)}`);
+    fail(
+      "bad-reset",
+      "reset",
+      `reset() must return [observation, info] (Gymnasium's API; Gym's old reset returned the observation alone), got ${show(result)}`,
+    );
   return result[0];
 }
 
@@ -141,7 +145,14 @@ export interface StepResult {
 /** `step` must return `[observation, reward, terminated, truncated, info]`. */
 export function checkStep(result: unknown): StepResult {
   if (!Array.isArray(result) || result.length !== 5)
-    fail("bad-step", "step", `step() must return [observation, reward, terminated, truncated, info], got ${show(result)}`);
+    fail(
+      "bad-step",
+      "step",
+      `step() must return [observation, reward, terminated, truncated, info], got ${show(result)}` +
+        (Array.isArray(result) && result.length === 4
+          ? " (that is Gym's old [observation, reward, done, info]: split done into terminated and truncated)"
+          : ""),
+    );
   const tuple = result as unknown[];
   const observation = tuple[0];
   const reward = tuple[1];
