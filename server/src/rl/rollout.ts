@@ -253,10 +253,13 @@ function entropyOf(probs: Float64Array, k: number): number {
 
 /** Episodes of several batches (same stride) as one batch (a copy). */
 export function concatBatches(batches: EpisodeBatch[]): EpisodeBatch {
-  // Each batch's arrays may hold more copies than its n episodes: take its first n.
-  const rows = (b: EpisodeBatch) => b.n * b.stride;
-  const cat = <T extends Float32Array | Float64Array | Int32Array | Uint8Array>(parts: T[], make: (n: number) => T): T => {
-    const out = make(parts.reduce((s, p) => s + p.length, 0));
+  // An array with `perEpisode` entries per environment copy; each batch contributes its first n episodes.
+  const join = <T extends Float32Array | Float64Array | Int32Array | Uint8Array>(
+    get: (b: EpisodeBatch) => T,
+    perEpisode: (b: EpisodeBatch) => number,
+  ): T => {
+    const parts = batches.map((b) => get(b).subarray(0, b.n * perEpisode(b)));
+    const out = new (get(batches[0]).constructor as new (length: number) => T)(parts.reduce((s, p) => s + p.length, 0));
     let at = 0;
     for (const p of parts) {
       out.set(p as never, at);
@@ -264,55 +267,30 @@ export function concatBatches(batches: EpisodeBatch[]): EpisodeBatch {
     }
     return out;
   };
-  const part = <T extends Float32Array | Float64Array | Int32Array | Uint8Array>(
-    get: (b: EpisodeBatch) => T,
-    perRow: (b: EpisodeBatch) => number,
-  ) => batches.map((b) => get(b).subarray(0, rows(b) * perRow(b)) as T);
-  const F = (b: EpisodeBatch) => b.features.length / b.rewards.length;
-  const A = (b: EpisodeBatch) => b.actionValue.length / b.rewards.length;
-  const names = new Set(batches.flatMap((b) => [...b.terms.keys()]));
+  // Row arrays hold `stride` rows per copy, of however many values per row.
+  const rows = <T extends Float32Array | Float64Array | Int32Array>(get: (b: EpisodeBatch) => T) =>
+    join(get, (b) => (b.stride * get(b).length) / b.rewards.length);
   const terms = new Map<string, Float64Array>();
-  for (const name of names)
+  for (const name of new Set(batches.flatMap((b) => [...b.terms.keys()])))
     terms.set(
       name,
-      cat(
-        batches.map((b) => (b.terms.get(name) ?? new Float64Array(b.rewards.length)).subarray(0, rows(b))),
-        (n) => new Float64Array(n),
-      ),
+      rows((b) => b.terms.get(name) ?? new Float64Array(b.rewards.length)),
     );
   return {
     n: batches.reduce((s, b) => s + b.n, 0),
     stride: batches[0].stride,
-    lengths: cat(
-      batches.map((b) => b.lengths.subarray(0, b.n)),
-      (n) => new Int32Array(n),
+    lengths: join(
+      (b) => b.lengths,
+      () => 1,
     ),
-    features: cat(
-      part((b) => b.features, F),
-      (n) => new Float32Array(n),
-    ),
-    actionIndex: cat(
-      part(
-        (b) => b.actionIndex,
-        (b) => b.actionIndex.length / b.rewards.length,
-      ),
-      (n) => new Int32Array(n),
-    ),
-    actionValue: cat(
-      part((b) => b.actionValue, A),
-      (n) => new Float32Array(n),
-    ),
-    rewards: cat(
-      part(
-        (b) => b.rewards,
-        () => 1,
-      ),
-      (n) => new Float64Array(n),
-    ),
+    features: rows((b) => b.features),
+    actionIndex: rows((b) => b.actionIndex),
+    actionValue: rows((b) => b.actionValue),
+    rewards: rows((b) => b.rewards),
     terms,
-    terminated: cat(
-      batches.map((b) => b.terminated.subarray(0, b.n)),
-      (n) => new Uint8Array(n),
+    terminated: join(
+      (b) => b.terminated,
+      () => 1,
     ),
     entropySum: batches.reduce((s, b) => s + b.entropySum, 0),
   };
