@@ -1,5 +1,6 @@
-// The one build script: bundles the CLI and the runner (worker thread), and emits the
-// `rl-playground` runtime's type declarations. Later: the language server, client, webview.
+// The one build script: bundles the CLI, the runner (process host and worker thread), the
+// language server, the VS Code client and the dashboard page, and emits the `rl-playground`
+// runtime's type declarations.
 import * as esbuild from "esbuild";
 import ts from "typescript";
 import { rmSync } from "node:fs";
@@ -24,8 +25,30 @@ const common = {
 const builds = [
   {
     ...common,
-    entryPoints: { cli: "server/src/cli.ts", runnerHost: "server/src/runnerHost.ts", worker: "server/src/worker.ts" },
+    entryPoints: {
+      cli: "server/src/cli.ts",
+      runnerHost: "server/src/runnerHost.ts",
+      worker: "server/src/worker.ts",
+      server: "server/src/lsp/main.ts",
+    },
     outdir: "dist",
+  },
+  {
+    ...common,
+    entryPoints: { extension: "client/src/extension.ts" },
+    external: ["vscode"],
+    outdir: "dist",
+  },
+  {
+    bundle: true,
+    platform: "browser",
+    target: "chrome120",
+    format: "iife",
+    sourcemap: true,
+    minify: production,
+    logLevel: "info",
+    entryPoints: { main: "webview/src/main.ts" },
+    outdir: "dist/webview",
   },
 ];
 

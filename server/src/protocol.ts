@@ -56,6 +56,10 @@ export interface UpdateMetrics {
   gradient: GradientStats;
   /** Per named reward term: mean episode total. */
   rewardTerms?: Record<string, number>;
+  /** Per named reward term: its share of traceCov (design §3), summing to 1. */
+  rewardTermVarianceShares?: Record<string, number>;
+  /** The policy at fixed probe states (for the dashboard). */
+  policy?: PolicySnapshot;
 }
 
 export type EndReason = "solved" | "stopped" | "budget" | "error";
@@ -106,6 +110,8 @@ export type DiagnosticCode =
   | "user-code-crashed"
   | "nondeterministic-reset"
   | "never-terminates"
+  | "slow-step"
+  | "resource-limit"
   | "reward-constant"
   | "reward-action-independent"
   | "reward-sparse"
@@ -170,4 +176,104 @@ export interface CheckResult {
   /** Hover data for the reward function, when the probe ran. */
   summary: RewardSummary | null;
   backend: BackendName | null;
+}
+
+// ---------------------------------------------------------------------------------------
+// Language server ↔ client (design §6). Every payload carries the document URI.
+
+export type { Scene, Shape } from "./runtime/index";
+import type { Scene } from "./runtime/index";
+
+/** Request `rlPlayground/startTraining`. `settings` override the file's `training` export. */
+export interface StartTrainingParams {
+  uri: string;
+  settings?: Partial<TrainingSettings>;
+}
+export interface StartTrainingResult {
+  runId: string;
+}
+/** Request `rlPlayground/stopTraining`. */
+export interface StopTrainingParams {
+  runId: string;
+}
+export interface StopTrainingResult {
+  stopped: boolean;
+}
+
+/**
+ * What the dashboard draws of the policy at one update. Discrete actions: the action
+ * probabilities at a few fixed probe states (observations drawn from the first update's
+ * episodes, fixed for the whole run). Box actions: the Gaussian's mean and σ per action
+ * dimension at the same probe states.
+ */
+export type PolicySnapshot =
+  | { kind: "discrete"; probeStates: number; actionProbs: number[][] }
+  | { kind: "box"; probeStates: number; mean: number[][]; std: number[] };
+
+/** Notification `rlPlayground/trainingProgress`: one per update (merged to at most ~20 a second). */
+export interface TrainingProgressParams {
+  runId: string;
+  uri: string;
+  update: number;
+  episodes: number;
+  metrics: UpdateMetrics;
+}
+
+/** Notification `rlPlayground/trainingEnded`. */
+export interface TrainingEndedParams {
+  runId: string;
+  uri: string;
+  reason: EndReason;
+  message?: string;
+  runDir?: string;
+  summary?: TrainingSummary;
+}
+
+/** Notification `rlPlayground/trainingStarted` (server → client): lets the client open the dashboard. */
+export interface TrainingStartedParams {
+  runId: string;
+  uri: string;
+  environment: string;
+  backend: BackendName | null;
+  settings: TrainingSettings;
+  /** The environment's solve threshold, when it declares one. */
+  rewardThreshold: number | null;
+  actionSpace: { kind: "discrete"; n: number } | { kind: "box"; dims: number };
+}
+
+/** Request `rlPlayground/playback` `{runId?, uri, mode}`: one episode of the current (or last) policy. */
+export interface PlaybackParams {
+  uri: string;
+  runId?: string;
+  mode: "greedy" | "sampled";
+  /** Frames beyond this are cut (default 500). */
+  maxFrames?: number;
+}
+export type PlaybackResult =
+  | { ok: true; frames: Scene[]; actions: unknown[]; rewards: number[]; episodeReturn: number }
+  | { ok: false; reason: "no-render" | "no-policy" | "error"; message: string };
+
+export const Methods = {
+  startTraining: "rlPlayground/startTraining",
+  stopTraining: "rlPlayground/stopTraining",
+  trainingStarted: "rlPlayground/trainingStarted",
+  trainingProgress: "rlPlayground/trainingProgress",
+  trainingEnded: "rlPlayground/trainingEnded",
+  playback: "rlPlayground/playback",
+  /** Notification client → server: Workspace Trust was granted. */
+  trustChanged: "rlPlayground/trustChanged",
+  /** Notification server → client: a one-line status for the output channel and status bar. */
+  status: "rlPlayground/status",
+} as const;
+
+/** `initializationOptions` the client passes (design §6): absent means trusted. */
+export interface InitializationOptions {
+  trusted?: boolean;
+}
+export interface TrustChangedParams {
+  trusted: boolean;
+}
+export interface StatusParams {
+  backend?: BackendName | null;
+  message: string;
 }

@@ -19,6 +19,8 @@ export const SEVERITY: Record<DiagnosticCode, Severity> = {
   "user-code-crashed": "error",
   "nondeterministic-reset": "warning",
   "never-terminates": "information",
+  "slow-step": "information",
+  "resource-limit": "error",
   "reward-constant": "warning",
   "reward-action-independent": "warning",
   "reward-sparse": "warning",

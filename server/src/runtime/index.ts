@@ -134,7 +134,27 @@ export abstract class Environment<Obs = number[], Act = number> {
   }
 
   abstract step(action: Act): [Obs, number, boolean, boolean, Info];
+
+  /** Optional: draw the current state for the dashboard's episode playback. */
+  render?(): Scene;
 }
+
+/**
+ * A picture of the environment's state, in world units: plain JSON the dashboard draws as
+ * SVG. `viewBox` is `[x, y, width, height]` with y pointing up (as in physics); shapes are
+ * drawn in order; a rect's (x, y) is its lower-left corner; line `width` and text `size` are
+ * in world units. Colours are CSS colours or the names "foreground", "accent", "muted",
+ * "good", "bad", which follow the editor's theme.
+ */
+export interface Scene {
+  viewBox: [number, number, number, number];
+  shapes: Shape[];
+}
+export type Shape =
+  | { type: "rect"; x: number; y: number; width: number; height: number; fill?: string; stroke?: string }
+  | { type: "circle"; cx: number; cy: number; r: number; fill?: string; stroke?: string }
+  | { type: "line"; x1: number; y1: number; x2: number; y2: number; stroke?: string; width?: number }
+  | { type: "text"; x: number; y: number; text: string; size?: number; fill?: string };
 
 /** What the optional `reward` export receives for every transition. */
 export interface Transition<Obs = number[], Act = number> {
