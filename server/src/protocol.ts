@@ -277,3 +277,58 @@ export interface StatusParams {
   backend?: BackendName | null;
   message: string;
 }
+
+// ---------------------------------------------------------------------------------------
+// Webview messages (extension ↔ dashboard webview). Types only; the valibot schemas that
+// validate them on receipt live in `webview/src/messages.ts`, used by both sides.
+
+/** A run as the dashboard knows it: live (from `trainingStarted`) or reopened from its folder. */
+export interface DashboardRunInfo {
+  runId: string;
+  /** The environment file's URI; null for a saved run whose file is unknown. */
+  uri: string | null;
+  environment: string;
+  backend: BackendName | null;
+  settings: TrainingSettings | null;
+  rewardThreshold: number | null;
+  actionSpace: TrainingStartedParams["actionSpace"] | null;
+  source: "live" | "saved";
+  runDir: string | null;
+}
+
+/** A run folder found in the workspace (from its `summary.json`). */
+export interface SavedRun {
+  runDir: string;
+  environment: string;
+  episodes: number;
+  updates: number;
+  meanReturn100: number;
+  solved: boolean;
+  reason: EndReason;
+  /** Last modification of `summary.json`, ms since the epoch. */
+  savedAt: number;
+}
+
+/** Extension → webview. */
+export type ToWebviewMessage =
+  | { type: "runStarted"; run: DashboardRunInfo }
+  /** Updates of one run in order; the extension batches them to at most one message per frame. */
+  | { type: "progress"; runId: string; metrics: UpdateMetrics[] }
+  | { type: "runEnded"; runId: string; reason: EndReason; message?: string; runDir?: string }
+  | { type: "status"; backend?: BackendName | null; message: string }
+  /** A saved run reopened: its info and every metrics row. */
+  | { type: "runLoaded"; run: DashboardRunInfo; metrics: UpdateMetrics[]; reason: EndReason | null }
+  | { type: "savedRuns"; runs: SavedRun[] }
+  | { type: "playback"; requestId: number; result: PlaybackResult };
+
+/** Webview → extension. */
+export type FromWebviewMessage =
+  | { type: "ready" }
+  | { type: "stop"; runId: string }
+  /** Train the file again; `settings` override the file's; `writeBack` also saves them to its `training` export. */
+  | { type: "train"; uri: string; settings?: Partial<TrainingSettings>; writeBack: boolean }
+  | { type: "playback"; requestId: number; uri: string; runId?: string; mode: "greedy" | "sampled"; maxFrames?: number }
+  | { type: "listRuns" }
+  | { type: "openRun"; runDir: string }
+  /** A problem the page wants in the output channel (e.g. a dropped malformed message). */
+  | { type: "log"; message: string };
