@@ -1,5 +1,13 @@
-/** `dist/server.js`: the language server over IPC (when VS Code starts it) or `--stdio`. */
-import { createConnection, ProposedFeatures } from "vscode-languageserver/node";
+/** `dist/server.js`: the language server over IPC (`--node-ipc`, when VS Code starts it) or `--stdio`. */
+import { createConnection, Message, ProposedFeatures, type ResponseMessage } from "vscode-languageserver/node";
 import { startServer } from "./server";
 
-startServer(createConnection(ProposedFeatures.all));
+/** Requests that are cheap to ask again: answered empty when cancelled before they are dispatched (as vscode-eslint does). */
+const RETRYABLE = new Set(["textDocument/codeAction", "textDocument/hover", "textDocument/codeLens"]);
+
+startServer(
+  createConnection(ProposedFeatures.all, {
+    cancelUndispatched: (message: Message): ResponseMessage | undefined =>
+      Message.isRequest(message) && RETRYABLE.has(message.method) ? { jsonrpc: message.jsonrpc, id: message.id, result: null } : undefined,
+  }),
+);

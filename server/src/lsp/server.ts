@@ -1,8 +1,217 @@
-/** The RL Playground language server (skeleton: replaced by the language-server work). */
-import type { Connection } from "vscode-languageserver";
-import { TextDocumentSyncKind } from "vscode-languageserver";
+/**
+ * The RL Playground language server: diagnostics as you type, the reward hover, CodeLens,
+ * quick fixes, and training in the background (design §6). `startServer` wires handlers
+ * to any connection (IPC, stdio, or an in-memory pair in tests); the work lives in the
+ * modules it imports, and every engine call goes through `engine.ts`.
+ */
+import { pathToFileURL } from "node:url";
+import {
+  CodeActionKind,
+  DidChangeConfigurationNotification,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type Connection,
+  type InitializeResult,
+} from "vscode-languageserver";
+import { TextDocument } from "vscode-languageserver-textdocument";
+import {
+  Methods,
+  type BackendName,
+  type InitializationOptions,
+  type PlaybackParams,
+  type PlaybackResult,
+  type StartTrainingParams,
+  type StartTrainingResult,
+  type StatusParams,
+  type StopTrainingParams,
+  type StopTrainingResult,
+  type TrustChangedParams,
+} from "../protocol";
+import { quickFixActions } from "./codeActions";
+import { environmentLenses } from "./codeLens";
+import { CHANGE_DEBOUNCE_MS, DocumentChecks } from "./documentChecks";
+import { playbackEpisode, RunnerPools } from "./engine";
+import { matchesFiles } from "./fileGlob";
+import { rewardHover } from "./hover";
+import { uriToPath } from "./lspDiagnostics";
+import { exposeToRunners, locateTfjsNode, type NativeBackendLocation } from "./nativeBackend";
+import { DEFAULT_SERVER_SETTINGS, SettingsReader, type ServerSettings } from "./settings";
+import { TrainingSessions } from "./trainingSessions";
+
+/** Server-side command (the client's palette commands have other ids): check a document again now. */
+export const RECHECK_COMMAND = "rlPlayground.server.recheck";
 
 export function startServer(connection: Connection): void {
-  connection.onInitialize(() => ({ capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental } }));
+  const documents = new TextDocuments(TextDocument);
+  let trusted = true;
+  let canPullConfiguration = false;
+  let foldersChangeable = false;
+  let folders: string[] = [];
+  let pools: RunnerPools | null = null;
+  let native: NativeBackendLocation | null = null;
+  let lastStatus = "";
+  const justOpened = new Set<string>();
+
+  const log = (message: string) => connection.console.log(message);
+  const status = (params: StatusParams) => {
+    if (params.message === lastStatus) return;
+    lastStatus = params.message;
+    log(params.message);
+    void connection.sendNotification(Methods.status, params);
+  };
+  /** Runners start only in a trusted workspace: an untrusted one runs no user code at all. */
+  const runnerPools = () => (pools ??= new RunnerPools());
+  const settings = new SettingsReader(connection, () => canPullConfiguration);
+
+  const checks = new DocumentChecks({
+    connection,
+    documents,
+    settings,
+    get pools() {
+      return runnerPools();
+    },
+    folders: () => folders,
+    trusted: () => trusted,
+    log,
+    onBackend: (backend, s) => status({ backend, message: backendStatus(backend, s, native) }),
+  });
+  const trainings = new TrainingSessions({ connection, documents, settings, checks, folders: () => folders, trusted: () => trusted, log });
+
+  /** Where `@tensorflow/tfjs-node` is, for the runners; a change restarts the warm runners. */
+  const configureNativeBackend = async () => {
+    const s = await settings.forResource(folderUri(folders[0]));
+    const found = locateTfjsNode(folders, s.tfjsNodePath);
+    if (native?.nodeModules === found.nodeModules) {
+      native = found;
+      return;
+    }
+    native = found;
+    exposeToRunners(found);
+    log(`native backend: ${found.reason}`);
+    const old = pools;
+    pools = null;
+    await old?.dispose();
+    if (trusted) runnerPools().get(s.backend);
+  };
+
+  const isWatched = async (uri: string, s?: ServerSettings) => {
+    const file = uriToPath(uri);
+    return !!file && matchesFiles(file, (s ?? (await settings.forResource(uri))).files, folders);
+  };
+
+  connection.onInitialize((params): InitializeResult => {
+    trusted = (params.initializationOptions as InitializationOptions | undefined)?.trusted !== false;
+    canPullConfiguration = !!params.capabilities.workspace?.configuration;
+    foldersChangeable = !!params.capabilities.workspace?.workspaceFolders;
+    const roots = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
+    folders = roots.map(uriToPath).filter((p): p is string => p !== null);
+    return {
+      capabilities: {
+        textDocumentSync: TextDocumentSyncKind.Incremental,
+        hoverProvider: true,
+        codeLensProvider: { resolveProvider: false },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+        executeCommandProvider: { commands: [RECHECK_COMMAND] },
+        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+      },
+      serverInfo: { name: "rl-playground" },
+    };
+  });
+
+  connection.onInitialized(() => {
+    if (canPullConfiguration) void connection.client.register(DidChangeConfigurationNotification.type, { section: "rlPlayground" });
+    if (foldersChangeable)
+      connection.workspace.onDidChangeWorkspaceFolders((e) => {
+        const removed = new Set(e.removed.map((f) => uriToPath(f.uri)));
+        folders = [
+          ...folders.filter((f) => !removed.has(f)),
+          ...e.added.map((f) => uriToPath(f.uri)).filter((p): p is string => p !== null),
+        ];
+        void configureNativeBackend().finally(() => checks.recheckOpen());
+      });
+    if (!trusted) {
+      const message =
+        "RL Playground: this workspace is not trusted, so only static checks run (compile errors, a missing environment export); no code of the workspace runs. Trust the workspace to get the probe, hovers and training.";
+      connection.window.showInformationMessage(message);
+      status({ message });
+    }
+    void configureNativeBackend().catch((error: unknown) => log(`native backend lookup failed: ${String(error)}`));
+  });
+
+  connection.onDidChangeConfiguration((change) => {
+    settings.changed(change.settings);
+    void configureNativeBackend().finally(() => checks.recheckOpen());
+  });
+
+  connection.onNotification(Methods.trustChanged, (params: TrustChangedParams) => {
+    if (params.trusted === trusted) return;
+    trusted = params.trusted;
+    if (!trusted) trainings.stopAll();
+    status({
+      message: trusted
+        ? "RL Playground: workspace trusted: the probe and training are on."
+        : "RL Playground: workspace not trusted: static checks only.",
+    });
+    checks.recheckOpen();
+  });
+
+  documents.onDidOpen((e) => justOpened.add(e.document.uri));
+  documents.onDidChangeContent((e) => {
+    const opened = justOpened.delete(e.document.uri);
+    checks.schedule(e.document.uri, opened ? 0 : CHANGE_DEBOUNCE_MS);
+  });
+  documents.onDidClose((e) => {
+    justOpened.delete(e.document.uri);
+    checks.close(e.document.uri);
+    settings.forget(e.document.uri);
+  });
+
+  connection.onHover(async (params) => {
+    const doc = documents.get(params.textDocument.uri);
+    const file = uriToPath(params.textDocument.uri);
+    if (!doc || !file || !(await isWatched(doc.uri))) return null;
+    return rewardHover(file, doc.getText(), params.position, checks.latest(doc.uri));
+  });
+
+  connection.onCodeLens(async (params) => {
+    const doc = documents.get(params.textDocument.uri);
+    const file = uriToPath(params.textDocument.uri);
+    if (!doc || !file || !(await isWatched(doc.uri))) return [];
+    return environmentLenses(doc.uri, file, doc.getText());
+  });
+
+  connection.onCodeAction((params) => {
+    const doc = documents.get(params.textDocument.uri);
+    return doc ? quickFixActions(doc.uri, doc.getText(), params.context.diagnostics) : [];
+  });
+
+  connection.onExecuteCommand((params) => {
+    const uri = params.arguments?.[0];
+    if (params.command === RECHECK_COMMAND && typeof uri === "string" && documents.get(uri)) checks.schedule(uri, 0);
+  });
+
+  connection.onRequest(Methods.startTraining, (params: StartTrainingParams): Promise<StartTrainingResult> => trainings.start(params));
+  connection.onRequest(Methods.stopTraining, (params: StopTrainingParams): StopTrainingResult => trainings.stop(params.runId));
+  connection.onRequest(Methods.playback, (params: PlaybackParams): Promise<PlaybackResult> => playbackEpisode(params));
+
+  connection.onShutdown(async () => {
+    trainings.stopAll();
+    checks.dispose();
+    await pools?.dispose();
+  });
+
+  documents.listen(connection);
   connection.listen();
+}
+
+/** Which backend runs the checks, and why (design §7). */
+function backendStatus(backend: BackendName, s: ServerSettings, native: NativeBackendLocation | null): string {
+  const where = native?.reason ?? "@tensorflow/tfjs-node not looked up yet";
+  if (s.backend !== DEFAULT_SERVER_SETTINGS.backend) return `RL Playground: backend ${backend} (set by rlPlayground.backend)`;
+  if (backend === "tensorflow") return `RL Playground: backend tensorflow (auto: ${where})`;
+  return `RL Playground: backend ${backend} (auto: ${native?.nodeModules ? `${where}, but ${backend} was chosen for this policy or native TensorFlow did not load` : where})`;
+}
+
+function folderUri(folder: string | undefined): string | undefined {
+  return folder ? pathToFileURL(folder).toString() : undefined;
 }

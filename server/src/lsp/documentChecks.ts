@@ -1,0 +1,163 @@
+/**
+ * Diagnostics as you type: each watched document is checked on open and, debounced, on
+ * change, on its unsaved contents. A newer edit aborts the running probe; a result is
+ * published only if its document is still at the version that was checked. Diagnostics
+ * placed in imported files go to those files' URIs (merged over every document that
+ * imports them); training failures are published beside the check's own.
+ */
+import type { Connection, Diagnostic as LspDiagnostic, TextDocuments } from "vscode-languageserver";
+import type { TextDocument } from "vscode-languageserver-textdocument";
+import type { BackendName, Diagnostic, ProbeStats, RewardSummary } from "../protocol";
+import { checkDocument, staticCheck, type RunnerPools } from "./engine";
+import { matchesFiles } from "./fileGlob";
+import { byUri, uriToPath, type DiagnosticData } from "./lspDiagnostics";
+import type { ServerSettings, SettingsReader } from "./settings";
+
+/** Quiet time after the last keystroke before a check starts. */
+export const CHANGE_DEBOUNCE_MS = 150;
+
+export interface CheckContext {
+  connection: Connection;
+  documents: TextDocuments<TextDocument>;
+  settings: SettingsReader;
+  pools: RunnerPools;
+  folders(): string[];
+  trusted(): boolean;
+  log(message: string): void;
+  /** The backend a check ran on, with the settings that chose it. */
+  onBackend(backend: BackendName, settings: ServerSettings): void;
+}
+
+/** The last published check of a document. */
+export interface StoredCheck {
+  version: number;
+  diagnostics: Diagnostic[];
+  stats: ProbeStats | null;
+  summary: RewardSummary | null;
+  /** Only static checks ran (untrusted workspace). */
+  staticOnly: boolean;
+}
+
+export class DocumentChecks {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly running = new Map<string, AbortController>();
+  private readonly results = new Map<string, StoredCheck>();
+  private readonly trainingDiagnostics = new Map<string, Diagnostic[]>();
+  /** target URI → (document URI → its diagnostics there). */
+  private readonly published = new Map<string, Map<string, LspDiagnostic[]>>();
+
+  constructor(private readonly ctx: CheckContext) {}
+
+  /** Check `uri` after `delayMs` of quiet; an edit in between restarts the wait and aborts a running probe. */
+  schedule(uri: string, delayMs: number): void {
+    clearTimeout(this.timers.get(uri));
+    this.running.get(uri)?.abort();
+    this.timers.set(
+      uri,
+      setTimeout(() => {
+        this.timers.delete(uri);
+        void this.run(uri).catch((error: unknown) => this.ctx.log(`check of ${uri} failed: ${describe(error)}`));
+      }, delayMs),
+    );
+  }
+
+  latest(uri: string): StoredCheck | undefined {
+    return this.results.get(uri);
+  }
+
+  /** A closed document: stop its work and clear what it published. */
+  close(uri: string): void {
+    clearTimeout(this.timers.get(uri));
+    this.timers.delete(uri);
+    this.running.get(uri)?.abort();
+    this.running.delete(uri);
+    this.results.delete(uri);
+    this.trainingDiagnostics.delete(uri);
+    this.publish(uri, null);
+  }
+
+  /** Check every open document again (trust granted, settings changed). */
+  recheckOpen(): void {
+    for (const doc of this.ctx.documents.all()) this.schedule(doc.uri, 0);
+  }
+
+  /** Diagnostics of a failed training, shown until the next training of that file or an edit. */
+  setTrainingDiagnostics(uri: string, diagnostics: Diagnostic[]): void {
+    if (diagnostics.length) this.trainingDiagnostics.set(uri, diagnostics);
+    else if (!this.trainingDiagnostics.delete(uri)) return;
+    this.publish(uri, this.results.get(uri)?.version ?? null);
+  }
+
+  dispose(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    for (const c of this.running.values()) c.abort();
+  }
+
+  private async run(uri: string): Promise<void> {
+    const doc = this.ctx.documents.get(uri);
+    const file = uriToPath(uri);
+    if (!doc || !file) return;
+    const version = doc.version;
+    const settings = await this.ctx.settings.forResource(uri);
+    if (!matchesFiles(file, settings.files, this.ctx.folders())) {
+      if (this.results.has(uri)) this.close(uri);
+      return;
+    }
+    this.running.get(uri)?.abort();
+    const controller = new AbortController();
+    this.running.set(uri, controller);
+    const contents = doc.getText();
+    let check: StoredCheck;
+    try {
+      if (!this.ctx.trusted()) {
+        check = { version, diagnostics: await staticCheck(file, contents), stats: null, summary: null, staticOnly: true };
+      } else {
+        const result = await checkDocument({
+          file,
+          contents,
+          backend: settings.backend,
+          budgetMs: settings.probeBudgetMs,
+          pool: this.ctx.pools.get(settings.backend),
+          signal: controller.signal,
+        });
+        if (result.cancelled) return;
+        if (result.engineError) this.ctx.log(`check of ${file}: ${result.engineError}`);
+        if (result.backend) this.ctx.onBackend(result.backend, settings);
+        check = { version, diagnostics: result.diagnostics, stats: result.stats, summary: result.summary, staticOnly: false };
+      }
+    } finally {
+      if (this.running.get(uri) === controller) this.running.delete(uri);
+    }
+    // A newer edit, a close or a trust change since the start: this result is stale.
+    if (controller.signal.aborted || this.ctx.documents.get(uri)?.version !== version) return;
+    this.results.set(uri, check);
+    this.trainingDiagnostics.delete(uri);
+    this.publish(uri, version);
+  }
+
+  /** Publishes a document's diagnostics (null version: it was closed, clear them). */
+  private publish(uri: string, version: number | null): void {
+    const path = uriToPath(uri) ?? uri;
+    const check = this.results.get(uri);
+    const all = [...(check?.diagnostics ?? []), ...(this.trainingDiagnostics.get(uri) ?? [])];
+    const data = (d: Diagnostic): DiagnosticData =>
+      d.code === "gradient-noise" ? { noiseScale: check?.stats?.gradient.noiseScale ?? check?.summary?.noiseScale ?? null } : {};
+    const grouped = byUri(all, { uri, path }, data);
+    for (const [target, sources] of this.published) if (sources.has(uri) && !grouped.has(target)) grouped.set(target, []);
+    for (const [target, list] of grouped) {
+      const sources = this.published.get(target) ?? new Map<string, LspDiagnostic[]>();
+      if (list.length) sources.set(uri, list);
+      else sources.delete(uri);
+      if (sources.size) this.published.set(target, sources);
+      else this.published.delete(target);
+      const diagnostics = [...sources.values()].flat();
+      this.ctx.connection.sendDiagnostics(
+        target === uri && version !== null ? { uri: target, version, diagnostics } : { uri: target, diagnostics },
+      );
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}

@@ -1,0 +1,52 @@
+/** Engine diagnostics (0-based ranges, an absolute `file`) as LSP diagnostics, grouped by the URI they belong to. */
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { DiagnosticSeverity, type Diagnostic as LspDiagnostic } from "vscode-languageserver";
+import type { Diagnostic, Severity } from "../protocol";
+
+export const SOURCE = "rl-playground";
+
+/** What a quick fix needs back from a diagnostic (it returns in the code action request's context). */
+export interface DiagnosticData {
+  /** The measured gradient noise scale, for `gradient-noise`. */
+  noiseScale?: number | null;
+}
+
+const SEVERITY: Record<Severity, DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error,
+  warning: DiagnosticSeverity.Warning,
+  information: DiagnosticSeverity.Information,
+  hint: DiagnosticSeverity.Hint,
+};
+
+export function toLspDiagnostic(d: Diagnostic, data: DiagnosticData = {}): LspDiagnostic {
+  return { range: d.range, severity: SEVERITY[d.severity], code: d.code, source: SOURCE, message: d.message, data };
+}
+
+/**
+ * Diagnostics by the URI of the file they are placed in (a locally imported file gets its
+ * own). The checked document keeps the URI its client sent (clients encode differently).
+ */
+export function byUri(
+  diagnostics: Diagnostic[],
+  document: { uri: string; path: string },
+  data: (d: Diagnostic) => DiagnosticData,
+): Map<string, LspDiagnostic[]> {
+  const out = new Map<string, LspDiagnostic[]>([[document.uri, []]]);
+  for (const d of diagnostics) {
+    const uri = d.file === document.path ? document.uri : pathToFileURL(d.file).toString();
+    const list = out.get(uri) ?? [];
+    list.push(toLspDiagnostic(d, data(d)));
+    out.set(uri, list);
+  }
+  return out;
+}
+
+/** The file system path of a `file:` URI; null for other schemes (untitled buffers, remote files). */
+export function uriToPath(uri: string): string | null {
+  if (!uri.startsWith("file:")) return null;
+  try {
+    return fileURLToPath(uri);
+  } catch {
+    return null;
+  }
+}
