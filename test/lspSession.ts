@@ -22,6 +22,8 @@ import { Methods, type InitializationOptions } from "../server/src/protocol";
 import { ROOT } from "./helpers";
 
 export const LSP_FIXTURES = path.join(ROOT, "test", "fixtures", "lsp");
+/** The built server; `RL_LSP_SERVER` points the tests at another build. */
+const SERVER_SCRIPT = process.env.RL_LSP_SERVER ?? path.join(ROOT, "dist", "server.js");
 
 interface Waiter {
   test: () => boolean;
@@ -60,7 +62,7 @@ export class LspSession {
   /** A server over stdio with `workspace` as its one folder (a fresh temporary folder by default). */
   static async start(options: { workspace?: string; initializationOptions?: InitializationOptions } = {}): Promise<LspSession> {
     const workspace = options.workspace ?? fs.mkdtempSync(path.join(os.tmpdir(), "rl-lsp-"));
-    const child = spawn(process.execPath, [path.join(ROOT, "dist", "server.js"), "--stdio"], { stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [SERVER_SCRIPT, "--stdio"], { stdio: ["pipe", "pipe", "inherit"] });
     const connection = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     const session = new LspSession(connection, child, workspace);
     connection.listen();
@@ -98,6 +100,11 @@ export class LspSession {
     this.texts.set(uri, text);
     void this.connection.sendNotification("textDocument/didChange", { textDocument: { uri, version }, contentChanges: [{ text }] });
     return version;
+  }
+
+  /** Pushes `rlPlayground.*` settings (this client has no `workspace/configuration`). */
+  configure(settings: Record<string, unknown>): void {
+    void this.connection.sendNotification("workspace/didChangeConfiguration", { settings: { rlPlayground: settings } });
   }
 
   close(uri: string): void {
