@@ -8,6 +8,8 @@ import { pathToFileURL } from "node:url";
 import {
   CodeActionKind,
   DidChangeConfigurationNotification,
+  MessageType,
+  ShowMessageNotification,
   TextDocuments,
   TextDocumentSyncKind,
   type Connection,
@@ -132,7 +134,7 @@ export function startServer(connection: Connection): void {
     if (!trusted) {
       const message =
         "RL Playground: this workspace is not trusted, so only static checks run (compile errors, a missing environment export); no code of the workspace runs. Trust the workspace to get the probe, hovers and training.";
-      connection.window.showInformationMessage(message);
+      void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Info, message });
       status({ message });
     }
     void configureNativeBackend().catch((error: unknown) => log(`native backend lookup failed: ${String(error)}`));

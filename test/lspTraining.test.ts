@@ -1,0 +1,142 @@
+/**
+ * Training through the language server: started by request, progress as notifications and
+ * `$/progress`, a stop that ends it within a second, hovers answered meanwhile, one run per
+ * file, and a training whose runner dies reported as an error while the server lives on.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import {
+  Methods,
+  type StartTrainingResult,
+  type TrainingEndedParams,
+  type TrainingProgressParams,
+  type TrainingStartedParams,
+} from "../server/src/protocol";
+import { example, lineOf } from "./helpers";
+import { LspSession } from "./lspSession";
+
+describe("language server: training in the background", { timeout: 120_000 }, () => {
+  let lsp: LspSession;
+  before(async () => {
+    lsp = await LspSession.start();
+  });
+  after(async () => {
+    await lsp.dispose();
+  });
+
+  const endedOf = (runId: string) => lsp.notificationsOf<TrainingEndedParams>(Methods.trainingEnded).find((e) => e.runId === runId);
+  const progressOf = (runId: string) =>
+    lsp.notificationsOf<TrainingProgressParams>(Methods.trainingProgress).filter((p) => p.runId === runId);
+
+  it("trains on request, reports progress, answers hovers meanwhile, and stops within a second", async () => {
+    const file = path.join(lsp.workspace, "cartpole.rl.ts");
+    fs.copyFileSync(example("cartpole.rl.ts"), file);
+    const uri = lsp.open(file);
+    const started = Date.now();
+    const { runId } = await lsp.connection.sendRequest<StartTrainingResult>(Methods.startTraining, {
+      uri,
+      settings: { maxEpisodes: 1_000_000 },
+    });
+    assert.match(runId, /^cartpole-/);
+
+    await lsp.waitFor("three progress notifications", () => progressOf(runId).length >= 3, 60_000);
+    const start = lsp.notificationsOf<TrainingStartedParams>(Methods.trainingStarted).find((s) => s.runId === runId);
+    assert.ok(start, "trainingStarted comes before the progress");
+    assert.equal(start.environment, "CartPole");
+    assert.deepEqual(start.actionSpace, { kind: "discrete", n: 2 });
+    assert.equal(start.settings.maxEpisodes, 1_000_000);
+    const first = progressOf(runId)[0];
+    assert.equal(first.uri, uri);
+    assert.equal(first.update, first.metrics.update);
+    assert.ok(Number.isFinite(first.metrics.returnMean));
+
+    // $/progress for the status bar: begin, then reports with a percentage and a message.
+    const reports = lsp.workDoneProgress as Array<{ value: { kind: string; message?: string; percentage?: number } }>;
+    assert.ok(reports.some((p) => p.value.kind === "begin"));
+    await lsp.waitFor("a $/progress report", () => reports.some((p) => p.value.kind === "report"));
+    assert.match(reports.find((p) => p.value.kind === "report")!.value.message!, /^update \d+ · mean return -?[\d.]+/);
+
+    // The server answers while the runner trains.
+    const text = lsp.text(uri);
+    const hover = await lsp.hover(uri, lineOf(text, "  step(action"), 3);
+    assert.ok(hover, "a hover is answered during training");
+
+    // One training per file: asking again returns the running one.
+    const again = await lsp.connection.sendRequest<StartTrainingResult>(Methods.startTraining, { uri });
+    assert.equal(again.runId, runId);
+
+    const stopAsked = Date.now();
+    const stop = await lsp.connection.sendRequest<{ stopped: boolean }>(Methods.stopTraining, { runId });
+    assert.equal(stop.stopped, true);
+    await lsp.waitFor("trainingEnded", () => endedOf(runId) !== undefined, 5_000);
+    const stopMs = Date.now() - stopAsked;
+    assert.equal(endedOf(runId)!.reason, "stopped");
+    assert.ok(stopMs < 1000, `the end was reported ${stopMs} ms after the stop request`);
+
+    // At most ~20 progress notifications a second (an upper bound: a busy machine only lowers it).
+    const seconds = (Date.now() - started) / 1000;
+    assert.ok(progressOf(runId).length <= 20 * seconds + 2, `${progressOf(runId).length} notifications in ${seconds.toFixed(1)} s`);
+    assert.ok(
+      reports.some((p) => p.value.kind === "end"),
+      "the work-done progress ends",
+    );
+    assert.deepEqual(
+      await lsp.connection.sendRequest(Methods.stopTraining, { runId }),
+      { stopped: false },
+      "a second stop finds nothing to stop",
+    );
+  });
+
+  it("writes the run folder as the CLI does, under the workspace folder", async () => {
+    const file = lsp.copyFixture("baseline.rl.ts", "short.rl.ts");
+    const uri = lsp.open(file);
+    const { runId } = await lsp.connection.sendRequest<StartTrainingResult>(Methods.startTraining, { uri, settings: { maxEpisodes: 64 } });
+    await lsp.waitFor("trainingEnded", () => endedOf(runId) !== undefined, 60_000);
+    const ended = endedOf(runId)!;
+    assert.equal(ended.reason, "budget");
+    assert.ok(ended.runDir, "the run folder is reported");
+    assert.equal(path.dirname(ended.runDir), path.join(lsp.workspace, ".rl-playground", "runs"));
+    assert.match(path.basename(ended.runDir), /^short-\d{8}-\d{6}$/);
+    for (const name of ["metrics.jsonl", "summary.json", "model.json"]) assert.ok(fs.existsSync(path.join(ended.runDir, name)), name);
+  });
+
+  it("reports a training whose runner exits after 50 updates as an error, on the user's line, and lives on", async () => {
+    const file = lsp.copyFixture("exits-after-50-updates.rl.ts");
+    const uri = lsp.open(file);
+    const { runId } = await lsp.connection.sendRequest<StartTrainingResult>(Methods.startTraining, { uri });
+    await lsp.waitFor("trainingEnded", () => endedOf(runId) !== undefined, 60_000);
+    const ended = endedOf(runId)!;
+    assert.equal(ended.reason, "error");
+    assert.match(ended.message ?? "", /runner process died|exit/);
+    assert.ok(progressOf(runId).length >= 1, "it trained before it died");
+
+    const text = lsp.text(uri);
+    await lsp.waitFor("the crash's diagnostic", () =>
+      lsp.diagnostics.some((p) => p.uri === uri && p.diagnostics.some((d) => d.code === "user-code-crashed")),
+    );
+    const crash = lsp.diagnostics
+      .filter((p) => p.uri === uri)
+      .flatMap((p) => p.diagnostics.filter((d) => d.code === "user-code-crashed"))[0];
+    assert.ok(
+      [lineOf(text, "MARK: exit"), lineOf(text, "  reset(seed")].includes(crash.range.start.line),
+      `placed on line ${crash.range.start.line}`,
+    );
+
+    // The server still answers, and trains again.
+    assert.ok(await lsp.hover(uri, lineOf(text, "  step(action"), 3));
+    const next = await lsp.connection.sendRequest<StartTrainingResult>(Methods.startTraining, { uri, settings: { maxEpisodes: 8 } });
+    assert.notEqual(next.runId, runId);
+    await lsp.waitFor("the next run's end", () => endedOf(next.runId) !== undefined, 60_000);
+  });
+
+  it("answers playback honestly while the engine has none", async () => {
+    const result = await lsp.connection.sendRequest<{ ok: boolean; reason?: string }>(Methods.playback, {
+      uri: "file:///nowhere.rl.ts",
+      mode: "greedy",
+    });
+    assert.equal(result.ok, false);
+    assert.equal(result.reason, "error");
+  });
+});
