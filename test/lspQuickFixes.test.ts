@@ -1,0 +1,173 @@
+/**
+ * The quick fixes' edits without a server: each produces the intended text, keeps the file
+ * free of syntax errors, and declines (null) where a mechanical fix would be wrong.
+ * Also the `rlPlayground.files` glob and the settings' validation.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import ts from "typescript";
+import { globToRegExp, matchesFiles } from "../server/src/lsp/fileGlob";
+import {
+  applyEdits,
+  EPISODES_PER_UPDATE_CAP,
+  episodesForSnr,
+  exportEnvironmentAsDefault,
+  setEpisodesPerUpdate,
+  setMeanBaseline,
+  useThisRng,
+  type TextEdit,
+} from "../server/src/lsp/quickFixes";
+import { validSettings } from "../server/src/lsp/settings";
+import { readTrainingLiteral, staticActionSpace } from "../server/src/lsp/sourceFacts";
+import { LSP_FIXTURES } from "./lspSession";
+
+const fixture = (name: string) => fs.readFileSync(path.join(LSP_FIXTURES, name), "utf8");
+
+function apply(source: string, edits: TextEdit[] | null): string {
+  assert.ok(edits, "a fix is offered");
+  const out = applyEdits(source, edits);
+  const syntax =
+    ts.transpileModule(out, { reportDiagnostics: true, compilerOptions: { target: ts.ScriptTarget.ES2022 } }).diagnostics ?? [];
+  assert.deepEqual(
+    syntax.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")),
+    [],
+    out,
+  );
+  return out;
+}
+
+describe("quick fixes on the syntax tree", () => {
+  it("baseline: replaces an existing value inside a multi-line training export", () => {
+    const out = apply(fixture("baseline.rl.ts"), setMeanBaseline(fixture("baseline.rl.ts")));
+    assert.match(out, /export const training = \{\n {2}baseline: "mean",\n {2}policy: \{ hidden: \[\] \},\n\};/);
+    assert.deepEqual(readTrainingLiteral(out), { baseline: "mean", policy: { hidden: [] } });
+  });
+
+  it("baseline: creates the training export when the file has none", () => {
+    const source = fixture("no-training.rl.ts");
+    const out = apply(source, setMeanBaseline(source));
+    assert.ok(out.startsWith(source));
+    assert.match(out, /\n\nexport const training = \{ baseline: "mean" \};\n$/);
+  });
+
+  it("inserts a missing property, on one line or on its own line, and fills an empty literal", () => {
+    assert.equal(
+      apply("export const training = { seed: 1 };\n", setMeanBaseline("export const training = { seed: 1 };\n")),
+      'export const training = { baseline: "mean", seed: 1 };\n',
+    );
+    assert.equal(
+      apply("export const training = {\n    seed: 1,\n};\n", setEpisodesPerUpdate("export const training = {\n    seed: 1,\n};\n", 40)),
+      "export const training = {\n    episodesPerUpdate: 40,\n    seed: 1,\n};\n",
+    );
+    assert.equal(
+      apply("export const training = {};\n", setMeanBaseline("export const training = {};\n")),
+      'export const training = { baseline: "mean" };\n',
+    );
+    assert.equal(
+      apply(
+        "export const training = { seed: 1 } satisfies object;\n",
+        setMeanBaseline("export const training = { seed: 1 } satisfies object;\n"),
+      ),
+      'export const training = { baseline: "mean", seed: 1 } satisfies object;\n',
+    );
+  });
+
+  it("declines when the training export is not an object literal, or `training` is taken", () => {
+    assert.equal(setMeanBaseline("const base = {};\nexport const training = base;\n"), null);
+    assert.equal(setMeanBaseline("const training = {};\nexport { training };\n"), null);
+  });
+
+  it("episodesPerUpdate: N = ⌈SNR · noiseScale⌉, at least 2, capped", () => {
+    assert.deepEqual(episodesForSnr(7.2, 1), { episodes: 8, capped: false });
+    assert.deepEqual(episodesForSnr(7.2, 2), { episodes: 15, capped: false });
+    assert.deepEqual(episodesForSnr(0.4, 1), { episodes: 2, capped: false });
+    assert.deepEqual(episodesForSnr(5000, 1), { episodes: EPISODES_PER_UPDATE_CAP, capped: true });
+    const out = apply(fixture("noisy.rl.ts"), setEpisodesPerUpdate(fixture("noisy.rl.ts"), 9));
+    assert.equal(readTrainingLiteral(out)?.episodesPerUpdate, 9);
+  });
+
+  it("Math.random() → this.rng() in the environment's methods only", () => {
+    const source = [
+      'import { Environment } from "rl-playground";',
+      "const outside = () => Math.random();",
+      "export default class E extends Environment {",
+      "  static shared = Math.random();",
+      "  reset(seed?: number) {",
+      "    super.reset(seed);",
+      "    const jitter = () => Math.random();",
+      "    function detached() { return Math.random(); }",
+      "    return [[Math.random() + jitter() + detached()], {}];",
+      "  }",
+      "}",
+    ].join("\n");
+    const out = apply(source, useThisRng(source));
+    assert.match(out, /const outside = \(\) => Math\.random\(\);/, "outside the class");
+    assert.match(out, /static shared = Math\.random\(\);/, "static: no `this` environment");
+    assert.match(out, /const jitter = \(\) => this\.rng\(\);/, "arrow functions keep `this`");
+    assert.match(out, /function detached\(\) \{ return Math\.random\(\); \}/, "a function has its own `this`");
+    assert.match(out, /return \[\[this\.rng\(\) \+ jitter\(\) \+ detached\(\)\], \{\}\];/);
+    assert.equal(useThisRng(fixture("baseline.rl.ts")), null, "nothing to replace");
+  });
+
+  it("export default on the Environment class", () => {
+    assert.match(
+      apply(fixture("not-default.rl.ts"), exportEnvironmentAsDefault(fixture("not-default.rl.ts"))),
+      /^export default class Forgotten extends Environment \{/m,
+    );
+    const bare = 'import { Environment } from "rl-playground";\nclass Bare extends Environment {}\n';
+    assert.match(apply(bare, exportEnvironmentAsDefault(bare)), /^export default class Bare/m);
+    const abstractClass = 'import { Environment } from "rl-playground";\nabstract class A extends Environment {}\n';
+    assert.match(apply(abstractClass, exportEnvironmentAsDefault(abstractClass)), /^export default abstract class A/m);
+    const taken = 'import { Environment } from "rl-playground";\nexport class A extends Environment {}\nexport default 3;\n';
+    assert.equal(exportEnvironmentAsDefault(taken), null, "a second default export would not compile");
+  });
+
+  it("reads the action space where it is a literal", () => {
+    assert.deepEqual(staticActionSpace(fixture("noisy.rl.ts")), { kind: "discrete", n: 2 });
+    assert.deepEqual(
+      staticActionSpace(
+        'import { Box, Environment } from "rl-playground";\nexport default class R extends Environment { actionSpace = new Box([-1, -1], [1, 1]); }',
+      ),
+      {
+        kind: "box",
+        dims: 2,
+      },
+    );
+    assert.equal(
+      staticActionSpace(
+        'import { Discrete, Environment } from "rl-playground";\nexport default class G extends Environment { actionSpace = new Discrete(MOVES.length); }',
+      ),
+      null,
+    );
+  });
+});
+
+describe("rlPlayground.files and settings", () => {
+  it("matches globs relative to the workspace folder", () => {
+    assert.ok(matchesFiles("/ws/envs/cart.rl.ts", "**/*.rl.ts", ["/ws"]));
+    assert.ok(matchesFiles("/ws/cart.rl.ts", "**/*.rl.ts", ["/ws"]));
+    assert.ok(!matchesFiles("/ws/cart.ts", "**/*.rl.ts", ["/ws"]));
+    assert.ok(matchesFiles("/ws/envs/cart.ts", "envs/*.{ts,js}", ["/ws"]));
+    assert.ok(!matchesFiles("/ws/other/envs/cart.ts", "envs/*.ts", ["/ws"]));
+    assert.ok(matchesFiles("/elsewhere/x.rl.ts", "**/*.rl.ts", ["/ws"]), "files outside every folder match on their whole path");
+    assert.ok(globToRegExp("a?c").test("abc") && !globToRegExp("a?c").test("a/c"));
+  });
+
+  it("falls back to the default for each bad setting", () => {
+    assert.deepEqual(validSettings({ files: "", backend: "gpu", probeBudgetMs: "fast", tfjsNodePath: 3 }), {
+      files: "**/*.rl.ts",
+      backend: "auto",
+      probeBudgetMs: 300,
+      tfjsNodePath: "",
+    });
+    assert.deepEqual(validSettings({ backend: "wasm", probeBudgetMs: 500 }), {
+      files: "**/*.rl.ts",
+      backend: "wasm",
+      probeBudgetMs: 500,
+      tfjsNodePath: "",
+    });
+    assert.equal(validSettings(null).backend, "auto");
+  });
+});
