@@ -4,7 +4,7 @@
  * when the pole leans more than 12° or the cart leaves the track, and is truncated
  * at 500 steps. Solved at a mean return of 475 over 100 episodes.
  */
-import { Box, Discrete, Environment } from "rl-playground";
+import { Box, Discrete, Environment, type Scene } from "rl-playground";
 
 const GRAVITY = 9.8;
 const MASS_CART = 1.0;
@@ -18,6 +18,10 @@ const THETA_LIMIT = (12 * 2 * Math.PI) / 360;
 const X_LIMIT = 2.4;
 
 type State = [x: number, xDot: number, theta: number, thetaDot: number];
+
+// Drawing only (render): the cart's size in metres.
+const CART_WIDTH = 0.5;
+const CART_HEIGHT = 0.3;
 
 export default class CartPole extends Environment<number[], number> {
   observationSpace = new Box([-X_LIMIT * 2, -Infinity, -THETA_LIMIT * 2, -Infinity], [X_LIMIT * 2, Infinity, THETA_LIMIT * 2, Infinity]);
@@ -48,5 +52,31 @@ export default class CartPole extends Environment<number[], number> {
     this.state = [x, xDot, theta, thetaDot];
     const terminated = x < -X_LIMIT || x > X_LIMIT || theta < -THETA_LIMIT || theta > THETA_LIMIT;
     return [[x, xDot, theta, thetaDot], 1, terminated, false, {}];
+  }
+
+  /** The track with its limits, the cart at x, and the pole (2 × HALF_LENGTH long) at angle θ from upright. */
+  render(): Scene {
+    const [x, , theta] = this.state;
+    const pivotY = CART_HEIGHT;
+    const pole = 2 * HALF_LENGTH;
+    return {
+      viewBox: [-X_LIMIT - 0.4, -0.3, 2 * X_LIMIT + 0.8, pole + CART_HEIGHT + 0.5],
+      shapes: [
+        { type: "line", x1: -X_LIMIT - 0.3, y1: -0.08, x2: X_LIMIT + 0.3, y2: -0.08, stroke: "muted", width: 0.03 },
+        { type: "line", x1: -X_LIMIT, y1: -0.2, x2: -X_LIMIT, y2: 0.2, stroke: "bad", width: 0.03 },
+        { type: "line", x1: X_LIMIT, y1: -0.2, x2: X_LIMIT, y2: 0.2, stroke: "bad", width: 0.03 },
+        { type: "rect", x: x - CART_WIDTH / 2, y: 0, width: CART_WIDTH, height: CART_HEIGHT, fill: "accent" },
+        {
+          type: "line",
+          x1: x,
+          y1: pivotY,
+          x2: x + pole * Math.sin(theta),
+          y2: pivotY + pole * Math.cos(theta),
+          stroke: "foreground",
+          width: 0.07,
+        },
+        { type: "circle", cx: x, cy: pivotY, r: 0.05, fill: "muted" },
+      ],
+    };
   }
 }

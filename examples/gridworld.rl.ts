@@ -3,7 +3,7 @@
  * pays 1 at the goal and nothing else (a sparse reward). The `reward` export shapes it
  * with named terms, reported apart: progress toward the goal and a small cost per step.
  */
-import { Discrete, Environment, type Transition } from "rl-playground";
+import { Discrete, Environment, type Scene, type Shape, type Transition } from "rl-playground";
 
 const SIZE = 5;
 const GOAL = SIZE * SIZE - 1;
@@ -37,6 +37,42 @@ export default class GridWorld extends Environment<number, number> {
     this.cell = y * SIZE + x;
     const atGoal = this.cell === GOAL;
     return [this.cell, atGoal ? 1 : 0, atGoal, false, {}];
+  }
+
+  /** The cells (row 0 on top, as `MOVES` reads "up"), the walls around them, the goal and the agent. */
+  render(): Scene {
+    const centre = (cell: number): [number, number] => [(cell % SIZE) + 0.5, SIZE - Math.floor(cell / SIZE) - 0.5];
+    const cells: Shape[] = Array.from({ length: SIZE * SIZE }, (_, c) => ({
+      type: "rect",
+      x: c % SIZE,
+      y: SIZE - 1 - Math.floor(c / SIZE),
+      width: 1,
+      height: 1,
+      stroke: "muted",
+    }));
+    const [gx, gy] = centre(GOAL);
+    const [ax, ay] = centre(this.cell);
+    const wall = (x1: number, y1: number, x2: number, y2: number): Shape => ({
+      type: "line",
+      x1,
+      y1,
+      x2,
+      y2,
+      stroke: "foreground",
+      width: 0.08,
+    });
+    return {
+      viewBox: [-0.2, -0.2, SIZE + 0.4, SIZE + 0.4],
+      shapes: [
+        ...cells,
+        { type: "rect", x: gx - 0.5, y: gy - 0.5, width: 1, height: 1, fill: "good" },
+        wall(0, 0, SIZE, 0),
+        wall(SIZE, 0, SIZE, SIZE),
+        wall(SIZE, SIZE, 0, SIZE),
+        wall(0, SIZE, 0, 0),
+        { type: "circle", cx: ax, cy: ay, r: 0.3, fill: "accent" },
+      ],
+    };
   }
 }
 

@@ -196,13 +196,11 @@ export class DashboardPanel {
         return this.host.train(message.uri, message.settings);
       case "playback": {
         const { requestId, type: _type, ...params } = message;
-        const result = await this.host
-          .playback(params)
-          .catch((err: unknown): PlaybackResult => ({
-            ok: false,
-            reason: "error",
-            message: err instanceof Error ? err.message : String(err),
-          }));
+        const result = await this.host.playback(params).catch((err: unknown): PlaybackResult => ({
+          ok: false,
+          reason: "error",
+          message: err instanceof Error ? err.message : String(err),
+        }));
         this.post({ type: "playback", requestId, result });
         return;
       }

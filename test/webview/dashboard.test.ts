@@ -1,0 +1,240 @@
+/**
+ * The dashboard page in headless Chromium, fed the metrics stream of a real CartPole training
+ * run (test/fixtures/metrics/cartpole-seed0.jsonl, recorded with
+ * `node bin/rl-playground.js train examples/cartpole.rl.ts --json`): what a person would check.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import type { Browser } from "playwright-core";
+import CartPole from "../../examples/cartpole.rl";
+import type { PlaybackResult, Scene } from "../../server/src/protocol";
+import { formatElapsed, formatNumber } from "../../webview/src/format";
+import { smooth } from "../../webview/src/series";
+import { cartpoleFixture, launchBrowser, openDashboard, screenshotDir, streamRun, type DashboardPage } from "./harness";
+
+let browser: Browser;
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+const { metrics, info } = cartpoleFixture();
+const last = metrics[metrics.length - 1];
+
+async function readouts(d: DashboardPage): Promise<Record<string, string>> {
+  return d.page.evaluate(() =>
+    Object.fromEntries(Array.from(document.querySelectorAll<HTMLElement>("[data-readout]")).map((e) => [e.dataset.readout, e.textContent])),
+  );
+}
+
+async function chartData(d: DashboardPage, id: string): Promise<{ points: number; updates: number; last: Record<string, number | null> }> {
+  return d.page.evaluate((chart) => {
+    const e = document.querySelector<HTMLElement>(`[data-chart="${chart}"]`);
+    if (!e) throw new Error(`no chart ${chart}`);
+    return { points: Number(e.dataset.points), updates: Number(e.dataset.updates), last: JSON.parse(e.dataset.last ?? "{}") };
+  }, id);
+}
+
+/** One CartPole episode with a fixed action pattern: its observations and render() frames. */
+function recordEpisode(steps: number): { xs: number[]; thetas: number[]; frames: Scene[]; rewards: number[] } {
+  const env = new CartPole();
+  let [obs] = env.reset(3);
+  const xs = [obs[0]];
+  const thetas = [obs[2]];
+  const frames = [env.render()];
+  const rewards: number[] = [];
+  for (let t = 0; t < steps; t++) {
+    const [next, r, terminated] = env.step(t % 3 === 0 ? 0 : 1);
+    obs = next;
+    xs.push(obs[0]);
+    thetas.push(obs[2]);
+    frames.push(env.render());
+    rewards.push(r);
+    if (terminated) break;
+  }
+  return { xs, thetas, frames, rewards };
+}
+
+test("the fixture is a real CartPole run that solved the task", () => {
+  assert.ok(metrics.length >= 10, "enough updates to draw");
+  assert.deepEqual(
+    metrics.map((m) => m.update),
+    metrics.map((_, i) => i + 1),
+  );
+  assert.ok(last.meanReturn100 >= 475);
+});
+
+test("the charts hold one point per update and the read-outs show the last update", async () => {
+  const d = await openDashboard(browser);
+  await streamRun(d, info, metrics);
+  for (const id of ["reward", "length", "entropy", "snr", "noise", "baseline"]) {
+    const c = await chartData(d, id);
+    assert.equal(c.points, metrics.length, `${id} points`);
+    assert.equal(c.updates, metrics.length, `${id} updates`);
+  }
+  const reward = await chartData(d, "reward");
+  assert.equal(reward.last["last 100 episodes"], last.meanReturn100);
+  assert.equal(reward.last["solve threshold"], 475);
+  const smoothed = smooth(
+    metrics.map((m) => m.returnMean),
+    0.6,
+  ).at(-1);
+  assert.ok(Math.abs((reward.last["mean return"] ?? NaN) - (smoothed ?? NaN)) < 1e-9, "mean return is the smoothed stream");
+  const noise = await chartData(d, "noise");
+  assert.equal(noise.last["episodes per update"], info.settings?.episodesPerUpdate);
+  const r = await readouts(d);
+  assert.equal(r.update, String(last.update));
+  assert.equal(r.episodes, `${last.episodes} / ${last.episodeBudget}`);
+  assert.equal(r.meanReturn100, formatNumber(last.meanReturn100));
+  assert.equal(r.returnMean, formatNumber(last.returnMean));
+  assert.equal(r.entropy, formatNumber(last.policyEntropy));
+  assert.equal(r.elapsed, formatElapsed(last.seconds));
+  assert.equal(r.backend, info.backend);
+  assert.equal(r.status, "solved");
+  assert.deepEqual(d.errors, []);
+  await d.page.close();
+});
+
+test("the smoothing slider changes the drawn curve, and 0 draws the raw returns", async () => {
+  const d = await openDashboard(browser);
+  await streamRun(d, info, metrics);
+  await d.page.locator('[data-control="smoothing"]').fill("0");
+  await d.settle();
+  const reward = await chartData(d, "reward");
+  assert.equal(reward.last["mean return"], last.returnMean);
+  await d.page.close();
+});
+
+test("Stop posts the stop message for the running run", async () => {
+  const d = await openDashboard(browser);
+  await streamRun(d, info, metrics.slice(0, 5), false);
+  await d.page.locator('[data-action="stop"]').click();
+  const posted = await d.posted();
+  assert.deepEqual(posted[0], { type: "ready" });
+  assert.ok(posted.some((m) => m.type === "stop" && m.runId === info.runId));
+  await d.send({ type: "runEnded", runId: info.runId, reason: "stopped" });
+  await d.settle();
+  assert.equal(await d.page.locator('[data-action="stop"]').isDisabled(), true);
+  await d.page.close();
+});
+
+test("the state comes back after a reload", async () => {
+  const d = await openDashboard(browser);
+  await streamRun(d, info, metrics);
+  await d.page.locator('[data-control="smoothing"]').fill("0.3");
+  await d.page.evaluate(() => window.dispatchEvent(new Event("pagehide")));
+  const saved = await d.savedState();
+  const shownBefore = await readouts(d);
+  await d.page.close();
+
+  const reloaded = await openDashboard(browser, { state: saved });
+  assert.deepEqual(await readouts(reloaded), shownBefore);
+  assert.equal((await chartData(reloaded, "reward")).points, metrics.length);
+  assert.equal(await reloaded.page.locator('[data-control="smoothing"]').inputValue(), "0.3");
+  assert.equal(await reloaded.page.locator('[data-control="run"]').inputValue(), info.runId);
+  await reloaded.page.close();
+});
+
+test("playback frames draw the cart at the positions of the recorded episode", async () => {
+  const episode = recordEpisode(40);
+  const d = await openDashboard(browser);
+  await streamRun(d, info, metrics.slice(0, 3), false);
+  await d.page.locator('[data-action="new-episode"]').click();
+  const request = (await d.posted()).findLast((m) => m.type === "playback");
+  assert.ok(request && request.type === "playback");
+  assert.equal(request.uri, info.uri);
+  const result: PlaybackResult = {
+    ok: true,
+    frames: episode.frames,
+    actions: [],
+    rewards: episode.rewards,
+    episodeReturn: episode.rewards.reduce((a, b) => a + b, 0),
+  };
+  await d.send({ type: "playback", requestId: request.requestId, result });
+  await d.settle();
+  for (let k = 0; k < 5; k++) {
+    await d.page.locator('[data-action="step"]').click();
+    const drawn = await d.page.evaluate(() => {
+      const stage = document.querySelector<HTMLElement>(".stage");
+      const cart = Array.from(document.querySelectorAll<SVGRectElement>(".scene rect")).find((r) => r.getAttribute("width") === "0.5");
+      const pole = document.querySelector<SVGLineElement>('.scene line[stroke-width="0.07"]');
+      return {
+        frame: Number(stage?.dataset.frame),
+        cartX: Number(cart?.getAttribute("x")),
+        pole: ["x1", "y1", "x2", "y2"].map((a) => Number(pole?.getAttribute(a))),
+      };
+    });
+    const x = episode.xs[drawn.frame];
+    assert.ok(Math.abs(drawn.cartX - (x - 0.25)) < 1e-9, `frame ${drawn.frame}: cart at ${drawn.cartX + 0.25}, expected ${x}`);
+    // SVG y points down: the pole leans by θ from upright, so atan2(dx, −dy) = θ.
+    const [x1, y1, x2, y2] = drawn.pole;
+    assert.ok(Math.abs(Math.atan2(x2 - x1, -(y2 - y1)) - episode.thetas[drawn.frame]) < 1e-9);
+  }
+  assert.deepEqual(d.errors, []);
+  await d.page.close();
+});
+
+test("an environment without render() gets a one-line hint", async () => {
+  const d = await openDashboard(browser);
+  await streamRun(d, info, metrics.slice(0, 2), false);
+  await d.page.locator('[data-action="new-episode"]').click();
+  const request = (await d.posted()).findLast((m) => m.type === "playback");
+  assert.ok(request && request.type === "playback");
+  await d.send({ type: "playback", requestId: request.requestId, result: { ok: false, reason: "no-render", message: "no render()" } });
+  await d.settle();
+  const hintText = await d.page.locator('[data-hint="playback"]').textContent();
+  assert.match(hintText ?? "", /render\(\)/);
+  assert.equal(await d.page.locator('[data-hint="playback"]').isVisible(), true);
+  await d.page.close();
+});
+
+test("malformed messages are dropped and logged; the page keeps working", async () => {
+  const d = await openDashboard(browser);
+  await streamRun(d, info, metrics.slice(0, 10), false);
+  const malformed: unknown[] = [
+    null,
+    "progress",
+    42,
+    { type: "unknown" },
+    { type: "progress", runId: info.runId },
+    { type: "progress", runId: info.runId, metrics: [{ ...metrics[10], returnMean: "lots" }] },
+    { type: "progress", runId: info.runId, metrics: [{ ...metrics[10], gradient: null }] },
+    { type: "runStarted", run: { runId: 7 } },
+    { type: "playback", requestId: 1, result: { ok: true, frames: [{ viewBox: [0, 0], shapes: [] }] } },
+  ];
+  for (const m of malformed) await d.send(m);
+  await d.settle();
+  assert.deepEqual(d.errors, []);
+  assert.equal((await chartData(d, "reward")).points, 10);
+  const logs = (await d.posted()).filter((m) => m.type === "log");
+  assert.equal(logs.length, malformed.length);
+  await d.send({ type: "progress", runId: info.runId, metrics: [metrics[10]] });
+  await d.settle();
+  assert.equal((await chartData(d, "reward")).points, 11);
+  assert.equal((await readouts(d)).update, "11");
+  await d.page.close();
+});
+
+test("screenshots in light, dark and high contrast themes", async () => {
+  const dir = screenshotDir();
+  const episode = recordEpisode(40);
+  for (const theme of ["light", "dark", "high-contrast"] as const) {
+    const d = await openDashboard(browser, { theme, height: 1500 });
+    await streamRun(d, info, metrics);
+    await d.page.locator('[data-action="new-episode"]').click();
+    const request = (await d.posted()).findLast((m) => m.type === "playback");
+    assert.ok(request && request.type === "playback");
+    const result: PlaybackResult = { ok: true, frames: episode.frames, actions: [], rewards: episode.rewards, episodeReturn: 40 };
+    await d.send({ type: "playback", requestId: request.requestId, result });
+    await d.settle();
+    await d.page.locator('[data-action="step"]').click();
+    const file = path.join(dir, `dashboard-${theme}.png`);
+    await d.page.screenshot({ path: file, fullPage: true });
+    assert.deepEqual(d.errors, []);
+    await d.page.close();
+  }
+  console.log(`screenshots: ${dir}`);
+});

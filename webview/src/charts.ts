@@ -1,0 +1,139 @@
+/**
+ * One live chart: a uPlot instance that is fed new columns every frame (`setData`) and is
+ * only rebuilt when its set of lines or the theme changes. Cursors of all charts move
+ * together, as in TensorBoard, so a hover reads every quantity at the same update.
+ */
+import uPlot from "uplot";
+import type { Column } from "./state";
+import { formatNumber } from "./format";
+import type { Theme } from "./theme";
+
+export interface LineSpec {
+  label: string;
+  color: string;
+  width?: number;
+  dash?: number[];
+  /** Kept out of the legend (band edges, helper lines). */
+  quiet?: boolean;
+  /** Legend read-out of the value at index i (defaults to a compact number). */
+  format?: (value: number | null, index: number) => string;
+}
+
+export interface BandSpec {
+  /** Indices into `lines` of the upper and lower edge. */
+  upper: number;
+  lower: number;
+  fill: string;
+}
+
+export interface ChartLayout {
+  lines: LineSpec[];
+  bands?: BandSpec[];
+}
+
+export interface ChartOptions {
+  log?: boolean;
+  height?: number;
+  /** Fixed y range (e.g. probabilities in [0, 1]). */
+  range?: [number, number];
+  /** y tick labels as percentages of 1. */
+  percent?: boolean;
+}
+
+const CURSOR_SYNC_KEY = "rl-dashboard";
+
+export class LiveChart {
+  readonly root: HTMLElement;
+  private readonly body: HTMLElement;
+  private plot: uPlot | null = null;
+  private key = "";
+  private width = 0;
+
+  constructor(
+    parent: HTMLElement,
+    readonly id: string,
+    title: string,
+    private readonly options: ChartOptions = {},
+  ) {
+    this.root = document.createElement("figure");
+    this.root.className = "chart";
+    this.root.dataset.chart = id;
+    const caption = document.createElement("figcaption");
+    caption.textContent = title;
+    this.body = document.createElement("div");
+    this.body.className = "chart-body";
+    this.root.append(caption, this.body);
+    parent.append(this.root);
+    new ResizeObserver(() => this.resize()).observe(this.root);
+  }
+
+  /** Draw `series` (one per line, aligned with `x`); `updates` is how many updates they summarise. */
+  draw(layout: ChartLayout, x: number[], series: Column[], theme: Theme, updates: number): void {
+    const key = JSON.stringify([layout.lines.map(({ format: _f, ...rest }) => rest), layout.bands ?? [], theme]);
+    const data = [x, ...series] as uPlot.AlignedData;
+    if (!this.plot || key !== this.key) {
+      this.plot?.destroy();
+      this.key = key;
+      this.plot = new uPlot(this.plotOptions(layout, theme), data, this.body);
+    } else this.plot.setData(data);
+    this.root.dataset.points = String(x.length);
+    this.root.dataset.updates = String(updates);
+    this.root.dataset.last = JSON.stringify(Object.fromEntries(layout.lines.map((l, i) => [l.label, this.lastDrawn(i)])));
+  }
+
+  /** The drawn value of line `line` (0-based) at the last point, for read-outs and tests. */
+  lastDrawn(line: number): number | null {
+    const col = this.plot?.data[line + 1];
+    if (!col) return null;
+    for (let i = col.length - 1; i >= 0; i--) {
+      const v = col[i];
+      if (v !== null && v !== undefined) return v;
+    }
+    return null;
+  }
+
+  private resize(): void {
+    const width = Math.floor(this.body.clientWidth);
+    if (width === this.width || width <= 0) return;
+    this.width = width;
+    this.plot?.setSize({ width, height: this.options.height ?? 180 });
+  }
+
+  private plotOptions(layout: ChartLayout, theme: Theme): uPlot.Options {
+    const font = `11px ${theme.font}`;
+    const axis = (): uPlot.Axis => ({
+      stroke: theme.muted,
+      font,
+      grid: { stroke: theme.grid, width: 1 },
+      ticks: { stroke: theme.grid, width: 1 },
+    });
+    const yAxis: uPlot.Axis = { ...axis(), size: 52 };
+    if (this.options.percent) yAxis.values = (_u, splits) => splits.map((v) => `${Math.round(v * 100)}%`);
+    const yScale: uPlot.Scale = this.options.log ? { distr: 3, log: 10 } : {};
+    if (this.options.range) yScale.range = this.options.range;
+    this.width = Math.max(200, Math.floor(this.body.clientWidth));
+    return {
+      width: this.width,
+      height: this.options.height ?? 180,
+      pxAlign: false,
+      scales: { x: { time: false }, y: yScale },
+      axes: [axis(), yAxis],
+      legend: { live: true },
+      cursor: { sync: { key: CURSOR_SYNC_KEY }, points: { size: 5 } },
+      series: [
+        { label: "update", value: (_u, v) => (v === null ? "–" : String(v)) },
+        ...layout.lines.map((line): uPlot.Series => ({
+          label: line.label,
+          stroke: line.color,
+          width: line.width ?? 1.5,
+          dash: line.dash,
+          class: line.quiet ? "quiet" : undefined,
+          points: { show: false },
+          spanGaps: true,
+          value: (_u, v, _s, i) => (line.format && i !== null ? line.format(v, i) : formatNumber(v)),
+        })),
+      ],
+      bands: (layout.bands ?? []).map((b) => ({ series: [b.upper + 1, b.lower + 1], fill: b.fill })),
+    };
+  }
+}
