@@ -1,15 +1,23 @@
 // The one build script: bundles the CLI, the runner (process host and worker thread), the
 // language server, the VS Code client and the dashboard page, and emits the `rl-playground`
-// runtime's type declarations.
+// runtime's type declarations. Everything the server and the runner need at run time ends up
+// in dist/ (bundles, tfjs' wasm binaries, esbuild's native binary), so dist/ works without
+// node_modules: that is what the .vsix ships.
 import * as esbuild from "esbuild";
 import ts from "typescript";
-import { rmSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import * as path from "node:path";
 
 const watch = process.argv.includes("--watch");
 const production = process.argv.includes("--production");
 
-/** Native and wasm-loading packages stay in node_modules; everything else is bundled. */
-const external = ["@tensorflow/tfjs", "@tensorflow/tfjs-node", "@tensorflow/tfjs-backend-wasm", "esbuild", "typescript"];
+/**
+ * Only tfjs-node stays outside: it is resolved from the user's workspace (design §7), never
+ * shipped. tfjs, its wasm backend, TypeScript and esbuild's JavaScript API are bundled; the
+ * binaries they load at run time are copied next to the bundles by `copyRuntimeBinaries`.
+ */
+const external = ["@tensorflow/tfjs-node"];
 
 const common = {
   bundle: true,
@@ -20,6 +28,8 @@ const common = {
   minify: production,
   external,
   logLevel: "info",
+  // esbuild's API warns that it cannot be bundled; it can, given ESBUILD_BINARY_PATH (sandbox/esbuildLoader.ts).
+  logOverride: { "require-resolve-not-external": "silent" },
 };
 
 const builds = [
@@ -78,10 +88,33 @@ function emitRuntimeTypes() {
   }
 }
 
+/**
+ * tfjs-backend-wasm's binaries go next to the bundles (rl/backend.ts points setWasmPaths
+ * there); esbuild's native binary for this platform goes to dist/bin/ (sandbox/esbuildLoader.ts
+ * finds it there). esbuild's binary is per platform, so the .vsix is too (`vsce --target`).
+ */
+function copyRuntimeBinaries() {
+  const require = createRequire(import.meta.url);
+  const wasmDir = path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm"));
+  for (const name of ["tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-threaded-simd.wasm"])
+    copyFileSync(path.join(wasmDir, name), path.join("dist", name));
+  const exe = process.platform === "win32" ? "esbuild.exe" : "esbuild";
+  const binary =
+    process.platform === "win32"
+      ? require.resolve(`@esbuild/${process.platform}-${process.arch}/${exe}`)
+      : require.resolve(`@esbuild/${process.platform}-${process.arch}/bin/${exe}`);
+  mkdirSync("dist/bin", { recursive: true });
+  copyFileSync(binary, path.join("dist/bin", exe));
+  chmodSync(path.join("dist/bin", exe), 0o755);
+}
+
 rmSync("dist", { recursive: true, force: true });
 if (watch) {
+  mkdirSync("dist", { recursive: true });
+  copyRuntimeBinaries();
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
+  copyRuntimeBinaries();
   emitRuntimeTypes();
 }

@@ -3,6 +3,8 @@
  * loads, else WebAssembly (SIMD where available), else the plain JavaScript `cpu`
  * backend. `choice` forces one; forcing one that cannot load is an error.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { BackendChoice, BackendName } from "../protocol";
 import { tf } from "./tf";
 
@@ -29,7 +31,9 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendName>
   }
   if (choice === "auto" || choice === "wasm") {
     try {
-      require("@tensorflow/tfjs-backend-wasm");
+      const wasm = require("@tensorflow/tfjs-backend-wasm") as typeof import("@tensorflow/tfjs-backend-wasm");
+      // Bundled (dist/, the .vsix): the build copies the wasm binaries next to the bundle.
+      if (fs.existsSync(path.join(__dirname, "tfjs-backend-wasm.wasm"))) wasm.setWasmPaths(__dirname + path.sep);
       if (await tf.setBackend("wasm")) return "wasm";
       reasons.push("wasm: the backend did not initialise");
     } catch (error) {

@@ -4,7 +4,7 @@
  * map is kept so a runtime error maps back to the user's line and column.
  */
 import * as path from "node:path";
-import * as esbuild from "esbuild";
+import * as esbuild from "./esbuildLoader";
 import type { SourcePlace } from "./failure";
 
 export interface EnvironmentBundle {
