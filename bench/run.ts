@@ -13,6 +13,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { printLspTable } from "./lsp";
 
 const ROOT = path.resolve(__dirname, "..");
 const CARTPOLE = path.join(ROOT, "examples", "cartpole.rl.ts");
@@ -119,5 +120,6 @@ function table(title: string, data: Record<string, string | number>[]): void {
 const machine = `${os.cpus().length} cores, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
 table(`Training CartPole-v1 (${machine})`, rows);
 table("Variance probe: `checkEnvironment` wall time, 20 runs per example", probeRows);
+printLspTable();
 fs.mkdirSync(path.join(__dirname, "results"), { recursive: true });
 fs.writeFileSync(path.join(__dirname, "results", "latest.json"), JSON.stringify({ training: rows, probe: probeRows }, null, 2) + "\n");

@@ -13,13 +13,13 @@ import {
 
 export function quickFixActions(uri: string, text: string, diagnostics: LspDiagnostic[]): CodeAction[] {
   const actions: CodeAction[] = [];
-  const add = (title: string, diagnostic: LspDiagnostic, edits: TextEdit[] | null) => {
+  const add = (title: string, diagnostic: LspDiagnostic, edits: TextEdit[] | null, isPreferred = true) => {
     if (edits)
       actions.push({
         title,
         kind: CodeActionKind.QuickFix,
         diagnostics: [diagnostic],
-        isPreferred: true,
+        isPreferred,
         edit: { changes: { [uri]: edits } },
       });
   };
