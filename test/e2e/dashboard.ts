@@ -1,0 +1,63 @@
+/**
+ * What the scenarios read from the training dashboard (a webview: two nested iframes). Read by what
+ * a user sees (text, drawn charts, the playback picture) so that the checks survive restyling.
+ */
+import type { FrameLocator } from "playwright-core";
+
+export interface DashboardView {
+  /** The page's visible text. */
+  text: string;
+  /** One fingerprint per chart canvas: changes when what is drawn changes. */
+  canvases: string[];
+  /** How many canvas pixels are not background, per canvas (0: nothing drawn). */
+  inkedPixels: number[];
+  /** The playback picture's markup (the SVG of design §2's `render()` scene), "" when none. */
+  playbackSvg: string;
+}
+
+export async function readDashboard(frame: FrameLocator): Promise<DashboardView> {
+  return frame.locator("body").evaluate((body) => {
+    const canvases = [...body.querySelectorAll("canvas")].filter((c) => c.width > 0 && c.height > 0);
+    const fingerprints: string[] = [];
+    const inked: number[] = [];
+    for (const canvas of canvases) {
+      const context = canvas.getContext("2d");
+      if (!context) continue;
+      const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+      // Background = the first pixel's colour; a pixel differing from it by more than a little is ink.
+      let hash = 0;
+      let ink = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        const d =
+          Math.abs(data[i]! - data[0]!) +
+          Math.abs(data[i + 1]! - data[1]!) +
+          Math.abs(data[i + 2]! - data[2]!) +
+          Math.abs(data[i + 3]! - data[3]!);
+        if (d > 24) ink++;
+        hash = (hash * 31 + data[i]! + 7 * data[i + 1]! + 13 * data[i + 2]! + 17 * data[i + 3]!) | 0;
+      }
+      fingerprints.push(`${canvas.width}x${canvas.height}:${hash}`);
+      inked.push(ink);
+    }
+    const svgs = [...body.querySelectorAll("svg")].filter((s) => s.querySelectorAll("rect, circle, line, polygon, path").length >= 2);
+    return {
+      text: (body as HTMLElement).innerText,
+      canvases: fingerprints,
+      inkedPixels: inked,
+      playbackSvg: svgs.map((s) => s.outerHTML).sort((a, b) => b.length - a.length)[0] ?? "",
+    };
+  });
+}
+
+/** The largest "episode(s) N" (or "N episodes") number the dashboard shows, or -1. */
+export function episodesShown(text: string): number {
+  const numbers = [...text.matchAll(/episodes?\D{0,12}?([\d,]+)|([\d,]+)\s*episodes?/gi)].map((m) =>
+    Number((m[1] ?? m[2] ?? "").replace(/,/g, "")),
+  );
+  const valid = numbers.filter((n) => Number.isFinite(n));
+  return valid.length ? Math.max(...valid) : -1;
+}
+
+export function saysStopped(text: string): boolean {
+  return /\bstopped\b/i.test(text);
+}

@@ -1,0 +1,21 @@
+/** The scenarios of issue 10, in the order they run (6 reads what 5 trained). */
+import type { Scenario } from "../scenario";
+import { openExample } from "./s1OpenExample";
+import { rewardConstant } from "./s2RewardConstant";
+import { throwInStep } from "./s3ThrowInStep";
+import { baselineQuickFix } from "./s4BaselineQuickFix";
+import { train } from "./s5Train";
+import { reload } from "./s6Reload";
+import { newEnvironment } from "./s7NewEnvironment";
+import { workspaceTrust } from "./s8WorkspaceTrust";
+
+export const scenarios: Scenario[] = [
+  openExample,
+  rewardConstant,
+  throwInStep,
+  baselineQuickFix,
+  train,
+  reload,
+  newEnvironment,
+  workspaceTrust,
+];

@@ -1,0 +1,71 @@
+/**
+ * Scenario 4: a baseline:"none" noisy file gets baseline-recommended; its quick fix from the light
+ * bulb menu (Ctrl+.) sets baseline:"mean" and the diagnostic goes.
+ */
+import { check, waitFor } from "../harness";
+import { rowPlace, rowsWithCode } from "../rl";
+import { firstCheckMs, type Scenario } from "../scenario";
+
+export const baselineQuickFix: Scenario = {
+  id: 4,
+  title: 'baseline-recommended quick fix sets baseline: "mean"',
+  async run({ workbench, workspace, steps }) {
+    const file = "noisy-arms.rl.ts";
+    let place = { line: 0, column: 0 };
+
+    await steps.step("open noisy-arms.rl.ts: baseline-recommended is reported", async () => {
+      await workbench.closeAllEditors();
+      await workbench.openFile(file);
+      const { value } = await waitFor(
+        "baseline-recommended in Problems",
+        () => workbench.problems(),
+        (rows) => rowsWithCode(rows, "baseline-recommended").length > 0,
+        { timeoutMs: firstCheckMs },
+      );
+      const row = rowsWithCode(value, "baseline-recommended")[0]!;
+      console.log(`      ${row.text.slice(0, 200)}`);
+      const at = rowPlace(row);
+      check(at !== undefined, `no [Ln, Col] in the Problems row: ${row.text}`);
+      place = at;
+    });
+
+    await steps.step("Ctrl+. on the diagnostic offers the baseline fix", async () => {
+      await workbench.focusEditor();
+      await workbench.goTo(place.line, place.column);
+      const entries = await workbench.quickFixEntries();
+      console.log(`      quick fixes: ${entries.join(" | ")}`);
+      check(
+        entries.some((e) => /baseline/i.test(e)),
+        `no baseline fix among: ${entries.join(" | ")}`,
+      );
+    });
+
+    await steps.step('apply it: the file sets baseline: "mean"', async () => {
+      const entries = await workbench.quickFixEntries().catch(() => [] as string[]);
+      const fix = entries.find((e) => /baseline/i.test(e)) ?? "baseline";
+      await workbench.chooseQuickFix(fix);
+      await waitFor(
+        'baseline: "mean" in the editor',
+        () => workbench.visibleText(),
+        (text) => /baseline:\s*"mean"/.test(text),
+        { timeoutMs: 5_000 },
+      );
+      const text = await workbench.visibleText();
+      check(!/baseline:\s*"none"/.test(text), 'baseline: "none" is still in the file');
+    });
+
+    await steps.step("the diagnostic goes and the file still compiles", async () => {
+      await waitFor(
+        "baseline-recommended gone from Problems",
+        () => workbench.problems(),
+        (rows) => rowsWithCode(rows, "baseline-recommended").length === 0,
+        { timeoutMs: firstCheckMs },
+      );
+      const errors = await workbench.squiggleLines("error");
+      check(errors.length === 0, `error squiggles after the fix on lines ${errors.join(", ")}`);
+    });
+
+    await workbench.focusEditor();
+    await workbench.revertActiveFile();
+  },
+};

@@ -1,0 +1,76 @@
+/** Scenario 7: "RL: New Environment" scaffolds a file that opens with no error and trains. */
+import { episodesShown, readDashboard } from "../dashboard";
+import { check, waitFor } from "../harness";
+import { firstCheckMs, type Scenario } from "../scenario";
+
+export const newEnvironment: Scenario = {
+  id: 7,
+  title: "New Environment: scaffolded file is clean and trains",
+  async run({ workbench, steps }) {
+    let fileName = "";
+
+    await steps.step("RL: New Environment opens a scaffolded .rl.ts file", async () => {
+      await workbench.closeAllEditors();
+      await workbench.runCommand("RL: New Environment");
+      // The command may ask for a name (or a place): answer what it asks with a name.
+      for (let i = 0; i < 3; i++) {
+        await workbench.page.waitForTimeout(1_000);
+        if (!(await workbench.quickInputVisible())) break;
+        await workbench.answerQuickInput("e2e-scaffold");
+      }
+      const { value } = await waitFor(
+        "an .rl.ts editor",
+        () => workbench.activeTabName(),
+        (tab) => /\.rl\.ts/.test(tab),
+        { timeoutMs: 15_000 },
+      );
+      fileName = value.split(",")[0]!.trim().replace(/^●\s*/, "");
+      console.log(`      opened ${value}`);
+    });
+
+    await steps.step("no red squiggle and no error diagnostic once checked", async () => {
+      // The check is done when a Train CodeLens and some diagnostics round have come; give it the first-check time.
+      await waitFor(
+        "a Train CodeLens",
+        () => workbench.codeLensTexts(),
+        (lenses) => lenses.some((l) => /\bTrain\b/.test(l)),
+        { timeoutMs: firstCheckMs },
+      );
+      await workbench.page.waitForTimeout(3_000);
+      const errors = await workbench.squiggleLines("error");
+      check(errors.length === 0, `error squiggles on lines ${errors.join(", ")}`);
+      const rows = (await workbench.problems()).filter((r) => r.severity === "error");
+      check(rows.length === 0, `errors in Problems: ${rows.map((r) => `${r.file}: ${r.text}`).join(" | ")}`);
+    });
+
+    await steps.step("it trains", async () => {
+      await workbench.focusEditor();
+      await workbench.runCommand("RL: Train Policy");
+      await waitFor(
+        "a webview",
+        () => workbench.webviewCount(),
+        (n) => n > 0,
+        { timeoutMs: 15_000 },
+      );
+      const { value: first } = await waitFor(
+        "episodes on the dashboard",
+        () => readDashboard(workbench.webview()),
+        (v) => episodesShown(v.text) > 0,
+        {
+          timeoutMs: firstCheckMs,
+        },
+      );
+      await waitFor(
+        "more episodes",
+        () => readDashboard(workbench.webview()),
+        (v) => episodesShown(v.text) > episodesShown(first.text) || /solved|budget/i.test(v.text),
+        { timeoutMs: 30_000 },
+      );
+      check(
+        !/\berror\b/i.test((await readDashboard(workbench.webview())).text.split("\n").slice(0, 5).join(" ")),
+        `the dashboard reports an error for ${fileName}`,
+      );
+      await workbench.runCommand("RL: Stop Training");
+    });
+  },
+};
