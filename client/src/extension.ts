@@ -1,6 +1,78 @@
-/** The VS Code extension's entry point (skeleton: replaced by the client work). */
-import type * as vscode from "vscode";
+/**
+ * The VS Code extension's entry point. It only wires things together: the language client
+ * (serverConnection.ts), the status bar, the list of running trainings, the dashboard panel
+ * (dashboardPanel.ts) and the palette commands (commands.ts). The server owns the work.
+ */
+import * as vscode from "vscode";
+import { dashboardHost, registerCommands } from "./commands";
+import { DashboardPanel } from "./dashboardPanel";
+import { ServerConnection } from "./serverConnection";
+import { SECTION } from "./settings";
+import { TrainingStatusBar } from "./statusBar";
+import { TrainingRuns } from "./trainingRuns";
 
-export function activate(_context: vscode.ExtensionContext): void {}
+let server: ServerConnection | undefined;
 
-export function deactivate(): void {}
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const output = vscode.window.createOutputChannel("RL Playground", { log: true });
+  const runs = new TrainingRuns();
+  const statusBar = new TrainingStatusBar(runs);
+  let host: ReturnType<typeof dashboardHost> | undefined;
+  const connection = new ServerConnection(context, output, {
+    trainingStarted: (p) => {
+      runs.started(p);
+      DashboardPanel.trainingStarted(p);
+      if (host) DashboardPanel.createOrShow(context, host);
+    },
+    trainingProgress: (p) => {
+      runs.progress(p);
+      DashboardPanel.trainingProgress(p);
+    },
+    trainingEnded: (p) => {
+      runs.ended(p);
+      DashboardPanel.trainingEnded(p);
+      if (p.reason === "error")
+        void vscode.window.showErrorMessage(
+          `Training ${p.uri.slice(p.uri.lastIndexOf("/") + 1)} failed: ${p.message ?? "see the output channel"}`,
+        );
+    },
+    status: (p) => {
+      statusBar.status(p);
+      DashboardPanel.status(p);
+    },
+    serverState: (state) => {
+      if (state !== "running") runs.clear();
+      statusBar.setServerState(state);
+    },
+  });
+  server = connection;
+  host = dashboardHost(connection, output);
+
+  const updateContextKeys = () => {
+    const active = vscode.window.activeTextEditor?.document.uri.toString();
+    void vscode.commands.executeCommand("setContext", "rlPlayground.trainingRunning", runs.all().length > 0);
+    void vscode.commands.executeCommand("setContext", "rlPlayground.trainingActiveFile", !!active && runs.forUri(active).length > 0);
+  };
+
+  context.subscriptions.push(
+    output,
+    runs,
+    statusBar,
+    connection,
+    DashboardPanel.registerSerializer(context, host),
+    ...registerCommands({ context, server: connection, runs, host, output }),
+    runs.onDidChange(updateContextKeys),
+    vscode.window.onDidChangeActiveTextEditor(updateContextKeys),
+    // The document selector is fixed when a client is made: a new files glob needs a new client.
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(`${SECTION}.files`)) void connection.restart();
+    }),
+  );
+  updateContextKeys();
+  await connection.start();
+}
+
+export async function deactivate(): Promise<void> {
+  await server?.stop();
+  server = undefined;
+}

@@ -1,0 +1,143 @@
+/**
+ * The palette commands (category "RL", design §6). Each takes an optional target: a
+ * `vscode.Uri` (editor title, explorer) or a URI string (the server's CodeLens); without
+ * one, the active editor's file.
+ */
+import * as vscode from "vscode";
+import { Methods, type StartTrainingParams, type StartTrainingResult, type StopTrainingResult } from "../../server/src/protocol";
+import { DashboardPanel, type DashboardHost } from "./dashboardPanel";
+import { newEnvironment } from "./newEnvironment";
+import { message, type ServerConnection } from "./serverConnection";
+import { filesGlob, isEnvironmentDocument } from "./settings";
+import type { RunningTraining, TrainingRuns } from "./trainingRuns";
+
+/**
+ * The server's own "check this document again" command (server/src/lsp/server.ts
+ * RECHECK_COMMAND; the language client registers it). Not imported: that module is the server.
+ */
+const SERVER_RECHECK_COMMAND = "rlPlayground.server.recheck";
+
+export interface CommandDeps {
+  context: vscode.ExtensionContext;
+  server: ServerConnection;
+  runs: TrainingRuns;
+  host: DashboardHost;
+  output: vscode.LogOutputChannel;
+}
+
+export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
+  const { context, server, runs, host, output } = deps;
+  const register = (id: string, run: (arg?: unknown) => Promise<void>) =>
+    vscode.commands.registerCommand(id, async (arg?: unknown) => {
+      try {
+        await run(arg);
+      } catch (error) {
+        output.error(`${id} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        void vscode.window.showErrorMessage(`RL Playground: ${message(error)}`);
+      }
+    });
+
+  return [
+    register("rlPlayground.train", async (arg) => {
+      const document = await environmentDocument(arg, "train");
+      if (!document) return;
+      if (!vscode.workspace.isTrusted) {
+        const choice = await vscode.window.showWarningMessage(
+          "Training runs the code of this workspace, and the workspace is not trusted. Trust it to train.",
+          "Manage Workspace Trust",
+        );
+        if (choice) await vscode.commands.executeCommand("workbench.trust.manage");
+        return;
+      }
+      await host.train(document.uri.toString());
+      DashboardPanel.createOrShow(context, host);
+    }),
+
+    register("rlPlayground.stop", async (arg) => {
+      const running = runs.all();
+      if (running.length === 0) {
+        void vscode.window.showInformationMessage("No training is running.");
+        return;
+      }
+      const target = targetUri(arg);
+      const ofTarget = target ? runs.forUri(target.toString()) : [];
+      const run = await pickRun(ofTarget.length ? ofTarget : running);
+      if (run) await host.stop(run.runId);
+    }),
+
+    register("rlPlayground.openDashboard", async () => {
+      DashboardPanel.createOrShow(context, host);
+    }),
+
+    register("rlPlayground.check", async (arg) => {
+      const document = await environmentDocument(arg, "check");
+      if (!document) return;
+      await server.ready();
+      await vscode.commands.executeCommand(SERVER_RECHECK_COMMAND, document.uri.toString());
+    }),
+
+    register("rlPlayground.newEnvironment", () => newEnvironment(context, (m) => output.info(m))),
+
+    register("rlPlayground.restartServer", async () => {
+      runs.clear();
+      await server.restart();
+      output.info("The language server was restarted.");
+    }),
+  ];
+}
+
+/** The dashboard's requests, sent to the server. */
+export function dashboardHost(server: ServerConnection, output: vscode.LogOutputChannel): DashboardHost {
+  return {
+    async train(uri, settings) {
+      const client = await server.ready();
+      const params: StartTrainingParams = settings ? { uri, settings } : { uri };
+      const { runId } = await client.sendRequest<StartTrainingResult>(Methods.startTraining, params);
+      output.info(`Training ${vscode.Uri.parse(uri).fsPath} as run ${runId}.`);
+    },
+    async stop(runId) {
+      const client = await server.ready();
+      const { stopped } = await client.sendRequest<StopTrainingResult>(Methods.stopTraining, { runId });
+      if (!stopped) void vscode.window.showInformationMessage("That training had already ended.");
+    },
+    async playback(params) {
+      return (await server.ready()).sendRequest(Methods.playback, params);
+    },
+    log: (line) => output.info(line),
+  };
+}
+
+function targetUri(arg: unknown): vscode.Uri | undefined {
+  if (arg instanceof vscode.Uri) return arg;
+  if (typeof arg === "string") return vscode.Uri.parse(arg);
+  return vscode.window.activeTextEditor?.document.uri;
+}
+
+/** The target as an open document, if it is an environment file; otherwise says why not. */
+async function environmentDocument(arg: unknown, verb: string): Promise<vscode.TextDocument | undefined> {
+  const uri = targetUri(arg);
+  if (!uri) {
+    void vscode.window.showInformationMessage(`Open an environment file (${filesGlob()}) to ${verb} it.`);
+    return undefined;
+  }
+  const document = await vscode.workspace.openTextDocument(uri);
+  if (!isEnvironmentDocument(document)) {
+    const glob = filesGlob(uri);
+    void vscode.window.showInformationMessage(
+      `${vscode.workspace.asRelativePath(uri)} is not an environment file: rlPlayground.files is "${glob}".`,
+    );
+    return undefined;
+  }
+  return document;
+}
+
+async function pickRun(candidates: RunningTraining[]): Promise<RunningTraining | undefined> {
+  if (candidates.length === 1) return candidates[0];
+  const items = candidates.map((run) => ({
+    label: run.environment,
+    description: vscode.workspace.asRelativePath(vscode.Uri.parse(run.uri)),
+    detail: `update ${run.update}, ${run.episodes} episodes`,
+    run,
+  }));
+  return (await vscode.window.showQuickPick(items, { placeHolder: "Stop which training?" }))?.run;
+}

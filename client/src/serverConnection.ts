@@ -1,0 +1,153 @@
+/**
+ * The language client: starts `dist/server.js` over IPC, tells it whether the workspace is
+ * trusted (and when that changes), restarts it after a crash within a budget, and hands the
+ * server's notifications to the status bar, the runs list and the dashboard.
+ */
+import * as vscode from "vscode";
+import {
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  RevealOutputChannelOn,
+  State,
+  TransportKind,
+  type CloseHandlerResult,
+  type ErrorHandler,
+  type ErrorHandlerResult,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from "vscode-languageclient/node";
+import {
+  Methods,
+  type InitializationOptions,
+  type StatusParams,
+  type TrainingEndedParams,
+  type TrainingProgressParams,
+  type TrainingStartedParams,
+  type TrustChangedParams,
+} from "../../server/src/protocol";
+import { RestartBudget, MAX_RESTARTS, RESTART_WINDOW_MS } from "./restartBudget";
+import { environmentSelector } from "./settings";
+import type { ServerState } from "./statusBar";
+
+/** Where the server's notifications go. */
+export interface ServerListener {
+  trainingStarted(p: TrainingStartedParams): void;
+  trainingProgress(p: TrainingProgressParams): void;
+  trainingEnded(p: TrainingEndedParams): void;
+  status(p: StatusParams): void;
+  serverState(state: ServerState): void;
+}
+
+export class ServerConnection implements vscode.Disposable {
+  private client: LanguageClient;
+  private readonly budget = new RestartBudget();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly output: vscode.LogOutputChannel,
+    private readonly listener: ServerListener,
+  ) {
+    this.client = this.createClient();
+    this.disposables.push(
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        if (!this.client.needsStart())
+          void this.client.sendNotification(Methods.trustChanged, { trusted: true } satisfies TrustChangedParams);
+      }),
+    );
+  }
+
+  /** The running client, started (or restarted by hand after giving up) if need be. */
+  async ready(): Promise<LanguageClient> {
+    if (this.client.needsStart()) await this.start();
+    return this.client;
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.client.start();
+    } catch (error) {
+      this.output.error(`The language server did not start: ${message(error)}`);
+      this.listener.serverState("stopped");
+      throw error;
+    }
+  }
+
+  /** "RL: Restart Server", and a change of `rlPlayground.files` (the document selector is fixed per client). */
+  async restart(): Promise<void> {
+    this.budget.reset();
+    const old = this.client;
+    if (old.needsStop()) await old.stop();
+    await old.dispose();
+    this.client = this.createClient();
+    await this.start();
+  }
+
+  async stop(): Promise<void> {
+    if (this.client.needsStop()) await this.client.stop();
+  }
+
+  private createClient(): LanguageClient {
+    const module = this.context.asAbsolutePath("dist/server.js");
+    const serverOptions: ServerOptions = {
+      run: { module, transport: TransportKind.ipc },
+      debug: { module, transport: TransportKind.ipc, options: { execArgv: ["--nolazy", "--inspect=6011"] } },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: environmentSelector(),
+      // A function: read again at every (re)start, so a restart after trust was granted says so.
+      initializationOptions: (): InitializationOptions => ({ trusted: vscode.workspace.isTrusted }),
+      outputChannel: this.output,
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      errorHandler: this.errorHandler(),
+    };
+    // The id makes the client read `rlPlayground.trace.server`.
+    const client = new LanguageClient("rlPlayground", "RL Playground", serverOptions, clientOptions);
+    client.onNotification(Methods.trainingStarted, (p: TrainingStartedParams) => this.listener.trainingStarted(p));
+    client.onNotification(Methods.trainingProgress, (p: TrainingProgressParams) => this.listener.trainingProgress(p));
+    client.onNotification(Methods.trainingEnded, (p: TrainingEndedParams) => this.listener.trainingEnded(p));
+    client.onNotification(Methods.status, (p: StatusParams) => this.listener.status(p));
+    client.onDidChangeState((e) => {
+      if (client !== this.client) return;
+      this.listener.serverState(e.newState === State.Running ? "running" : e.newState === State.Starting ? "starting" : "stopped");
+    });
+    return client;
+  }
+
+  private errorHandler(): ErrorHandler {
+    return {
+      // A broken message or pipe: keep going a few times, as the default handler does.
+      error: (_error, _message, count): ErrorHandlerResult =>
+        count !== undefined && count <= 3
+          ? { action: ErrorAction.Continue, handled: true }
+          : { action: ErrorAction.Shutdown, handled: true },
+      closed: (): CloseHandlerResult => {
+        if (this.budget.take(Date.now())) {
+          this.output.warn("The language server stopped unexpectedly; restarting it.");
+          return { action: CloseAction.Restart, handled: true };
+        }
+        void this.giveUp();
+        return { action: CloseAction.DoNotRestart, handled: true };
+      },
+    };
+  }
+
+  private async giveUp(): Promise<void> {
+    const minutes = RESTART_WINDOW_MS / 60_000;
+    const text = `The RL Playground server crashed ${MAX_RESTARTS + 1} times in ${minutes} minutes and is not restarted again. Diagnostics and training are off until you restart it; its log is in the "RL Playground" output channel.`;
+    this.output.error(text);
+    const choice = await vscode.window.showErrorMessage(text, "Restart Server", "Show Output");
+    if (choice === "Restart Server") await vscode.commands.executeCommand("rlPlayground.restartServer");
+    else if (choice === "Show Output") this.output.show();
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+    void this.client.dispose();
+  }
+}
+
+export function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

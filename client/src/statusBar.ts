@@ -1,0 +1,83 @@
+/**
+ * One status bar item: the running training's progress ("$(pulse) RL: update 12 · 87.3", the
+ * mean return over the last 100 episodes), else the backend the server uses; the backend and
+ * the server's last status line in the tooltip; a click opens the dashboard.
+ */
+import * as vscode from "vscode";
+import type { BackendName, StatusParams } from "../../server/src/protocol";
+import type { RunningTraining, TrainingRuns } from "./trainingRuns";
+
+export type ServerState = "starting" | "running" | "stopped";
+
+export class TrainingStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem("rlPlayground.status", vscode.StatusBarAlignment.Left, 10);
+  private readonly subscription: vscode.Disposable;
+  private backend: BackendName | null = null;
+  private serverMessage = "";
+  private serverState: ServerState = "starting";
+
+  constructor(private readonly runs: TrainingRuns) {
+    this.item.name = "RL Playground";
+    this.subscription = runs.onDidChange(() => this.render());
+    this.render();
+    this.item.show();
+  }
+
+  status(p: StatusParams): void {
+    if (p.backend) this.backend = p.backend;
+    this.serverMessage = p.message;
+    this.render();
+  }
+
+  setServerState(state: ServerState): void {
+    this.serverState = state;
+    this.render();
+  }
+
+  private render(): void {
+    const running = this.runs.mostRecent();
+    const tooltip = new vscode.MarkdownString(undefined, true);
+    if (this.serverState === "stopped") {
+      this.item.text = "$(error) RL: server stopped";
+      this.item.command = "rlPlayground.restartServer";
+      tooltip.appendMarkdown("The RL Playground language server is not running. Click to restart it.");
+    } else if (running) {
+      const others = this.runs.all().length - 1;
+      const score = running.meanReturn100 === null ? "" : ` · ${formatReturn(running.meanReturn100)}`;
+      this.item.text = `$(pulse) RL: update ${running.update}${score}${others > 0 ? ` (+${others})` : ""}`;
+      this.item.command = "rlPlayground.openDashboard";
+      tooltip.appendMarkdown(runTooltip(running, this.backend));
+    } else {
+      this.item.text = this.serverState === "starting" ? "$(loading~spin) RL" : `$(beaker) RL${this.backend ? `: ${this.backend}` : ""}`;
+      this.item.command = "rlPlayground.openDashboard";
+      tooltip.appendMarkdown(`RL Playground: backend **${this.backend ?? "not chosen yet"}**. Click to open the training dashboard.`);
+    }
+    if (this.serverMessage) tooltip.appendMarkdown(`\n\n${escapeMarkdown(this.serverMessage)}`);
+    this.item.tooltip = tooltip;
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.item.dispose();
+  }
+}
+
+function runTooltip(run: RunningTraining, serverBackend: BackendName | null): string {
+  const budget = run.episodeBudget === null ? "" : ` of ${run.episodeBudget}`;
+  const mean = run.meanReturn100 === null ? "not yet" : formatReturn(run.meanReturn100);
+  return [
+    `Training **${escapeMarkdown(run.environment)}**: update ${run.update}, ${run.episodes}${budget} episodes`,
+    `mean return (last 100 episodes): ${mean}`,
+    `backend: **${run.backend ?? serverBackend ?? "unknown"}**`,
+    "Click to open the training dashboard.",
+  ].join("\n\n");
+}
+
+/** Enough digits to see progress whatever the reward's scale. */
+function formatReturn(value: number): string {
+  return Math.abs(value) >= 100 ? value.toFixed(0) : Math.abs(value) >= 1 ? value.toFixed(1) : value.toFixed(3);
+}
+
+function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+!|<>]/g, "\\$&");
+}
