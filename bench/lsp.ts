@@ -60,7 +60,8 @@ async function editLatencies(lsp: LspSession, name: string): Promise<number[]> {
   return latencies;
 }
 
-async function hoverLatenciesDuringTraining(lsp: LspSession): Promise<number[]> {
+/** Hover latencies while CartPole trains, then the time from the stop request to `trainingEnded`. */
+async function duringTraining(lsp: LspSession): Promise<{ hovers: number[]; stopMs: number }> {
   const file = path.join(lsp.workspace, "training-cartpole.rl.ts");
   fs.copyFileSync(path.join(__dirname, "..", "examples", "cartpole.rl.ts"), file);
   const uri = lsp.open(file);
@@ -86,8 +87,14 @@ async function hoverLatenciesDuringTraining(lsp: LspSession): Promise<number[]> 
     if (!hover) throw new Error("no hover during training");
     await delay(20);
   }
+  const stopAsked = performance.now();
   await lsp.connection.sendRequest(Methods.stopTraining, { runId });
-  return latencies;
+  await lsp.waitFor(
+    "trainingEnded",
+    () => lsp.notificationsOf<{ runId: string }>(Methods.trainingEnded).some((e) => e.runId === runId),
+    10_000,
+  );
+  return { hovers: latencies, stopMs: performance.now() - stopAsked };
 }
 
 async function main(): Promise<void> {
@@ -105,7 +112,7 @@ async function main(): Promise<void> {
         target: "p95 < 500",
       });
     }
-    const hovers = await hoverLatenciesDuringTraining(lsp);
+    const { hovers, stopMs } = await duringTraining(lsp);
     rows.push({
       measure: "hover while CartPole trains",
       n: hovers.length,
@@ -113,6 +120,7 @@ async function main(): Promise<void> {
       "p95 ms": percentile(hovers, 95).toFixed(1),
       target: "p95 < 50",
     });
+    rows.push({ measure: "stop → trainingEnded", n: 1, "p50 ms": Math.round(stopMs), "p95 ms": "", target: "< 1000" });
   } finally {
     await lsp.dispose();
   }

@@ -99,6 +99,8 @@ export class DocumentChecks {
     if (!doc || !file) return;
     const version = doc.version;
     const settings = await this.ctx.settings.forResource(uri);
+    // Edited while the settings were read: the newer version has its own check coming.
+    if (this.ctx.documents.get(uri)?.version !== version) return;
     if (!matchesFiles(file, settings.files, this.ctx.folders())) {
       if (this.results.has(uri)) this.close(uri);
       return;

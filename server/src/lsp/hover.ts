@@ -1,11 +1,29 @@
 /** Hover on the reward function (or on `step` when there is no `reward` export): the probe's view of the reward. */
 import { MarkupKind, type Hover, type Position } from "vscode-languageserver";
+import type { TextDocument } from "vscode-languageserver-textdocument";
 import type { Range } from "../protocol";
 import type { StoredCheck } from "./documentChecks";
-import { findSourcePlaces, rewardHoverMarkdown } from "./engine";
+import { findSourcePlaces, rewardHoverMarkdown, type SourcePlaces } from "./engine";
+import { uriToPath } from "./lspDiagnostics";
 
-export function rewardHover(file: string, text: string, position: Position, check: StoredCheck | undefined): Hover | null {
-  const places = findSourcePlaces(file, text);
+/** Source places per document version: a hover does not parse the file again. */
+export class DocumentPlaces {
+  private readonly cache = new Map<string, { version: number; places: SourcePlaces }>();
+
+  of(doc: TextDocument): SourcePlaces {
+    const hit = this.cache.get(doc.uri);
+    if (hit?.version === doc.version) return hit.places;
+    const places = findSourcePlaces(uriToPath(doc.uri) ?? doc.uri, doc.getText());
+    this.cache.set(doc.uri, { version: doc.version, places });
+    return places;
+  }
+
+  forget(uri: string): void {
+    this.cache.delete(uri);
+  }
+}
+
+export function rewardHover(places: SourcePlaces, position: Position, check: StoredCheck | undefined): Hover | null {
   const target = places.rewardFunction ?? places.methods.step ?? null;
   if (!target || !contains(target, position)) return null;
   return { contents: { kind: MarkupKind.Markdown, value: hoverText(check) }, range: target };

@@ -34,7 +34,7 @@ import { environmentLenses } from "./codeLens";
 import { CHANGE_DEBOUNCE_MS, DocumentChecks } from "./documentChecks";
 import { playbackEpisode, RunnerPools } from "./engine";
 import { matchesFiles } from "./fileGlob";
-import { rewardHover } from "./hover";
+import { DocumentPlaces, rewardHover } from "./hover";
 import { uriToPath } from "./lspDiagnostics";
 import { exposeToRunners, locateTfjsNode, type NativeBackendLocation } from "./nativeBackend";
 import { DEFAULT_SERVER_SETTINGS, SettingsReader, type ServerSettings } from "./settings";
@@ -53,6 +53,7 @@ export function startServer(connection: Connection): void {
   let native: NativeBackendLocation | null = null;
   let lastStatus = "";
   const justOpened = new Set<string>();
+  const places = new DocumentPlaces();
 
   const log = (message: string) => connection.console.log(message);
   const status = (params: StatusParams) => {
@@ -142,6 +143,10 @@ export function startServer(connection: Connection): void {
 
   connection.onDidChangeConfiguration((change) => {
     settings.changed(change.settings);
+    // Runners are started for a backend: the next check starts them with the new settings.
+    const old = pools;
+    pools = null;
+    void old?.dispose();
     void configureNativeBackend().finally(() => checks.recheckOpen());
   });
 
@@ -165,6 +170,7 @@ export function startServer(connection: Connection): void {
   documents.onDidClose((e) => {
     justOpened.delete(e.document.uri);
     checks.close(e.document.uri);
+    places.forget(e.document.uri);
     settings.forget(e.document.uri);
   });
 
@@ -172,14 +178,14 @@ export function startServer(connection: Connection): void {
     const doc = documents.get(params.textDocument.uri);
     const file = uriToPath(params.textDocument.uri);
     if (!doc || !file || !(await isWatched(doc.uri))) return null;
-    return rewardHover(file, doc.getText(), params.position, checks.latest(doc.uri));
+    return rewardHover(places.of(doc), params.position, checks.latest(doc.uri));
   });
 
   connection.onCodeLens(async (params) => {
     const doc = documents.get(params.textDocument.uri);
     const file = uriToPath(params.textDocument.uri);
     if (!doc || !file || !(await isWatched(doc.uri))) return [];
-    return environmentLenses(doc.uri, file, doc.getText());
+    return environmentLenses(doc.uri, file, doc.getText(), trusted);
   });
 
   connection.onCodeAction((params) => {
