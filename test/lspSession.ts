@@ -23,7 +23,7 @@ import { ROOT } from "./helpers";
 
 export const LSP_FIXTURES = path.join(ROOT, "test", "fixtures", "lsp");
 /** The built server; `RL_LSP_SERVER` points the tests at another build. */
-const SERVER_SCRIPT = process.env.RL_LSP_SERVER ?? path.join(ROOT, "dist", "server.js");
+export const SERVER_SCRIPT = process.env.RL_LSP_SERVER ?? path.join(ROOT, "dist", "server.js");
 
 interface Waiter {
   test: () => boolean;
