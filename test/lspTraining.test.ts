@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { pathToFileURL } from "node:url";
 import {
   Methods,
   type StartTrainingResult,
@@ -103,8 +104,9 @@ describe("language server: training in the background", { timeout: 120_000 }, ()
   });
 
   it("reports a training whose runner exits after 50 updates as an error, on the user's line, and lives on", async () => {
+    // Not opened: the file on disk is trained, and no check of an open document can place a diagnostic.
     const file = lsp.copyFixture("exits-after-50-updates.rl.ts");
-    const uri = lsp.open(file);
+    const uri = pathToFileURL(file).toString();
     const { runId } = await lsp.connection.sendRequest<StartTrainingResult>(Methods.startTraining, { uri });
     await lsp.waitFor("trainingEnded", () => endedOf(runId) !== undefined, 60_000);
     const ended = endedOf(runId)!;
@@ -112,23 +114,25 @@ describe("language server: training in the background", { timeout: 120_000 }, ()
     assert.match(ended.message ?? "", /runner process died|exit/);
     assert.ok(progressOf(runId).length >= 1, "it trained before it died");
 
-    const text = lsp.text(uri);
     await lsp.waitFor("the crash's diagnostic", () =>
       lsp.diagnostics.some((p) => p.uri === uri && p.diagnostics.some((d) => d.code === "user-code-crashed")),
     );
     const crash = lsp.diagnostics
       .filter((p) => p.uri === uri)
       .flatMap((p) => p.diagnostics.filter((d) => d.code === "user-code-crashed"))[0];
+    const text = fs.readFileSync(file, "utf8");
     assert.ok(
       [lineOf(text, "MARK: exit"), lineOf(text, "  reset(seed")].includes(crash.range.start.line),
       `placed on line ${crash.range.start.line}`,
     );
 
     // The server still answers, and trains again.
-    assert.ok(await lsp.hover(uri, lineOf(text, "  step(action"), 3));
+    const other = lsp.open(lsp.copyFixture("baseline.rl.ts", "after-crash.rl.ts"));
+    assert.ok(await lsp.hover(other, lineOf(lsp.text(other), "  step(action"), 3));
     const next = await lsp.connection.sendRequest<StartTrainingResult>(Methods.startTraining, { uri, settings: { maxEpisodes: 8 } });
     assert.notEqual(next.runId, runId);
     await lsp.waitFor("the next run's end", () => endedOf(next.runId) !== undefined, 60_000);
+    assert.equal(endedOf(next.runId)!.reason, "budget");
   });
 
   it("answers playback honestly while the engine has none", async () => {
