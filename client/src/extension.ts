@@ -11,9 +11,14 @@ import { SECTION } from "./settings";
 import { TrainingStatusBar } from "./statusBar";
 import { TrainingRuns } from "./trainingRuns";
 
+/** What `activate` returns: the running trainings, for the extension tests (test/extension/). */
+export interface RlPlaygroundApi {
+  readonly trainings: TrainingRuns;
+}
+
 let server: ServerConnection | undefined;
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+export async function activate(context: vscode.ExtensionContext): Promise<RlPlaygroundApi> {
   const output = vscode.window.createOutputChannel("RL Playground", { log: true });
   const runs = new TrainingRuns();
   const statusBar = new TrainingStatusBar(runs);
@@ -69,7 +74,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
   updateContextKeys();
-  await connection.start();
+  // A server that fails to start is logged and shown in the status bar; commands retry it.
+  await connection.start().catch(() => undefined);
+  return { trainings: runs };
 }
 
 export async function deactivate(): Promise<void> {

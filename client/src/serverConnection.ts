@@ -58,9 +58,12 @@ export class ServerConnection implements vscode.Disposable {
     );
   }
 
-  /** The running client, started (or restarted by hand after giving up) if need be. */
+  /**
+   * The client, starting or running. One that is stopped (after the crash budget ran out) or
+   * failed to start is replaced by a fresh one: a command the user runs revives the server.
+   */
   async ready(): Promise<LanguageClient> {
-    if (this.client.needsStart()) await this.start();
+    if (!this.client.needsStop()) await this.restart();
     return this.client;
   }
 
