@@ -5,12 +5,18 @@
 // node_modules: that is what the .vsix ships.
 import * as esbuild from "esbuild";
 import ts from "typescript";
-import { chmodSync, copyFileSync, mkdirSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
+import * as os from "node:os";
 import * as path from "node:path";
 
 const watch = process.argv.includes("--watch");
-const production = process.argv.includes("--production");
+/** `--vsix` (npm run package): a production build staged in a private folder, packaged there with vsce. */
+const vsix = process.argv.includes("--vsix");
+const production = vsix || process.argv.includes("--production");
+/** The staging folder keeps the package whole while other builds rewrite ./dist. */
+const root = vsix ? mkdtempSync(path.join(os.tmpdir(), "rl-playground-vsix-")) : ".";
+const DIST = path.join(root, "dist");
 
 /**
  * Only tfjs-node stays outside: it is resolved from the user's workspace (design §7), never
@@ -41,13 +47,13 @@ const builds = [
       worker: "server/src/worker.ts",
       server: "server/src/lsp/main.ts",
     },
-    outdir: "dist",
+    outdir: DIST,
   },
   {
     ...common,
     entryPoints: { extension: "client/src/extension.ts" },
     external: ["vscode"],
-    outdir: "dist",
+    outdir: DIST,
   },
   {
     bundle: true,
@@ -58,7 +64,7 @@ const builds = [
     minify: production,
     logLevel: "info",
     entryPoints: { main: "webview/src/main.ts" },
-    outdir: "dist/webview",
+    outdir: path.join(DIST, "webview"),
   },
 ];
 
@@ -66,7 +72,7 @@ function emitRuntimeTypes() {
   const program = ts.createProgram(["server/src/runtime/index.ts"], {
     declaration: true,
     emitDeclarationOnly: true,
-    outDir: "dist/types",
+    outDir: path.join(DIST, "types"),
     strict: true,
     esModuleInterop: true,
     skipLibCheck: true,
@@ -97,24 +103,45 @@ function copyRuntimeBinaries() {
   const require = createRequire(import.meta.url);
   const wasmDir = path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm"));
   for (const name of ["tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-threaded-simd.wasm"])
-    copyFileSync(path.join(wasmDir, name), path.join("dist", name));
+    copyFileSync(path.join(wasmDir, name), path.join(DIST, name));
   const exe = process.platform === "win32" ? "esbuild.exe" : "esbuild";
   const binary =
     process.platform === "win32"
       ? require.resolve(`@esbuild/${process.platform}-${process.arch}/${exe}`)
       : require.resolve(`@esbuild/${process.platform}-${process.arch}/bin/${exe}`);
-  mkdirSync("dist/bin", { recursive: true });
-  copyFileSync(binary, path.join("dist/bin", exe));
-  chmodSync(path.join("dist/bin", exe), 0o755);
+  mkdirSync(path.join(DIST, "bin"), { recursive: true });
+  copyFileSync(binary, path.join(DIST, "bin", exe));
+  chmodSync(path.join(DIST, "bin", exe), 0o755);
 }
 
-rmSync("dist", { recursive: true, force: true });
+/**
+ * rl-playground.vsix for this platform (esbuild's binary is per platform), from the staged
+ * build; `.vscodeignore` (an allowlist) picks the files.
+ */
+async function packageVsix() {
+  for (const file of ["package.json", "README.md", "LICENSE", ".vscodeignore", "bin/rl-playground.js", "templates"])
+    cpSync(file, path.join(root, file), { recursive: true });
+  const { createVSIX } = createRequire(import.meta.url)("@vscode/vsce");
+  try {
+    await createVSIX({
+      cwd: root,
+      dependencies: false,
+      target: `${process.platform}-${process.arch}`,
+      packagePath: path.resolve("rl-playground.vsix"),
+    });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+rmSync(DIST, { recursive: true, force: true });
 if (watch) {
-  mkdirSync("dist", { recursive: true });
+  mkdirSync(DIST, { recursive: true });
   copyRuntimeBinaries();
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
   copyRuntimeBinaries();
   emitRuntimeTypes();
+  if (vsix) await packageVsix();
 }
