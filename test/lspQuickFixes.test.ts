@@ -19,7 +19,7 @@ import {
   useThisRng,
   type TextEdit,
 } from "../server/src/lsp/quickFixes";
-import { validSettings } from "../server/src/lsp/settings";
+import { DEFAULT_SERVER_SETTINGS, validSettings } from "../server/src/lsp/settings";
 import { readTrainingLiteral, staticActionSpace } from "../server/src/lsp/sourceFacts";
 import { LSP_FIXTURES } from "./lspSession";
 
@@ -159,7 +159,7 @@ describe("rlPlayground.files and settings", () => {
     assert.deepEqual(validSettings({ files: "", backend: "gpu", probeBudgetMs: "fast", tfjsNodePath: 3 }), {
       files: "**/*.rl.ts",
       backend: "auto",
-      probeBudgetMs: 300,
+      probeBudgetMs: DEFAULT_SERVER_SETTINGS.probeBudgetMs,
       tfjsNodePath: "",
     });
     assert.deepEqual(validSettings({ backend: "wasm", probeBudgetMs: 500 }), {

@@ -25,6 +25,7 @@ import { RunnerPool } from "../sandbox/runner";
 import { readTrainingLiteral, staticActionSpace, staticEnvironmentName, staticRewardThreshold } from "./sourceFacts";
 
 export { rewardHoverMarkdown, findSourcePlaces };
+export { DEFAULT_PROBE_BUDGET_MS } from "../api";
 export type { SourcePlaces } from "../check/sourcePlaces";
 
 /** What one check of a document found. */

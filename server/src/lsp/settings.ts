@@ -7,6 +7,7 @@
 import * as v from "valibot";
 import type { Connection } from "vscode-languageserver";
 import type { BackendChoice } from "../protocol";
+import { DEFAULT_PROBE_BUDGET_MS } from "./engine";
 
 export interface ServerSettings {
   /** Glob of environment files, relative to the workspace folder. */
@@ -18,7 +19,12 @@ export interface ServerSettings {
   tfjsNodePath: string;
 }
 
-export const DEFAULT_SERVER_SETTINGS: ServerSettings = { files: "**/*.rl.ts", backend: "auto", probeBudgetMs: 300, tfjsNodePath: "" };
+export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
+  files: "**/*.rl.ts",
+  backend: "auto",
+  probeBudgetMs: DEFAULT_PROBE_BUDGET_MS,
+  tfjsNodePath: "",
+};
 
 const SettingsSchema = v.object({
   files: v.fallback(v.pipe(v.string(), v.minLength(1)), DEFAULT_SERVER_SETTINGS.files),
