@@ -6,7 +6,7 @@
 import * as vscode from "vscode";
 import { Methods, type StartTrainingParams, type StartTrainingResult, type StopTrainingResult } from "../../server/src/protocol";
 import { DashboardPanel, type DashboardHost } from "./dashboardPanel";
-import { newEnvironment } from "./newEnvironment";
+import { addEditorTypings, newEnvironment } from "./newEnvironment";
 import { message, type ServerConnection } from "./serverConnection";
 import { filesGlob, isEnvironmentDocument } from "./settings";
 import type { RunningTraining, TrainingRuns } from "./trainingRuns";
@@ -77,6 +77,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     }),
 
     register("rlPlayground.newEnvironment", () => newEnvironment(context, (m) => output.info(m))),
+
+    register("rlPlayground.addTypings", () => addEditorTypings(context, (m) => output.info(m))),
 
     register("rlPlayground.restartServer", async () => {
       runs.clear();

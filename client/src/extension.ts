@@ -6,6 +6,7 @@
 import * as vscode from "vscode";
 import { dashboardHost, registerCommands } from "./commands";
 import { DashboardPanel } from "./dashboardPanel";
+import { offerTypings } from "./editorTypings";
 import { ServerConnection } from "./serverConnection";
 import { SECTION } from "./settings";
 import { TrainingStatusBar } from "./statusBar";
@@ -74,6 +75,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<RlPlay
     }),
   );
   updateContextKeys();
+  // Not awaited: the offer waits on the user, and activation must not.
+  void offerTypings(context, (m) => output.info(m)).catch((error: unknown) => output.error(`Typings check failed: ${String(error)}`));
   // A server that fails to start is logged and shown in the status bar; commands retry it.
   await connection.start().catch(() => undefined);
   return { trainings: runs };

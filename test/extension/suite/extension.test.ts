@@ -52,7 +52,7 @@ describe("RL Playground in VS Code", () => {
 
   it("contributes its palette commands", async () => {
     const commands = await vscode.commands.getCommands(true);
-    for (const id of ["train", "stop", "openDashboard", "check", "newEnvironment", "restartServer"])
+    for (const id of ["train", "stop", "openDashboard", "check", "newEnvironment", "addTypings", "restartServer"])
       assert.ok(commands.includes(`rlPlayground.${id}`), `rlPlayground.${id} is registered`);
   });
 
