@@ -13,6 +13,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { printDashboardTable } from "./dashboard";
 import { printLspTable } from "./lsp";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -121,5 +122,6 @@ const machine = `${os.cpus().length} cores, Node ${process.version}, ${new Date(
 table(`Training CartPole-v1 (${machine})`, rows);
 table("Variance probe: `checkEnvironment` wall time, 20 runs per example", probeRows);
 printLspTable();
+printDashboardTable();
 fs.mkdirSync(path.join(__dirname, "results"), { recursive: true });
 fs.writeFileSync(path.join(__dirname, "results", "latest.json"), JSON.stringify({ training: rows, probe: probeRows }, null, 2) + "\n");

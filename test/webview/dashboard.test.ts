@@ -5,13 +5,15 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Browser } from "playwright-core";
 import CartPole from "../../examples/cartpole.rl";
-import type { PlaybackResult, Scene } from "../../server/src/protocol";
+import type { PlaybackResult, Scene, UpdateMetrics } from "../../server/src/protocol";
 import { formatElapsed, formatNumber } from "../../webview/src/format";
 import { smooth } from "../../webview/src/series";
-import { cartpoleFixture, launchBrowser, openDashboard, screenshotDir, streamRun, type DashboardPage } from "./harness";
+import { parseMetricsJsonl } from "../../webview/src/host/savedRuns";
+import { cartpoleFixture, launchBrowser, openDashboard, screenshotDir, streamRun, type DashboardPage, type PageGlobals } from "./harness";
 
 let browser: Browser;
 before(async () => {
@@ -25,14 +27,16 @@ const { metrics, info } = cartpoleFixture();
 const last = metrics[metrics.length - 1];
 
 async function readouts(d: DashboardPage): Promise<Record<string, string>> {
-  return d.page.evaluate(() =>
-    Object.fromEntries(Array.from(document.querySelectorAll<HTMLElement>("[data-readout]")).map((e) => [e.dataset.readout, e.textContent])),
-  );
+  return d.page.evaluate(() => {
+    const { document } = globalThis as unknown as PageGlobals;
+    return Object.fromEntries(Array.from(document.querySelectorAll("[data-readout]")).map((e) => [e.dataset.readout, e.textContent]));
+  });
 }
 
 async function chartData(d: DashboardPage, id: string): Promise<{ points: number; updates: number; last: Record<string, number | null> }> {
   return d.page.evaluate((chart) => {
-    const e = document.querySelector<HTMLElement>(`[data-chart="${chart}"]`);
+    const { document } = globalThis as unknown as PageGlobals;
+    const e = document.querySelector(`[data-chart="${chart}"]`);
     if (!e) throw new Error(`no chart ${chart}`);
     return { points: Number(e.dataset.points), updates: Number(e.dataset.updates), last: JSON.parse(e.dataset.last ?? "{}") };
   }, id);
@@ -125,7 +129,10 @@ test("the state comes back after a reload", async () => {
   const d = await openDashboard(browser);
   await streamRun(d, info, metrics);
   await d.page.locator('[data-control="smoothing"]').fill("0.3");
-  await d.page.evaluate(() => window.dispatchEvent(new Event("pagehide")));
+  await d.page.evaluate(() => {
+    const { window, Event } = globalThis as unknown as PageGlobals;
+    window.dispatchEvent(new Event("pagehide"));
+  });
   const saved = await d.savedState();
   const shownBefore = await readouts(d);
   await d.page.close();
@@ -143,7 +150,7 @@ test("playback frames draw the cart at the positions of the recorded episode", a
   const d = await openDashboard(browser);
   await streamRun(d, info, metrics.slice(0, 3), false);
   await d.page.locator('[data-action="new-episode"]').click();
-  const request = (await d.posted()).findLast((m) => m.type === "playback");
+  const request = (await d.posted()).filter((m) => m.type === "playback").at(-1);
   assert.ok(request && request.type === "playback");
   assert.equal(request.uri, info.uri);
   const result: PlaybackResult = {
@@ -158,9 +165,10 @@ test("playback frames draw the cart at the positions of the recorded episode", a
   for (let k = 0; k < 5; k++) {
     await d.page.locator('[data-action="step"]').click();
     const drawn = await d.page.evaluate(() => {
-      const stage = document.querySelector<HTMLElement>(".stage");
-      const cart = Array.from(document.querySelectorAll<SVGRectElement>(".scene rect")).find((r) => r.getAttribute("width") === "0.5");
-      const pole = document.querySelector<SVGLineElement>('.scene line[stroke-width="0.07"]');
+      const { document } = globalThis as unknown as PageGlobals;
+      const stage = document.querySelector(".stage");
+      const cart = Array.from(document.querySelectorAll(".scene rect")).find((r) => r.getAttribute("width") === "0.5");
+      const pole = document.querySelector('.scene line[stroke-width="0.07"]');
       return {
         frame: Number(stage?.dataset.frame),
         cartX: Number(cart?.getAttribute("x")),
@@ -181,7 +189,7 @@ test("an environment without render() gets a one-line hint", async () => {
   const d = await openDashboard(browser);
   await streamRun(d, info, metrics.slice(0, 2), false);
   await d.page.locator('[data-action="new-episode"]').click();
-  const request = (await d.posted()).findLast((m) => m.type === "playback");
+  const request = (await d.posted()).filter((m) => m.type === "playback").at(-1);
   assert.ok(request && request.type === "playback");
   await d.send({ type: "playback", requestId: request.requestId, result: { ok: false, reason: "no-render", message: "no render()" } });
   await d.settle();
@@ -218,6 +226,58 @@ test("malformed messages are dropped and logged; the page keeps working", async 
   await d.page.close();
 });
 
+/**
+ * The recorded GridWorld run (named reward terms) with the two fields the engine may not fill
+ * yet, `policy` and `rewardTermVarianceShares`, set to known values: the charts must draw them.
+ */
+function gridworldWithSnapshots(): UpdateMetrics[] {
+  const text = fs.readFileSync(path.join(__dirname, "..", "fixtures", "metrics", "gridworld-seed0.jsonl"), "utf8");
+  return parseMetricsJsonl(text).map((m, i) => {
+    const p = Math.min(0.9, 0.25 + 0.04 * i); // probability of "right" at the probe states
+    const rest = (1 - p) / 3;
+    return {
+      ...m,
+      policy: {
+        kind: "discrete",
+        probeStates: 3,
+        actionProbs: [0, 1, 2].map((k) => (k === 1 ? [rest, p, rest, rest] : [p, rest, rest, rest])),
+      },
+      rewardTermVarianceShares: { goal: 0.6 - 0.01 * i, progress: 0.5, stepCost: -0.1 + 0.01 * i },
+    };
+  });
+}
+
+test("action probabilities at a probe state and stacked variance shares are drawn from the metrics", async () => {
+  const grid = gridworldWithSnapshots();
+  const gridInfo = {
+    ...info,
+    runId: "grid-1",
+    uri: "file:///work/examples/gridworld.rl.ts",
+    environment: "GridWorld",
+    rewardThreshold: 1.7,
+    actionSpace: { kind: "discrete", n: 4 } as const,
+  };
+  const d = await openDashboard(browser, { height: 1500 });
+  await streamRun(d, gridInfo, grid);
+  const lastGrid = grid[grid.length - 1];
+  const probs = lastGrid.policy?.kind === "discrete" ? lastGrid.policy.actionProbs : [];
+  const policy = await chartData(d, "policy");
+  assert.equal(policy.points, grid.length);
+  assert.deepEqual(Object.values(policy.last), probs[0]);
+  await d.page.locator(".probe-select select").selectOption("1");
+  await d.settle();
+  assert.deepEqual(Object.values((await chartData(d, "policy")).last), probs[1]);
+  const terms = await chartData(d, "terms");
+  const shares = lastGrid.rewardTermVarianceShares ?? {};
+  // Stacked edges: goal, goal + progress, goal + progress + max(stepCost, 0); the negative part apart.
+  assert.ok(Math.abs((terms.last.goal ?? NaN) - shares.goal) < 1e-12);
+  assert.ok(Math.abs((terms.last.progress ?? NaN) - (shares.goal + shares.progress)) < 1e-12);
+  assert.equal(await d.page.locator('[data-hint="terms"]').isVisible(), false);
+  await d.page.screenshot({ path: path.join(screenshotDir(), "dashboard-gridworld-dark.png"), fullPage: true });
+  assert.deepEqual(d.errors, []);
+  await d.page.close();
+});
+
 test("screenshots in light, dark and high contrast themes", async () => {
   const dir = screenshotDir();
   const episode = recordEpisode(40);
@@ -225,9 +285,10 @@ test("screenshots in light, dark and high contrast themes", async () => {
     const d = await openDashboard(browser, { theme, height: 1500 });
     await streamRun(d, info, metrics);
     await d.page.locator('[data-action="new-episode"]').click();
-    const request = (await d.posted()).findLast((m) => m.type === "playback");
+    const request = (await d.posted()).filter((m) => m.type === "playback").at(-1);
     assert.ok(request && request.type === "playback");
-    const result: PlaybackResult = { ok: true, frames: episode.frames, actions: [], rewards: episode.rewards, episodeReturn: 40 };
+    const episodeReturn = episode.rewards.reduce((a, b) => a + b, 0);
+    const result: PlaybackResult = { ok: true, frames: episode.frames, actions: [], rewards: episode.rewards, episodeReturn };
     await d.send({ type: "playback", requestId: request.requestId, result });
     await d.settle();
     await d.page.locator('[data-action="step"]').click();

@@ -13,7 +13,8 @@ import type { DashboardRunInfo, FromWebviewMessage, ToWebviewMessage, UpdateMetr
 import { parseMetricsJsonl } from "../../webview/src/host/savedRuns";
 
 export const ROOT = path.resolve(__dirname, "../..");
-const DIST = path.join(ROOT, "dist", "webview");
+/** The built page; `RL_DASHBOARD_DIST` points elsewhere (e.g. a private build while others rebuild dist/). */
+const DIST = process.env.RL_DASHBOARD_DIST ?? path.join(ROOT, "dist", "webview");
 
 export type ThemeKind = "light" | "dark" | "high-contrast";
 
@@ -146,6 +147,35 @@ function vsCodeStandIn(initialState: unknown): string {
     });`;
 }
 
+/**
+ * The page-side names the callbacks passed to `page.evaluate` use. Those callbacks run in the
+ * page, but are type-checked with the repository's Node-only config (no DOM lib), so each
+ * starts with `const { document, window } = globalThis as unknown as PageGlobals`.
+ */
+export interface PageElement {
+  dataset: Record<string, string | undefined>;
+  textContent: string | null;
+  getAttribute(name: string): string | null;
+}
+export interface PageGlobals {
+  document: {
+    querySelector(selector: string): PageElement | null;
+    querySelectorAll(selector: string): Iterable<PageElement> & ArrayLike<PageElement>;
+  };
+  window: {
+    postMessage(message: unknown, targetOrigin: string): void;
+    dispatchEvent(event: unknown): boolean;
+    posted: FromWebviewMessage[];
+    savedState: unknown;
+  };
+  Event: new (type: string) => unknown;
+  requestAnimationFrame(callback: () => void): number;
+  performance: {
+    clearMeasures(name: string): void;
+    getEntriesByName(name: string): Array<{ duration: number; detail?: unknown }>;
+  };
+}
+
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
@@ -180,13 +210,18 @@ export async function openDashboard(
   const dashboard: DashboardPage = {
     page,
     errors,
-    send: (message) => page.evaluate((m) => window.postMessage(m, "*"), message),
-    posted: () => page.evaluate(() => (window as unknown as { posted: FromWebviewMessage[] }).posted),
-    savedState: () => page.evaluate(() => (window as unknown as { savedState: unknown }).savedState),
+    send: (message) =>
+      page.evaluate((m) => {
+        const { window } = globalThis as unknown as PageGlobals;
+        window.postMessage(m, "*");
+      }, message),
+    posted: () => page.evaluate(() => (globalThis as unknown as PageGlobals).window.posted),
+    savedState: () => page.evaluate(() => (globalThis as unknown as PageGlobals).window.savedState),
     settle: () =>
-      page.evaluate(
-        () => new Promise<void>((resolve) => setTimeout(() => requestAnimationFrame(() => requestAnimationFrame(() => resolve())), 0)),
-      ),
+      page.evaluate(() => {
+        const { requestAnimationFrame } = globalThis as unknown as PageGlobals;
+        return new Promise<void>((resolve) => setTimeout(() => requestAnimationFrame(() => requestAnimationFrame(() => resolve())), 0));
+      }),
   };
   await dashboard.settle();
   return dashboard;

@@ -41,13 +41,20 @@ export interface ChartOptions {
 }
 
 const CURSOR_SYNC_KEY = "rl-dashboard";
+const X_TICK_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
 
 export class LiveChart {
   readonly root: HTMLElement;
   private readonly body: HTMLElement;
   private plot: uPlot | null = null;
   private key = "";
+  private layout: ChartLayout | null = null;
   private width = 0;
+
+  /** The plot's width in CSS pixels: more points per line than this cannot be seen. */
+  get pixelWidth(): number {
+    return this.width;
+  }
 
   constructor(
     parent: HTMLElement,
@@ -71,11 +78,13 @@ export class LiveChart {
   draw(layout: ChartLayout, x: number[], series: Column[], theme: Theme, updates: number): void {
     const key = JSON.stringify([layout.lines.map(({ format: _f, ...rest }) => rest), layout.bands ?? [], theme]);
     const data = [x, ...series] as uPlot.AlignedData;
+    this.layout = layout;
     if (!this.plot || key !== this.key) {
       this.plot?.destroy();
       this.key = key;
       this.plot = new uPlot(this.plotOptions(layout, theme), data, this.body);
     } else this.plot.setData(data);
+    this.showLatestInLegend();
     this.root.dataset.points = String(x.length);
     this.root.dataset.updates = String(updates);
     this.root.dataset.last = JSON.stringify(Object.fromEntries(layout.lines.map((l, i) => [l.label, this.lastDrawn(i)])));
@@ -90,6 +99,14 @@ export class LiveChart {
       if (v !== null && v !== undefined) return v;
     }
     return null;
+  }
+
+  /** Away from the cursor the legend reads the latest values, not dashes. */
+  private showLatestInLegend(): void {
+    const plot = this.plot;
+    if (!plot || (plot.cursor.left ?? -1) >= 0) return;
+    const n = plot.data[0].length;
+    if (n > 0) plot.setLegend({ idx: n - 1 });
   }
 
   private resize(): void {
@@ -117,7 +134,9 @@ export class LiveChart {
       height: this.options.height ?? 180,
       pxAlign: false,
       scales: { x: { time: false }, y: yScale },
-      axes: [axis(), yAxis],
+      // Updates are whole numbers: ticks at 1-2-5 steps, never at 2.5.
+      axes: [{ ...axis(), incrs: X_TICK_STEPS }, yAxis],
+      hooks: { setCursor: [() => this.showLatestInLegend()] },
       legend: { live: true },
       cursor: { sync: { key: CURSOR_SYNC_KEY }, points: { size: 5 } },
       series: [
@@ -130,7 +149,11 @@ export class LiveChart {
           class: line.quiet ? "quiet" : undefined,
           points: { show: false },
           spanGaps: true,
-          value: (_u, v, _s, i) => (line.format && i !== null ? line.format(v, i) : formatNumber(v)),
+          // The layout of the latest frame: a format may read that frame's data.
+          value: (_u, v, s, i) => {
+            const format = this.layout?.lines[s - 1]?.format;
+            return format && i !== null ? format(v, i) : formatNumber(v);
+          },
         })),
       ],
       bands: (layout.bands ?? []).map((b) => ({ series: [b.upper + 1, b.lower + 1], fill: b.fill })),

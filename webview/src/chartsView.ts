@@ -5,12 +5,20 @@
  */
 import { LiveChart, type BandSpec, type LineSpec } from "./charts";
 import { formatNumber } from "./format";
-import { bucketize, bucketsFor, positiveOnly, smooth, type Buckets } from "./series";
+import {
+  bucketizeIncremental as bucketize,
+  bucketsFor,
+  derivedColumn,
+  positiveOnly,
+  smoothIncremental as smooth,
+  type Buckets,
+} from "./series";
 import { comparableRuns, findRun, type Column, type RunData, type ViewState } from "./state";
 import { withAlpha, type Theme } from "./theme";
 
-/** Points per chart line at most; a chart is rarely wider than this in pixels. */
-const MAX_POINTS = 800;
+/** Points per chart line: about one per pixel of the widest chart, within these bounds. */
+const MIN_POINTS = 200;
+const MAX_POINTS = 1000;
 
 interface Section {
   details: HTMLDetailsElement;
@@ -99,7 +107,8 @@ export class ChartsView {
     const overlays = run ? comparableRuns(state, run).filter((r) => state.compareRunIds.includes(r.info.runId)) : [];
     const shown = run ? [run, ...overlays] : [];
     const maxUpdate = Math.max(0, ...shown.map((r) => r.cols.update.at(-1) ?? 0));
-    const b = bucketsFor(maxUpdate, MAX_POINTS);
+    const widest = Math.max(...Object.values(this.charts).map((chart) => chart.pixelWidth));
+    const b = bucketsFor(maxUpdate, Math.min(MAX_POINTS, Math.max(MIN_POINTS, widest)));
     const ctx: DrawContext = { state, theme, run, overlays, b, updates: run?.cols.update.length ?? 0 };
     if (this.reward.details.open) {
       this.drawReward(ctx);
@@ -129,7 +138,7 @@ export class ChartsView {
       series.push(bucketize(u, run.cols.returnMax, b, "max"));
       lines.push({ label: "min", color: withAlpha(color, 0.3), width: 0.5, quiet: true });
       series.push(bucketize(u, run.cols.returnMin, b, "min"));
-      bands.push({ upper: 0, lower: 1, fill: withAlpha(color, theme.kind === "high-contrast" ? 0.25 : 0.14) });
+      bands.push({ upper: 0, lower: 1, fill: withAlpha(color, theme.kind === "light" ? 0.14 : 0.22) });
       lines.push({ label: "raw", color: withAlpha(color, 0.4), width: 1, quiet: true });
       series.push(bucketize(u, run.cols.returnMean, b, "mean"));
       lines.push({ label: "mean return", color, width: 2 });
@@ -187,7 +196,7 @@ export class ChartsView {
     const noise = c.run?.cols.noiseScale.at(-1) ?? null;
     this.noiseHint.hidden = batch === null || noise === null || noise <= batch;
     this.noiseHint.textContent =
-      `The noise scale (${formatNumber(noise)}) is above the ${batch} episodes per update: ` +
+      `The latest noise scale (${formatNumber(noise)}) is above the ${batch} episodes per update: ` +
       "each step is mostly noise. Raise episodesPerUpdate or add a baseline.";
   }
 
@@ -208,8 +217,14 @@ export class ChartsView {
       for (let d = 0; d < p.dims; d++) {
         const color = c.theme.palette[d % c.theme.palette.length];
         const mean = p.mean[probe * p.dims + d];
-        const up = mean.map((m, i) => (m === null || p.std[d][i] === null ? null : m + (p.std[d][i] as number)));
-        const down = mean.map((m, i) => (m === null || p.std[d][i] === null ? null : m - (p.std[d][i] as number)));
+        const std = p.std[d];
+        const edge = (sign: number) => (i: number) => {
+          const m = mean[i];
+          const sd = std[i];
+          return m === null || sd === null ? null : m + sign * sd;
+        };
+        const up = derivedColumn(mean, "+σ", mean.length, edge(1));
+        const down = derivedColumn(mean, "−σ", mean.length, edge(-1));
         const at = lines.length;
         lines.push({ label: `mean ${d}`, color, width: 2 });
         lines.push({ label: `+σ ${d}`, color: withAlpha(color, 0.3), width: 0.5, quiet: true });
@@ -242,17 +257,35 @@ export class ChartsView {
     const series: Column[] = [c.b.x.map(() => 0)];
     const bands: BandSpec[] = [];
     const u = c.run?.cols.update ?? [];
-    let below: Column = u.map(() => 0);
-    let cumulative: Column = u.map(() => 0);
+    const owner = c.run?.cols.termShares ?? {};
+    const columns = terms.map(([, shares]) => shares);
+    const sumOf = (upTo: number, part: (v: number) => number) => (i: number) => {
+      let sum = 0;
+      for (let j = 0; j <= upTo; j++) sum += part(columns[j][i] ?? 0);
+      return sum;
+    };
     terms.forEach(([name, shares], k) => {
       const color = c.theme.palette[k % c.theme.palette.length];
-      cumulative = cumulative.map((s, i) => (s ?? 0) + Math.max(0, shares[i] ?? 0));
-      below = below.map((s, i) => (s ?? 0) + Math.min(0, shares[i] ?? 0));
+      const cumulative = derivedColumn(
+        owner,
+        `positive ≤ ${name}`,
+        u.length,
+        sumOf(k, (v) => Math.max(0, v)),
+      );
       const raw = bucketize(u, shares, c.b, "mean");
       lines.push({ label: name, color, width: 1, format: (_v, i) => formatShare(raw[i] ?? null) });
       series.push(bucketize(u, cumulative, c.b, "mean"));
       bands.push({ upper: lines.length - 1, lower: lines.length - 2, fill: withAlpha(color, 0.35) });
     });
+    const below =
+      terms.length > 0
+        ? derivedColumn(
+            owner,
+            "negative",
+            u.length,
+            sumOf(terms.length - 1, (v) => Math.min(0, v)),
+          )
+        : [];
     if (below.some((v) => v !== null && v < 0)) {
       lines.push({ label: "negative shares", color: c.theme.bad, width: 1 });
       series.push(bucketize(u, below, c.b, "mean"));
@@ -261,7 +294,10 @@ export class ChartsView {
     this.charts.terms.draw({ lines, bands }, c.b.x, series, c.theme, c.updates);
     this.charts.terms.root.hidden = terms.length === 0;
     this.termsHint.hidden = terms.length > 0 || !c.run;
-    this.termsHint.textContent = "The reward has no named terms: return an object of terms from reward() to see their variance shares.";
+    this.termsHint.textContent =
+      (c.run?.cols.termNames.length ?? 0) > 0
+        ? `No variance shares reported for the reward's terms (${c.run?.cols.termNames.join(", ")}) in this run's metrics (metrics.rewardTermVarianceShares).`
+        : "The reward has no named terms: return an object of terms from reward() to see their variance shares.";
   }
 }
 

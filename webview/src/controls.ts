@@ -248,8 +248,13 @@ export class ControlsView {
 
   private syncRunSelect(state: ViewState): void {
     const options = state.runs.map((r) => [r.info.runId, runLabel(state, r)] as const);
-    const current = Array.from(this.runSelect.options).map((o) => [o.value, o.text] as const);
-    if (JSON.stringify(options) !== JSON.stringify(current)) {
+    const same =
+      options.length === this.runSelect.options.length &&
+      options.every(([id, label], i) => {
+        const o = this.runSelect.options[i];
+        return o.value === id && o.text === label;
+      });
+    if (!same) {
       this.runSelect.replaceChildren(...options.map(([id, label]) => new Option(label, id)));
     }
     this.runSelect.disabled = options.length === 0;

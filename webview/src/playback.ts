@@ -17,9 +17,27 @@ export interface PlaybackCallbacks {
   setAutoRefresh(on: boolean): void;
 }
 
-function button(label: string, title: string, onClick: () => void): HTMLButtonElement {
+/** Icons as SVG paths in a 16×16 box: fonts in a webview may lack the media-control glyphs. */
+const ICONS = {
+  play: "M4 2.5 L13.5 8 L4 13.5 Z",
+  pause: "M3.5 2.5 h3 v11 h-3 Z M9.5 2.5 h3 v11 h-3 Z",
+  previous: "M3 2.5 h2 v11 h-2 Z M13.5 2.5 L6 8 L13.5 13.5 Z",
+  next: "M11 2.5 h2 v11 h-2 Z M2.5 2.5 L10 8 L2.5 13.5 Z",
+};
+
+function icon(name: keyof typeof ICONS): SVGSVGElement {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 16 16");
+  svg.setAttribute("class", "icon");
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("d", ICONS[name]);
+  svg.append(path);
+  return svg;
+}
+
+function button(label: string | SVGSVGElement, title: string, onClick: () => void): HTMLButtonElement {
   const b = document.createElement("button");
-  b.textContent = label;
+  b.append(label);
   b.title = title;
   b.setAttribute("aria-label", title);
   b.addEventListener("click", onClick);
@@ -56,10 +74,10 @@ export class PlaybackView {
     summary.textContent = "Episode playback";
     const bar = document.createElement("div");
     bar.className = "toolbar";
-    this.playButton = button("▶", "Play", () => this.togglePlay());
+    this.playButton = button(icon("play"), "Play", () => this.togglePlay());
     this.playButton.dataset.action = "play";
-    const back = button("⏮", "Previous frame", () => this.step(-1));
-    const forward = button("⏭", "Next frame", () => this.step(1));
+    const back = button(icon("previous"), "Previous frame", () => this.step(-1));
+    const forward = button(icon("next"), "Next frame", () => this.step(1));
     forward.dataset.action = "step";
     const refresh = button("New episode", "Play a new episode of the current policy", () => callbacks.request());
     refresh.dataset.action = "new-episode";
@@ -88,8 +106,9 @@ export class PlaybackView {
     bar.append(this.playButton, back, forward, this.slider, this.speedSelect, this.modeSelect, refresh, autoLabel, this.info);
     this.message.className = "hint";
     this.message.dataset.hint = "playback";
-    this.message.hidden = true;
+    this.showMessage("Press “New episode” to watch an episode of the current policy.");
     this.stage.className = "stage";
+    this.stage.hidden = true;
     this.stage.append(this.svg);
     const body = document.createElement("div");
     body.className = "section-body";
@@ -164,15 +183,17 @@ export class PlaybackView {
       },
       1000 / (BASE_FPS * this.speed),
     );
-    this.playButton.textContent = "⏸";
+    this.playButton.replaceChildren(icon("pause"));
     this.playButton.title = "Pause";
+    this.playButton.setAttribute("aria-label", "Pause");
   }
 
   private pause(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
-    this.playButton.textContent = "▶";
+    this.playButton.replaceChildren(icon("play"));
     this.playButton.title = "Play";
+    this.playButton.setAttribute("aria-label", "Play");
   }
 
   private step(delta: number): void {

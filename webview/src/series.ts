@@ -83,3 +83,94 @@ export function lastValue(values: Column): number | null {
   }
   return null;
 }
+
+/*
+ * Incremental versions for drawing. Run columns only ever grow at the end, so a smoothed
+ * column, a derived column and the buckets of a column can be extended by the new updates
+ * instead of recomputed: a frame costs O(new updates + points drawn), not O(run length).
+ * Caches are keyed by the source column's identity (a run replaced by a reload gets new
+ * columns, hence new caches).
+ */
+
+interface SmoothCache {
+  weight: number;
+  out: Column;
+  last: number;
+  k: number;
+}
+const smoothCaches = new WeakMap<Column, SmoothCache>();
+
+/** `smooth(values, weight)`, extended from the previous call's result; a new array when the weight changes. */
+export function smoothIncremental(values: Column, weight: number): Column {
+  if (weight <= 0) return values;
+  let c = smoothCaches.get(values);
+  if (!c || c.weight !== weight || c.out.length > values.length) {
+    c = { weight, out: [], last: 0, k: 0 };
+    smoothCaches.set(values, c);
+  }
+  for (let i = c.out.length; i < values.length; i++) {
+    const v = values[i];
+    if (v === null || !Number.isFinite(v)) {
+      c.out.push(null);
+      continue;
+    }
+    c.last = c.last * weight + (1 - weight) * v;
+    c.k++;
+    c.out.push(c.last / (1 - Math.pow(weight, c.k)));
+  }
+  return c.out;
+}
+
+const derivedCaches = new WeakMap<object, Map<string, Column>>();
+
+/** Column `name` of `owner`, value i = at(i), computed once per index for the first `length` indices. */
+export function derivedColumn(owner: object, name: string, length: number, at: (i: number) => number | null): Column {
+  let byName = derivedCaches.get(owner);
+  if (!byName) derivedCaches.set(owner, (byName = new Map()));
+  let out = byName.get(name);
+  if (!out || out.length > length) byName.set(name, (out = []));
+  for (let i = out.length; i < length; i++) out.push(at(i));
+  return out;
+}
+
+interface BucketCache {
+  processed: number;
+  acc: Column;
+  counts: number[];
+  out: Column;
+}
+const bucketCaches = new WeakMap<Column, Map<string, BucketCache>>();
+
+/** `bucketize(update, values, b, mode)`, extended from the previous call for the same column, mode and bucket size. */
+export function bucketizeIncremental(update: number[], values: Column, b: Buckets, mode: BucketMode): Column {
+  let byKey = bucketCaches.get(values);
+  if (!byKey) bucketCaches.set(values, (byKey = new Map()));
+  const key = `${mode}:${b.size}`;
+  let c = byKey.get(key);
+  const n = Math.min(update.length, values.length);
+  if (!c || c.processed > n) {
+    // Buckets of an outgrown size are never asked for again.
+    for (const k of [...byKey.keys()]) if (!k.endsWith(`:${b.size}`)) byKey.delete(k);
+    byKey.set(key, (c = { processed: 0, acc: [], counts: [], out: [] }));
+  }
+  const grow = (cache: BucketCache, length: number) => {
+    while (cache.out.length < length) {
+      cache.acc.push(null);
+      cache.counts.push(0);
+      cache.out.push(null);
+    }
+  };
+  for (let i = c.processed; i < n; i++) {
+    const v = values[i];
+    const k = Math.floor((update[i] - 1) / b.size);
+    grow(c, k + 1);
+    if (v === null || v === undefined || !Number.isFinite(v) || k < 0) continue;
+    const prev = c.acc[k];
+    c.acc[k] = prev === null ? v : mode === "mean" ? prev + v : mode === "min" ? Math.min(prev, v) : mode === "max" ? Math.max(prev, v) : v;
+    c.counts[k]++;
+    c.out[k] = mode === "mean" ? (c.acc[k] as number) / c.counts[k] : c.acc[k];
+  }
+  c.processed = n;
+  grow(c, b.count);
+  return c.out.length === b.count ? c.out : c.out.slice(0, b.count);
+}

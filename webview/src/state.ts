@@ -29,6 +29,8 @@ export interface RunColumns {
   baselineReduction: Column;
   /** Per named reward term, its share of traceCov at each update (null before the term appeared). */
   termShares: Record<string, Column>;
+  /** Names of the reward's terms, when it has named terms (whether or not shares are reported). */
+  termNames: string[];
   policy: PolicyColumns | null;
 }
 
@@ -85,6 +87,7 @@ export function emptyColumns(): RunColumns {
     noiseScale: [],
     baselineReduction: [],
     termShares: {},
+    termNames: [],
     policy: null,
   };
 }
@@ -107,6 +110,7 @@ export function appendMetrics(cols: RunColumns, m: UpdateMetrics): boolean {
   cols.snr.push(m.gradient.snr);
   cols.noiseScale.push(m.gradient.noiseScale);
   cols.baselineReduction.push(m.gradient.baselineReduction);
+  for (const name of Object.keys(m.rewardTerms ?? {})) if (!cols.termNames.includes(name)) cols.termNames.push(name);
   const shares = m.rewardTermVarianceShares ?? {};
   for (const name of Object.keys(shares)) cols.termShares[name] ??= new Array<number | null>(i).fill(null);
   for (const [name, column] of Object.entries(cols.termShares)) column.push(shares[name] ?? null);

@@ -44,7 +44,11 @@ export function readTheme(): Theme {
     kind,
     foreground,
     muted: cssVar(style, "--vscode-descriptionForeground", foreground),
-    grid: cssVar(style, "--vscode-editorWidget-border", kind === "light" ? "#c8c8c8" : "#454545"),
+    // High contrast borders are vivid by design: as a grid they would drown the data.
+    grid: withAlpha(
+      cssVar(style, "--vscode-editorWidget-border", kind === "light" ? "#c8c8c8" : "#454545"),
+      kind === "high-contrast" ? 0.35 : 1,
+    ),
     background: cssVar(style, "--vscode-editor-background", kind === "light" ? "#ffffff" : "#1e1e1e"),
     palette,
     accent: cssVar(style, "--vscode-focusBorder", palette[0]),

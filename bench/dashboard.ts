@@ -1,0 +1,112 @@
+/**
+ * The dashboard while a run streams (issue 9): the built page in headless Chromium (the
+ * webview test harness), one progress message every 50 ms (20 updates a second), with 1k, 5k
+ * and 10k updates already drawn. A frame's time is the page's main-thread script time for it:
+ * validating and applying the messages since the last frame, then redrawing every chart
+ * (uPlot's paint included), read from the page's `rl-dashboard:frame` User Timing measures.
+ * Target: p95 < 16 ms at 10k updates.
+ *
+ * The stream is the recorded CartPole run repeated to length, with a discrete policy snapshot
+ * (5 probe states × 2 actions) on every update so the policy chart draws too.
+ *
+ * `printDashboardTable()` runs this file as a child process (the measurement is asynchronous)
+ * and prints its table.
+ */
+import { spawnSync } from "node:child_process";
+import type { ToWebviewMessage, UpdateMetrics } from "../server/src/protocol";
+import { cartpoleFixture, launchBrowser, openDashboard, type PageGlobals } from "../test/webview/harness";
+
+const LEVELS = [1000, 5000, 10000];
+const STREAMED_UPDATES = 100;
+const UPDATE_INTERVAL_MS = 50;
+
+export function printDashboardTable(): void {
+  process.stderr.write("bench: dashboard ...\n");
+  const r = spawnSync(process.execPath, ["--import", "tsx", __filename], { stdio: ["ignore", "inherit", "inherit"], timeout: 600_000 });
+  if (r.status !== 0) process.stderr.write(`bench: the dashboard benchmark failed (status ${r.status})\n`);
+}
+
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+};
+
+function syntheticStream(length: number): UpdateMetrics[] {
+  const { metrics } = cartpoleFixture();
+  return Array.from({ length }, (_, i) => {
+    const m = metrics[i % metrics.length];
+    const p = 0.5 + 0.4 * Math.sin(i / 500);
+    return {
+      ...m,
+      update: i + 1,
+      episodes: (i + 1) * 16,
+      seconds: i / 20,
+      policy: { kind: "discrete", probeStates: 5, actionProbs: Array.from({ length: 5 }, () => [p, 1 - p]) },
+    };
+  });
+}
+
+async function measure(): Promise<void> {
+  const { info } = cartpoleFixture();
+  const browser = await launchBrowser();
+  const rows: Array<Record<string, string | number>> = [];
+  try {
+    for (const level of LEVELS) {
+      const stream = syntheticStream(level + STREAMED_UPDATES);
+      const d = await openDashboard(browser, { theme: "dark" });
+      const preload: ToWebviewMessage = {
+        type: "runLoaded",
+        run: info,
+        metrics: stream.slice(0, level),
+        reason: null,
+      };
+      await d.send(preload);
+      await d.settle();
+      const streamed = stream.slice(level).map((m): ToWebviewMessage => ({ type: "progress", runId: info.runId, metrics: [m] }));
+      const frames = await d.page.evaluate(
+        async ({ messages, interval }) => {
+          const { window, performance, requestAnimationFrame } = globalThis as unknown as PageGlobals;
+          performance.clearMeasures("rl-dashboard:frame");
+          for (const m of messages) {
+            window.postMessage(m, "*");
+            await new Promise((resolve) => setTimeout(resolve, interval));
+          }
+          await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+          return performance.getEntriesByName("rl-dashboard:frame").map((e) => e.duration + (e.detail as { messageMs: number }).messageMs);
+        },
+        { messages: streamed, interval: UPDATE_INTERVAL_MS },
+      );
+      const points = await d.page.evaluate(() =>
+        Number((globalThis as unknown as PageGlobals).document.querySelector('[data-chart="reward"]')?.dataset.points),
+      );
+      rows.push({
+        updates: level,
+        frames: frames.length,
+        "points per line": points,
+        "p50 ms": percentile(frames, 50).toFixed(2),
+        "p95 ms": percentile(frames, 95).toFixed(2),
+        "max ms": Math.max(...frames).toFixed(2),
+      });
+      if (d.errors.length > 0) throw new Error(`page errors: ${d.errors.join("; ")}`);
+      await d.page.close();
+    }
+  } finally {
+    await browser.close();
+  }
+  const columns = Object.keys(rows[0]);
+  const line = (cells: Array<string | number>) => `| ${cells.join(" | ")} |`;
+  console.log(
+    `Dashboard frame time while appending 20 updates/s (headless Chromium, ${STREAMED_UPDATES} streamed updates per row; target p95 < 16 ms at 10k)\n`,
+  );
+  console.log(line(columns));
+  console.log(line(columns.map(() => "---")));
+  for (const r of rows) console.log(line(columns.map((c) => r[c])));
+  console.log("");
+}
+
+if (require.main === module) {
+  measure().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
