@@ -19,6 +19,12 @@ export const EDITABLE_SETTINGS = [
 ] as const;
 export type EditableSetting = (typeof EDITABLE_SETTINGS)[number];
 
+interface Replacement {
+  start: number;
+  end: number;
+  text: string;
+}
+
 interface Property {
   key: string;
   valueStart: number;
@@ -37,16 +43,18 @@ export function editTrainingExport(source: string, settings: Partial<TrainingSet
   const close = matchingBrace(source, open);
   if (close < 0) return source;
   const props = topLevelProperties(source, open + 1, close);
-  const replacements: Array<{ start: number; end: number; text: string }> = [];
+  const replacements: Replacement[] = [];
   const missing: string[] = [];
   for (const [key, val] of entries) {
     const prop = props.find((p) => p.key === key);
     if (prop) replacements.push({ start: prop.valueStart, end: prop.valueEnd, text: val });
     else missing.push(`${key}: ${val}`);
   }
-  if (missing.length > 0) replacements.push(insertion(source, open, close, missing));
+  if (missing.length > 0) replacements.push(...insertions(source, open, close, props.at(-1), missing));
   let out = source;
-  for (const r of replacements.sort((a, b) => b.start - a.start)) out = out.slice(0, r.start) + r.text + out.slice(r.end);
+  // From the end backwards; of two insertions at one place the later is applied first, so the earlier ends up first.
+  const ordered = replacements.map((r, i) => ({ ...r, i })).sort((a, b) => b.start - a.start || b.i - a.i);
+  for (const r of ordered) out = out.slice(0, r.start) + r.text + out.slice(r.end);
   return out;
 }
 
@@ -54,16 +62,21 @@ function literal(value: unknown): string {
   return typeof value === "string" ? JSON.stringify(value) : String(value);
 }
 
-/** Where new keys go: after the last property, on its own line when the object spans lines. */
-function insertion(source: string, open: number, close: number, missing: string[]) {
-  const body = source.slice(open + 1, close);
-  const lastChar = body.replace(/\s+$/, "");
-  const end = open + 1 + lastChar.length;
-  if (lastChar.trim() === "") return { start: open + 1, end: close, text: ` ${missing.join(", ")} ` };
-  const comma = lastChar.endsWith(",") ? "" : ",";
-  const indent = /\n([ \t]+)\S/.exec(body)?.[1];
-  const text = indent ? `${comma}\n${missing.map((m) => `${indent}${m},`).join("\n")}` : `${comma} ${missing.join(", ")}`;
-  return { start: end, end, text };
+/**
+ * Where new keys go: after the last property (after its comma, and after a comment ending
+ * its line), each on its own line when the object spans lines.
+ */
+function insertions(source: string, open: number, close: number, last: Property | undefined, missing: string[]): Replacement[] {
+  if (!last) return [{ start: open + 1, end: close, text: ` ${missing.join(", ")} ` }];
+  const comma = /^\s*,/.exec(source.slice(last.valueEnd, close));
+  const addComma: Replacement[] = comma ? [] : [{ start: last.valueEnd, end: last.valueEnd, text: "," }];
+  const afterComma = comma ? last.valueEnd + comma[0].length : last.valueEnd;
+  const indent = /\n([ \t]+)\S/.exec(source.slice(open + 1, close))?.[1];
+  if (!indent) return [...addComma, { start: afterComma, end: afterComma, text: ` ${missing.join(", ")}${comma ? "," : ""}` }];
+  const lineEnd = source.indexOf("\n", afterComma);
+  const at = lineEnd >= 0 && lineEnd < close ? lineEnd : close;
+  const lines = missing.map((m) => `\n${indent}${m},`).join("");
+  return [...addComma, { start: at, end: at, text: at === close ? `${lines}\n` : lines }];
 }
 
 /** Index of the brace closing the one at `open`, skipping strings and comments; -1 if none. */

@@ -1,0 +1,135 @@
+/**
+ * The dashboard's data handling without a browser: settings written back into an environment
+ * file, run folders read back, and the incremental smoothing and bucketing the charts draw.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { editTrainingExport } from "../../webview/src/host/trainingExportEdit";
+import { findSavedRuns, parseMetricsJsonl, readSavedRun, type RunFolderAccess } from "../../webview/src/host/savedRuns";
+import { bucketize, bucketizeIncremental, bucketsFor, smooth, smoothIncremental } from "../../webview/src/series";
+import type { Column } from "../../webview/src/state";
+import { fromWebviewSchema, toWebviewSchema, validate } from "../../webview/src/messages";
+
+const FIXTURE = path.join(__dirname, "..", "fixtures", "metrics", "cartpole-seed0.jsonl");
+
+test("settings replace the values of keys the training export has, and are added after the others", () => {
+  const source = "const x = 1;\n\nexport const training = { policy: { hidden: [16] }, seed: 3 };\n";
+  const edited = editTrainingExport(source, { seed: 7, episodesPerUpdate: 32, baseline: "none" });
+  assert.equal(
+    edited,
+    'const x = 1;\n\nexport const training = { policy: { hidden: [16] }, seed: 7, episodesPerUpdate: 32, baseline: "none" };\n',
+  );
+});
+
+test("a multi-line training export keeps its comments, layout and nested keys", () => {
+  const source = [
+    "export const training = {",
+    "  // bigger batches: the noise scale said so",
+    "  episodesPerUpdate: 16, // was 8",
+    '  policy: { hidden: [32], seed: "not top level" },',
+    "  learningRate: 0.01",
+    "};",
+    "",
+  ].join("\n");
+  const edited = editTrainingExport(source, { episodesPerUpdate: 64, learningRate: 0.003, gamma: 0.95 });
+  assert.equal(
+    edited,
+    [
+      "export const training = {",
+      "  // bigger batches: the noise scale said so",
+      "  episodesPerUpdate: 64, // was 8",
+      '  policy: { hidden: [32], seed: "not top level" },',
+      "  learningRate: 0.003,",
+      "  gamma: 0.95,",
+      "};",
+      "",
+    ].join("\n"),
+  );
+});
+
+test("a key is added after a last property that ends in a line comment, not inside the comment", () => {
+  const source = "export const training = {\n  seed: 1 // fixed\n};\n";
+  assert.equal(editTrainingExport(source, { gamma: 0.5 }), "export const training = {\n  seed: 1, // fixed\n  gamma: 0.5,\n};\n");
+});
+
+test("a file without a training export gets one; nothing to write leaves the file as it was", () => {
+  const source = "export default class E {}\n";
+  assert.equal(editTrainingExport(source, { gamma: 0.9 }), "export default class E {}\n\nexport const training = { gamma: 0.9 };\n");
+  assert.equal(editTrainingExport(source, {}), source);
+});
+
+test("metrics.jsonl and the --json stream read back as update rows; partial and summary lines are skipped", () => {
+  const text = fs.readFileSync(FIXTURE, "utf8");
+  const lines = text.trim().split("\n");
+  const rows = parseMetricsJsonl(text + '{"update": 26, "episo');
+  assert.equal(rows.length, lines.length - 1);
+  assert.equal(rows[0].update, 1);
+  assert.equal(rows.at(-1)?.returnMean, JSON.parse(lines[lines.length - 2]).returnMean);
+});
+
+test("saved runs are listed from their summary.json, newest first, and reopened with every row", async () => {
+  const text = fs.readFileSync(FIXTURE, "utf8");
+  const summary = text.trim().split("\n").at(-1) ?? "";
+  const files: Record<string, string> = {
+    "/w/.rl-playground/runs/a/summary.json": summary,
+    "/w/.rl-playground/runs/a/metrics.jsonl": text,
+    "/w/.rl-playground/runs/b/summary.json": "{ not json",
+    "/w/.rl-playground/runs/c/summary.json": summary,
+  };
+  const access: RunFolderAccess = {
+    findSummaries: async () => Object.keys(files).filter((f) => f.endsWith("summary.json")),
+    readText: async (f) => {
+      if (!(f in files)) throw new Error(`ENOENT ${f}`);
+      return files[f];
+    },
+    mtime: async (f) => (f.includes("/c/") ? 2000 : 1000),
+  };
+  const runs = await findSavedRuns(access);
+  assert.deepEqual(
+    runs.map((r) => r.runDir),
+    ["/w/.rl-playground/runs/c", "/w/.rl-playground/runs/a"],
+  );
+  assert.equal(runs[1].environment, "CartPole");
+  assert.equal(runs[1].solved, true);
+  const loaded = await readSavedRun(access, "/w/.rl-playground/runs/a");
+  assert.equal(loaded.metrics.length, 25);
+  assert.equal(loaded.reason, "solved");
+  assert.equal(loaded.info.source, "saved");
+  assert.equal(loaded.info.settings?.episodesPerUpdate, 16);
+  assert.equal(validate(toWebviewSchema, { type: "runLoaded", run: loaded.info, metrics: loaded.metrics, reason: loaded.reason }).ok, true);
+});
+
+test("incremental smoothing and bucketing equal recomputing from scratch as a run grows", () => {
+  const values: Column = [];
+  const update: number[] = [];
+  let seed = 1;
+  const next = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 100;
+  for (let n = 1; n <= 3000; n++) {
+    update.push(n);
+    values.push(n % 97 === 0 ? null : next());
+    if (n % 37 !== 0 && n !== 3000) continue;
+    const b = bucketsFor(n, 400);
+    assert.deepEqual(smoothIncremental(values, 0.8), smooth(values, 0.8));
+    for (const mode of ["mean", "min", "max", "last"] as const) {
+      const expected = bucketize(update, values, b, mode);
+      const got = bucketizeIncremental(update, values, b, mode);
+      assert.equal(got.length, expected.length);
+      got.forEach((v, i) =>
+        assert.ok(v === expected[i] || Math.abs((v ?? NaN) - (expected[i] ?? NaN)) < 1e-9, `${mode} bucket ${i} at n=${n}`),
+      );
+    }
+  }
+  assert.deepEqual(smoothIncremental(values, 0.5), smooth(values, 0.5), "a new weight starts afresh");
+});
+
+test("messages from the page are checked too: a stop without a run id is rejected", () => {
+  assert.equal(validate(fromWebviewSchema, { type: "stop", runId: "r" }).ok, true);
+  const bad = validate(fromWebviewSchema, { type: "stop" });
+  assert.equal(bad.ok, false);
+  assert.equal(
+    validate(fromWebviewSchema, { type: "train", uri: "file:///a.rl.ts", writeBack: true, settings: { gamma: "high" } }).ok,
+    false,
+  );
+});
