@@ -84,6 +84,9 @@ export class CodeServer {
       "workbench.tips.enabled": false,
       "editor.minimap.enabled": false,
       "window.restoreWindows": "all",
+      // The web workbench defaults to saving a second after each edit; desktop VS Code does not, and the
+      // scenarios check diagnostics on unsaved buffers (and must not leave edits on disk).
+      "files.autoSave": "off",
       ...extra,
     };
     fs.writeFileSync(path.join(this.userDataDir, "User", "settings.json"), JSON.stringify(settings, null, 2));

@@ -49,15 +49,18 @@ export async function readDashboard(frame: FrameLocator): Promise<DashboardView>
   });
 }
 
-/** The largest "episode(s) N" (or "N episodes") number the dashboard shows, or -1. */
+/** The episode count of the run on show, from its "episodes  N / budget" figure, or -1 when none is shown. */
 export function episodesShown(text: string): number {
-  const numbers = [...text.matchAll(/episodes?\D{0,12}?([\d,]+)|([\d,]+)\s*episodes?/gi)].map((m) =>
-    Number((m[1] ?? m[2] ?? "").replace(/,/g, "")),
-  );
-  const valid = numbers.filter((n) => Number.isFinite(n));
-  return valid.length ? Math.max(...valid) : -1;
+  const m = /episodes\s*([\d,]+)\s*\/\s*[\d,]+/i.exec(text);
+  return m ? Number(m[1]!.replace(/,/g, "")) : -1;
 }
 
-export function saysStopped(text: string): boolean {
-  return /\bstopped\b/i.test(text);
+/** The run's status figure ("status  training | solved | stopped | budget | error"), "" when none is shown. */
+export function statusShown(text: string): string {
+  return /\bstatus\s*\n\s*([^\n]+)/i.exec(text)?.[1]?.trim() ?? "";
+}
+
+/** Presses a button of the dashboard by its visible text. */
+export async function pressDashboardButton(frame: FrameLocator, text: string): Promise<void> {
+  await frame.locator("button", { hasText: text }).first().click({ timeout: 10_000 });
 }

@@ -129,8 +129,25 @@ export class Workbench {
     await this.page.keyboard.press("Enter");
   }
 
+  /** Whether the palette offers exactly this command now (commands can be hidden by a `when` clause). */
+  async commandAvailable(title: string): Promise<boolean> {
+    const labels = await this.paletteEntries(title);
+    return labels.some((label) => label === title || label.startsWith(`${title},`));
+  }
+
+  /** Closes every editor, discarding unsaved edits (a scenario never leaves its edits for the next one). */
   async closeAllEditors(): Promise<void> {
     await this.runCommand("View: Close All Editors");
+    await waitFor(
+      "every editor closed (answering a save prompt with Don't Save)",
+      async () => {
+        const dontSave = (await this.dialogButtons()).find((b) => /don't save/i.test(b));
+        if (dontSave) await this.clickDialogButton(dontSave);
+        return this.tabTitles();
+      },
+      (tabs) => tabs.length === 0,
+      { timeoutMs: 10_000 },
+    );
   }
 
   async revertActiveFile(): Promise<void> {
@@ -248,14 +265,12 @@ export class Workbench {
   }
 
   async statusItems(): Promise<StatusItem[]> {
-    return this.page
-      .locator(selectors.statusItems)
-      .evaluateAll((items) =>
-        items.map((i) => ({
-          text: (i as HTMLElement).innerText.trim(),
-          label: i.querySelector("a")?.getAttribute("aria-label") ?? i.getAttribute("aria-label") ?? "",
-        })),
-      );
+    return this.page.locator(selectors.statusItems).evaluateAll((items) =>
+      items.map((i) => ({
+        text: (i as HTMLElement).innerText.trim(),
+        label: i.querySelector("a")?.getAttribute("aria-label") ?? i.getAttribute("aria-label") ?? "",
+      })),
+    );
   }
 
   /** The buttons of an open modal dialog, or [] when none is open. */
@@ -290,8 +305,11 @@ export class Workbench {
     return rows.evaluateAll((els) => els.map((e) => (e as HTMLElement).innerText.trim()));
   }
 
+  /** Picks an entry of the open Quick Fix menu (opening it at the cursor if it is closed). */
   async chooseQuickFix(text: string): Promise<void> {
-    await this.page.locator(selectors.actionWidgetRows, { hasText: text }).first().click();
+    const row = this.page.locator(selectors.actionWidgetRows, { hasText: text }).first();
+    if (!(await row.isVisible())) await this.quickFixEntries();
+    await row.click();
   }
 
   async lightBulbVisible(): Promise<boolean> {

@@ -22,12 +22,12 @@ export const openExample: Scenario = {
     await steps.step("no error or warning in the editor and the Problems panel", async () => {
       const errors = await workbench.squiggleLines("error");
       const warnings = await workbench.squiggleLines("warning");
-      check(
-        errors.length === 0 && warnings.length === 0,
-        `squiggles in ${file}: errors on lines ${errors.join(", ") || "-"}, warnings on lines ${warnings.join(", ") || "-"}`,
-      );
       const rows = (await workbench.problems()).filter((r) => r.file === file && r.severity !== "info");
-      check(rows.length === 0, `Problems lists for ${file}: ${rows.map((r) => r.text).join(" | ")}`);
+      check(
+        errors.length === 0 && warnings.length === 0 && rows.length === 0,
+        `${file} is not clean: error squiggles on visible lines [${errors.join(", ")}], warning squiggles on [${warnings.join(", ")}]; ` +
+          `Problems: ${rows.map((r) => `${r.severity} ${r.text}`).join(" | ") || "-"}`,
+      );
     });
 
     await steps.step('CodeLens "Train" above the environment class', async () => {
