@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Browser } from "playwright-core";
 import CartPole from "../../examples/cartpole.rl";
+import GridWorld from "../../examples/gridworld.rl";
 import type { PlaybackResult, Scene, UpdateMetrics } from "../../server/src/protocol";
 import { formatElapsed, formatNumber } from "../../webview/src/format";
 import { smooth } from "../../webview/src/series";
@@ -121,6 +122,64 @@ test("Stop posts the stop message for the running run", async () => {
   assert.ok(posted.some((m) => m.type === "stop" && m.runId === info.runId));
   await d.send({ type: "runEnded", runId: info.runId, reason: "stopped" });
   await d.settle();
+  assert.equal(await d.page.locator('[data-action="stop"]').isDisabled(), true);
+  await d.page.close();
+});
+
+test("a second run of the same file is shown, the first can be overlaid, and either can be picked", async () => {
+  const d = await openDashboard(browser);
+  await streamRun(d, info, metrics);
+  const second = { ...info, runId: "run-2" };
+  await streamRun(d, second, metrics.slice(0, 8), false);
+  assert.equal(await d.page.locator('[data-control="run"]').inputValue(), "run-2");
+  assert.equal((await chartData(d, "reward")).points, 8);
+  assert.equal((await readouts(d)).update, "8");
+  await d.page.locator('[data-compare="run-1"]').check();
+  await d.settle();
+  const overlaid = await chartData(d, "reward");
+  assert.equal(overlaid.points, metrics.length, "the x axis spans the longer run");
+  const smoothedFirst = smooth(
+    metrics.map((m) => m.returnMean),
+    0.6,
+  ).at(-1);
+  assert.ok(Math.abs((overlaid.last["CartPole #1"] ?? NaN) - (smoothedFirst ?? NaN)) < 1e-9);
+  await d.page.locator('[data-control="run"]').selectOption("run-1");
+  await d.settle();
+  assert.equal((await readouts(d)).update, String(last.update));
+  await d.page.close();
+});
+
+test("Train again posts the edited settings and whether to save them to the file", async () => {
+  const d = await openDashboard(browser);
+  await streamRun(d, info, metrics);
+  await d.page.locator('[data-section="settings"] > summary').click();
+  await d.page.locator('input[name="episodesPerUpdate"]').fill("32");
+  await d.page.locator('input[name="writeBack"]').check();
+  await d.page.locator('[data-action="train"]').click();
+  const train = (await d.posted()).filter((m) => m.type === "train").at(-1);
+  assert.deepEqual(train, { type: "train", uri: info.uri, settings: { episodesPerUpdate: 32 }, writeBack: true });
+  await d.page.close();
+});
+
+test("saved runs are asked for, listed, and a click reopens one", async () => {
+  const d = await openDashboard(browser);
+  await d.page.locator('[data-section="saved"] > summary').click();
+  await d.settle();
+  assert.ok((await d.posted()).some((m) => m.type === "listRuns"));
+  const runDir = "/w/.rl-playground/runs/cartpole-1";
+  await d.send({
+    type: "savedRuns",
+    runs: [
+      { runDir, environment: "CartPole", episodes: 400, updates: 25, meanReturn100: 482.05, solved: true, reason: "solved", savedAt: 0 },
+    ],
+  });
+  await d.page.locator(`[data-run-dir="${runDir}"]`).click();
+  assert.ok((await d.posted()).some((m) => m.type === "openRun" && m.runDir === runDir));
+  const saved = { ...info, runId: `saved:${runDir}`, uri: null, source: "saved" as const, runDir };
+  await d.send({ type: "runLoaded", run: saved, metrics, reason: "solved" });
+  await d.settle();
+  assert.equal(await d.page.locator('[data-control="run"]').inputValue(), saved.runId);
+  assert.equal((await chartData(d, "reward")).points, metrics.length);
   assert.equal(await d.page.locator('[data-action="stop"]').isDisabled(), true);
   await d.page.close();
 });
@@ -273,6 +332,21 @@ test("action probabilities at a probe state and stacked variance shares are draw
   assert.ok(Math.abs((terms.last.goal ?? NaN) - shares.goal) < 1e-12);
   assert.ok(Math.abs((terms.last.progress ?? NaN) - (shares.goal + shares.progress)) < 1e-12);
   assert.equal(await d.page.locator('[data-hint="terms"]').isVisible(), false);
+  // A GridWorld episode along the shortest path: the agent's circle sits in the cell it reached.
+  const env = new GridWorld();
+  env.reset(0);
+  const frames = [env.render()];
+  for (const action of [1, 1, 1, 1, 2, 2, 2]) {
+    env.step(action);
+    frames.push(env.render());
+  }
+  await d.page.locator('[data-action="new-episode"]').click();
+  const request = (await d.posted()).filter((m) => m.type === "playback").at(-1);
+  assert.ok(request && request.type === "playback");
+  const result: PlaybackResult = { ok: true, frames, actions: [], rewards: frames.slice(1).map(() => 0.09), episodeReturn: 0.63 };
+  await d.send({ type: "playback", requestId: request.requestId, result });
+  await d.settle();
+  await d.page.locator('[data-action="step"]').click();
   await d.page.screenshot({ path: path.join(screenshotDir(), "dashboard-gridworld-dark.png"), fullPage: true });
   assert.deepEqual(d.errors, []);
   await d.page.close();

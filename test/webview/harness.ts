@@ -1,7 +1,8 @@
 /**
  * Loads the built dashboard (dist/webview) in headless Chromium, in a page that stands in for
  * a VS Code webview: `acquireVsCodeApi` records what the page posts and saves, the body carries
- * VS Code's theme class and a representative set of its `--vscode-*` variables, and messages
+ * VS Code's theme class and a representative set of its `--vscode-*` variables, the panel's
+ * Content Security Policy applies (a violation is a page error), and messages
  * from "the extension" arrive as window message events, as in a real webview.
  */
 import * as fs from "node:fs";
@@ -117,17 +118,22 @@ const THEMES: Record<ThemeKind, { bodyClass: string; vars: Record<string, string
   },
 };
 
+const NONCE = "dGVzdC1ub25jZQ";
+
 function harnessHtml(theme: ThemeKind): string {
   const t = THEMES[theme];
   const vars = Object.entries(t.vars)
     .map(([k, v]) => `--vscode-${k}: ${v};`)
     .join(" ");
   const url = (name: string) => pathToFileURL(path.join(DIST, name)).href;
+  // The panel's policy (client/src/dashboardPanel.ts), with file: standing in for webview.cspSource.
+  const csp = `default-src 'none'; style-src file: 'nonce-${NONCE}'; script-src 'nonce-${NONCE}'; img-src file: data:; font-src file:`;
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8">
-<style>html { --vscode-font-family: system-ui, sans-serif; --vscode-font-size: 13px; ${vars} }</style>
-<link rel="stylesheet" href="${url("main.css")}">
-</head><body class="${t.bodyClass}"><div id="app"></div><script src="${url("main.js")}"></script></body></html>`;
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<style nonce="${NONCE}">html { --vscode-font-family: system-ui, sans-serif; --vscode-font-size: 13px; ${vars} }</style>
+<link rel="stylesheet" nonce="${NONCE}" href="${url("main.css")}">
+</head><body class="${t.bodyClass}"><div id="app"></div><script nonce="${NONCE}" src="${url("main.js")}"></script></body></html>`;
 }
 
 /**
@@ -205,6 +211,10 @@ export async function openDashboard(
   const page = await browser.newPage({ viewport: { width: options.width ?? 1200, height: options.height ?? 900 } });
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
+  // Content Security Policy violations are reported as console errors.
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
   await page.addInitScript({ content: vsCodeStandIn(options.state) });
   await page.goto(pathToFileURL(file).href);
   const dashboard: DashboardPage = {
