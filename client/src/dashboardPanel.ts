@@ -159,6 +159,8 @@ export class DashboardPanel {
   }
 
   private queueProgress(runId: string, metrics: UpdateMetrics): void {
+    // A hidden page is gone (no retainContextWhenHidden); when shown it reloads and gets the history replayed.
+    if (!this.panel.visible) return;
     const list = this.pending.get(runId) ?? [];
     list.push(metrics);
     this.pending.set(runId, list);

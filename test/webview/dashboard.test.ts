@@ -352,6 +352,31 @@ test("action probabilities at a probe state and stacked variance shares are draw
   await d.page.close();
 });
 
+test("a Gaussian policy draws its mean with a ±σ band at the probe state", async () => {
+  const boxInfo = { ...info, runId: "reach-1", environment: "Reach", actionSpace: { kind: "box", dims: 2 } as const };
+  const boxMetrics: UpdateMetrics[] = metrics.map((m, i) => ({
+    ...m,
+    policy: {
+      kind: "box",
+      probeStates: 2,
+      mean: [
+        [0.1 * i, -0.1 * i],
+        [0.2, 0.3],
+      ],
+      std: [1 / (1 + i), 0.5],
+    },
+  }));
+  const d = await openDashboard(browser);
+  await streamRun(d, boxInfo, boxMetrics);
+  const n = boxMetrics.length - 1;
+  const drawn = (await chartData(d, "policy")).last;
+  assert.ok(Math.abs((drawn["mean 0"] ?? NaN) - 0.1 * n) < 1e-12);
+  assert.ok(Math.abs((drawn["+σ 0"] ?? NaN) - (0.1 * n + 1 / (1 + n))) < 1e-12);
+  assert.ok(Math.abs((drawn["−σ 1"] ?? NaN) - (-0.1 * n - 0.5)) < 1e-12);
+  assert.deepEqual(d.errors, []);
+  await d.page.close();
+});
+
 test("screenshots in light, dark and high contrast themes", async () => {
   const dir = screenshotDir();
   const episode = recordEpisode(40);

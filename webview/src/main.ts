@@ -118,9 +118,13 @@ function apply(message: ToWebviewMessage): void {
       save();
       return;
     }
-    case "status":
+    case "status": {
       state.lastStatus = message.message;
+      // The backend is chosen after the run starts; the status line names it.
+      const backend = message.backend;
+      if (backend) for (const r of state.runs) if (r.ended === null && r.info.backend === null) r.info = { ...r.info, backend };
       return;
+    }
     case "runLoaded": {
       upsertRun(state, runFromMetrics(message.run, message.metrics, message.reason));
       if (message.run.source === "saved" || state.selectedRunId === null) state.selectedRunId = message.run.runId;
