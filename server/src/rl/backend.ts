@@ -13,16 +13,22 @@ export class BackendError extends Error {}
 
 /**
  * Policy size (trainable parameters) from which native TensorFlow trains faster than
- * WebAssembly. `npm run bench` measures it: env steps/s of CartPole training (first 96
- * episodes, 16 per update) with two hidden layers of h units, on this 2-core machine
- * (Node 20, tfjs 4.22, libtensorflow 2.9.1):
+ * WebAssembly: wasm pays less per operation, native TensorFlow less per multiply-add.
+ * `npm run bench` measures it: environment steps/s of CartPole training (its first 64
+ * episodes, 16 per update) with two hidden layers of h units, one backend per process, on
+ * this project's 2-core machine (Node 20, tfjs 4.22, libtensorflow 2.9.1), heavily loaded
+ * by other work at the time (absolute numbers low, the order stable across two runs):
  *
- *   h     parameters   wasm steps/s   tensorflow steps/s
- *   16         386           ...             ...
- *
- * (table filled in below by the measurement)
+ *     h   parameters   wasm steps/s   tensorflow steps/s
+ *    16          386           1402                  541
+ *    64        4,610           1491                  504
+ *    96        9,986            581                  596
+ *   128       17,410        375–588            473–1748
+ *   192       38,402            197                 1625
+ *   256       67,586            245                  583
+ *   512      266,242             58                  431
  */
-export const NATIVE_CROSSOVER_PARAMETERS = 20_000;
+export const NATIVE_CROSSOVER_PARAMETERS = 10_000;
 
 export interface BackendDecision {
   name: BackendName;
