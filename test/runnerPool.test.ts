@@ -30,7 +30,7 @@ test("a check that patches a global retires its runner; the next check gets a fr
     const before = pool.started;
     await checkEnvironment(fixture("patches-globals.rl.ts"), { pool, episodes: 8 });
     const after = await checkEnvironment(example("bandit.rl.ts"), { pool, episodes: 8 });
-    assert.equal(after.ok, true);
+    assert.equal(after.ok, true, JSON.stringify(after.diagnostics));
     assert.ok(pool.started > before, "a replacement runner was started");
   } finally {
     pool.dispose();
@@ -58,4 +58,18 @@ test("a child blocking a call (execSync of a long sleep) dies with the runner on
   controller.abort();
   assert.equal((await pending).stopped, true);
   assert.ok(await eventually(() => processesMatching("sleep 9873").length === 0, 3000), "the sleep outlived the cancel");
+});
+
+test("a runner whose check timed out is replaced; the pool's next check runs in a working one", async () => {
+  const pool = new RunnerPool("wasm");
+  try {
+    pool.warm();
+    const stuck = await checkEnvironment(fixture("loop-in-reward.rl.ts"), { pool, callTimeoutMs: 300, episodes: 8 });
+    assert.equal(stuck.diagnostics[0]?.code, "user-code-timeout");
+    const next = await checkEnvironment(example("bandit.rl.ts"), { pool, episodes: 8 });
+    assert.equal(next.ok, true, JSON.stringify(next.diagnostics));
+    assert.ok(await eventually(() => pool.size <= 2, 3000), `${pool.size} runners alive`);
+  } finally {
+    pool.dispose();
+  }
 });

@@ -200,6 +200,7 @@ function report(result: TrainResult, json: boolean, last: UpdateMetrics | null, 
     process.stderr.write(`training stopped${last ? ` after ${last.episodes} episodes` : ""}; nothing was saved\n`);
     return EXIT_OK;
   }
+  const why = s.backendReason?.replace(/^\w+: /, "");
   const verdict = s.solved
     ? `solved after ${s.solvedAtEpisode} episodes`
     : s.reason === "stopped"
@@ -209,7 +210,7 @@ function report(result: TrainResult, json: boolean, last: UpdateMetrics | null, 
     `${s.environment}: ${verdict}\n` +
       `  episodes ${s.episodes}, env steps ${s.envSteps}, ${s.seconds.toFixed(2)} s of training (${Math.round(s.envSteps / Math.max(s.seconds, 1e-9))} steps/s)\n` +
       `  mean return (last 100 episodes) ${s.meanReturn100.toFixed(2)}\n` +
-      `  backend ${s.backendReason ?? s.backend}; seed ${s.seed}\n` +
+      `  backend: "${s.backend}"${why ? ` (${why})` : ""}, seed ${s.seed}\n` +
       `  saved to ${s.runDir}\n`,
   );
   return EXIT_OK;

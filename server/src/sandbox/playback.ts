@@ -2,7 +2,7 @@
  * One episode of a policy, drawn: reset with a seed, then act and call the environment's
  * `render()` after the reset and after every step, up to `maxFrames` frames. Runs in the
  * runner thread, every call into user code under the watchdog. The policy comes from a run
- * folder (`readPolicyWeights`) or from a training in progress (`weightsOf`).
+ * folder (`readPolicyWeights`) or is a training's own, live (`onPlayback` during training).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -15,16 +15,6 @@ import { tf } from "../rl/tf";
 import { fail } from "./failure";
 import type { PlaybackRequest } from "./runnerMessages";
 import type { UserModule } from "./userModule";
-
-/** The parameters of a live policy, to send out of the runner. */
-export function weightsOf(policy: Policy): PolicyWeights {
-  return {
-    hidden: policy.net.sizes.slice(1, -1),
-    activation: policy.net.activation,
-    tensors: policy.net.variables().map((v) => ({ shape: v.shape, values: Array.from(v.dataSync()) })),
-    logStd: policy.logStd ? Array.from(policy.logStd.dataSync()) : null,
-  };
-}
 
 /**
  * The policy saved in a run folder (`model.json` + `weights.bin`, written by the training):
@@ -71,13 +61,19 @@ export function policyFromWeights(spec: EnvSpec, weights: PolicyWeights): Policy
   return policy;
 }
 
-/** Plays the episode with an existing policy (a training's) or with `request.policy`. */
-export function playEpisode(user: UserModule, request: PlaybackRequest, live?: { policy: Policy; spec: EnvSpec }): PlaybackResult {
+export type EpisodeRequest = Omit<PlaybackRequest, "policy">;
+
+/** Plays the episode with the policy of `request` (a run folder's), or with a training's live policy. */
+export function playEpisode(
+  user: UserModule,
+  request: EpisodeRequest & { policy?: PolicyWeights },
+  live?: { policy: Policy; spec: EnvSpec },
+): PlaybackResult {
   const env = user.create();
   if (typeof (env as { render?: unknown }).render !== "function")
     return { ok: false, reason: "no-render", message: "the environment has no render() method to draw its state" };
   const spec = live?.spec ?? user.guarded("construct", () => describeEnvironment(env));
-  const policy = live?.policy ?? policyFromWeights(spec, request.policy);
+  const policy = live?.policy ?? (request.policy ? policyFromWeights(spec, request.policy) : "no policy was given");
   if (typeof policy === "string") return { ok: false, reason: "no-policy", message: policy };
   try {
     return runEpisode(user, env, spec, policy, request);
@@ -91,7 +87,7 @@ function runEpisode(
   env: Environment<unknown, unknown>,
   spec: EnvSpec,
   policy: Policy,
-  request: PlaybackRequest,
+  request: EpisodeRequest,
 ): PlaybackResult {
   const rng = makeRng(`${request.seed}/playback`);
   const features = new Float32Array(spec.featureDim);

@@ -55,6 +55,7 @@ export interface RunningJob<T> {
 export class ProcessRunner {
   private readonly child: ChildProcess;
   private exited = false;
+  private killed = false;
   private busy = false;
   private stderrTail = "";
   /** Jobs served, for the pool's statistics and tests. */
@@ -87,17 +88,19 @@ export class ProcessRunner {
     this.child.on("error", () => undefined);
   }
 
+  /** Exited, or killed (its exit may not have been seen yet). */
   get dead(): boolean {
-    return this.exited;
+    return this.exited || this.killed;
   }
 
   /** Alive and not running a job. */
   get idle(): boolean {
-    return !this.exited && !this.busy;
+    return !this.dead && !this.busy;
   }
 
   /** Kills the runner and every process user code started. */
   terminate(): void {
+    this.killed = true;
     if (this.child.pid !== undefined) killTree(this.child.pid);
     if (!this.exited) this.child.kill("SIGKILL");
   }
@@ -173,7 +176,7 @@ export class ProcessRunner {
       child.off("exit", onExit);
       this.busy = false;
       if (!reusable) this.terminate();
-      release(reusable && !this.exited);
+      release(reusable && !this.dead);
     };
 
     // Memory outside the JavaScript heap (buffers, typed arrays) is not covered by the heap
@@ -263,14 +266,18 @@ export class ProcessRunner {
       if (!this.exited && child.connected) child.send(request);
     };
 
+    // Stopped before it began: the runner never sees the job.
+    if (options.signal?.aborted) {
+      end({ ok: false, cancelled: true, backend: null }, true);
+      return { outcome, free };
+    }
     child.on("message", onMessage);
     if (this.exited) {
       onExit(child.exitCode, child.signalCode);
       return { outcome, free };
     }
     child.on("exit", onExit);
-    if (options.signal?.aborted) onAbort();
-    else options.signal?.addEventListener("abort", onAbort, { once: true });
+    options.signal?.addEventListener("abort", onAbort, { once: true });
     send({ type: "job", bundle, job, callTimeoutMs: options.callTimeoutMs });
     return { outcome, free };
   }

@@ -7,31 +7,48 @@
  */
 import * as fs from "node:fs";
 
-/** Every live descendant of `pid` (children first-level first), from /proc; [] where there is no /proc. */
+/** Every live descendant of `pid`, nearest first, from /proc (Linux); [] where there is no /proc. */
 export function descendants(pid: number): number[] {
-  let entries: string[];
-  try {
-    entries = fs.readdirSync("/proc");
-  } catch {
-    return [];
-  }
-  const children = new Map<number, number[]>();
-  for (const name of entries) {
-    if (!/^\d+$/.test(name)) continue;
-    const ppid = parentOf(Number(name));
-    if (ppid === null) continue;
-    const list = children.get(ppid) ?? [];
-    list.push(Number(name));
-    children.set(ppid, list);
-  }
   const out: number[] = [];
   const queue = [pid];
   while (queue.length) {
-    for (const child of children.get(queue.shift() as number) ?? []) {
+    for (const child of childrenOf(queue.shift() as number)) {
       out.push(child);
       queue.push(child);
     }
   }
+  return out;
+}
+
+/**
+ * Direct children of `pid`: the kernel's per-thread `children` lists (a few small reads, so
+ * cheap enough after every job), or, where the kernel does not provide them, a scan of every
+ * process's parent id.
+ */
+function childrenOf(pid: number): number[] {
+  let tasks: string[];
+  try {
+    tasks = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const task of tasks) {
+    let list: string;
+    try {
+      list = fs.readFileSync(`/proc/${pid}/task/${task}/children`, "latin1");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT" && fs.existsSync(`/proc/${pid}/task/${task}`)) return scanChildren(pid);
+      continue;
+    }
+    for (const child of list.split(" ")) if (child.trim()) out.push(Number(child));
+  }
+  return out;
+}
+
+function scanChildren(pid: number): number[] {
+  const out: number[] = [];
+  for (const name of fs.readdirSync("/proc")) if (/^\d+$/.test(name) && parentOf(Number(name)) === pid) out.push(Number(name));
   return out;
 }
 

@@ -37,6 +37,6 @@ function runJob<T>(bundle: EnvironmentBundle, job: RunnerJob, options: JobOption
   const { pool } = options;
   const runner = pool?.take() ?? new ProcessRunner(options.backend ?? "auto", options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB);
   const running = runner.start<T>(bundle, job, options);
-  void running.free.then(() => (pool ? pool.give(runner) : runner.terminate()));
+  void running.free.then((free) => (pool && free ? pool.give(runner) : runner.terminate()));
   return running.outcome;
 }

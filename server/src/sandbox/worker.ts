@@ -17,7 +17,7 @@ import { tf } from "../rl/tf";
 import { CallGuard } from "./callGuard";
 import { UserCodeError } from "./failure";
 import { leftBehind, threadState } from "./leftovers";
-import { playEpisode, weightsOf } from "./playback";
+import { playEpisode } from "./playback";
 import type { RunnerJob, RunnerJobMessage, RunnerMessage, RunnerStart, TrainingStart } from "./runnerMessages";
 import type { RunnerOutcome } from "./runnerShared";
 import { loadUserModule, type UserModule } from "./userModule";
@@ -89,7 +89,7 @@ async function runJob(user: UserModule, guard: CallGuard, job: RunnerJob, backen
         onProgress: (metrics) => post({ type: "progress", metrics }),
         onUpdate: (policy, spec) => {
           if (!canRender || performance.now() - lastPlayback < (every as number)) return;
-          const request = { policy: weightsOf(policy), mode: job.playbackMode ?? "greedy", maxFrames: 500, seed: 0 };
+          const request = { mode: job.playbackMode ?? "greedy", maxFrames: 500, seed: 0 };
           const result = playDuringTraining(() => playEpisode(user, request, { policy, spec }));
           canRender = !(result.ok === false && result.reason === "no-render");
           lastPlayback = performance.now();
