@@ -14,8 +14,8 @@ import type { BackendChoice, BackendName } from "../protocol";
 import type { EnvironmentBundle } from "./bundle";
 import { lastTracedCall, type UserCallName } from "./callGuard";
 import { killTree } from "./processTree";
-import type { HostMessage, HostRequest, HostStart, RunnerJob } from "./runnerMessages";
-import { builtScript, type RunnerOptions, type RunnerOutcome } from "./runnerShared";
+import type { HostMessage, HostRequest, HostStart, RunnerJob, RunnerOutcome } from "./runnerMessages";
+import { builtScript, type RunnerOptions } from "./runnerShared";
 
 const MEMORY_POLL_MS = 100;
 /** The longest a replay to find the call that killed a runner may take. */

@@ -10,10 +10,11 @@ import type { EnvironmentBundle } from "./bundle";
 import type { ProbeReport } from "./messages";
 import { ProcessRunner } from "./processRunner";
 import type { RunnerPool } from "./runnerPool";
-import type { RunnerJob } from "./runnerMessages";
-import { DEFAULT_MEMORY_LIMIT_MB, type RunnerOptions, type RunnerOutcome } from "./runnerShared";
+import type { RunnerJob, RunnerOutcome } from "./runnerMessages";
+import { DEFAULT_MEMORY_LIMIT_MB, type RunnerOptions } from "./runnerShared";
 
-export { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MEMORY_LIMIT_MB, type RunnerOptions, type RunnerOutcome } from "./runnerShared";
+export { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MEMORY_LIMIT_MB, type RunnerOptions } from "./runnerShared";
+export type { RunnerOutcome } from "./runnerMessages";
 export { RunnerPool } from "./runnerPool";
 
 export interface JobOptions extends RunnerOptions {

@@ -14,7 +14,14 @@ import type {
 import type { EnvironmentBundle } from "./bundle";
 import type { UserCallName } from "./callGuard";
 import type { ProbeRequest } from "./messages";
-import type { RunnerOutcome } from "./runnerShared";
+import type { UserFailure } from "./failure";
+
+/** How a job ended, as its caller sees it. */
+export type RunnerOutcome<T> =
+  | { ok: true; value: T; backend: BackendName }
+  | { ok: false; failure: UserFailure; backend: BackendName | null }
+  | { ok: false; cancelled: true; backend: BackendName | null }
+  | { ok: false; error: string; backend: BackendName | null };
 
 export interface PlaybackRequest {
   policy: PolicyWeights;

@@ -2,7 +2,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { BackendChoice, BackendName, PlaybackResult, UpdateMetrics } from "../protocol";
-import type { UserFailure } from "./failure";
 import type { TrainingStart } from "./runnerMessages";
 
 export interface RunnerOptions {
@@ -20,12 +19,6 @@ export interface RunnerOptions {
   /** A training's environment and settings, before its first update. */
   onStart?(start: TrainingStart): void;
 }
-
-export type RunnerOutcome<T> =
-  | { ok: true; value: T; backend: BackendName }
-  | { ok: false; failure: UserFailure; backend: BackendName | null }
-  | { ok: false; cancelled: true; backend: BackendName | null }
-  | { ok: false; error: string; backend: BackendName | null };
 
 export const DEFAULT_CALL_TIMEOUT_MS = 2000;
 export const DEFAULT_MEMORY_LIMIT_MB = 1024;

@@ -8,8 +8,8 @@ import { Worker } from "node:worker_threads";
 import type { BackendChoice } from "../protocol";
 import type { EnvironmentBundle } from "./bundle";
 import { CallWatch, createGuardBuffer, type UserCallName } from "./callGuard";
-import type { RunnerJob, RunnerJobMessage, RunnerMessage, RunnerStart } from "./runnerMessages";
-import { DEFAULT_CALL_TIMEOUT_MS, builtScript, type RunnerOutcome } from "./runnerShared";
+import type { RunnerJob, RunnerJobMessage, RunnerMessage, RunnerOutcome, RunnerStart } from "./runnerMessages";
+import { DEFAULT_CALL_TIMEOUT_MS, builtScript } from "./runnerShared";
 
 const POLL_MS = 20;
 /** After a stop request, how long a job gets to stop by itself (a training saves its run) before termination. */

@@ -18,8 +18,7 @@ import { CallGuard } from "./callGuard";
 import { UserCodeError } from "./failure";
 import { leftBehind, threadState } from "./leftovers";
 import { playEpisode } from "./playback";
-import type { RunnerJob, RunnerJobMessage, RunnerMessage, RunnerStart, TrainingStart } from "./runnerMessages";
-import type { RunnerOutcome } from "./runnerShared";
+import type { RunnerJob, RunnerJobMessage, RunnerMessage, RunnerOutcome, RunnerStart, TrainingStart } from "./runnerMessages";
 import { loadUserModule, type UserModule } from "./userModule";
 
 const start = workerData as RunnerStart;
