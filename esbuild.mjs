@@ -43,8 +43,8 @@ const builds = [
     ...common,
     entryPoints: {
       cli: "server/src/cli.ts",
-      runnerHost: "server/src/runnerHost.ts",
-      worker: "server/src/worker.ts",
+      runnerHost: "server/src/sandbox/runnerHost.ts",
+      worker: "server/src/sandbox/worker.ts",
       server: "server/src/lsp/main.ts",
     },
     outdir: DIST,

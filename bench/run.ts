@@ -8,11 +8,15 @@
  *   CLI wall         `rl-playground train examples/cartpole.rl.ts`, command to summary (median of 3)
  *   peak RSS         peak resident memory of that run: the larger of the CLI process and its runner process (median of 3)
  *   naive steps/s    one forward + backward per env step on one environment (the tfjs-examples agent's approach)
+ *
+ * Then: check latency over 50 successive checks per example on a warm pool, cancellation
+ * latency (probe abort, training stop), and the native/wasm crossover by policy size.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { NATIVE_CROSSOVER_PARAMETERS } from "../server/src/rl/backend";
 import { printDashboardTable } from "./dashboard";
 import { printLspTable } from "./lsp";
 
@@ -90,23 +94,57 @@ for (const backend of backends) {
   });
 }
 
-// The variance probe's latency (issue 4's target: 300 ms p95 for the examples).
+// On-type check latency: 50 successive checks per example on one warm pool (issue 7 C1: p95 < 300 ms on wasm).
 const EXAMPLES = ["cartpole", "bandit", "gridworld", "reach"].map((n) => path.join(ROOT, "examples", `${n}.rl.ts`));
+const CHECKS = 50;
 const probeRows: Record<string, string | number>[] = [];
 for (const backend of backends) {
-  process.stderr.write(`bench: probe on ${backend} ...\n`);
-  const times = tsx("probeTimes.ts", backend, "20", ...EXAMPLES);
+  process.stderr.write(`bench: checks on ${backend} ...\n`);
+  const times = tsx("checkLatency.ts", backend, String(CHECKS), ...EXAMPLES);
   for (const file of EXAMPLES) {
     const t = times[file];
     probeRows.push({
       backend,
       example: path.basename(file),
       episodes: t.episodes,
-      "p50 ms (warm runner)": Math.round(t.warm50),
-      "p95 ms (warm runner)": Math.round(t.warm95),
+      "p50 ms (warm pool)": Math.round(t.warm50),
+      "p95 ms (warm pool)": Math.round(t.warm95),
+      "runners started": t.runners,
       "p50 ms (cold start)": Math.round(t.cold50),
     });
   }
+}
+
+// Cancellation latency (issue 7 C2): abort → result, probes (100 ms) and trainings (1 s).
+const cancelRows: Record<string, string | number>[] = [];
+for (const backend of backends) {
+  process.stderr.write(`bench: cancellation on ${backend} ...\n`);
+  const c = tsx("cancelLatency.ts", CARTPOLE, backend, "10", "3");
+  cancelRows.push({
+    backend,
+    "probe abort ms (p50)": median(c.probeMs).toFixed(1),
+    "probe abort ms (max)": Math.max(...c.probeMs).toFixed(1),
+    "training stop ms (p50)": Math.round(median(c.trainMs)),
+    "training stop ms (max)": Math.round(Math.max(...c.trainMs)),
+    "stopped runs saved": `${c.trainSaved}/${c.trainMs.length}`,
+  });
+}
+
+// The backend crossover (design §7): where native TensorFlow overtakes WebAssembly by policy size.
+const crossoverRows: Record<string, string | number>[] = [];
+if (backends.includes("tensorflow")) {
+  process.stderr.write("bench: backend crossover ...\n");
+  const sizes = ["16", "64", "96", "128", "192", "256"];
+  const wasm = tsx("backendCrossover.ts", CARTPOLE, "wasm", ...sizes);
+  const native = tsx("backendCrossover.ts", CARTPOLE, "tensorflow", ...sizes);
+  for (const h of sizes)
+    crossoverRows.push({
+      "hidden [h, h]": h,
+      parameters: wasm[h].parameters,
+      "wasm steps/s": Math.round(wasm[h].stepsPerSecond),
+      "tensorflow steps/s": Math.round(native[h].stepsPerSecond),
+      faster: native[h].stepsPerSecond > wasm[h].stepsPerSecond ? "tensorflow" : "wasm",
+    });
 }
 
 function table(title: string, data: Record<string, string | number>[]): void {
@@ -120,8 +158,17 @@ function table(title: string, data: Record<string, string | number>[]): void {
 }
 const machine = `${os.cpus().length} cores, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
 table(`Training CartPole-v1 (${machine})`, rows);
-table("Variance probe: `checkEnvironment` wall time, 20 runs per example", probeRows);
+table(`Checks: \`checkEnvironment\` wall time, ${CHECKS} successive checks per example on a warm pool`, probeRows);
+table("Cancellation: abort → result", cancelRows);
+if (crossoverRows.length)
+  table(
+    `Backend crossover: CartPole training steps/s by policy size (auto switches at ${NATIVE_CROSSOVER_PARAMETERS} parameters)`,
+    crossoverRows,
+  );
 printLspTable();
 printDashboardTable();
 fs.mkdirSync(path.join(__dirname, "results"), { recursive: true });
-fs.writeFileSync(path.join(__dirname, "results", "latest.json"), JSON.stringify({ training: rows, probe: probeRows }, null, 2) + "\n");
+fs.writeFileSync(
+  path.join(__dirname, "results", "latest.json"),
+  JSON.stringify({ training: rows, checks: probeRows, cancellation: cancelRows, crossover: crossoverRows }, null, 2) + "\n",
+);

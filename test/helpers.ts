@@ -1,7 +1,12 @@
 /** Shared by the tests: which backends to run on, paths, and the CLI. */
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import type { BackendName } from "../server/src/protocol";
+import { tf } from "../server/src/rl/tf";
+
+// TensorFlow.js's "install our node backend" banner and debug checks are not for test output.
+tf.enableProdMode();
 
 export const ROOT = path.resolve(__dirname, "..");
 export const EXAMPLES = path.join(ROOT, "examples");
@@ -41,4 +46,30 @@ export function lineOf(text: string, marker: string): number {
   const line = text.split("\n").findIndex((l) => l.includes(marker));
   if (line < 0) throw new Error(`marker ${marker} not found`);
   return line;
+}
+
+/** Pids of live processes whose command line contains `text` (Linux /proc). */
+export function processesMatching(text: string): number[] {
+  const out: number[] = [];
+  for (const name of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const cmdline = fs.readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0").join(" ");
+      const state = fs.readFileSync(`/proc/${name}/stat`, "utf8").split(") ")[1]?.[0];
+      if (cmdline.includes(text) && state !== "Z") out.push(Number(name));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return out;
+}
+
+/** Polls `condition` every 50 ms until it holds or `timeoutMs` passes; returns whether it held. */
+export async function eventually(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (condition()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return condition();
 }

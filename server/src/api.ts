@@ -1,15 +1,49 @@
 /**
- * The engine's entry points for the CLI, the language server and tests: check an
- * environment file (diagnostics + the variance probe) or train on it. Both bundle the
- * file, run it in an isolated runner with time limits, stream progress, can be
- * cancelled with an AbortSignal, and report user-code failures as diagnostics.
+ * The engine's entry points for the CLI, the language server and tests. User code only
+ * ever runs in a runner process (`sandbox/`), with a watchdog on every call.
+ *
+ *   checkEnvironment(file, {contents?, pool?, signal?, budgetMs?, episodes?, settings?})
+ *     → CheckOutcome: the checks and the variance probe as diagnostics, stats and the reward
+ *       hover data. With a `RunnerPool` the probe runs in a warm runner that serves check
+ *       after check (on-type feedback); aborting `signal` resolves at once with
+ *       `stopped: true` (the probe saves nothing; its runner is freed or killed behind it).
+ *
+ *   startTraining(file, {settings?, runDir?, onProgress?, throttleMs?, onStart?, onBackend?,
+ *                       onPlayback?, signal?, pool?}) → {result, stop()}
+ *     → TrainResult on `result`. `stop()` (or aborting `signal`) ends the training within a
+ *       second: when the current update finishes in time the run is saved with
+ *       `reason: "stopped"`, otherwise the runner is killed and no run folder is left.
+ *       `onProgress(latest, merged)` is called per update, or at most once per `throttleMs`
+ *       with every update since the last call (the editor passes 50: 20 a second).
+ *       `onPlayback` receives an episode of the current policy about every 3 s when the
+ *       environment has `render()`. `runDir` is written through a staging folder: it is
+ *       complete (metrics, policy, summary.json) or absent; a bad one throws `RunDirError`.
+ *   trainEnvironment(file, options) = startTraining(file, options).result
+ *
+ *   playbackEpisode(file, {policy, mode, maxFrames?, seed?, contents?, signal?, pool?})
+ *     → PlaybackResult: one episode of a policy (a run folder's, `readRunPolicy(dir)`, or a
+ *       training's), with `render()` called after the reset and every step.
+ *
+ * Both results share one shape: `ok` (ran to its end without errors), `diagnostics`,
+ * `backend` and `backendReason` (which backend, and why: design §7), plus what each one
+ * produced (`stats`/`summary` for a check, `summary`/`reason` for a training). A bad
+ * setting or our own bug (not the user's code) throws `EngineError`.
  */
 import * as path from "node:path";
-import type { BackendChoice, BackendName, CheckResult, Diagnostic, TrainingSettings, TrainingSummary, UpdateMetrics } from "./protocol";
+import type { BackendChoice, BackendName, CheckResult, PlaybackResult, PolicyWeights, TrainingSettings } from "./protocol";
 import { bundleEnvironment } from "./sandbox/bundle";
-import { runProbe, runTraining, type RunnerOutcome, type RunnerPool } from "./sandbox/runner";
-import { failureDiagnostic, findSourcePlaces, readSource, transpileDiagnostic } from "./check/diagnostics";
+import { readPolicyWeights } from "./sandbox/playback";
+import { runPlayback, runProbe, type RunnerPool } from "./sandbox/runner";
+import { findSourcePlaces, readSource, transpileDiagnostic } from "./check/diagnostics";
 import { probeDiagnostics } from "./check/rules";
+import { failureDiagnostics } from "./engine/outcomes";
+
+export { EngineError } from "./engine/outcomes";
+export { RunDirError } from "./engine/runFolder";
+export { startTraining, trainEnvironment, type TrainOptions, type TrainResult, type TrainingHandle } from "./engine/training";
+export { RunnerPool } from "./sandbox/runner";
+export type { TrainingStart } from "./sandbox/runnerMessages";
+export { NATIVE_ABSENT_NOTE, nativeInstalled } from "./rl/backend";
 
 export interface CommonOptions {
   backend?: BackendChoice;
@@ -18,7 +52,7 @@ export interface CommonOptions {
   callTimeoutMs?: number;
   memoryLimitMb?: number;
   signal?: AbortSignal;
-  /** Runners started ahead of time (the language server keeps one); otherwise each call starts its own. */
+  /** Warm runners (the language server keeps one); otherwise each call starts its own. */
   pool?: RunnerPool;
 }
 
@@ -29,92 +63,79 @@ export interface CheckOptions extends CommonOptions {
   settings?: Partial<TrainingSettings>;
 }
 
-/** The probe's target time (runner already started): on-type feedback. */
-export const DEFAULT_PROBE_BUDGET_MS = 300;
+/**
+ * The probe's target time (runner already started): on-type feedback. With the bundle, the
+ * transfer and the diagnostics a warm check of the examples takes about 1.2× this (bench).
+ */
+export const DEFAULT_PROBE_BUDGET_MS = 200;
 
-export async function checkEnvironment(file: string, options: CheckOptions = {}): Promise<CheckResult & { cancelled?: boolean }> {
+export interface CheckOutcome extends CheckResult {
+  /** The probe ran and found no error. */
+  ok: boolean;
+  /** The caller's signal stopped it (then there are no diagnostics and no stats). */
+  stopped: boolean;
+  /** Same as `stopped` (older name). */
+  cancelled?: boolean;
+  backendReason: string | null;
+}
+
+export async function checkEnvironment(file: string, options: CheckOptions = {}): Promise<CheckOutcome> {
   const entry = path.resolve(file);
   const bundled = await bundleEnvironment(entry, options.contents);
-  if (!bundled.ok) return { file: entry, diagnostics: bundled.errors.map(transpileDiagnostic), stats: null, summary: null, backend: null };
-  const source = readSource(entry, options.contents);
-  const places = findSourcePlaces(entry, source);
+  const base = { file: entry, stats: null, summary: null, backend: null, backendReason: null, stopped: false };
+  if (!bundled.ok) return { ...base, ok: false, diagnostics: bundled.errors.map(transpileDiagnostic) };
+  if (options.signal?.aborted) return { ...base, ok: false, diagnostics: [], stopped: true, cancelled: true };
+  let backendReason: string | null = null;
   const outcome = await runProbe(
     bundled.bundle,
     {
       kind: "probe",
       probe: { episodes: options.episodes, budgetMs: options.budgetMs ?? DEFAULT_PROBE_BUDGET_MS, overrides: options.settings ?? {} },
     },
-    options,
+    { ...options, onBackend: (_backend, reason) => (backendReason = reason) },
   );
   if (outcome.ok) {
     const report = outcome.value;
-    return {
-      file: entry,
-      diagnostics: probeDiagnostics(report, entry, places),
-      stats: report.stats,
-      summary: report.summary,
-      backend: outcome.backend,
-    };
+    const source = readSource(entry, options.contents);
+    const diagnostics = probeDiagnostics(report, entry, findSourcePlaces(entry, source));
+    const ok = !diagnostics.some((d) => d.severity === "error");
+    return { ...base, ok, diagnostics, stats: report.stats, summary: report.summary, backend: outcome.backend, backendReason };
   }
-  return {
-    file: entry,
-    diagnostics: outcomeDiagnostics(outcome, entry, source, places),
-    stats: null,
-    summary: null,
-    backend: outcome.backend,
-    ...("cancelled" in outcome ? { cancelled: true } : {}),
-  };
+  if ("cancelled" in outcome)
+    return { ...base, ok: false, diagnostics: [], backend: outcome.backend, backendReason, stopped: true, cancelled: true };
+  const diagnostics = failureDiagnostics(outcome, entry, options.contents);
+  return { ...base, ok: false, diagnostics, backend: outcome.backend, backendReason };
 }
 
-export interface TrainOptions extends CommonOptions {
-  settings?: Partial<TrainingSettings>;
-  /** Run folder; null saves nothing. */
-  runDir?: string | null;
-  continueAfterSolved?: boolean;
-  onProgress?(metrics: UpdateMetrics): void;
-  onBackend?(backend: BackendName): void;
+export interface PlaybackOptions extends CommonOptions {
+  /** The policy's weights: `readRunPolicy(runDir)`, or a training's (`onPlayback` plays them itself). */
+  policy: PolicyWeights;
+  mode: "greedy" | "sampled";
+  /** Frames beyond this are cut (default 500). */
+  maxFrames?: number;
+  /** The reset's seed (default 0). */
+  seed?: number;
 }
 
-export type TrainResult =
-  | { ok: true; summary: TrainingSummary }
-  | { ok: false; reason: "error" | "stopped"; diagnostics: Diagnostic[]; message: string; backend: BackendName | null };
+/** The policy a training saved in its run folder. */
+export function readRunPolicy(runDir: string): PolicyWeights {
+  return readPolicyWeights(runDir);
+}
 
-export async function trainEnvironment(file: string, options: TrainOptions = {}): Promise<TrainResult> {
+export async function playbackEpisode(file: string, options: PlaybackOptions): Promise<PlaybackResult & { backend?: BackendName | null }> {
   const entry = path.resolve(file);
   const bundled = await bundleEnvironment(entry, options.contents);
-  if (!bundled.ok) {
-    const diagnostics = bundled.errors.map(transpileDiagnostic);
-    return { ok: false, reason: "error", diagnostics, message: diagnostics[0].message, backend: null };
-  }
-  const outcome = await runTraining(
+  if (!bundled.ok) return { ok: false, reason: "error", message: bundled.errors[0].message };
+  const outcome = await runPlayback(
     bundled.bundle,
-    { kind: "train", overrides: options.settings ?? {}, runDir: options.runDir ?? null, continueAfterSolved: options.continueAfterSolved },
+    {
+      kind: "playback",
+      playback: { policy: options.policy, mode: options.mode, maxFrames: options.maxFrames ?? 500, seed: options.seed ?? 0 },
+    },
     options,
   );
-  if (outcome.ok) return { ok: true, summary: outcome.value };
-  if ("cancelled" in outcome)
-    return { ok: false, reason: "stopped", diagnostics: [], message: "training was stopped", backend: outcome.backend };
-  const source = readSource(entry, options.contents);
-  const diagnostics = outcomeDiagnostics(outcome, entry, source, findSourcePlaces(entry, source));
-  return {
-    ok: false,
-    reason: "error",
-    diagnostics,
-    message: diagnostics[0]?.message ?? ("error" in outcome ? outcome.error : "failed"),
-    backend: outcome.backend,
-  };
+  if (outcome.ok) return outcome.value;
+  if ("cancelled" in outcome) return { ok: false, reason: "error", message: "the playback was stopped" };
+  if ("failure" in outcome) return { ok: false, reason: "error", message: outcome.failure.message };
+  return { ok: false, reason: "error", message: outcome.error };
 }
-
-function outcomeDiagnostics(
-  outcome: RunnerOutcome<unknown>,
-  file: string,
-  source: string,
-  places: ReturnType<typeof findSourcePlaces>,
-): Diagnostic[] {
-  if (outcome.ok || "cancelled" in outcome) return [];
-  if ("failure" in outcome) return [failureDiagnostic(outcome.failure, file, source, places)];
-  throw new EngineError(outcome.error);
-}
-
-/** Not the user's code: a bad setting or our own bug. */
-export class EngineError extends Error {}

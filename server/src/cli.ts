@@ -5,19 +5,29 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import cliProgress from "cli-progress";
-import { EngineError, checkEnvironment, trainEnvironment } from "./api";
-import type { BackendChoice, CheckResult, Diagnostic, RewardSummary, UpdateMetrics } from "./protocol";
+import { EngineError, NATIVE_ABSENT_NOTE, RunDirError, checkEnvironment, nativeInstalled, startTraining, type TrainResult } from "./api";
+import type { BackendChoice, BackendName, CheckResult, Diagnostic, RewardSummary, UpdateMetrics } from "./protocol";
 import { DEFAULT_SETTINGS } from "./rl/settings";
+import { TrainingBar } from "./trainingBar";
 
 const EXIT_OK = 0;
 const EXIT_FILE_ERRORS = 1;
 const EXIT_BAD_ARGUMENTS = 2;
 
-function wholeNumber(min: number) {
+/** Largest episode budget `train` accepts, and largest exact probe `check` runs. */
+const MAX_TRAIN_EPISODES = 100_000_000;
+const MAX_CHECK_EPISODES = 1_000_000;
+const SEED_RANGE = 2 ** 31;
+/** A terminal user waits for the runner's start anyway: the probe may take longer than on-type checks (200 ms). */
+const CLI_PROBE_BUDGET_MS = 300;
+
+/** A whole number in [min, max], written plainly (no "1e5", no "0x10"); else a clear argument error. */
+function wholeNumber(min: number, max: number) {
   return (value: string) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number >= ${min}`);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n))
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}, got "${value}"`);
+    if (n < min || n > max) throw new InvalidArgumentError(`${value} is out of range: expected ${min} to ${max.toLocaleString("en-US")}`);
     return n;
   };
 }
@@ -40,9 +50,9 @@ export async function main(argv: string[]): Promise<number> {
     .option(
       "--episodes <n>",
       `episode budget (default ${DEFAULT_SETTINGS.maxEpisodes}, or the file's training.maxEpisodes)`,
-      wholeNumber(1),
+      wholeNumber(1, MAX_TRAIN_EPISODES),
     )
-    .option("--seed <s>", "seed (default 0, or the file's training.seed)", wholeNumber(-(2 ** 31)))
+    .option("--seed <s>", "seed (default 0, or the file's training.seed)", wholeNumber(-SEED_RANGE, SEED_RANGE - 1))
     .addOption(backendOption())
     .option("--json", "print one JSON object per line: progress per update, then the summary")
     .option("--out <dir>", "run folder (default .rl-playground/runs/<name>-<time>/)")
@@ -54,8 +64,12 @@ export async function main(argv: string[]): Promise<number> {
     .command("check")
     .description("check the environment and probe the variance of the policy-gradient estimate")
     .argument("<file>", "environment file")
-    .option("--episodes <n>", "probe exactly this many episodes (default: as many as fit in the time budget)", wholeNumber(2))
-    .option("--seed <s>", "seed", wholeNumber(-(2 ** 31)))
+    .option(
+      "--episodes <n>",
+      "probe exactly this many episodes (default: as many as fit in the time budget)",
+      wholeNumber(2, MAX_CHECK_EPISODES),
+    )
+    .option("--seed <s>", "seed", wholeNumber(-SEED_RANGE, SEED_RANGE - 1))
     .addOption(backendOption())
     .option("--json", "print one JSON object")
     .action(async (file: string, opts: { episodes?: number; seed?: number; backend: BackendChoice; json?: boolean }) => {
@@ -75,91 +89,141 @@ export async function main(argv: string[]): Promise<number> {
   return exitCode;
 }
 
-/** A missing file is a bad argument (exit 2), not an error in the file. */
-function missingFile(file: string): boolean {
-  if (fs.existsSync(file) && fs.statSync(file).isFile()) return false;
-  process.stderr.write(`rl-playground: no such file: ${file}\n`);
-  return true;
+/** A file that is missing, a folder, or not an environment file is a bad argument (exit 2), not an error in the file. */
+function badFile(file: string): boolean {
+  const problem = !fs.existsSync(file)
+    ? `no such file: ${file}`
+    : fs.statSync(file).isDirectory()
+      ? `${file} is a folder: give an environment file (*.rl.ts)`
+      : !fs.statSync(file).isFile()
+        ? `${file} is not a regular file`
+        : !file.endsWith(".rl.ts")
+          ? `${file} is not an environment file: their names end in .rl.ts`
+          : null;
+  if (problem) process.stderr.write(`rl-playground: ${problem}\n`);
+  return problem !== null;
+}
+
+/**
+ * When native TensorFlow is absent, say so once per installation, in one line, with the
+ * way to get it (the mark lives in node_modules/.cache, so a fresh `npm ci` says it again).
+ */
+function noteNativeAbsent(): void {
+  if (nativeInstalled()) return;
+  const dir =
+    process.env.RL_PLAYGROUND_CACHE ??
+    path.join(path.dirname(path.dirname(path.dirname(require.resolve("@tensorflow/tfjs/package.json")))), ".cache", "rl-playground");
+  const mark = path.join(dir, "native-absent-noted");
+  if (fs.existsSync(mark)) return;
+  process.stderr.write(`rl-playground: ${NATIVE_ABSENT_NOTE}\n`);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(mark, `${new Date().toISOString()}\n`);
+  } catch {
+    // Read-only installation: the note shows on every run instead.
+  }
 }
 
 async function train(
   file: string,
   opts: { episodes?: number; seed?: number; backend: BackendChoice; json?: boolean; out?: string },
 ): Promise<number> {
-  if (missingFile(file)) return EXIT_BAD_ARGUMENTS;
-  const name = path.basename(file).replace(/\.rl\.ts$|\.ts$/, "");
+  if (badFile(file)) return EXIT_BAD_ARGUMENTS;
+  const name = path.basename(file).replace(/\.rl\.ts$/, "");
   const runDir = path.resolve(opts.out ?? path.join(".rl-playground", "runs", `${name}-${timestamp()}`));
   const settings = {
     ...(opts.episodes !== undefined ? { maxEpisodes: opts.episodes } : {}),
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
   };
-  const bar =
-    !opts.json && process.stderr.isTTY
-      ? new cliProgress.SingleBar(
-          {
-            format: "{bar} {value}/{total} episodes | mean return (last 100) {mean} | {sps} steps/s | {backend}",
-            hideCursor: true,
-            stream: process.stderr,
-          },
-          cliProgress.Presets.shades_classic,
-        )
-      : null;
-  let backend = "";
-  let started = false;
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once("SIGINT", onSigint);
+  noteNativeAbsent();
+  const bar = !opts.json && process.stderr.isTTY ? new TrainingBar(process.stderr) : null;
+  let backend: BackendName | null = null;
+  let last: UpdateMetrics | null = null;
   const onProgress = (m: UpdateMetrics) => {
+    last = m;
     if (opts.json) process.stdout.write(JSON.stringify({ type: "progress", ...m }) + "\n");
-    else if (bar) {
-      const payload = { mean: m.meanReturn100.toFixed(1), sps: Math.round(m.envSteps / Math.max(m.seconds, 1e-9)), backend };
-      if (!started) {
-        bar.start(m.episodeBudget, m.episodes, payload);
-        started = true;
-      } else bar.update(m.episodes, payload);
-    }
+    else bar?.update(m);
   };
-  const result = await trainEnvironment(file, {
-    backend: opts.backend,
-    settings,
-    runDir,
-    onProgress,
-    onBackend: (b) => (backend = b),
-    signal: controller.signal,
-  });
+  let handle: ReturnType<typeof startTraining>;
+  try {
+    handle = startTraining(file, {
+      backend: opts.backend,
+      settings,
+      runDir,
+      onProgress,
+      onStart: (start) => bar?.setThreshold(start.rewardThreshold),
+      onBackend: (b) => {
+        backend = b;
+        if (bar) bar.backend = b;
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof RunDirError)) throw error;
+    process.stderr.write(`rl-playground: bad --out: ${error.message}\n`);
+    return EXIT_BAD_ARGUMENTS;
+  }
+  // Ctrl-C stops the training (it saves its run as stopped when it can); a second one is Node's default.
+  const onSigint = () => handle.stop();
+  process.once("SIGINT", onSigint);
+  const result = await handle.result;
   process.removeListener("SIGINT", onSigint);
   bar?.stop();
-  if (!result.ok) {
-    if (result.reason === "stopped") {
-      process.stderr.write("training stopped\n");
-      return EXIT_OK;
-    }
-    printDiagnostics(result.diagnostics, opts.json);
+  return report(result, opts.json === true, last, backend);
+}
+
+/** Prints how the training ended; the summary line is there on every ending but an error in the file. */
+function report(result: TrainResult, json: boolean, last: UpdateMetrics | null, backend: BackendName | null): number {
+  if (result.reason === "error") {
+    printDiagnostics(result.diagnostics, json);
+    if (!result.diagnostics.length) process.stderr.write(`rl-playground: ${result.message}\n`);
     return EXIT_FILE_ERRORS;
   }
   const s = result.summary;
-  if (opts.json) process.stdout.write(JSON.stringify(s) + "\n");
-  else {
-    const verdict = s.solved
-      ? `solved after ${s.solvedAtEpisode} episodes`
-      : s.reason === "stopped"
-        ? "stopped"
-        : "not solved (episode budget spent)";
-    process.stdout.write(
-      `${s.environment}: ${verdict}\n` +
-        `  episodes ${s.episodes}, env steps ${s.envSteps}, ${s.seconds.toFixed(2)} s of training (${Math.round(s.envSteps / Math.max(s.seconds, 1e-9))} steps/s)\n` +
-        `  mean return (last 100 episodes) ${s.meanReturn100.toFixed(2)}\n` +
-        `  backend: "${s.backend}", seed ${s.seed}\n` +
-        `  saved to ${s.runDir}\n`,
-    );
+  if (json) {
+    // A training cut short before it could save still ends with a summary, from its last update.
+    const line = s ?? {
+      type: "summary",
+      episodes: last?.episodes ?? 0,
+      updates: last?.update ?? 0,
+      envSteps: last?.envSteps ?? 0,
+      seconds: last?.seconds ?? 0,
+      meanReturn100: last?.meanReturn100 ?? null,
+      solved: false,
+      solvedAtEpisode: null,
+      reason: "stopped",
+      backend,
+      backendReason: result.backendReason,
+      runDir: null,
+    };
+    process.stdout.write(JSON.stringify(line) + "\n");
+    return EXIT_OK;
   }
+  if (!s) {
+    process.stderr.write(`training stopped${last ? ` after ${last.episodes} episodes` : ""}; nothing was saved\n`);
+    return EXIT_OK;
+  }
+  const why = s.backendReason?.replace(/^\w+: /, "");
+  const verdict = s.solved
+    ? `solved after ${s.solvedAtEpisode} episodes`
+    : s.reason === "stopped"
+      ? "stopped"
+      : "not solved (episode budget spent)";
+  process.stdout.write(
+    `${s.environment}: ${verdict}\n` +
+      `  episodes ${s.episodes}, env steps ${s.envSteps}, ${s.seconds.toFixed(2)} s of training (${Math.round(s.envSteps / Math.max(s.seconds, 1e-9))} steps/s)\n` +
+      `  mean return (last 100 episodes) ${s.meanReturn100.toFixed(2)}\n` +
+      `  backend: "${s.backend}"${why ? ` (${why})` : ""}, seed ${s.seed}\n` +
+      `  saved to ${s.runDir}\n`,
+  );
   return EXIT_OK;
 }
 
 async function check(file: string, opts: { episodes?: number; seed?: number; backend: BackendChoice; json?: boolean }): Promise<number> {
-  if (missingFile(file)) return EXIT_BAD_ARGUMENTS;
+  if (badFile(file)) return EXIT_BAD_ARGUMENTS;
+  noteNativeAbsent();
   const result = await checkEnvironment(file, {
     backend: opts.backend,
+    budgetMs: CLI_PROBE_BUDGET_MS,
     episodes: opts.episodes,
     settings: opts.seed !== undefined ? { seed: opts.seed } : {},
   });
@@ -173,7 +237,7 @@ async function check(file: string, opts: { episodes?: number; seed?: number; bac
         x === null ? "n/a" : Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(3) : x.toFixed(4);
       process.stdout.write(
         `${path.relative(process.cwd(), result.file)}: ${result.diagnostics.length ? `${result.diagnostics.length} diagnostic(s)` : "no problems found"}\n` +
-          `  probe: ${result.stats.episodes} episodes, return ${f(result.stats.returnMean)} ± ${f(result.stats.returnStd)} (backend ${result.backend})\n` +
+          `  probe: ${result.stats.episodes} episodes, return ${f(result.stats.returnMean)} ± ${f(result.stats.returnStd)} (backend ${result.backendReason ?? result.backend})\n` +
           `  gradient: traceCov ${f(g.traceCov)}, gradNormSq ${f(g.gradNormSq)}, snr ${f(g.snr)}, noiseScale ${f(g.noiseScale)}, baselineReduction ${f(g.baselineReduction)}\n` +
           (result.stats.exact
             ? `  exact (enumerated): gradNormSq ${f(result.stats.exact.gradNormSq)}, traceCov ${f(result.stats.exact.traceCov)}\n`
@@ -199,6 +263,7 @@ function checkJson(r: CheckResult) {
     stats: r.stats,
     summary: r.summary,
     backend: r.backend,
+    backendReason: r.backendReason ?? null,
   };
 }
 

@@ -82,6 +82,8 @@ export interface TrainingSummary {
   settings: TrainingSettings;
   /** Peak resident memory of the runner process that trained, in MB. */
   peakRssMb: number;
+  /** Why `backend` was picked ("wasm: a policy of 1.2k parameters is under the 20k crossover ..."). */
+  backendReason?: string;
 }
 
 /** A 0-based position, as in LSP. */
@@ -176,6 +178,18 @@ export interface CheckResult {
   /** Hover data for the reward function, when the probe ran. */
   summary: RewardSummary | null;
   backend: BackendName | null;
+  /** Why `backend` was picked. */
+  backendReason?: string | null;
+}
+
+/** A policy's parameters, as a running training or a run folder holds them (for playback). */
+export interface PolicyWeights {
+  hidden: number[];
+  activation: "relu" | "tanh";
+  /** W0, b0, W1, b1, ... in the network's order; W has shape [inputs, outputs], values row-major. */
+  tensors: { shape: number[]; values: number[] }[];
+  /** Box actions: the Gaussian's log σ per action dimension; null for Discrete actions. */
+  logStd: number[] | null;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ import type { BackendName, EndReason, TrainingSettings, TrainingSummary, UpdateM
 import { makeRng } from "../runtime/index";
 import type { CallGuard } from "../sandbox/callGuard";
 import type { UserModule } from "../sandbox/userModule";
-import { describeEnvironment } from "./envSpec";
+import { describeEnvironment, type EnvSpec } from "./envSpec";
+import type { Policy } from "./policy";
 import { Reinforce } from "./reinforce";
 import { LockstepRollout, type EpisodeBatch } from "./rollout";
 import { RunFiles } from "./runFiles";
@@ -23,6 +24,8 @@ export interface TrainOptions {
   /** Keep training after the threshold is reached (benchmarks check it stays solved). */
   continueAfterSolved?: boolean;
   onProgress?(metrics: UpdateMetrics): void;
+  /** After every update, with the policy as it now is (playback during training). */
+  onUpdate?(policy: Policy, spec: EnvSpec): void;
 }
 
 export async function train(user: UserModule, guard: CallGuard, options: TrainOptions): Promise<TrainingSummary> {
@@ -76,6 +79,7 @@ export async function train(user: UserModule, guard: CallGuard, options: TrainOp
       };
       files?.append(metrics);
       options.onProgress?.(metrics);
+      options.onUpdate?.(agent.policy, spec);
 
       if (spec.rewardThreshold !== null && recent.full && recent.mean() >= spec.rewardThreshold) {
         solvedAtEpisode ??= episodes;

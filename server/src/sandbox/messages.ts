@@ -1,18 +1,5 @@
-/** What crosses between a runner (worker thread) and its caller. */
-import type {
-  BackendChoice,
-  BackendName,
-  BaselineKind,
-  ProbeStats,
-  RewardSummary,
-  TrainingSettings,
-  TrainingSummary,
-  UpdateMetrics,
-} from "../protocol";
-import type { EnvironmentBundle } from "./bundle";
-import type { UserCallName } from "./callGuard";
-import type { UserFailure } from "./failure";
-import type { RunnerOutcome } from "./runnerShared";
+/** What the variance probe is asked for and what it reports (see `runnerMessages.ts` for the runner's own messages). */
+import type { BaselineKind, ProbeStats, RewardSummary, TrainingSettings } from "../protocol";
 
 export interface ProbeRequest {
   /** Exactly this many episodes, however long they take; otherwise adapt to `budgetMs`. */
@@ -21,24 +8,6 @@ export interface ProbeRequest {
   budgetMs: number;
   /** Overrides on top of the file's `training` export (the probe uses its policy and baseline). */
   overrides: Partial<TrainingSettings>;
-}
-
-export type RunnerJob =
-  | { kind: "train"; overrides: Partial<TrainingSettings>; runDir: string | null; continueAfterSolved?: boolean }
-  | { kind: "probe"; probe: ProbeRequest };
-
-/** The worker's `workerData`: it loads its backend at once, then waits for one job. */
-export interface RunnerStart {
-  backend: BackendChoice;
-  guard: SharedArrayBuffer;
-  /** Record every call entry in this file (see `CallGuard`). */
-  traceFile?: string;
-}
-
-export interface RunnerJobMessage {
-  type: "job";
-  bundle: EnvironmentBundle;
-  job: RunnerJob;
 }
 
 /** What the probe measured and observed; `check/rules.ts` turns it into diagnostics. */
@@ -72,27 +41,3 @@ export interface ProbeFacts {
   /** The same seed and the same actions give the same first steps (no randomness outside this.rng). */
   stepsDeterministic: boolean;
 }
-export type RunnerMessage =
-  | { type: "backend"; backend: BackendName }
-  | { type: "progress"; metrics: UpdateMetrics }
-  | { type: "trained"; summary: TrainingSummary }
-  | { type: "probed"; report: ProbeReport }
-  | { type: "failed"; failure: UserFailure }
-  | { type: "cancelled" }
-  /** Our own bug or a bad setting: not the user's code. */
-  | { type: "error"; message: string; stack?: string };
-
-/** The runner process's start arguments. */
-export interface HostStart {
-  backend: BackendChoice;
-  memoryLimitMb: number;
-  traceFile?: string;
-}
-
-export type HostRequest = { type: "job"; bundle: EnvironmentBundle; job: RunnerJob; callTimeoutMs?: number } | { type: "cancel" };
-
-export type HostMessage =
-  | { type: "backend"; backend: BackendName }
-  | { type: "call"; call: UserCallName; runningMs: number }
-  | { type: "progress"; metrics: UpdateMetrics }
-  | { type: "outcome"; outcome: RunnerOutcome<unknown> };

@@ -1,8 +1,10 @@
 /**
  * The caller's side of a runner process. The process hosts a runner thread (which holds
- * the watchdog); here we relay its progress and its outcome, and turn the death of the
- * whole process (a V8 fatal error such as an array too large for the heap, a native
- * crash) into `user-code-crashed`, placed on the user function it last reported running.
+ * the watchdog) and serves jobs one after another; here we send it jobs, relay their
+ * progress and outcomes, and turn the death of the whole process (a V8 fatal error such as
+ * an array too large for the heap, a native crash) into `user-code-crashed`, placed on the
+ * user function it last reported running. The process leads its own process group, so
+ * killing it kills whatever user code spawned (see `processTree.ts`).
  */
 import { fork, spawn, type ChildProcess, type StdioOptions } from "node:child_process";
 import * as fs from "node:fs";
@@ -11,16 +13,23 @@ import * as path from "node:path";
 import type { BackendChoice, BackendName } from "../protocol";
 import type { EnvironmentBundle } from "./bundle";
 import { lastTracedCall, type UserCallName } from "./callGuard";
-import type { HostMessage, HostRequest, HostStart, RunnerJob } from "./messages";
-import { builtScript, type RunnerOptions, type RunnerOutcome } from "./runnerShared";
+import { killTree } from "./processTree";
+import type { HostMessage, HostRequest, HostStart, RunnerJob, RunnerOutcome } from "./runnerMessages";
+import { builtScript, type RunnerOptions } from "./runnerShared";
 
-/** After a stop request, how long before the process is killed (the thread gets 0.8 s to stop). */
-const KILL_GRACE_MS = 1500;
 const MEMORY_POLL_MS = 100;
 /** The longest a replay to find the call that killed a runner may take. */
 const REPLAY_LIMIT_MS = 15_000;
 /** The process may use its heap limit plus this much (TensorFlow.js, WebAssembly memory, buffers). */
 const MEMORY_ALLOWANCE_MB = 1024;
+/**
+ * After a stop request: a training gets this long to stop by itself and save its run as
+ * stopped (the thread gives it 800 ms), then the process is killed; the stop takes effect
+ * within a second either way.
+ */
+const TRAIN_STOP_MS = 950;
+/** A probe or playback saves nothing: the caller has its answer at once; the runner gets this long to become free. */
+const JOB_STOP_MS = 300;
 
 /** util-linux's prlimit, to start the runner with a data-segment limit (Linux). */
 const PRLIMIT = ["/usr/bin/prlimit", "/bin/prlimit"].find((p) => fs.existsSync(p)) ?? null;
@@ -36,10 +45,21 @@ function residentMb(pid: number | undefined): number | null {
   }
 }
 
+/** A job in a runner: its outcome for the caller, and when the runner is free (or dead) again. */
+export interface RunningJob<T> {
+  outcome: Promise<RunnerOutcome<T>>;
+  /** Resolves true when the runner can take another job, false when it is gone. */
+  free: Promise<boolean>;
+}
+
 export class ProcessRunner {
   private readonly child: ChildProcess;
   private exited = false;
+  private killed = false;
+  private busy = false;
   private stderrTail = "";
+  /** Jobs served, for the pool's statistics and tests. */
+  jobs = 0;
 
   constructor(
     readonly backend: BackendChoice,
@@ -50,7 +70,8 @@ export class ProcessRunner {
     const env = { ...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? "2" };
     const start: HostStart = { backend, memoryLimitMb, traceFile };
     const args = [builtScript("runnerHost.js"), JSON.stringify(start)];
-    const options = { env, serialization: "advanced" as const, stdio: ["ignore", "ignore", "pipe", "ipc"] as StdioOptions };
+    // detached: the runner leads a process group of its own, which user code's children join.
+    const options = { env, detached: true, serialization: "advanced" as const, stdio: ["ignore", "ignore", "pipe", "ipc"] as StdioOptions };
     // Cap the data segment too, so a huge ArrayBuffer fails at once ("Array buffer allocation
     // failed", reported as running out of memory) instead of growing until the watch stops it.
     const dataLimit = (this.memoryLimitMb + MEMORY_ALLOWANCE_MB) * 1024 * 1024;
@@ -58,13 +79,30 @@ export class ProcessRunner {
       ? spawn(PRLIMIT, [`--data=${dataLimit}:${dataLimit}`, process.execPath, ...process.execArgv, ...args], options)
       : fork(args[0], args.slice(1), options);
     this.child.stderr?.on("data", (chunk: Buffer) => (this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4000)));
-    this.child.on("exit", () => (this.exited = true));
+    this.child.on("exit", () => {
+      this.exited = true;
+      // Whatever user code started in the runner's group goes with it.
+      if (this.child.pid !== undefined) killTree(this.child.pid);
+    });
     // Errors of a process that failed to start surface as its exit.
     this.child.on("error", () => undefined);
   }
 
+  /** Exited, or killed (its exit may not have been seen yet). */
   get dead(): boolean {
-    return this.exited;
+    return this.exited || this.killed;
+  }
+
+  /** Alive and not running a job. */
+  get idle(): boolean {
+    return !this.dead && !this.busy;
+  }
+
+  /** Kills the runner and every process user code started. */
+  terminate(): void {
+    this.killed = true;
+    if (this.child.pid !== undefined) killTree(this.child.pid);
+    if (!this.exited) this.child.kill("SIGKILL");
   }
 
   /**
@@ -80,16 +118,17 @@ export class ProcessRunner {
     fallback: UserCallName,
   ): Promise<UserCallName> {
     let dir: string | null = null;
+    let replay: ProcessRunner | null = null;
     try {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), "rl-playground-trace-"));
       const trace = path.join(dir, "calls");
-      const replay = new ProcessRunner(this.backend, this.memoryLimitMb, trace);
+      replay = new ProcessRunner(this.backend, this.memoryLimitMb, trace);
       const stop = new AbortController();
       const timer = setTimeout(() => stop.abort(), REPLAY_LIMIT_MS);
       const onAbort = () => stop.abort();
       options.signal?.addEventListener("abort", onAbort, { once: true });
       const quiet: RunnerJob = job.kind === "train" ? { ...job, runDir: null } : job;
-      const outcome = await replay.run(bundle, quiet, { callTimeoutMs: options.callTimeoutMs, signal: stop.signal });
+      const outcome = await replay.start(bundle, quiet, { callTimeoutMs: options.callTimeoutMs, signal: stop.signal }).outcome;
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
       const died = !outcome.ok && "failure" in outcome && outcome.failure.code === "user-code-crashed";
@@ -97,32 +136,57 @@ export class ProcessRunner {
     } catch {
       return fallback;
     } finally {
+      replay?.terminate();
       if (dir) fs.rmSync(dir, { recursive: true, force: true });
     }
   }
 
-  async terminate(): Promise<void> {
-    if (!this.exited) this.child.kill("SIGKILL");
-  }
-
-  run<T>(bundle: EnvironmentBundle, job: RunnerJob, options: RunnerOptions): Promise<RunnerOutcome<T>> {
+  start<T>(bundle: EnvironmentBundle, job: RunnerJob, options: RunnerOptions): RunningJob<T> {
     const { child } = this;
-    return new Promise((resolve) => {
-      let settled = false;
-      let backend: BackendName | null = null;
-      let lastCall: UserCallName = "none";
-      /** How long `lastCall` had been running at the last report: 0 means it may have moved on since. */
-      let lastRunningMs = 0;
-      let killTimer: NodeJS.Timeout | undefined;
-      const where = () => (lastCall === "none" ? "the engine" : lastCall === "load" ? "the file's top-level code" : `${lastCall}()`);
+    this.busy = true;
+    this.jobs++;
+    let answer: (outcome: RunnerOutcome<T>) => void = () => undefined;
+    let release: (free: boolean) => void = () => undefined;
+    const outcome = new Promise<RunnerOutcome<T>>((resolve) => (answer = resolve));
+    const free = new Promise<boolean>((resolve) => (release = resolve));
 
-      // Memory outside the JavaScript heap (buffers, typed arrays) is not covered by the heap
-      // limit: watch the whole process's resident memory.
-      const rssLimit = this.memoryLimitMb + MEMORY_ALLOWANCE_MB;
-      const memoryWatch = setInterval(() => {
-        const rss = residentMb(child.pid);
-        if (rss !== null && rss > rssLimit)
-          finish({
+    let answered = false;
+    let ended = false;
+    let backend: BackendName | null = null;
+    let lastCall: UserCallName = "none";
+    /** How long `lastCall` had been running at the last report: 0 means it may have moved on since. */
+    let lastRunningMs = 0;
+    let killTimer: NodeJS.Timeout | undefined;
+    const where = () => (lastCall === "none" ? "the engine" : lastCall === "load" ? "the file's top-level code" : `${lastCall}()`);
+
+    const reply = (o: RunnerOutcome<T>) => {
+      if (answered) return;
+      answered = true;
+      answer(o);
+    };
+    /** The job is over for the runner: `reusable` keeps the process for the next job, else it is killed. */
+    const end = (o: RunnerOutcome<T>, reusable: boolean) => {
+      reply(o);
+      if (ended) return;
+      ended = true;
+      clearTimeout(killTimer);
+      clearInterval(memoryWatch);
+      options.signal?.removeEventListener("abort", onAbort);
+      child.off("message", onMessage);
+      child.off("exit", onExit);
+      this.busy = false;
+      if (!reusable) this.terminate();
+      release(reusable && !this.dead);
+    };
+
+    // Memory outside the JavaScript heap (buffers, typed arrays) is not covered by the heap
+    // limit: watch the whole process's resident memory.
+    const rssLimit = this.memoryLimitMb + MEMORY_ALLOWANCE_MB;
+    const memoryWatch = setInterval(() => {
+      const rss = residentMb(child.pid);
+      if (rss !== null && rss > rssLimit)
+        end(
+          {
             ok: false,
             backend,
             failure: {
@@ -130,51 +194,47 @@ export class ProcessRunner {
               call: lastCall,
               message: `the runner was stopped while ${where()} was running: it used ${Math.round(rss)} MB of memory, over the limit of ${rssLimit} MB. Look for an allocation that grows without bound.`,
             },
-          });
-      }, MEMORY_POLL_MS);
+          },
+          false,
+        );
+    }, MEMORY_POLL_MS);
 
-      const finish = (outcome: RunnerOutcome<T>) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(killTimer);
-        clearInterval(memoryWatch);
-        options.signal?.removeEventListener("abort", onAbort);
-        child.off("message", onMessage);
-        child.off("exit", onExit);
-        if (!this.exited) child.kill("SIGKILL");
-        resolve(outcome);
-      };
+    const onMessage = (m: HostMessage) => {
+      switch (m.type) {
+        case "backend":
+          backend = m.backend;
+          options.onBackend?.(m.backend, m.reason);
+          break;
+        case "call":
+          lastCall = m.call;
+          lastRunningMs = m.runningMs;
+          break;
+        case "progress":
+          if (!answered) options.onProgress?.(m.metrics);
+          break;
+        case "playback":
+          if (!answered) options.onPlayback?.(m.result);
+          break;
+        case "started":
+          options.onStart?.(m.start);
+          break;
+        case "done":
+          end(m.outcome as RunnerOutcome<T>, m.clean);
+          break;
+      }
+    };
 
-      const onMessage = (m: HostMessage) => {
-        switch (m.type) {
-          case "backend":
-            backend = m.backend;
-            options.onBackend?.(m.backend);
-            break;
-          case "call":
-            lastCall = m.call;
-            lastRunningMs = m.runningMs;
-            break;
-          case "progress":
-            options.onProgress?.(m.metrics);
-            break;
-          case "outcome":
-            finish(m.outcome as RunnerOutcome<T>);
-            break;
-        }
-      };
-
-      const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
-        const line = this.stderrTail.split("\n").find((l) => /Fatal|FATAL|fatal error|Check failed/.test(l));
-        const how = `${signal ? `signal ${signal}` : `exit code ${code}`}${line ? `; V8 said: ${line.trim()}` : ""}`;
-        // The watchdog reports calls every 20 ms, so a process killed at once may not have
-        // told us which call did it: replay the job, deterministic for its seed, with a trace.
-        // Reports come every 20 ms: a call seen running across two reports is the one that was
-        // still running at death; otherwise the process may have died in a later call.
-        const known = lastCall !== "none" && lastRunningMs > 0;
-        void (known || this.traceFile ? Promise.resolve(lastCall) : this.replayForCall(bundle, job, options, lastCall)).then((call) => {
-          lastCall = call;
-          finish({
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+      const line = this.stderrTail.split("\n").find((l) => /Fatal|FATAL|fatal error|Check failed/.test(l));
+      const how = `${signal ? `signal ${signal}` : `exit code ${code}`}${line ? `; V8 said: ${line.trim()}` : ""}`;
+      // Reports come every 20 ms: a call seen running across two reports is the one that was
+      // still running at death; otherwise the process may have died in a later call, so
+      // replay the job (deterministic for its seed) with a trace to learn which.
+      const known = lastCall !== "none" && lastRunningMs > 0;
+      const crash = (call: UserCallName) => {
+        lastCall = call;
+        end(
+          {
             ok: false,
             backend,
             failure: {
@@ -182,27 +242,43 @@ export class ProcessRunner {
               call,
               message: `the runner process died (${how}) while ${where()} was running. A fatal error such as an allocation too large for the heap, or a native crash, does this; the editor and the server are unharmed.`,
             },
-          });
-        });
+          },
+          false,
+        );
       };
+      if (answered) end({ ok: false, cancelled: true, backend }, false);
+      else if (known || this.traceFile) crash(lastCall);
+      else void this.replayForCall(bundle, job, options, lastCall).then(crash);
+    };
 
-      const onAbort = () => {
-        send({ type: "cancel" });
-        killTimer = setTimeout(() => finish({ ok: false, cancelled: true, backend }), KILL_GRACE_MS);
-      };
-      const send = (request: HostRequest) => {
-        if (!this.exited && child.connected) child.send(request);
-      };
-
-      child.on("message", onMessage);
-      if (this.exited) {
-        onExit(child.exitCode, child.signalCode);
-        return;
+    const onAbort = () => {
+      send({ type: "cancel" });
+      if (job.kind === "train") {
+        // The training stops at its next update and saves its run as stopped; a slow update is cut short.
+        killTimer = setTimeout(() => end({ ok: false, cancelled: true, backend }, false), TRAIN_STOP_MS);
+      } else {
+        // Nothing to save: the caller has its answer now; the runner is reused if it stops in time.
+        reply({ ok: false, cancelled: true, backend });
+        killTimer = setTimeout(() => end({ ok: false, cancelled: true, backend }, false), JOB_STOP_MS);
       }
-      child.on("exit", onExit);
-      if (options.signal?.aborted) onAbort();
-      else options.signal?.addEventListener("abort", onAbort, { once: true });
-      send({ type: "job", bundle, job, callTimeoutMs: options.callTimeoutMs });
-    });
+    };
+    const send = (request: HostRequest) => {
+      if (!this.exited && child.connected) child.send(request);
+    };
+
+    // Stopped before it began: the runner never sees the job.
+    if (options.signal?.aborted) {
+      end({ ok: false, cancelled: true, backend: null }, true);
+      return { outcome, free };
+    }
+    child.on("message", onMessage);
+    if (this.exited) {
+      onExit(child.exitCode, child.signalCode);
+      return { outcome, free };
+    }
+    child.on("exit", onExit);
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    send({ type: "job", bundle, job, callTimeoutMs: options.callTimeoutMs });
+    return { outcome, free };
   }
 }

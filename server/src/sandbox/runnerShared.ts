@@ -1,9 +1,8 @@
 /** What every kind of runner shares: options, outcomes, limits, and where our scripts are. */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { BackendChoice, BackendName, UpdateMetrics } from "../protocol";
-import type { UserFailure } from "./failure";
-import type { RunnerPool } from "./runner";
+import type { BackendChoice, BackendName, PlaybackResult, UpdateMetrics } from "../protocol";
+import type { TrainingStart } from "./runnerMessages";
 
 export interface RunnerOptions {
   backend?: BackendChoice;
@@ -12,17 +11,14 @@ export interface RunnerOptions {
   /** Heap limit of the runner; exceeding it is reported as a crash, not a hang. */
   memoryLimitMb?: number;
   signal?: AbortSignal;
-  /** Take a runner started ahead of time (backend and memory limit are the pool's). */
-  pool?: RunnerPool;
   onProgress?(metrics: UpdateMetrics): void;
-  onBackend?(backend: BackendName): void;
+  /** The backend the job runs on, and why it was picked. */
+  onBackend?(backend: BackendName, reason: string): void;
+  /** An episode of the current policy, played during training (see `RunnerJob`). */
+  onPlayback?(result: PlaybackResult): void;
+  /** A training's environment and settings, before its first update. */
+  onStart?(start: TrainingStart): void;
 }
-
-export type RunnerOutcome<T> =
-  | { ok: true; value: T; backend: BackendName }
-  | { ok: false; failure: UserFailure; backend: BackendName | null }
-  | { ok: false; cancelled: true; backend: BackendName | null }
-  | { ok: false; error: string; backend: BackendName | null };
 
 export const DEFAULT_CALL_TIMEOUT_MS = 2000;
 export const DEFAULT_MEMORY_LIMIT_MB = 1024;

@@ -1,0 +1,150 @@
+/**
+ * One episode of a policy, drawn: reset with a seed, then act and call the environment's
+ * `render()` after the reset and after every step, up to `maxFrames` frames. Runs in the
+ * runner thread, every call into user code under the watchdog. The policy comes from a run
+ * folder (`readPolicyWeights`) or is a training's own, live (`onPlayback` during training).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { PlaybackResult, PolicyWeights, Scene } from "../protocol";
+import { makeRng, normal, type Environment } from "../runtime/index";
+import { checkReset, checkStep, describeEnvironment, show, writeFeatures, type EnvSpec } from "../rl/envSpec";
+import { Policy } from "../rl/policy";
+import { transitionReward } from "../rl/rollout";
+import { tf } from "../rl/tf";
+import { fail } from "./failure";
+import type { PlaybackRequest } from "./runnerMessages";
+import type { UserModule } from "./userModule";
+
+/**
+ * The policy saved in a run folder (`model.json` + `weights.bin`, written by the training):
+ * a layers model whose dense kernels and biases are our W and b, in order.
+ */
+export function readPolicyWeights(runDir: string): PolicyWeights {
+  const model = JSON.parse(fs.readFileSync(path.join(runDir, "model.json"), "utf8")) as SavedModel;
+  const saved = JSON.parse(fs.readFileSync(path.join(runDir, "policy.json"), "utf8")) as { logStd: number[] | null };
+  const bin = fs.readFileSync(path.join(runDir, "weights.bin"));
+  const floats = new Float32Array(bin.buffer, bin.byteOffset, bin.byteLength / 4);
+  let at = 0;
+  const tensors = model.weightsManifest[0].weights.map((w) => {
+    const size = w.shape.reduce((a, b) => a * b, 1);
+    const values = Array.from(floats.subarray(at, at + size));
+    at += size;
+    return { shape: w.shape, values };
+  });
+  const layers = model.modelTopology.config.layers;
+  return {
+    hidden: layers.slice(0, -1).map((l) => l.config.units),
+    activation: layers.length > 1 && layers[0].config.activation === "tanh" ? "tanh" : "relu",
+    tensors,
+    logStd: saved.logStd,
+  };
+}
+
+interface SavedModel {
+  modelTopology: { config: { layers: { config: { units: number; activation: string } }[] } };
+  weightsManifest: { weights: { shape: number[] }[] }[];
+}
+
+/** A Policy for `spec` holding `weights`, or a message saying why they do not fit. */
+export function policyFromWeights(spec: EnvSpec, weights: PolicyWeights): Policy | string {
+  const policy = new Policy(spec, weights.hidden, weights.activation, 0);
+  const variables = policy.variables();
+  const given = [...weights.tensors, ...(weights.logStd ? [{ shape: [weights.logStd.length], values: weights.logStd }] : [])];
+  const fits = given.length === variables.length && variables.every((v, k) => v.shape.join() === given[k].shape.join());
+  if (!fits) {
+    policy.dispose();
+    return `the policy's shapes (${given.map((g) => `[${g.shape}]`).join(" ")}) do not fit this environment's spaces (${variables.map((v) => `[${v.shape}]`).join(" ")}): was it trained on another version of the file?`;
+  }
+  variables.forEach((v, k) => tf.tidy(() => v.assign(tf.tensor(given[k].values, given[k].shape))));
+  policy.invalidate();
+  return policy;
+}
+
+export type EpisodeRequest = Omit<PlaybackRequest, "policy">;
+
+/** Plays the episode with the policy of `request` (a run folder's), or with a training's live policy. */
+export function playEpisode(
+  user: UserModule,
+  request: EpisodeRequest & { policy?: PolicyWeights },
+  live?: { policy: Policy; spec: EnvSpec },
+): PlaybackResult {
+  const env = user.create();
+  if (typeof (env as { render?: unknown }).render !== "function")
+    return { ok: false, reason: "no-render", message: "the environment has no render() method to draw its state" };
+  const spec = live?.spec ?? user.guarded("construct", () => describeEnvironment(env));
+  const policy = live?.policy ?? (request.policy ? policyFromWeights(spec, request.policy) : "no policy was given");
+  if (typeof policy === "string") return { ok: false, reason: "no-policy", message: policy };
+  try {
+    return runEpisode(user, env, spec, policy, request);
+  } finally {
+    if (!live) policy.dispose();
+  }
+}
+
+function runEpisode(
+  user: UserModule,
+  env: Environment<unknown, unknown>,
+  spec: EnvSpec,
+  policy: Policy,
+  request: EpisodeRequest,
+): PlaybackResult {
+  const rng = makeRng(`${request.seed}/playback`);
+  const features = new Float32Array(spec.featureDim);
+  const frames: Scene[] = [];
+  const actions: unknown[] = [];
+  const rewards: number[] = [];
+  // render() is drawn as part of stepping: the watchdog names it `step` (or `reset` after a reset).
+  const draw = (call: "reset" | "step") => frames.push(user.guarded(call, () => checkScene((env.render as () => unknown).call(env))));
+  let observation = user.guarded("reset", () => {
+    const obs = checkReset(env.reset(request.seed));
+    writeFeatures(spec, obs, features, 0, "reset");
+    return obs;
+  });
+  draw("reset");
+  const std = policy.std();
+  for (let t = 0; t < spec.maxEpisodeSteps && frames.length < request.maxFrames; t++) {
+    const out = policy.predict(features, 1);
+    const action = chooseAction(spec, out, std, request.mode, rng);
+    const s = user.guarded("step", () => {
+      const result = checkStep(env.step(action));
+      const ends = result.terminated || result.truncated;
+      if (!ends) writeFeatures(spec, result.observation, features, 0, "step");
+      return result;
+    });
+    const { total } = transitionReward(user, observation, action, s);
+    actions.push(action);
+    rewards.push(total);
+    draw("step");
+    if (s.terminated || s.truncated) break;
+    observation = s.observation;
+  }
+  return { ok: true, frames, actions, rewards, episodeReturn: rewards.reduce((a, b) => a + b, 0) };
+}
+
+/** Greedy: the most likely action (the Gaussian's mean); sampled: a draw, as in training. */
+function chooseAction(spec: EnvSpec, out: Float32Array, std: Float32Array | null, mode: "greedy" | "sampled", rng: () => number): unknown {
+  if (spec.action.kind === "discrete") {
+    let k = 0;
+    if (mode === "greedy") for (let a = 1; a < spec.actionDim; a++) k = out[a] > out[k] ? a : k;
+    else {
+      const max = Math.max(...out);
+      const weights = Array.from(out, (x) => Math.exp(x - max));
+      let u = rng() * weights.reduce((a, b) => a + b, 0);
+      for (k = 0; k < weights.length - 1 && (u -= weights[k]) >= 0; k++);
+    }
+    return spec.action.start + k;
+  }
+  const { low, high } = spec.action;
+  return Array.from(out, (m, d) => {
+    const raw = mode === "greedy" ? m : m + (std as Float32Array)[d] * normal(rng);
+    return Math.min(high[d], Math.max(low[d], raw));
+  });
+}
+
+function checkScene(scene: unknown): Scene {
+  const s = scene as Partial<Scene> | null;
+  if (typeof s !== "object" || s === null || !Array.isArray(s.viewBox) || s.viewBox.length !== 4 || !Array.isArray(s.shapes))
+    fail("bad-step", "step", `render() must return { viewBox: [x, y, width, height], shapes: [...] }, got ${show(scene)}`);
+  return JSON.parse(JSON.stringify(s)) as Scene;
+}

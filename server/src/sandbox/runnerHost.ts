@@ -1,0 +1,45 @@
+/**
+ * The runner process: hosts one runner thread (started at once, so a pool can keep it
+ * warm) and serves its parent's jobs one after another, relaying progress and the user
+ * function being run. After every job it kills any process user code started; after a job
+ * the thread cannot survive (a time-out, a crash, a stop, something left behind) it exits,
+ * and its parent starts a fresh runner. If user code kills this process, the parent reports it.
+ */
+import { killTree } from "./processTree";
+import type { HostMessage, HostRequest, HostStart } from "./runnerMessages";
+import { ThreadRunner } from "./threadRunner";
+
+const start = JSON.parse(process.argv[2] ?? "{}") as HostStart;
+const runner = new ThreadRunner(start.backend, start.memoryLimitMb, start.traceFile);
+let controller = new AbortController();
+const send = (m: HostMessage, then: () => void = () => undefined) => process.send?.(m, then);
+
+/** Ends this process and everything user code started (this process leads its own group). */
+function exitWithTree(): never {
+  killTree(process.pid);
+  process.exit(0);
+}
+
+process.on("message", async (request: HostRequest) => {
+  if (request.type === "cancel") {
+    controller.abort();
+    return;
+  }
+  controller = new AbortController();
+  const end = await runner.run(request.bundle, request.job, {
+    callTimeoutMs: request.callTimeoutMs,
+    signal: controller.signal,
+    onMessage: (m) => send(m),
+    onCall: (call, runningMs) => send({ type: "call", call, runningMs }),
+  });
+  killTree(process.pid, { keepRoot: true });
+  send({ type: "done", outcome: end.outcome, clean: end.reusable }, () => {
+    if (!end.reusable) exitWithTree();
+  });
+});
+
+// Orphaned (the parent went away): nothing to report to, nothing to leave behind.
+process.on("disconnect", exitWithTree);
+// Ctrl-C in a terminal signals the terminal's process group, which this one is not; should
+// it come anyway, the parent owns cancellation (it asks for a stop, so a run still saves).
+process.on("SIGINT", () => undefined);

@@ -1,0 +1,88 @@
+/**
+ * What crosses between the three parts of a runner: its caller (`processRunner.ts`), the
+ * runner process (`runnerHost.ts`) and the runner thread inside it (`worker.ts`).
+ */
+import type {
+  BackendChoice,
+  BackendName,
+  PlaybackResult,
+  PolicyWeights,
+  TrainingSettings,
+  TrainingStartedParams,
+  UpdateMetrics,
+} from "../protocol";
+import type { EnvironmentBundle } from "./bundle";
+import type { UserCallName } from "./callGuard";
+import type { ProbeRequest } from "./messages";
+import type { UserFailure } from "./failure";
+
+/** How a job ended, as its caller sees it. */
+export type RunnerOutcome<T> =
+  | { ok: true; value: T; backend: BackendName }
+  | { ok: false; failure: UserFailure; backend: BackendName | null }
+  | { ok: false; cancelled: true; backend: BackendName | null }
+  | { ok: false; error: string; backend: BackendName | null };
+
+export interface PlaybackRequest {
+  policy: PolicyWeights;
+  mode: "greedy" | "sampled";
+  maxFrames: number;
+  seed: number;
+}
+
+export type RunnerJob =
+  | {
+      kind: "train";
+      overrides: Partial<TrainingSettings>;
+      runDir: string | null;
+      continueAfterSolved?: boolean;
+      /** Play one episode of the current policy this often (when the environment has `render()`); null: never. */
+      playbackEveryMs?: number | null;
+      playbackMode?: "greedy" | "sampled";
+    }
+  | { kind: "probe"; probe: ProbeRequest }
+  | { kind: "playback"; playback: PlaybackRequest };
+
+/** The thread's `workerData`: it loads its backend at once, then serves jobs one after another. */
+export interface RunnerStart {
+  backend: BackendChoice;
+  /** Record every call entry in this file (see `CallGuard`). */
+  traceFile?: string;
+}
+
+/** One job for the thread, with a fresh guard buffer (so a cancel flag never outlives its job). */
+export interface RunnerJobMessage {
+  type: "job";
+  bundle: EnvironmentBundle;
+  job: RunnerJob;
+  guard: SharedArrayBuffer;
+}
+
+/** What a training is about, known once the file is loaded (for progress bars and the dashboard). */
+export type TrainingStart = Omit<TrainingStartedParams, "runId" | "uri" | "backend">;
+
+/** Thread → process, and process → caller (with `call` added by the watchdog). */
+export type RunnerMessage =
+  | { type: "backend"; backend: BackendName; reason: string }
+  | { type: "started"; start: TrainingStart }
+  | { type: "progress"; metrics: UpdateMetrics }
+  | { type: "playback"; result: PlaybackResult }
+  /**
+   * The job's end. `clean`: the thread can serve another job (no global, timer or tensor
+   * was left behind by this one); otherwise the runner is retired.
+   */
+  | { type: "done"; outcome: RunnerOutcome<unknown>; clean: boolean };
+
+/** The runner process's start arguments. */
+export interface HostStart {
+  backend: BackendChoice;
+  memoryLimitMb: number;
+  traceFile?: string;
+}
+
+export type HostRequest = { type: "job"; bundle: EnvironmentBundle; job: RunnerJob; callTimeoutMs?: number } | { type: "cancel" };
+
+export type HostMessage =
+  | RunnerMessage
+  /** The user function the thread is in, every watchdog tick, and for how long it has been in it. */
+  | { type: "call"; call: UserCallName; runningMs: number };

@@ -1,0 +1,135 @@
+/**
+ * The runner thread: loads TensorFlow.js and its backend once, then serves jobs one after
+ * another (train, probe, playback), each in a fresh module scope: the user's bundle is
+ * evaluated again for every job, with a fresh guard. User code only ever runs here; the
+ * caller watches the guard buffer and terminates this thread when a call does not return in
+ * time. A job that leaves anything behind (`leftovers.ts`) is the thread's last.
+ */
+import * as fs from "node:fs";
+import { parentPort, workerData } from "node:worker_threads";
+import type { BackendName, PlaybackResult, TrainingSettings } from "../protocol";
+import { decideBackend, policyParameters, type BackendDecision } from "../rl/backend";
+import { describeEnvironment, type EnvSpec } from "../rl/envSpec";
+import { ProbeCancelled, probe } from "../rl/probe";
+import { resolveSettings } from "../rl/settings";
+import { train } from "../rl/train";
+import { tf } from "../rl/tf";
+import { CallGuard } from "./callGuard";
+import { UserCodeError } from "./failure";
+import { leftBehind, threadState } from "./leftovers";
+import { playEpisode } from "./playback";
+import type { RunnerJob, RunnerJobMessage, RunnerMessage, RunnerOutcome, RunnerStart, TrainingStart } from "./runnerMessages";
+import { loadUserModule, type UserModule } from "./userModule";
+
+const start = workerData as RunnerStart;
+const post = (message: RunnerMessage) => parentPort?.postMessage(message);
+const traceFd = start.traceFile === undefined ? undefined : fs.openSync(start.traceFile, "a");
+
+/** The backend for a job whose policy size is not known yet, loaded before any job arrives. */
+const ready: Promise<BackendDecision | Error> = decideBackend(start.backend).then(
+  (decision) => {
+    // Run a first kernel now, so that lazy set-up is not counted against a job.
+    tf.tidy(() => tf.matMul(tf.ones([2, 2]), tf.ones([2, 2])).dataSync());
+    return decision;
+  },
+  (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+);
+
+let queue = Promise.resolve();
+parentPort?.on("message", (message: RunnerJobMessage) => {
+  queue = queue.then(() => serve(message));
+});
+
+async function serve({ bundle, job, guard: buffer }: RunnerJobMessage): Promise<void> {
+  const initial = await ready;
+  if (initial instanceof Error) {
+    post({ type: "done", outcome: { ok: false, error: initial.message, backend: null }, clean: false });
+    return;
+  }
+  const before = threadState();
+  let backend: BackendName | null = null;
+  let outcome: RunnerOutcome<unknown>;
+  try {
+    const guard = new CallGuard(buffer, traceFd);
+    const user = loadUserModule(bundle, guard);
+    const decision = start.backend === "auto" ? await decideBackend("auto", parametersOf(user, job)) : initial;
+    backend = decision.name;
+    post({ type: "backend", backend: decision.name, reason: decision.reason });
+    if (job.kind === "train") post({ type: "started", start: trainingStart(user, job.overrides) });
+    outcome = { ok: true, value: await runJob(user, guard, job, decision.name), backend: decision.name };
+  } catch (error) {
+    outcome = outcomeOf(error, backend);
+  }
+  const left = leftBehind(before);
+  post({ type: "done", outcome, clean: left === null });
+}
+
+function outcomeOf(error: unknown, backend: BackendName | null): RunnerOutcome<unknown> {
+  if (error instanceof UserCodeError) return { ok: false, failure: error.failure, backend };
+  if (error instanceof ProbeCancelled) return { ok: false, cancelled: true, backend };
+  return { ok: false, error: error instanceof Error ? error.message : String(error), backend };
+}
+
+async function runJob(user: UserModule, guard: CallGuard, job: RunnerJob, backend: BackendName): Promise<unknown> {
+  switch (job.kind) {
+    case "probe":
+      return probe(user, guard, job.probe);
+    case "playback":
+      return playEpisode(user, job.playback);
+    case "train": {
+      const every = job.playbackEveryMs ?? null;
+      let lastPlayback = performance.now();
+      let canRender = every !== null;
+      return train(user, guard, {
+        overrides: job.overrides,
+        backend,
+        runDir: job.runDir,
+        continueAfterSolved: job.continueAfterSolved,
+        onProgress: (metrics) => post({ type: "progress", metrics }),
+        onUpdate: (policy, spec) => {
+          if (!canRender || performance.now() - lastPlayback < (every as number)) return;
+          const request = { mode: job.playbackMode ?? "greedy", maxFrames: 500, seed: 0 };
+          const result = playDuringTraining(() => playEpisode(user, request, { policy, spec }));
+          canRender = !(result.ok === false && result.reason === "no-render");
+          lastPlayback = performance.now();
+          post({ type: "playback", result });
+        },
+      });
+    }
+  }
+}
+
+/** A playback that fails (render() throws, say) is reported as such; the training goes on. */
+function playDuringTraining(play: () => PlaybackResult): PlaybackResult {
+  try {
+    return play();
+  } catch (error) {
+    const message = error instanceof UserCodeError ? error.failure.message : error instanceof Error ? error.message : String(error);
+    return { ok: false, reason: "error", message };
+  }
+}
+
+/** Settings and spaces as the job will see them (a bad value fails here as it would there). */
+function describe(user: UserModule, overrides: Partial<TrainingSettings>): { settings: TrainingSettings; spec: EnvSpec } {
+  const settings = resolveSettings(user.training, overrides);
+  const env = user.create();
+  return { settings, spec: user.guarded("construct", () => describeEnvironment(env)) };
+}
+
+/** The policy's size, which `auto` picks the backend by: its layer sizes from the settings and the spaces. */
+function parametersOf(user: UserModule, job: RunnerJob): number {
+  if (job.kind === "playback") return job.playback.policy.tensors.reduce((n, x) => n + x.values.length, 0);
+  const { settings, spec } = describe(user, job.kind === "train" ? job.overrides : job.probe.overrides);
+  const box = spec.action.kind === "box";
+  return policyParameters([spec.featureDim, ...settings.policy.hidden, spec.actionDim], box ? spec.actionDim : 0);
+}
+
+function trainingStart(user: UserModule, overrides: Partial<TrainingSettings>): TrainingStart {
+  const { settings, spec } = describe(user, overrides);
+  return {
+    environment: user.name,
+    settings,
+    rewardThreshold: spec.rewardThreshold,
+    actionSpace: spec.action.kind === "discrete" ? { kind: "discrete", n: spec.action.n } : { kind: "box", dims: spec.action.dim },
+  };
+}

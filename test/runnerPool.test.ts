@@ -1,0 +1,75 @@
+/** Warm runners that serve many checks (issue 7 C1), and user code's processes dying with the runner (B4). */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { checkEnvironment, RunnerPool } from "../server/src/api";
+import { eventually, example, fixture, processesMatching } from "./helpers";
+
+test("a warm runner serves check after check, each as if fresh", async () => {
+  const pool = new RunnerPool("wasm");
+  try {
+    pool.warm();
+    const results = [];
+    for (let k = 0; k < 6; k++) results.push(await checkEnvironment(example("bandit.rl.ts"), { pool, episodes: 32 }));
+    // One runner serves them all; one spare waits beside it.
+    assert.ok(pool.started <= 2, `${pool.started} runners started for 6 checks`);
+    // A fresh module scope per check: the same seed gives the same numbers every time.
+    for (const r of results) {
+      assert.equal(r.ok, true, JSON.stringify(r.diagnostics));
+      assert.deepEqual(r.stats, results[0].stats);
+    }
+  } finally {
+    pool.dispose();
+  }
+});
+
+test("a check that patches a global retires its runner; the next check gets a fresh one", async () => {
+  const pool = new RunnerPool("wasm");
+  try {
+    pool.warm();
+    await checkEnvironment(example("bandit.rl.ts"), { pool, episodes: 8 });
+    const before = pool.started;
+    await checkEnvironment(fixture("patches-globals.rl.ts"), { pool, episodes: 8 });
+    const after = await checkEnvironment(example("bandit.rl.ts"), { pool, episodes: 8 });
+    assert.equal(after.ok, true, JSON.stringify(after.diagnostics));
+    assert.ok(pool.started > before, "a replacement runner was started");
+  } finally {
+    pool.dispose();
+  }
+});
+
+test("processes started by user code (plain and detached) do not outlive the check, pooled or not", async () => {
+  for (const pool of [undefined, new RunnerPool("wasm")]) {
+    const r = await checkEnvironment(fixture("spawns-children.rl.ts"), { pool, backend: "wasm", episodes: 8 });
+    assert.equal(r.ok, true, JSON.stringify(r.diagnostics));
+    const gone = await eventually(() => processesMatching("sleep 987").length === 0, 3000);
+    assert.ok(gone, `left behind: ${processesMatching("sleep 987")}`);
+    pool?.dispose();
+  }
+});
+
+test("a child blocking a call (execSync of a long sleep) dies with the runner on time-out and on cancel", async () => {
+  const timedOut = await checkEnvironment(fixture("exec-sleep-in-step.rl.ts"), { backend: "wasm", callTimeoutMs: 500, episodes: 4 });
+  assert.equal(timedOut.diagnostics[0]?.code, "user-code-timeout");
+  assert.ok(await eventually(() => processesMatching("sleep 9873").length === 0, 3000), "the sleep outlived the time-out");
+
+  const controller = new AbortController();
+  const pending = checkEnvironment(fixture("exec-sleep-in-step.rl.ts"), { backend: "wasm", signal: controller.signal, episodes: 4 });
+  assert.ok(await eventually(() => processesMatching("sleep 9873").length > 0, 10_000), "the sleep started");
+  controller.abort();
+  assert.equal((await pending).stopped, true);
+  assert.ok(await eventually(() => processesMatching("sleep 9873").length === 0, 3000), "the sleep outlived the cancel");
+});
+
+test("a runner whose check timed out is replaced; the pool's next check runs in a working one", async () => {
+  const pool = new RunnerPool("wasm");
+  try {
+    pool.warm();
+    const stuck = await checkEnvironment(fixture("loop-in-reward.rl.ts"), { pool, callTimeoutMs: 300, episodes: 8 });
+    assert.equal(stuck.diagnostics[0]?.code, "user-code-timeout");
+    const next = await checkEnvironment(example("bandit.rl.ts"), { pool, episodes: 8 });
+    assert.equal(next.ok, true, JSON.stringify(next.diagnostics));
+    assert.ok(await eventually(() => pool.size <= 2, 3000), `${pool.size} runners alive`);
+  } finally {
+    pool.dispose();
+  }
+});
