@@ -1,27 +1,11 @@
 /** What crosses between a runner (worker thread) and its caller. */
-import type {
-  BackendChoice,
-  BackendName,
-  BaselineKind,
-  ProbeStats,
-  RewardSummary,
-  TrainingSettings,
-  TrainingSummary,
-  UpdateMetrics,
-} from "../protocol";
+export type { ProbeFacts, ProbeReport, ProbeRequest } from "../rl/probeReport";
+import type { BackendChoice, BackendName, TrainingSettings, TrainingSummary, UpdateMetrics } from "../protocol";
+import type { ProbeReport, ProbeRequest } from "../rl/probeReport";
 import type { EnvironmentBundle } from "./bundle";
 import type { UserCallName } from "./callGuard";
 import type { UserFailure } from "./failure";
 import type { RunnerOutcome } from "./runnerShared";
-
-export interface ProbeRequest {
-  /** Exactly this many episodes, however long they take; otherwise adapt to `budgetMs`. */
-  episodes?: number;
-  /** Target time of the whole probe, from the job's arrival in a started runner. */
-  budgetMs: number;
-  /** Overrides on top of the file's `training` export (the probe uses its policy and baseline). */
-  overrides: Partial<TrainingSettings>;
-}
 
 export type RunnerJob =
   | { kind: "train"; overrides: Partial<TrainingSettings>; runDir: string | null; continueAfterSolved?: boolean }
@@ -41,37 +25,6 @@ export interface RunnerJobMessage {
   job: RunnerJob;
 }
 
-/** What the probe measured and observed; `check/rules.ts` turns it into diagnostics. */
-export interface ProbeReport {
-  stats: ProbeStats;
-  summary: RewardSummary;
-  facts: ProbeFacts;
-}
-
-export interface ProbeFacts {
-  episodesPerUpdate: number;
-  baseline: BaselineKind;
-  milliseconds: number;
-  maxEpisodeSteps: number;
-  /** Sampled episodes that ended (terminated or truncated) before maxEpisodeSteps. */
-  endedEpisodes: number;
-  /** The common return when every reward was the same value and every episode as long: all returns equal. */
-  constantReward: number | null;
-  /** Episodes whose return was not zero. */
-  nonZeroReturnEpisodes: number;
-  /** Replaying episodes with the same seeds but other actions never changed a return. */
-  actionIndependent: boolean;
-  /** Episodes replayed for that test. */
-  actionIndependenceEpisodes: number;
-  /** Same seed, same actions → same observations and rewards. */
-  resetDeterministic: boolean;
-  /** reset(seed) restarts this.rng from the seed (different seeds, different streams). */
-  resetReseedsRng: boolean;
-  /** reset(seed) ignores its seed: this.rng gives the same stream for different seeds. */
-  resetIgnoresSeed: boolean;
-  /** The same seed and the same actions give the same first steps (no randomness outside this.rng). */
-  stepsDeterministic: boolean;
-}
 export type RunnerMessage =
   | { type: "backend"; backend: BackendName }
   | { type: "progress"; metrics: UpdateMetrics }
