@@ -40,7 +40,9 @@ export function probe(user: UserEnvironmentModule, guard: Cancellation, request:
   try {
     const batch = sampleEpisodes(user, guard, spec, first, settings, agent, request, start);
     const measured = measure(agent, batch, settings);
-    const enumeration = enumerate(user, spec);
+    // The replay checks stop at the budget when it is adaptive; stopped, they claim nothing (no exact values, not independent).
+    const deadline = request.episodes === undefined ? start + request.budgetMs : Infinity;
+    const enumeration = enumerate(user, spec, deadline);
     if (enumeration) {
       const exact = exactGradient(agent.policy, spec, enumeration, settings.baseline, batch.n);
       measured.stats.exact = {
@@ -51,7 +53,7 @@ export function probe(user: UserEnvironmentModule, guard: Cancellation, request:
       };
     }
     const returns = episodeReturns(batch);
-    const independence = testActionIndependence(user, spec);
+    const independence = testActionIndependence(user, spec, deadline);
     const facts: ProbeFacts = {
       episodesPerUpdate: settings.episodesPerUpdate,
       baseline: settings.baseline,
