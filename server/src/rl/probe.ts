@@ -28,6 +28,9 @@ const MAX_ADAPTIVE_EPISODES = 256;
  */
 const SAMPLING_SHARE = 0.4;
 
+/** How far past the probe's budget the replay checks (enumeration, action independence) may run. */
+const REPLAY_GRACE_MS = 1000;
+
 export class ProbeCancelled extends Error {}
 
 export function probe(user: UserEnvironmentModule, guard: Cancellation, request: ProbeRequest): ProbeReport {
@@ -40,8 +43,9 @@ export function probe(user: UserEnvironmentModule, guard: Cancellation, request:
   try {
     const batch = sampleEpisodes(user, guard, spec, first, settings, agent, request, start);
     const measured = measure(agent, batch, settings);
-    // The replay checks stop at the budget when it is adaptive; stopped, they claim nothing (no exact values, not independent).
-    const deadline = request.episodes === undefined ? start + request.budgetMs : Infinity;
+    // With an adaptive budget the replay checks stop a grace period after it (they take milliseconds on a
+    // fast environment); stopped, they claim nothing (no exact values, not independent).
+    const deadline = request.episodes === undefined ? start + request.budgetMs + REPLAY_GRACE_MS : Infinity;
     const enumeration = enumerate(user, spec, deadline);
     if (enumeration) {
       const exact = exactGradient(agent.policy, spec, enumeration, settings.baseline, batch.n);
