@@ -127,7 +127,9 @@ export function chunkPlan(batch: EpisodeBatch, policy: Policy, columns: number, 
 class MomentSums {
   private n = 0;
   private centre: tf.Tensor[] = [];
+  /** Σ_i g_i, kept from the second chunk on (with one chunk, ĝ is the centre itself). */
   private sums: tf.Tensor[] = [];
+  private firstChunkEpisodes = 0;
   private shape: { pre: number; post: number; shape: number[] }[] = [];
   private squares: tf.Tensor;
   /** Stays zero without a reference column. */
@@ -158,8 +160,8 @@ class MomentSums {
         const grads = tf.reshape(t, [n, pre, C, post]);
         const c = first ? tf.mean(grads, 0) : this.centre[k];
         centre.push(c);
-        // On the first chunk the sum is n·c; later ones add theirs.
-        sums.push(first ? tf.mul(c, n) : tf.add(this.sums[k], tf.sum(grads, 0)));
+        // The first chunk's sum is n₁·c: it joins the sums when a second chunk comes.
+        if (!first) sums.push(tf.add(this.sums[k] ?? tf.mul(c, this.firstChunkEpisodes), tf.sum(grads, 0)));
         const centred = tf.sub(grads, c);
         squares = tf.add(squares, tf.sum(tf.square(centred), [0, 1, 3]));
         if (reference !== undefined) {
@@ -180,6 +182,7 @@ class MomentSums {
     if (first) {
       this.centre = next.centre;
       this.shape = g.layout;
+      this.firstChunkEpisodes = n;
     }
     if (deviationsOf !== undefined) this.deviations.push(next.deviations);
     else next.deviations.dispose();
@@ -194,13 +197,16 @@ class MomentSums {
       let shiftCross: tf.Tensor = tf.zeros([C]);
       let normSq: tf.Tensor = tf.zeros([C]);
       const step: tf.Tensor[] = [];
-      this.sums.forEach((sum, k) => {
+      this.centre.forEach((centre, k) => {
         const { pre, post, shape } = this.shape[k];
-        const mean = tf.div(sum, Math.max(n, 1)); // ĝ per column: [pre, C, post]
-        const shift = tf.sub(mean, this.centre[k]);
-        shiftSq = tf.add(shiftSq, tf.sum(tf.square(shift), [0, 2]));
-        if (reference !== undefined)
-          shiftCross = tf.add(shiftCross, tf.sum(tf.mul(shift, tf.slice(shift, [0, reference, 0], [pre, 1, post])), [0, 2]));
+        // ĝ per column: [pre, C, post].
+        const mean = this.sums.length ? tf.div(this.sums[k], n) : centre;
+        if (this.sums.length) {
+          const shift = tf.sub(mean, centre);
+          shiftSq = tf.add(shiftSq, tf.sum(tf.square(shift), [0, 2]));
+          if (reference !== undefined)
+            shiftCross = tf.add(shiftCross, tf.sum(tf.mul(shift, tf.slice(shift, [0, reference, 0], [pre, 1, post])), [0, 2]));
+        }
         normSq = tf.add(normSq, tf.sum(tf.square(mean), [0, 2]));
         step.push(tf.reshape(tf.slice(mean, [0, stepColumn, 0], [pre, 1, post]), shape));
       });
