@@ -7,7 +7,8 @@ import { loadInProcess } from "./harness";
 import { tf } from "../server/src/rl/tf";
 import { describeEnvironment } from "../server/src/rl/envSpec";
 import { LockstepRollout } from "../server/src/rl/rollout";
-import { Reinforce, padBatch } from "../server/src/rl/reinforce";
+import { Reinforce } from "../server/src/rl/reinforce";
+import { padBatch } from "../server/src/rl/episodeGradients";
 import { resolveSettings } from "../server/src/rl/settings";
 import { makeRng } from "../server/src/runtime/index";
 

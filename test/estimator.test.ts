@@ -7,9 +7,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { loadInProcess } from "../bench/harness";
 import { describeEnvironment } from "../server/src/rl/envSpec";
-import { exactGradient } from "../server/src/rl/exact";
-import { enumerate } from "../server/src/rl/probe";
-import { Reinforce, episodeGradients, flattenColumn, padBatch } from "../server/src/rl/reinforce";
+import { enumerate, exactGradient } from "../server/src/rl/exact";
+import { episodeGradients, flattenColumn, padBatch } from "../server/src/rl/episodeGradients";
+import { Reinforce } from "../server/src/rl/reinforce";
 import { LockstepRollout } from "../server/src/rl/rollout";
 import { resolveSettings } from "../server/src/rl/settings";
 import { makeRng } from "../server/src/runtime/index";
@@ -40,7 +40,7 @@ for (const backend of BACKENDS) {
       const enumeration = enumerate(user, spec);
       assert.ok(enumeration, "the bandit is enumerable");
       assert.deepEqual(enumeration.rewards, BANDIT_REWARDS);
-      const exact = exactGradient(agent.policy, spec, enumeration, "none").gradient;
+      const exact = exactGradient(agent.policy, spec, enumeration, "none", EPISODES).gradient;
       // The 3-standard-error bound rests on the central limit theorem: every arm must be sampled often.
       const logits = agent.policy.predict(enumeration.start, 1);
       const pi = Array.from(logits, (l) => Math.exp(l)).map((v, _k, all) => v / all.reduce((s, x) => s + x, 0));
@@ -55,7 +55,7 @@ for (const backend of BACKENDS) {
         const cols = agent.weightColumns(batch);
         const padded = padBatch(batch, spec, cols.columns);
         const grads = episodeGradients(agent.policy, padded);
-        const vectors = flattenColumn(grads, batch.n, padded.columns, cols.none);
+        const vectors = flattenColumn(grads, cols.none);
         tf.dispose(grads.tensors);
         // Project on the exact gradient's direction: z = (mean(u·g_i) − u·∇J) / (sd(u·g_i)/√N).
         const proj = vectors.map((g) => g.reduce((s, v, k) => s + v * u[k], 0));

@@ -17,7 +17,7 @@ import { checkEnvironment } from "../server/src/api";
 import { probeDiagnostics } from "../server/src/check/rules";
 import { findSourcePlaces } from "../server/src/check/sourcePlaces";
 import { rewardHoverMarkdown } from "../server/src/check/hover";
-import type { ProbeReport } from "../server/src/sandbox/messages";
+import type { ProbeReport } from "../server/src/rl/probeReport";
 import { fixture } from "./helpers";
 
 const TRACE_COV_NONE = 16 / 9;
@@ -63,10 +63,17 @@ test("gradient-noise fires below SNR 1 and states SNR and noise scale; baselineR
     settings: { episodesPerUpdate: 2, seed: 11 },
   });
   const g = noisy.stats?.gradient;
+  const perUpdate = noisy.stats?.atEpisodesPerUpdate;
   assert.ok(g && g.snr !== null && g.noiseScale !== null && g.baselineReduction !== null);
+  assert.ok(perUpdate && perUpdate.snr !== null);
+  // Every statistic states its N: the gradient's at the probe's N, the SNR also at one update's N.
+  assert.equal(g.episodes, N);
+  assert.equal(noisy.stats?.episodes, N);
+  assert.equal(perUpdate.episodes, 2);
+  assert.ok(Math.abs(g.snr / perUpdate.snr - N / 2) < 1e-6 * (N / 2), "snr scales with N");
   assert.ok(Math.abs(g.traceCov - TRACE_COV_NONE) / TRACE_COV_NONE < 4 * relTc, `traceCov ${g.traceCov}`);
   assert.ok(Math.abs(g.noiseScale - 4) / 4 < tolNoiseScale, `noiseScale ${g.noiseScale}, tolerance ${tolNoiseScale}`);
-  assert.ok(Math.abs(g.snr - 0.5) / 0.5 < tolNoiseScale, `snr at N = 2: ${g.snr}`);
+  assert.ok(Math.abs(perUpdate.snr - 0.5) / 0.5 < tolNoiseScale, `snr at N = 2: ${perUpdate.snr}`);
   assert.ok(Math.abs(g.baselineReduction - 0.75) < 4 * relReduction * 0.75 + 1e-3, `baselineReduction ${g.baselineReduction}`);
 
   const codes = noisy.diagnostics.map((d) => d.code).sort();
@@ -111,21 +118,21 @@ function report(over: {
       returnMean: 1,
       returnStd: 1,
       gradient: {
+        episodes,
         traceCov: 1,
         gradNormSq: 1,
-        snr: over.snr ?? 5,
+        snr: ((over.snr ?? 5) * episodes) / 16,
         noiseScale: over.noiseScale ?? 3,
         baselineReduction: over.baselineReduction ?? 0.1,
       },
+      atEpisodesPerUpdate: { episodes: 16, snr: over.snr ?? 5, noiseScale: over.noiseScale ?? 3 },
       exact: null,
     },
     summary: {
       episodes,
-      episodesPerUpdate: 16,
       rewards: { mean: 1, std: 1, min: 0, max: 2 },
       returns: { mean: 1, std: 1, min: 0, max: 2 },
-      snr: over.snr ?? 5,
-      noiseScale: over.noiseScale ?? 3,
+      atEpisodesPerUpdate: { episodes: 16, snr: over.snr ?? 5, noiseScale: over.noiseScale ?? 3 },
       baselineReduction: over.baselineReduction ?? 0.1,
       terms: [],
       traceCovRelativeError: 0.05,

@@ -23,8 +23,14 @@ export interface TrainingSettings {
   maxEpisodes: number;
 }
 
-/** Design §3, over all policy parameters flattened. `null` where the quotient is undefined. */
+/**
+ * Design §3, over all policy parameters flattened, measured on `episodes` episodes: `snr`
+ * is the signal over noise of a batch estimate of that many episodes. `traceCov`,
+ * `gradNormSq`, `noiseScale` and `baselineReduction` describe one episode's estimate and
+ * do not scale with N. `null` where the quotient is undefined.
+ */
 export interface GradientStats {
+  episodes: number;
   traceCov: number;
   gradNormSq: number;
   snr: number | null;
@@ -32,9 +38,24 @@ export interface GradientStats {
   baselineReduction: number | null;
 }
 
+/** The SNR at another batch size: gradNormSq / (traceCov / episodes), from the same measurement. */
+export interface SnrAt {
+  episodes: number;
+  snr: number | null;
+  noiseScale: number | null;
+}
+
+/**
+ * The exact values by enumeration (design §3). `traceCov` is the variance of a one-episode
+ * estimate within a batch of `episodes` (the leave-one-out baseline's own noise shrinks as
+ * 1/(N−1)); the reward of each action was replayed `replaysPerAction` times with
+ * different seeds and always came out the same.
+ */
 export interface ExactGradient {
   gradNormSq: number;
   traceCov: number;
+  episodes: number;
+  replaysPerAction: number;
 }
 
 /** One row of `metrics.jsonl` and the payload of a progress event. */
@@ -130,11 +151,15 @@ export interface Diagnostic {
   range: Range;
 }
 
+/** The probe's numbers. Every statistic states the N it refers to. */
 export interface ProbeStats {
+  /** Episodes sampled: the N of `gradient` and of the return statistics. */
   episodes: number;
   returnMean: number;
   returnStd: number;
   gradient: GradientStats;
+  /** The same measurement stated for one training update's batch (`episodesPerUpdate`). */
+  atEpisodesPerUpdate: SnrAt;
   exact: ExactGradient | null;
 }
 
@@ -155,14 +180,14 @@ export interface RewardTermShare {
 
 /** What the editor shows on hovering the reward function: the probe's view of the reward. */
 export interface RewardSummary {
+  /** Episodes sampled: the N of every number here except `atEpisodesPerUpdate`. */
   episodes: number;
-  episodesPerUpdate: number;
   /** Per-step rewards. */
   rewards: Distribution;
   /** Episode returns (undiscounted). */
   returns: Distribution;
-  snr: number | null;
-  noiseScale: number | null;
+  /** The SNR one training update sees, at N = `episodesPerUpdate`. */
+  atEpisodesPerUpdate: SnrAt;
   baselineReduction: number | null;
   terms: RewardTermShare[];
   /** Relative standard error of the measured traceCov: how far to trust the numbers. */

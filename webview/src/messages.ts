@@ -26,6 +26,7 @@ const endReason = v.picklist(["solved", "stopped", "budget", "error"]);
 const numberRecord = v.record(v.string(), num);
 
 const gradientStats: v.GenericSchema<GradientStats> = v.object({
+  episodes: num,
   traceCov: num,
   gradNormSq: num,
   snr: nullableNum,

@@ -12,8 +12,8 @@ export function rewardHoverMarkdown(s: RewardSummary): string {
     `|---|---|`,
     `| reward per step | ${dist(s.rewards)} |`,
     `| return per episode | ${dist(s.returns)} |`,
-    `| gradient SNR at ${s.episodesPerUpdate} episodes/update | ${opt(s.snr)} |`,
-    `| noise scale (episodes/update to balance noise) | ${opt(s.noiseScale)} |`,
+    `| gradient SNR at ${s.atEpisodesPerUpdate.episodes} episodes/update | ${opt(s.atEpisodesPerUpdate.snr)} |`,
+    `| noise scale (episodes/update to balance noise) | ${opt(s.atEpisodesPerUpdate.noiseScale)} |`,
     `| variance removed by a mean baseline | ${s.baselineReduction === null ? "n/a" : `${Math.round(s.baselineReduction * 100)}%`} |`,
   ];
   if (s.terms.length) {

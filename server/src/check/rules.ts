@@ -7,7 +7,7 @@
  * signal at all, which makes `gradient-noise` and `baseline-recommended` moot.
  */
 import type { Diagnostic, RewardSummary } from "../protocol";
-import type { ProbeReport } from "../sandbox/messages";
+import type { ProbeReport } from "../rl/probeReport";
 import { diagnostic } from "./diagnostics";
 import { placeOfCall, placeOfReward, type SourcePlaces } from "./sourcePlaces";
 
@@ -90,7 +90,7 @@ export function probeDiagnostics(report: ProbeReport, file: string, places: Sour
     out.push(
       diagnostic(
         "reward-action-independent",
-        `returns do not depend on the actions: ${facts.actionIndependenceEpisodes / 2} episodes replayed with the same seeds but different actions gave the same returns, so there is no learning signal. ` +
+        `returns do not depend on the actions: ${facts.actionIndependenceEpisodes / 2} pairs of episodes, each pair reset with the same seed and acted with a different action at every step, gave equal returns in every pair (a dependence that changes one pair's return in 23 would have shown with probability above 99.9%), so there is no learning signal. ` +
           "Make the reward depend on what the agent does (its action or the state it leads to).",
         file,
         onReward,
@@ -98,12 +98,14 @@ export function probeDiagnostics(report: ProbeReport, file: string, places: Sour
     );
   } else {
     const g = stats.gradient;
-    if (g.snr !== null && g.snr < 1) {
+    // The SNR one training update sees: at episodesPerUpdate, not at the probe's N.
+    const perUpdate = stats.atEpisodesPerUpdate;
+    if (perUpdate.snr !== null && perUpdate.snr < 1) {
       const batch = g.noiseScale === null ? null : Math.ceil(g.noiseScale);
       out.push(
         diagnostic(
           "gradient-noise",
-          `the gradient estimate is mostly noise: SNR ${fmt(g.snr)} at episodesPerUpdate = ${facts.episodesPerUpdate} (below 1). ` +
+          `the gradient estimate is mostly noise: SNR ${fmt(perUpdate.snr)} at episodesPerUpdate = ${perUpdate.episodes} (below 1; measured on ${stats.episodes} episodes). ` +
             (batch === null
               ? "The measured gradient is zero: no batch size balances signal and noise. "
               : `The noise scale is ${fmt(g.noiseScale as number)}: about ${batch} episodes per update would balance signal and noise. Raise training.episodesPerUpdate toward ${batch}, `) +

@@ -143,7 +143,7 @@ export class DocumentChecks {
     const check = this.results.get(uri);
     const all = [...(check?.diagnostics ?? []), ...(this.trainingDiagnostics.get(uri) ?? [])];
     const data = (d: Diagnostic): DiagnosticData =>
-      d.code === "gradient-noise" ? { noiseScale: check?.stats?.gradient.noiseScale ?? check?.summary?.noiseScale ?? null } : {};
+      d.code === "gradient-noise" ? { noiseScale: check?.stats?.gradient.noiseScale ?? null } : {};
     const grouped = byUri(all, { uri, path }, data);
     for (const [target, sources] of this.published) if (sources.has(uri) && !grouped.has(target)) grouped.set(target, []);
     for (const [target, list] of grouped) {

@@ -4,8 +4,7 @@
  * contract: shapes, types, bounds, finiteness). A violation is a `UserCodeError`.
  */
 import { Box, Discrete, spaceProblem, type Environment, type Info } from "../runtime/index";
-import { fail, failOnMember } from "../sandbox/failure";
-import type { UserCallName } from "../sandbox/callGuard";
+import { fail, failOnMember, type UserCallName } from "./userCode";
 
 export type ObservationSpec =
   { kind: "box"; dim: number; low: Float64Array; high: Float64Array } | { kind: "discrete"; n: number; start: number };

@@ -1,34 +1,81 @@
 /**
  * The exact gradient by enumeration, for environments where every outcome can be listed:
- * a Discrete action space, one-step episodes and a single start state. Then, with
- * f(a) the reward of action a (the seed's first formula),
+ * a Discrete action space, one-step episodes, a single start state and a reward that is
+ * a function of the action. Then, with f(a) the reward of action a (the seed's first formula),
  *
  *   ∇J = Σ_a f(a) ∇π(a|s₀) = Σ_a π(a|s₀) f(a) ∇log π(a|s₀)
- *   traceCov = Σ_a π(a|s₀) ‖Ψ(a) ∇log π(a|s₀)‖² − ‖Σ_a π(a|s₀) Ψ(a) ∇log π(a|s₀)‖²
  *
- * with Ψ(a) = f(a) for no baseline and f(a) − J for the mean baseline (the limit of the
- * batch mean as N grows).
+ * and the variance of a one-episode estimate g = Ψ(a) s(a), s(a) = ∇log π(a|s₀), is
+ *
+ *   traceCov = Σ_a π(a) E[Ψ(a)²] ‖s(a)‖² − ‖∇J‖²
+ *
+ * With no baseline Ψ(a) = f(a). With the leave-one-out mean of a batch of N, Ψ(a) = f(a) − b
+ * with b the mean of N − 1 independent rewards: E[b] = J and Var b = σ²/(N − 1), σ² = Var_π f,
+ * so E[Ψ(a)²] = (f(a) − J)² + σ²/(N − 1) (and Ψ = f when N = 1: no other episode).
+ *
+ * "Exact" must be exact: the reward is enumerated only when replaying every action under
+ * REPLAYS_PER_ACTION different seeds always gives the same reward and the same start state.
+ * A reward whose commonest value for an action has probability q per draw passes unnoticed
+ * with probability at most q^(R−1): below 10⁻³ for every q ≤ 0.8 with R = 32 (0.7^31 ≈ 2·10⁻⁵
+ * for a Bernoulli(0.3/0.7) arm). Otherwise the exact values are absent (null).
  */
+import { performance } from "node:perf_hooks";
 import type { BaselineKind, ExactGradient } from "../protocol";
 import type { EnvSpec } from "./envSpec";
-import type { EpisodeBatch } from "./rollout";
-import type { Policy } from "./policy";
-import { episodeGradients, flattenColumn, padBatch } from "./reinforce";
+import { episodeGradients, flattenColumn, padBatch } from "./episodeGradients";
 import { vectorMoments } from "./gradientStats";
+import type { Policy } from "./policy";
+import { replayEpisode } from "./replay";
+import type { EpisodeBatch } from "./rollout";
 import { tf } from "./tf";
+import type { UserEnvironmentModule } from "./userCode";
+
+export const REPLAYS_PER_ACTION = 32;
+/** Beyond this many actions the enumeration costs more than it tells. */
+export const MAX_ENUMERATED_ACTIONS = 256;
 
 export interface Enumeration {
   /** Features of the single start state. */
   start: Float32Array;
   /** f(a) for every action index. */
   rewards: number[];
+  replaysPerAction: number;
 }
 
+/**
+ * An enumeration when the environment allows one (see the file comment), else null; also
+ * null when `deadline` (a `performance.now()` time) passes first.
+ */
+export function enumerate(user: UserEnvironmentModule, spec: EnvSpec, deadline = Infinity): Enumeration | null {
+  const act = spec.action;
+  if (act.kind !== "discrete" || spec.maxEpisodeSteps !== 1 || act.n > MAX_ENUMERATED_ACTIONS) return null;
+  const env = user.create();
+  let start: Float32Array | null = null;
+  const rewards: number[] = [];
+  for (let a = 0; a < act.n; a++) {
+    let reward: number | null = null;
+    for (let seed = 0; seed < REPLAYS_PER_ACTION; seed++) {
+      if (performance.now() > deadline) return null;
+      const replay = replayEpisode(user, env, spec, seed, [act.start + a]);
+      // One start state whatever the seed, and one reward per action whatever the seed.
+      start ??= replay.start;
+      if (replay.start.some((v, k) => v !== (start as Float32Array)[k])) return null;
+      if (reward !== null && replay.rewards[0] !== reward) return null;
+      reward = replay.rewards[0];
+    }
+    rewards.push(reward as number);
+  }
+  if (!start) return null;
+  return { start, rewards, replaysPerAction: REPLAYS_PER_ACTION };
+}
+
+/** ∇J, ‖∇J‖² and the traceCov of a one-episode estimate in a batch of `episodes`, exactly. */
 export function exactGradient(
   policy: Policy,
   spec: EnvSpec,
   e: Enumeration,
   baseline: BaselineKind,
+  episodes: number,
 ): ExactGradient & { gradient: Float64Array } {
   const K = e.rewards.length;
   const logits = policy.predict(e.start, 1);
@@ -37,8 +84,9 @@ export function exactGradient(
   const total = z.reduce((s, v) => s + v, 0);
   const pi = z.map((v) => v / total);
   const J = pi.reduce((s, p, a) => s + p * e.rewards[a], 0);
+  const variance = pi.reduce((s, p, a) => s + p * (e.rewards[a] - J) ** 2, 0);
 
-  // K one-step "episodes", one per action: g_a = Ψ(a) ∇log π(a|s₀).
+  // K one-step "episodes", one per action, weighted by Ψ(a) = f(a) − J (mean) or f(a), and by 1 (the score s(a)).
   const batch: EpisodeBatch = {
     n: K,
     stride: 1,
@@ -53,11 +101,22 @@ export function exactGradient(
   };
   for (let a = 0; a < K; a++) batch.features.set(e.start, a * spec.featureDim);
   // A value network starts at zero, so before training "value" weighs like "none".
-  const psi = Float64Array.from(e.rewards, (f) => (baseline === "mean" ? f - J : f));
-  const grads = episodeGradients(policy, padBatch(batch, spec, [psi]));
-  const vectors = flattenColumn(grads, K, 1, 0);
+  const centred = baseline === "mean" && episodes > 1;
+  const psi = Float64Array.from(e.rewards, (f) => (centred ? f - J : f));
+  const grads = episodeGradients(policy, padBatch(batch, spec, [psi, new Float64Array(K).fill(1)]));
+  const vectors = flattenColumn(grads, 0);
+  const scores = flattenColumn(grads, 1);
   tf.dispose(grads.tensors);
   const m = vectorMoments(vectors, pi);
-  // ‖∇J‖²: the baseline leaves the expectation unchanged (E[∇log π] = 0).
-  return { gradNormSq: m.meanNormSq, traceCov: m.traceCov, gradient: m.mean };
+  // The baseline's own noise: σ²/(N − 1) · E‖s(a)‖².
+  const scoreNormSq = scores.reduce((s, v, a) => s + pi[a] * v.reduce((q, x) => q + x * x, 0), 0);
+  const baselineNoise = centred ? (variance / (episodes - 1)) * scoreNormSq : 0;
+  // ‖∇J‖²: a baseline leaves the expectation unchanged (E[∇log π] = 0).
+  return {
+    gradNormSq: m.meanNormSq,
+    traceCov: m.traceCov + baselineNoise,
+    episodes,
+    replaysPerAction: e.replaysPerAction,
+    gradient: m.mean,
+  };
 }

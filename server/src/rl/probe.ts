@@ -7,18 +7,18 @@
 import { performance } from "node:perf_hooks";
 import type { Distribution, ProbeStats, RewardSummary, RewardTermShare, TrainingSettings } from "../protocol";
 import { makeRng } from "../runtime/index";
-import type { CallGuard } from "../sandbox/callGuard";
-import type { ProbeFacts, ProbeReport, ProbeRequest } from "../sandbox/messages";
-import type { UserModule } from "../sandbox/userModule";
-import { checkReset, checkStep, describeEnvironment, writeFeatures, type EnvSpec } from "./envSpec";
-import { checkResetSeeding, returnsIgnoreActions } from "./envChecks";
-import { exactGradient, type Enumeration } from "./exact";
-import { baselineReduction, gradientStats } from "./gradientStats";
-import { Reinforce, columnMoments, episodeGradients, padBatch, rewardToGo, withMeanBaseline, type EpisodeGradients } from "./reinforce";
-import { LockstepRollout, concatBatches, transitionReward, type EpisodeBatch } from "./rollout";
+import { testActionIndependence } from "./actionIndependence";
+import { describeEnvironment, type EnvSpec } from "./envSpec";
+import { checkResetSeeding } from "./envChecks";
+import { enumerate, exactGradient } from "./exact";
+import { snrAt } from "./gradientStats";
+import type { ProbeFacts, ProbeReport, ProbeRequest } from "./probeReport";
+import { Reinforce } from "./reinforce";
+import { episodeReturns } from "./returns";
+import { LockstepRollout, concatBatches, type EpisodeBatch } from "./rollout";
 import { resolveSettings } from "./settings";
-import { episodeReturns } from "./train";
 import { tf } from "./tf";
+import type { Cancellation, UserEnvironmentModule } from "./userCode";
 
 /** Never more than this many episodes when adapting to the budget. */
 const MAX_ADAPTIVE_EPISODES = 256;
@@ -27,12 +27,13 @@ const MAX_ADAPTIVE_EPISODES = 256;
  * episodes, the contract checks and the enumeration take about as long again.
  */
 const SAMPLING_SHARE = 0.4;
-/** Seeds replayed with other actions to test whether returns depend on actions. */
-const INDEPENDENCE_SEEDS = 8;
+
+/** How far past the probe's budget the replay checks (enumeration, action independence) may run. */
+const REPLAY_GRACE_MS = 1000;
 
 export class ProbeCancelled extends Error {}
 
-export function probe(user: UserModule, guard: CallGuard, request: ProbeRequest): ProbeReport {
+export function probe(user: UserEnvironmentModule, guard: Cancellation, request: ProbeRequest): ProbeReport {
   const start = performance.now();
   const settings = resolveSettings(user.training, request.overrides);
   const first = user.create();
@@ -42,12 +43,21 @@ export function probe(user: UserModule, guard: CallGuard, request: ProbeRequest)
   try {
     const batch = sampleEpisodes(user, guard, spec, first, settings, agent, request, start);
     const measured = measure(agent, batch, settings);
-    const enumeration = enumerate(user, spec);
+    // With an adaptive budget the replay checks stop a grace period after it (they take milliseconds on a
+    // fast environment); stopped, they claim nothing (no exact values, not independent).
+    const deadline = request.episodes === undefined ? start + request.budgetMs + REPLAY_GRACE_MS : Infinity;
+    const enumeration = enumerate(user, spec, deadline);
     if (enumeration) {
-      const { gradNormSq, traceCov } = exactGradient(agent.policy, spec, enumeration, settings.baseline);
-      measured.stats.exact = { gradNormSq, traceCov };
+      const exact = exactGradient(agent.policy, spec, enumeration, settings.baseline, batch.n);
+      measured.stats.exact = {
+        gradNormSq: exact.gradNormSq,
+        traceCov: exact.traceCov,
+        episodes: exact.episodes,
+        replaysPerAction: exact.replaysPerAction,
+      };
     }
     const returns = episodeReturns(batch);
+    const independence = testActionIndependence(user, spec, deadline);
     const facts: ProbeFacts = {
       episodesPerUpdate: settings.episodesPerUpdate,
       baseline: settings.baseline,
@@ -56,8 +66,8 @@ export function probe(user: UserModule, guard: CallGuard, request: ProbeRequest)
       endedEpisodes: countEnded(spec, batch),
       constantReward: constantReward(batch),
       nonZeroReturnEpisodes: returns.filter((r) => r !== 0).length,
-      actionIndependent: returnsIgnoreActions(user, spec, INDEPENDENCE_SEEDS),
-      actionIndependenceEpisodes: 2 * INDEPENDENCE_SEEDS,
+      actionIndependent: independence.independent,
+      actionIndependenceEpisodes: independence.episodes,
       resetDeterministic: reset.deterministic,
       resetReseedsRng: reset.reseedsRng,
       resetIgnoresSeed: reset.ignoresSeed,
@@ -71,10 +81,10 @@ export function probe(user: UserModule, guard: CallGuard, request: ProbeRequest)
 }
 
 function sampleEpisodes(
-  user: UserModule,
-  guard: CallGuard,
+  user: UserEnvironmentModule,
+  guard: Cancellation,
   spec: EnvSpec,
-  first: ReturnType<UserModule["create"]>,
+  first: ReturnType<UserEnvironmentModule["create"]>,
   settings: TrainingSettings,
   agent: Reinforce,
   request: ProbeRequest,
@@ -103,81 +113,33 @@ function cancelled(): never {
 }
 
 /**
- * The statistics of Ψ over all sampled episodes (SNR stated for one update's N), and the
- * reward summary, with each named term's share of the gradient variance: g_i is linear
- * in Ψ, so g_i = Σ_k g_i^k with g^k from the term's own return-to-go (minus its share of
- * the mean baseline), and traceCov = Σ_k (1/(N−1)) Σ_i ⟨g_i^k − ĝ^k, g_i − ĝ⟩.
+ * The statistics of Ψ over all sampled episodes, through the update's own pipeline (no
+ * step taken), stated at the probe's N and at one update's N, and the reward summary with
+ * each named term's share of the gradient variance.
  */
 export function measure(agent: Reinforce, batch: EpisodeBatch, settings: TrainingSettings): { stats: ProbeStats; summary: RewardSummary } {
-  const cols = agent.weightColumns(batch);
-  const total = settings.baseline === "none" ? cols.none : cols.mean;
-  const termNames = [...batch.terms.keys()];
-  const columns = [...cols.columns, ...termNames.map((name) => termColumn(batch, settings, name))];
-  const padded = padBatch(batch, agent.spec, columns);
-  const grads = episodeGradients(agent.policy, padded);
-  const m = columnMoments(grads, batch.n, padded.columns, cols.step);
-  const extra = spreadDetails(grads, batch.n, padded.columns, cols.stats, total);
-  tf.dispose([...grads.tensors, ...m.step]);
-
-  const gradient = gradientStats(
-    batch.n,
-    m.traceCov[cols.stats],
-    m.meanNormSq[cols.stats],
-    baselineReduction(m.traceCov[cols.mean], m.traceCov[cols.none]),
-    settings.episodesPerUpdate,
-  );
-  const returns = episodeReturns(batch);
-  const returnDist = distribution(returns);
-  const totalSpread = extra.cross[total];
-  const terms: RewardTermShare[] = termNames.map((name, k) => ({
+  const { gradient, moments, termShares } = agent.measure(batch, { terms: true, deviations: true });
+  tf.dispose(moments.step);
+  const atEpisodesPerUpdate = snrAt(gradient, settings.episodesPerUpdate);
+  const returnDist = distribution(episodeReturns(batch));
+  const terms: RewardTermShare[] = [...batch.terms.entries()].map(([name, rewards]) => ({
     name,
-    meanReturn: episodeReturns({ ...batch, rewards: batch.terms.get(name) as Float64Array }).reduce((s, v) => s + v, 0) / batch.n,
-    varianceShare: totalSpread > 0 ? extra.cross[cols.columns.length + k] / totalSpread : 0,
+    meanReturn: episodeReturns(batch, rewards).reduce((s, v) => s + v, 0) / batch.n,
+    varianceShare: termShares?.[name] ?? 0,
   }));
   return {
-    stats: { episodes: batch.n, returnMean: returnDist.mean, returnStd: returnDist.std, gradient, exact: null },
+    stats: { episodes: batch.n, returnMean: returnDist.mean, returnStd: returnDist.std, gradient, atEpisodesPerUpdate, exact: null },
     summary: {
       episodes: batch.n,
-      episodesPerUpdate: settings.episodesPerUpdate,
       rewards: distribution(stepRewards(batch)),
       returns: returnDist,
-      snr: gradient.snr,
-      noiseScale: gradient.noiseScale,
+      atEpisodesPerUpdate,
       baselineReduction: gradient.baselineReduction,
       terms,
-      traceCovRelativeError: relativeErrorOfMean(extra.deviations),
+      traceCovRelativeError: moments.deviations ? relativeErrorOfMean(moments.deviations) : null,
       gradNormSqRelativeError: gradNormSqRelativeError(gradient.gradNormSq, gradient.traceCov, batch.n),
     },
   };
-}
-
-/**
- * Σ_i ⟨g_i^(c) − ĝ^(c), g_i^(r) − ĝ^(r)⟩ for every column c against the reference column r
- * (a term's share of the spread of the total), and ‖g_i^(s) − ĝ^(s)‖² per episode for column s.
- */
-function spreadDetails(
-  g: EpisodeGradients,
-  n: number,
-  columns: number,
-  s: number,
-  r: number,
-): { cross: Float64Array; deviations: Float64Array } {
-  const [cross, deviations] = tf.tidy(() => {
-    let cross: tf.Tensor = tf.zeros([columns]);
-    let deviations: tf.Tensor = tf.zeros([n]);
-    g.tensors.forEach((t, k) => {
-      const { pre, post } = g.layout[k];
-      const G = tf.reshape(t, [n, pre, columns, post]);
-      const centred = tf.sub(G, tf.mean(G, 0));
-      const reference = tf.slice(centred, [0, 0, r, 0], [n, pre, 1, post]);
-      cross = tf.add(cross, tf.sum(tf.mul(centred, reference), [0, 1, 3]));
-      deviations = tf.add(deviations, tf.sum(tf.square(tf.slice(centred, [0, 0, s, 0], [n, pre, 1, post])), [1, 2, 3]));
-    });
-    return [cross, deviations];
-  });
-  const out = { cross: Float64Array.from(cross.dataSync()), deviations: Float64Array.from(deviations.dataSync()) };
-  tf.dispose([cross, deviations]);
-  return out;
 }
 
 /** Standard error of a mean over the mean itself (here: of traceCov, from ‖g_i − ĝ‖²). */
@@ -188,16 +150,6 @@ function relativeErrorOfMean(xs: Float64Array): number | null {
   if (m === 0) return null;
   const sd = Math.sqrt(xs.reduce((s, v) => s + (v - m) ** 2, 0) / (n - 1));
   return sd / Math.sqrt(n) / m;
-}
-
-/**
- * Ψ of one named term: its return-to-go, minus its part of the mean baseline (unless the
- * baseline is "none"). A value network is not split by term, so with `baseline: "value"`
- * the shares describe the mean-baseline estimate.
- */
-function termColumn(batch: EpisodeBatch, settings: TrainingSettings, name: string): Float64Array {
-  const G = rewardToGo(batch, settings.gamma, new Float64Array(batch.rewards.length), batch.terms.get(name));
-  return settings.baseline === "none" ? G : withMeanBaseline(batch, G);
 }
 
 /**
@@ -246,38 +198,4 @@ function constantReward(batch: EpisodeBatch): number | null {
     for (let t = 0; t < batch.lengths[i]; t++) if (batch.rewards[i * batch.stride + t] !== value) return null;
   }
   return value;
-}
-
-/**
- * An enumeration when the environment allows one: Discrete actions, one-step episodes,
- * the same start state whatever the seed, and the same reward for an action every time.
- */
-export function enumerate(user: UserModule, spec: EnvSpec): Enumeration | null {
-  const act = spec.action;
-  if (act.kind !== "discrete" || spec.maxEpisodeSteps !== 1) return null;
-  const env = user.create();
-  const F = spec.featureDim;
-  const start = new Float32Array(F);
-  const other = new Float32Array(F);
-  user.guarded("reset", () => writeFeatures(spec, checkReset(env.reset(0)), start, 0, "reset"));
-  for (const seed of [1, 2]) {
-    user.guarded("reset", () => writeFeatures(spec, checkReset(env.reset(seed)), other, 0, "reset"));
-    if (other.some((v, k) => v !== start[k])) return null;
-  }
-  const rewards: number[] = [];
-  for (let a = 0; a < act.n; a++) {
-    const outcomes = [0, 1].map((seed) => {
-      const obs = user.guarded("reset", () => checkReset(env.reset(seed)));
-      const action = act.start + a;
-      return transitionReward(
-        user,
-        obs,
-        action,
-        user.guarded("step", () => checkStep(env.step(action))),
-      ).total;
-    });
-    if (outcomes[0] !== outcomes[1]) return null;
-    rewards.push(outcomes[0]);
-  }
-  return { start, rewards };
 }

@@ -5,9 +5,7 @@
  * batch of the per-episode gradient pass.
  */
 import { normal, type Environment, type Rng } from "../runtime/index";
-import type { UserModule } from "../sandbox/userModule";
-import type { CallGuard } from "../sandbox/callGuard";
-import { fail } from "../sandbox/failure";
+import { fail, type Cancellation, type UserEnvironmentModule } from "./userCode";
 import { checkReset, checkStep, show, writeFeatures, type EnvSpec, type StepResult } from "./envSpec";
 
 /** N finished episodes. Row `i * stride + t` holds step t of episode i. */
@@ -50,11 +48,11 @@ export class LockstepRollout {
   private readonly batch: EpisodeBatch;
 
   constructor(
-    private readonly user: UserModule,
+    private readonly user: UserEnvironmentModule,
     readonly spec: EnvSpec,
     readonly n: number,
     private readonly seed: number,
-    private readonly guard: CallGuard,
+    private readonly guard: Cancellation,
     first?: Environment<unknown, unknown>,
   ) {
     this.envs = Array.from({ length: n }, (_, i) => (i === 0 && first ? first : user.create()));
@@ -199,7 +197,7 @@ export class LockstepRollout {
  * of its named terms (validated).
  */
 export function transitionReward(
-  user: UserModule,
+  user: UserEnvironmentModule,
   observation: unknown,
   action: unknown,
   s: StepResult,

@@ -1,6 +1,6 @@
 import type { TrainingSettings } from "../protocol";
 import type { TrainingOptions } from "../runtime/index";
-import { UserCodeError } from "../sandbox/failure";
+import { UserCodeError } from "./userCode";
 
 /**
  * Defaults: 16 episodes in lockstep, a 32-unit relu policy, Adam at 0.03, γ = 0.99 and

@@ -6,11 +6,12 @@
 import { performance } from "node:perf_hooks";
 import type { BackendName, EndReason, TrainingSettings, TrainingSummary, UpdateMetrics } from "../protocol";
 import { makeRng } from "../runtime/index";
-import type { CallGuard } from "../sandbox/callGuard";
-import type { UserModule } from "../sandbox/userModule";
+import type { Cancellation, UserEnvironmentModule } from "./userCode";
 import { describeEnvironment, type EnvSpec } from "./envSpec";
 import type { Policy } from "./policy";
+import { PolicyProbe } from "./policySnapshot";
 import { Reinforce } from "./reinforce";
+import { episodeReturns } from "./returns";
 import { LockstepRollout, type EpisodeBatch } from "./rollout";
 import { RunFiles } from "./runFiles";
 import { resolveSettings } from "./settings";
@@ -28,7 +29,7 @@ export interface TrainOptions {
   onUpdate?(policy: Policy, spec: EnvSpec): void;
 }
 
-export async function train(user: UserModule, guard: CallGuard, options: TrainOptions): Promise<TrainingSummary> {
+export async function train(user: UserEnvironmentModule, guard: Cancellation, options: TrainOptions): Promise<TrainingSummary> {
   const settings = resolveSettings(user.training, options.overrides);
   const first = user.create();
   const spec = user.guarded("construct", () => describeEnvironment(first));
@@ -44,6 +45,7 @@ export async function train(user: UserModule, guard: CallGuard, options: TrainOp
   let update = 0;
   let solvedAtEpisode: number | null = null;
   let reason: EndReason = "budget";
+  let probeStates: PolicyProbe | null = null;
   try {
     while (episodes < settings.maxEpisodes) {
       if (guard.cancelled) {
@@ -57,7 +59,9 @@ export async function train(user: UserModule, guard: CallGuard, options: TrainOp
         break;
       }
       const returns = episodeReturns(batch);
-      const { gradient } = agent.update(batch);
+      // Probe states from the first update's episodes, before it changes the policy.
+      probeStates ??= PolicyProbe.fromBatch(batch, spec.featureDim);
+      const { gradient, termShares } = agent.update(batch);
       update++;
       episodes += batch.n;
       for (let i = 0; i < batch.n; i++) {
@@ -76,6 +80,8 @@ export async function train(user: UserModule, guard: CallGuard, options: TrainOp
         policyEntropy: batch.entropySum / sumOf(batch.lengths),
         gradient,
         ...(batch.terms.size ? { rewardTerms: termTotals(batch) } : {}),
+        ...(termShares ? { rewardTermVarianceShares: termShares } : {}),
+        policy: probeStates.snapshot(agent.policy),
       };
       files?.append(metrics);
       options.onProgress?.(metrics);
@@ -112,16 +118,6 @@ export async function train(user: UserModule, guard: CallGuard, options: TrainOp
   } finally {
     agent.dispose();
   }
-}
-
-export function episodeReturns(batch: EpisodeBatch): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < batch.n; i++) {
-    let r = 0;
-    for (let t = 0; t < batch.lengths[i]; t++) r += batch.rewards[i * batch.stride + t];
-    out.push(r);
-  }
-  return out;
 }
 
 function termTotals(batch: EpisodeBatch): Record<string, number> {

@@ -1,0 +1,43 @@
+/** What a probe is asked and what it reports; `check/rules.ts` turns the report into diagnostics. */
+import type { BaselineKind, ProbeStats, RewardSummary, TrainingSettings } from "../protocol";
+
+export interface ProbeRequest {
+  /** Exactly this many episodes, however long they take; otherwise adapt to `budgetMs`. */
+  episodes?: number;
+  /** Target time of the whole probe, from the job's arrival in a started runner. */
+  budgetMs: number;
+  /** Overrides on top of the file's `training` export (the probe uses its policy and baseline). */
+  overrides: Partial<TrainingSettings>;
+}
+
+/** What the probe measured and observed; `check/rules.ts` turns it into diagnostics. */
+export interface ProbeReport {
+  stats: ProbeStats;
+  summary: RewardSummary;
+  facts: ProbeFacts;
+}
+
+export interface ProbeFacts {
+  episodesPerUpdate: number;
+  baseline: BaselineKind;
+  milliseconds: number;
+  maxEpisodeSteps: number;
+  /** Sampled episodes that ended (terminated or truncated) before maxEpisodeSteps. */
+  endedEpisodes: number;
+  /** The common return when every reward was the same value and every episode as long: all returns equal. */
+  constantReward: number | null;
+  /** Episodes whose return was not zero. */
+  nonZeroReturnEpisodes: number;
+  /** Replaying episodes with the same seeds but other actions never changed a return. */
+  actionIndependent: boolean;
+  /** Episodes replayed for that test. */
+  actionIndependenceEpisodes: number;
+  /** Same seed, same actions → same observations and rewards. */
+  resetDeterministic: boolean;
+  /** reset(seed) restarts this.rng from the seed (different seeds, different streams). */
+  resetReseedsRng: boolean;
+  /** reset(seed) ignores its seed: this.rng gives the same stream for different seeds. */
+  resetIgnoresSeed: boolean;
+  /** The same seed and the same actions give the same first steps (no randomness outside this.rng). */
+  stepsDeterministic: boolean;
+}

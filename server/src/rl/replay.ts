@@ -1,0 +1,40 @@
+/**
+ * A scripted episode: reset with a seed, then the given actions in order, until the
+ * episode ends or the actions run out. The contract checks that compare replays (the
+ * enumeration of exact.ts, the coupled replays of actionIndependence.ts) share this loop;
+ * episodes of the policy run in `LockstepRollout`.
+ */
+import type { Environment } from "../runtime/index";
+import { checkReset, checkStep, writeFeatures, type EnvSpec } from "./envSpec";
+import { transitionReward } from "./rollout";
+import type { UserEnvironmentModule } from "./userCode";
+
+export interface Replay {
+  /** Features of the first observation. */
+  start: Float32Array;
+  /** r_{t+1} of each step taken (the `reward` export's total when present). */
+  rewards: number[];
+}
+
+export function replayEpisode(
+  user: UserEnvironmentModule,
+  env: Environment<unknown, unknown>,
+  spec: EnvSpec,
+  seed: number,
+  actions: unknown[],
+): Replay {
+  const start = new Float32Array(spec.featureDim);
+  let observation = user.guarded("reset", () => {
+    const obs = checkReset(env.reset(seed));
+    writeFeatures(spec, obs, start, 0, "reset");
+    return obs;
+  });
+  const rewards: number[] = [];
+  for (const action of actions) {
+    const s = user.guarded("step", () => checkStep(env.step(action)));
+    rewards.push(transitionReward(user, observation, action, s).total);
+    observation = s.observation;
+    if (s.terminated || s.truncated) break;
+  }
+  return { start, rewards };
+}
