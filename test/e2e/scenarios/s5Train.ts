@@ -89,21 +89,25 @@ export const train: Scenario = {
       console.log(`      status bar: update ${firstUpdate} → ${laterUpdate}`);
     });
 
-    await steps.step("the playback shows the cart moving", async () => {
-      await pressDashboardButton(workbench.webview(), "New episode");
-      const { value: withPicture } = await waitFor("a playback picture", dashboard, (view) => view.playbackSvg.length > 0, {
-        timeoutMs: 20_000,
-      });
-      await waitFor(
-        "the playback picture to change",
-        dashboard,
-        (view) => view.playbackSvg.length > 0 && view.playbackSvg !== withPicture.playbackSvg,
-        {
-          timeoutMs: 5_000,
-          intervalMs: 100,
-        },
-      );
-    });
+    await steps.step(
+      "the playback shows the cart moving",
+      async () => {
+        await pressDashboardButton(workbench.webview(), "New episode");
+        const { value: withPicture } = await waitFor("a playback picture", dashboard, (view) => view.playbackSvg.length > 0, {
+          timeoutMs: 20_000,
+        });
+        await waitFor(
+          "the playback picture to change",
+          dashboard,
+          (view) => view.playbackSvg.length > 0 && view.playbackSvg !== withPicture.playbackSvg,
+          {
+            timeoutMs: 5_000,
+            intervalMs: 100,
+          },
+        );
+      },
+      { continueOnFailure: true },
+    );
 
     await steps.step("RL: Stop Training stops it within a second and the dashboard says so", async () => {
       await workbench.runCommand("RL: Stop Training");
@@ -112,14 +116,14 @@ export const train: Scenario = {
         intervalMs: 50,
       });
       console.log(`      "stopped" shown ${ms} ms after the command`);
-      check(ms <= stopWithinMs, `the dashboard said "stopped" ${ms} ms after the command (limit ${stopWithinMs} ms)`);
       const stoppedAt = episodesShown(value.text);
+      shared.set("trainedEpisodes", stoppedAt);
       await workbench.page.waitForTimeout(2_000);
       const later = await dashboard();
       check(episodesShown(later.text) === stoppedAt, `episodes kept growing after the stop: ${stoppedAt} → ${episodesShown(later.text)}`);
       const update = statusBarUpdate(await workbench.statusItems());
       check(update < 0, `the status bar still shows training (update ${update})`);
-      shared.set("trainedEpisodes", stoppedAt);
+      check(ms <= stopWithinMs, `the dashboard said "stopped" ${ms} ms after the command (limit ${stopWithinMs} ms)`);
     });
   },
 };
