@@ -27,8 +27,11 @@ export const workspaceTrust: Scenario = {
   title: "untrusted workspace: no user code runs, says why; trust brings diagnostics",
   async run({ session, untrustedWorkspace, steps }) {
     await steps.step("close the trusted window (one code-server at a time on this machine)", () => session.closeMain());
-    const workbench = await steps.step("open the folder in a profile that asks for trust", () => session.openUntrusted());
-    steps.usePage(workbench.page);
+    const workbench = await steps.step("open the folder in a profile that asks for trust", async () => {
+      const opened = await session.openUntrusted();
+      steps.usePage(opened.page);
+      return opened;
+    });
 
     await steps.step("the folder opens in Restricted Mode (answering a trust prompt, if any, with No)", async () => {
       await workbench.waitLoaded();
