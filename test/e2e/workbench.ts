@@ -223,8 +223,9 @@ export class Workbench {
     } catch {
       return "";
     }
-    const text = (await hover.allInnerTexts()).join("\n");
-    return text;
+    // The hover fades in; let it finish so that a screenshot shows it as the user reads it.
+    await this.page.waitForTimeout(300);
+    return (await hover.allInnerTexts()).join("\n");
   }
 
   async dismiss(): Promise<void> {
