@@ -6,6 +6,10 @@
  * (uPlot's paint included), read from the page's `rl-dashboard:frame` User Timing measures.
  * Target: p95 < 16 ms at 10k updates.
  *
+ * On a loaded machine wall-clock frame times include time the page waited for a core, so the
+ * table also gives the CPU time all Chromium processes (page, compositor, raster) used per
+ * streamed update, from /proc: an upper bound on the work a frame costs, unaffected by waiting.
+ *
  * The stream is the recorded CartPole run repeated to length, with a discrete policy snapshot
  * (5 probe states × 2 actions) on every update so the policy chart draws too.
  *
@@ -13,6 +17,7 @@
  * and prints its table.
  */
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import type { ToWebviewMessage, UpdateMetrics } from "../server/src/protocol";
 import { cartpoleFixture, launchBrowser, openDashboard, type PageGlobals } from "../test/webview/harness";
 
@@ -30,6 +35,32 @@ const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 };
+
+/** CPU seconds (user + system) used so far by the descendants of this process (the browser we launched). */
+function browserCpuSeconds(): number {
+  const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+  const stats = fs
+    .readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((pid) => {
+      try {
+        // Fields after the parenthesised command: state ppid ... utime(14) stime(15), numbered from 1.
+        const rest = fs
+          .readFileSync(`/proc/${pid}/stat`, "utf8")
+          .replace(/^.*\) /, "")
+          .split(" ");
+        return [{ pid: Number(pid), ppid: Number(rest[1]), cpu: (Number(rest[11]) + Number(rest[12])) / TICKS_PER_SECOND }];
+      } catch {
+        return [];
+      }
+    });
+  const parent = new Map(stats.map((p) => [p.pid, p.ppid]));
+  const descends = (pid: number) => {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === process.pid) return true;
+    return false;
+  };
+  return stats.filter((p) => descends(p.pid)).reduce((sum, p) => sum + p.cpu, 0);
+}
 
 function syntheticStream(length: number): UpdateMetrics[] {
   const { metrics } = cartpoleFixture();
@@ -53,7 +84,7 @@ async function measure(): Promise<void> {
   try {
     for (const level of LEVELS) {
       const stream = syntheticStream(level + STREAMED_UPDATES);
-      const d = await openDashboard(browser, { theme: "dark" });
+      const d = await openDashboard(browser, { theme: "dark", height: 900 });
       const preload: ToWebviewMessage = {
         type: "runLoaded",
         run: info,
@@ -63,6 +94,7 @@ async function measure(): Promise<void> {
       await d.send(preload);
       await d.settle();
       const streamed = stream.slice(level).map((m): ToWebviewMessage => ({ type: "progress", runId: info.runId, metrics: [m] }));
+      const cpuBefore = browserCpuSeconds();
       const frames = await d.page.evaluate(
         async ({ messages, interval }) => {
           const { window, performance, requestAnimationFrame } = globalThis as unknown as PageGlobals;
@@ -76,6 +108,7 @@ async function measure(): Promise<void> {
         },
         { messages: streamed, interval: UPDATE_INTERVAL_MS },
       );
+      const cpuMsPerUpdate = ((browserCpuSeconds() - cpuBefore) * 1000) / STREAMED_UPDATES;
       const points = await d.page.evaluate(() =>
         Number((globalThis as unknown as PageGlobals).document.querySelector('[data-chart="reward"]')?.dataset.points),
       );
@@ -86,6 +119,7 @@ async function measure(): Promise<void> {
         "p50 ms": percentile(frames, 50).toFixed(2),
         "p95 ms": percentile(frames, 95).toFixed(2),
         "max ms": Math.max(...frames).toFixed(2),
+        "Chromium CPU ms/update": cpuMsPerUpdate.toFixed(1),
       });
       if (d.errors.length > 0) throw new Error(`page errors: ${d.errors.join("; ")}`);
       await d.page.close();
@@ -98,6 +132,7 @@ async function measure(): Promise<void> {
   console.log(
     `Dashboard frame time while appending 20 updates/s (headless Chromium, ${STREAMED_UPDATES} streamed updates per row; target p95 < 16 ms at 10k)\n`,
   );
+  console.log(`load average during the run: ${fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}\n`);
   console.log(line(columns));
   console.log(line(columns.map(() => "---")));
   for (const r of rows) console.log(line(columns.map((c) => r[c])));

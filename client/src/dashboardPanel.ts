@@ -55,6 +55,8 @@ export class DashboardPanel {
   private static readonly runs = new Map<string, RunRecord>();
 
   private readonly disposables: vscode.Disposable[] = [];
+  /** The page has loaded and said so: until then messages would reach no listener (it gets the history on "ready"). */
+  private pageReady = false;
   private pending = new Map<string, UpdateMetrics[]>();
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -145,6 +147,14 @@ export class DashboardPanel {
     panel.webview.html = dashboardHtml(panel.webview, context.extensionUri);
     panel.onDidDispose(() => this.dispose(), null, this.disposables);
     panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw), null, this.disposables);
+    // Shown again after being hidden, the page reloads and will say "ready" anew.
+    panel.onDidChangeViewState(
+      () => {
+        if (!panel.visible) this.pageReady = false;
+      },
+      null,
+      this.disposables,
+    );
   }
 
   dispose(): void {
@@ -155,12 +165,12 @@ export class DashboardPanel {
   }
 
   private post(message: ToWebviewMessage): void {
-    void this.panel.webview.postMessage(message);
+    if (this.pageReady) void this.panel.webview.postMessage(message);
   }
 
   private queueProgress(runId: string, metrics: UpdateMetrics): void {
     // A hidden page is gone (no retainContextWhenHidden); when shown it reloads and gets the history replayed.
-    if (!this.panel.visible) return;
+    if (!this.panel.visible || !this.pageReady) return;
     const list = this.pending.get(runId) ?? [];
     list.push(metrics);
     this.pending.set(runId, list);
@@ -189,6 +199,8 @@ export class DashboardPanel {
   private async handle(message: FromWebviewMessage): Promise<void> {
     switch (message.type) {
       case "ready":
+        this.pageReady = true;
+        this.pending.clear();
         this.replayHistory();
         return;
       case "stop":

@@ -43,8 +43,19 @@ export class StepRecorder {
     return file;
   }
 
-  /** Runs one step, then screenshots the result (also when it failed, so the failure can be seen). */
-  async step<T>(name: string, body: () => Promise<T>): Promise<T> {
+  /** Whether any step failed (a step run with `continueOnFailure` records its failure and lets the scenario go on). */
+  get failed(): boolean {
+    return this.steps.some((s) => s.error !== undefined);
+  }
+
+  /**
+   * Runs one step, then screenshots the result (also when it failed, so the failure can be seen).
+   * A failure ends the scenario, unless `continueOnFailure` (for a step later steps do not need):
+   * then the scenario goes on and still fails at its end.
+   */
+  async step<T>(name: string, body: () => Promise<T>): Promise<T>;
+  async step<T>(name: string, body: () => Promise<T>, options: { continueOnFailure: true }): Promise<T | undefined>;
+  async step<T>(name: string, body: () => Promise<T>, options?: { continueOnFailure: true }): Promise<T | undefined> {
     const started = Date.now();
     process.stdout.write(`    · ${name}`);
     try {
@@ -60,6 +71,7 @@ export class StepRecorder {
       process.stdout.write(
         `  FAILED after ${Date.now() - started} ms\n      ${message.split("\n").join("\n      ")}\n      screenshot: ${screenshot}\n`,
       );
+      if (options?.continueOnFailure) return undefined;
       throw new ScenarioFailure(`step "${name}": ${message} (screenshot: ${screenshot})`);
     }
   }

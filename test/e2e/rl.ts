@@ -10,8 +10,11 @@ import type { ProblemRow, Workbench } from "./workbench";
 export type DiagnosticCode =
   "reward-constant" | "user-code-threw" | "baseline-recommended" | "gradient-noise" | "transpile-error" | "missing-environment";
 
+/** The language server's diagnostic source, as the Problems panel shows it. */
+export const serverSource = "rl-playground";
+
 export function rowsWithCode(rows: ProblemRow[], code: DiagnosticCode): ProblemRow[] {
-  return rows.filter((r) => r.text.includes(code) || r.label.includes(code));
+  return rows.filter((r) => r.source === serverSource && r.code === code);
 }
 
 /** "[Ln 12, Col 5]" of a Problems row. */

@@ -86,6 +86,13 @@ async function main(): Promise<number> {
       const started = Date.now();
       try {
         await scenario.run(context);
+        if (steps.failed)
+          throw new Error(
+            steps.steps
+              .filter((s) => s.error)
+              .map((s) => `step "${s.name}": ${s.error} (screenshot: ${s.screenshot})`)
+              .join("; "),
+          );
         results.push({ id: scenario.id, title: scenario.title, ok: true, ms: Date.now() - started, steps: steps.steps });
         console.log(`   ok (${seconds(Date.now() - started)})`);
       } catch (error) {

@@ -12,6 +12,10 @@ export interface ProblemRow {
   /** The file the marker belongs to (its name, as the Problems tree shows it). */
   file: string;
   severity: Severity;
+  /** Who reported it: "rl-playground" for the language server, "ts" for TypeScript. */
+  source: string;
+  /** The diagnostic code ("reward-constant", "2307"). */
+  code: string;
   /** 1-based line of the marker's start, from "[Ln 12, Col 5]". */
   line: number;
   /** Accessible label: severity, message, place and source as VS Code reads them out. */
@@ -40,7 +44,6 @@ const selectors = {
   problemsPanel: ".markers-panel",
   problemRows: ".markers-panel .monaco-list-row",
   notifications: ".notifications-toasts .notification-list-item",
-  notificationMessage: ".notification-list-item-message",
   statusItems: "#workbench\\.parts\\.statusbar .statusbar-item",
   dialog: ".monaco-dialog-box",
   dialogButton: ".monaco-dialog-box .dialog-buttons .monaco-button",
@@ -220,8 +223,9 @@ export class Workbench {
     } catch {
       return "";
     }
-    const text = (await hover.allInnerTexts()).join("\n");
-    return text;
+    // The hover fades in; let it finish so that a screenshot shows it as the user reads it.
+    await this.page.waitForTimeout(300);
+    return (await hover.allInnerTexts()).join("\n");
   }
 
   async dismiss(): Promise<void> {
@@ -242,7 +246,15 @@ export class Workbench {
     // the file of the marker rows under it.
     return this.page.locator(selectors.problemRows).evaluateAll((rows) => {
       const ordered = [...rows].sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top);
-      const out: { file: string; severity: "error" | "warning" | "info"; line: number; label: string; text: string }[] = [];
+      const out: {
+        file: string;
+        severity: "error" | "warning" | "info";
+        source: string;
+        code: string;
+        line: number;
+        label: string;
+        text: string;
+      }[] = [];
       let file = "";
       for (const row of ordered) {
         const text = (row as HTMLElement).innerText.replace(/\s+/g, " ").trim();
@@ -254,14 +266,22 @@ export class Workbench {
         const iconClass = icon.className + " " + (icon.querySelector(".codicon")?.className ?? "");
         const severity = /error/.test(iconClass) ? "error" : /warning/.test(iconClass) ? "warning" : "info";
         const line = Number(/Ln (\d+)/.exec(text)?.[1] ?? -1);
-        out.push({ file, severity, line, label: row.getAttribute("aria-label") ?? "", text });
+        const source = row.querySelector(".marker-source")?.textContent?.trim() ?? "";
+        const code = row.querySelector(".marker-code")?.textContent?.trim() ?? "";
+        out.push({ file, severity, source, code, line, label: row.getAttribute("aria-label") ?? "", text });
       }
       return out;
     });
   }
 
-  async notificationTexts(): Promise<string[]> {
-    return this.page.locator(`${selectors.notifications} ${selectors.notificationMessage}`).allInnerTexts();
+  /** Visible notification toasts: message and source ("Source: RL Playground"). */
+  async notifications(): Promise<{ message: string; source: string }[]> {
+    return this.page.locator(selectors.notifications).evaluateAll((items) =>
+      items.map((i) => ({
+        message: (i.querySelector(".notification-list-item-message") as HTMLElement | null)?.innerText ?? "",
+        source: (i.querySelector(".notification-list-item-source") as HTMLElement | null)?.innerText ?? "",
+      })),
+    );
   }
 
   async statusItems(): Promise<StatusItem[]> {

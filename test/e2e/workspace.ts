@@ -46,7 +46,8 @@ export class WorkspaceFolder {
 
 export function prepareWorkspaces(runDir: string): { trusted: WorkspaceFolder; untrusted: WorkspaceFolder } {
   const trusted = path.join(runDir, "workspace");
-  const untrusted = path.join(runDir, "untrusted-workspace");
+  // Named without "trust" or "restricted", so that no message can match the trust checks by quoting the path.
+  const untrusted = path.join(runDir, "second-folder");
   fs.cpSync(path.join(repoRoot, "examples"), trusted, { recursive: true });
   const fixtures = path.join(repoRoot, "test/fixtures/e2e");
   for (const name of fs.readdirSync(fixtures)) {

@@ -316,7 +316,7 @@ test("action probabilities at a probe state and stacked variance shares are draw
     rewardThreshold: 1.7,
     actionSpace: { kind: "discrete", n: 4 } as const,
   };
-  const d = await openDashboard(browser, { height: 1500 });
+  const d = await openDashboard(browser);
   await streamRun(d, gridInfo, grid);
   const lastGrid = grid[grid.length - 1];
   const probs = lastGrid.policy?.kind === "discrete" ? lastGrid.policy.actionProbs : [];
@@ -381,7 +381,7 @@ test("screenshots in light, dark and high contrast themes", async () => {
   const dir = screenshotDir();
   const episode = recordEpisode(40);
   for (const theme of ["light", "dark", "high-contrast"] as const) {
-    const d = await openDashboard(browser, { theme, height: 1500 });
+    const d = await openDashboard(browser, { theme });
     await streamRun(d, info, metrics);
     await d.page.locator('[data-action="new-episode"]').click();
     const request = (await d.posted()).filter((m) => m.type === "playback").at(-1);

@@ -208,7 +208,7 @@ export async function openDashboard(
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rl-dashboard-"));
   const file = path.join(dir, "index.html");
   fs.writeFileSync(file, harnessHtml(options.theme ?? "dark"));
-  const page = await browser.newPage({ viewport: { width: options.width ?? 1200, height: options.height ?? 900 } });
+  const page = await browser.newPage({ viewport: { width: options.width ?? 1200, height: options.height ?? 2400 } });
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
   // Content Security Policy violations are reported as console errors.

@@ -40,6 +40,14 @@ export interface ChartOptions {
   percent?: boolean;
 }
 
+interface PendingDraw {
+  layout: ChartLayout;
+  x: number[];
+  series: Column[];
+  theme: Theme;
+  updates: number;
+}
+
 const CURSOR_SYNC_KEY = "rl-dashboard";
 const X_TICK_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
 
@@ -49,6 +57,8 @@ export class LiveChart {
   private plot: uPlot | null = null;
   private key = "";
   private layout: ChartLayout | null = null;
+  private inView = true;
+  private pending: PendingDraw | null = null;
   private width = 0;
 
   /** The plot's width in CSS pixels: more points per line than this cannot be seen. */
@@ -72,10 +82,24 @@ export class LiveChart {
     this.root.append(caption, this.body);
     parent.append(this.root);
     new ResizeObserver(() => this.resize()).observe(this.root);
+    // A chart out of view is not redrawn (its canvas would be painted for nobody); it catches up when it scrolls in.
+    new IntersectionObserver(
+      (entries) => {
+        this.inView = entries.some((e) => e.isIntersecting);
+        if (this.inView && this.pending) this.flush(this.pending);
+      },
+      { rootMargin: "100px" },
+    ).observe(this.root);
   }
 
   /** Draw `series` (one per line, aligned with `x`); `updates` is how many updates they summarise. */
   draw(layout: ChartLayout, x: number[], series: Column[], theme: Theme, updates: number): void {
+    this.pending = { layout, x, series, theme, updates };
+    if (this.inView && !this.root.hidden) this.flush(this.pending);
+  }
+
+  private flush({ layout, x, series, theme, updates }: PendingDraw): void {
+    this.pending = null;
     const key = JSON.stringify([layout.lines.map(({ format: _f, ...rest }) => rest), layout.bands ?? [], theme]);
     const data = [x, ...series] as uPlot.AlignedData;
     this.layout = layout;

@@ -89,37 +89,46 @@ export const train: Scenario = {
       console.log(`      status bar: update ${firstUpdate} → ${laterUpdate}`);
     });
 
-    await steps.step("the playback shows the cart moving", async () => {
-      await pressDashboardButton(workbench.webview(), "New episode");
-      const { value: withPicture } = await waitFor("a playback picture", dashboard, (view) => view.playbackSvg.length > 0, {
-        timeoutMs: 20_000,
-      });
-      await waitFor(
-        "the playback picture to change",
-        dashboard,
-        (view) => view.playbackSvg.length > 0 && view.playbackSvg !== withPicture.playbackSvg,
-        {
-          timeoutMs: 5_000,
-          intervalMs: 100,
-        },
-      );
-    });
+    await steps.step(
+      "the playback shows the cart moving",
+      async () => {
+        await pressDashboardButton(workbench.webview(), "New episode");
+        const { value: withPicture } = await waitFor("a playback picture", dashboard, (view) => view.playbackSvg.length > 0, {
+          timeoutMs: 20_000,
+        });
+        await waitFor(
+          "the playback picture to change",
+          dashboard,
+          (view) => view.playbackSvg.length > 0 && view.playbackSvg !== withPicture.playbackSvg,
+          {
+            timeoutMs: 5_000,
+            intervalMs: 100,
+          },
+        );
+      },
+      { continueOnFailure: true },
+    );
 
     await steps.step("RL: Stop Training stops it within a second and the dashboard says so", async () => {
+      const before = episodesShown((await dashboard()).text);
       await workbench.runCommand("RL: Stop Training");
+      const commandAt = new Date().toISOString();
       const { value, ms } = await waitFor("the dashboard to say stopped", dashboard, (view) => statusShown(view.text) === "stopped", {
         timeoutMs: 10_000,
         intervalMs: 50,
       });
-      console.log(`      "stopped" shown ${ms} ms after the command`);
-      check(ms <= stopWithinMs, `the dashboard said "stopped" ${ms} ms after the command (limit ${stopWithinMs} ms)`);
       const stoppedAt = episodesShown(value.text);
+      // Episodes trained after the command tell a slow stop (training went on) from a slow message (it did not).
+      console.log(
+        `      "stopped" shown ${ms} ms after the command (sent ${commandAt}); episodes ${before} when sent, ${stoppedAt} when stopped`,
+      );
+      shared.set("trainedEpisodes", stoppedAt);
       await workbench.page.waitForTimeout(2_000);
       const later = await dashboard();
       check(episodesShown(later.text) === stoppedAt, `episodes kept growing after the stop: ${stoppedAt} → ${episodesShown(later.text)}`);
       const update = statusBarUpdate(await workbench.statusItems());
       check(update < 0, `the status bar still shows training (update ${update})`);
-      shared.set("trainedEpisodes", stoppedAt);
+      check(ms <= stopWithinMs, `the dashboard said "stopped" ${ms} ms after the command (limit ${stopWithinMs} ms)`);
     });
   },
 };

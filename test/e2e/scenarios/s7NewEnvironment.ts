@@ -36,6 +36,15 @@ export const newEnvironment: Scenario = {
         (lenses) => lenses.some((l) => /\bTrain\b/.test(l)),
         { timeoutMs: firstCheckMs },
       );
+      // The command writes a tsconfig.json: let TypeScript finish loading it, so its verdict on the file is in.
+      await waitFor(
+        "TypeScript to finish initializing",
+        () => workbench.statusItems(),
+        (items) => !items.some((i) => /Initializing/.test(i.text)),
+        {
+          timeoutMs: firstCheckMs,
+        },
+      );
       await workbench.page.waitForTimeout(3_000);
       const errors = await workbench.squiggleLines("error");
       check(errors.length === 0, `error squiggles on lines ${errors.join(", ")}`);

@@ -3,21 +3,23 @@
  * and the extension says why diagnostics are limited; once trust is granted, diagnostics come.
  */
 import { check, waitFor } from "../harness";
-import { rowsWithCode } from "../rl";
+import { rowsWithCode, serverSource } from "../rl";
 import { firstCheckMs, type Scenario } from "../scenario";
 import type { Workbench } from "../workbench";
 import { markerFile, markerFixture } from "../workspace";
 
-const trustPattern = /trust|restricted/i;
+/** Words that say the limit comes from Workspace Trust. */
+const trustPattern = /\b(not trusted|untrusted|trust the (workspace|folder)|Restricted Mode)\b/i;
 
+/** Where the extension may say why diagnostics are limited: its notification, its status item, its diagnostic. */
 async function trustExplanation(workbench: Workbench): Promise<string | undefined> {
   const sources = [
-    ...(await workbench.notificationTexts()),
+    ...(await workbench.notifications()).filter((n) => /RL Playground/i.test(n.source + " " + n.message)).map((n) => n.message),
     // VS Code's own "Restricted Mode" item does not count: the extension must say it.
-    ...(await workbench.statusItems()).filter((i) => /\bRL\b|Playground/i.test(i.text + " " + i.label)).map((i) => `${i.text} ${i.label}`),
-    ...(await workbench.problems()).map((r) => r.text),
+    ...(await workbench.statusItems()).filter((i) => /\bRL\b|Playground/.test(i.text + " " + i.label)).map((i) => `${i.text} ${i.label}`),
+    ...(await workbench.problems()).filter((r) => r.source === serverSource).map((r) => r.text),
   ];
-  return sources.find((s) => trustPattern.test(s) && /\bRL\b|Playground|diagnostic|check|environment/i.test(s));
+  return sources.find((s) => trustPattern.test(s));
 }
 
 export const workspaceTrust: Scenario = {
@@ -25,8 +27,11 @@ export const workspaceTrust: Scenario = {
   title: "untrusted workspace: no user code runs, says why; trust brings diagnostics",
   async run({ session, untrustedWorkspace, steps }) {
     await steps.step("close the trusted window (one code-server at a time on this machine)", () => session.closeMain());
-    const workbench = await steps.step("open the folder in a profile that asks for trust", () => session.openUntrusted());
-    steps.usePage(workbench.page);
+    const workbench = await steps.step("open the folder in a profile that asks for trust", async () => {
+      const opened = await session.openUntrusted();
+      steps.usePage(opened.page);
+      return opened;
+    });
 
     await steps.step("the folder opens in Restricted Mode (answering a trust prompt, if any, with No)", async () => {
       await workbench.waitLoaded();
