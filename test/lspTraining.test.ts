@@ -135,12 +135,17 @@ describe("language server: training in the background", { timeout: 120_000 }, ()
     assert.equal(endedOf(next.runId)!.reason, "budget");
   });
 
-  it("answers playback honestly while the engine has none", async () => {
-    const result = await lsp.connection.sendRequest<{ ok: boolean; reason?: string }>(Methods.playback, {
-      uri: "file:///nowhere.rl.ts",
-      mode: "greedy",
-    });
-    assert.equal(result.ok, false);
-    assert.equal(result.reason, "error");
+  it("plays back an episode of the policy a finished run saved", async () => {
+    const uri = lsp.open(lsp.copyFixture("renders.rl.ts"));
+    const none = await lsp.connection.sendRequest<PlaybackResult>(Methods.playback, { uri, mode: "greedy" });
+    assert.deepEqual([none.ok, !none.ok && none.reason], [false, "no-policy"]);
+
+    const { runId } = await lsp.connection.sendRequest<StartTrainingResult>(Methods.startTraining, { uri, settings: { maxEpisodes: 32 } });
+    await lsp.waitFor("trainingEnded", () => endedOf(runId) !== undefined, 60_000);
+    assert.ok(endedOf(runId)!.runDir);
+    const played = await lsp.connection.sendRequest<PlaybackResult>(Methods.playback, { uri, runId, mode: "greedy", maxFrames: 10 });
+    assert.ok(played.ok, JSON.stringify(played));
+    assert.ok(played.frames.length >= 1 && played.frames.length <= 11, `${played.frames.length} frames`);
+    assert.equal(played.rewards.length, played.actions.length);
   });
 });

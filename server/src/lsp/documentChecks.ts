@@ -24,8 +24,8 @@ export interface CheckContext {
   folders(): string[];
   trusted(): boolean;
   log(message: string): void;
-  /** The backend a check ran on, with the settings that chose it. */
-  onBackend(backend: BackendName, settings: ServerSettings): void;
+  /** The backend a check ran on, why (the engine's words), and the settings that chose it. */
+  onBackend(backend: BackendName, reason: string | null, settings: ServerSettings): void;
 }
 
 /** The last published check of a document. */
@@ -124,7 +124,7 @@ export class DocumentChecks {
         });
         if (result.cancelled) return;
         if (result.engineError) this.ctx.log(`check of ${file}: ${result.engineError}`);
-        if (result.backend) this.ctx.onBackend(result.backend, settings);
+        if (result.backend) this.ctx.onBackend(result.backend, result.backendReason, settings);
         check = { version, diagnostics: result.diagnostics, stats: result.stats, summary: result.summary, staticOnly: false };
       }
     } finally {

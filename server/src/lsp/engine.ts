@@ -4,7 +4,7 @@
  * in this file only. No LSP types here: plain engine types in and out.
  */
 import * as path from "node:path";
-import { checkEnvironment, EngineError, trainEnvironment } from "../api";
+import { checkEnvironment, EngineError, playbackEpisode as enginePlayback, readRunPolicy, RunnerPool, startTraining } from "../api";
 import { findSourcePlaces, readSource, transpileDiagnostic, diagnostic } from "../check/diagnostics";
 import { rewardHoverMarkdown } from "../check/hover";
 import type {
@@ -16,13 +16,12 @@ import type {
   ProbeStats,
   RewardSummary,
   TrainingSettings,
+  TrainingStartedParams,
   TrainingSummary,
   UpdateMetrics,
 } from "../protocol";
-import { DEFAULT_SETTINGS, resolveSettings } from "../rl/settings";
+import { DEFAULT_SETTINGS } from "../rl/settings";
 import { bundleEnvironment } from "../sandbox/bundle";
-import { RunnerPool } from "../sandbox/runner";
-import { readTrainingLiteral, staticActionSpace, staticEnvironmentName, staticRewardThreshold } from "./sourceFacts";
 
 export { rewardHoverMarkdown, findSourcePlaces };
 export { DEFAULT_PROBE_BUDGET_MS } from "../api";
@@ -34,6 +33,8 @@ export interface DocumentCheck {
   stats: ProbeStats | null;
   summary: RewardSummary | null;
   backend: BackendName | null;
+  /** Why that backend (design §7), as the engine says it. */
+  backendReason: string | null;
   /** A newer edit (or a closed document) cancelled it: publish nothing. */
   cancelled: boolean;
   /** The engine itself failed (a bad setting or our bug): for the log, not a diagnostic. */
@@ -85,11 +86,20 @@ export async function checkDocument(request: CheckRequest): Promise<DocumentChec
       stats: result.stats,
       summary: result.summary,
       backend: result.backend,
-      cancelled: result.cancelled === true || request.signal.aborted,
+      backendReason: result.backendReason ?? null,
+      cancelled: result.stopped || request.signal.aborted,
     };
   } catch (error) {
     if (!(error instanceof EngineError)) throw error;
-    return { diagnostics: [], stats: null, summary: null, backend: null, cancelled: false, engineError: error.message };
+    return {
+      diagnostics: [],
+      stats: null,
+      summary: null,
+      backend: null,
+      backendReason: null,
+      cancelled: false,
+      engineError: error.message,
+    };
   }
 }
 
@@ -115,17 +125,12 @@ export async function staticCheck(file: string, contents: string): Promise<Diagn
   ];
 }
 
-/** What the dashboard needs when a training starts (sent with the first update). */
-export interface TrainingStartInfo {
-  environment: string;
-  backend: BackendName | null;
-  settings: TrainingSettings;
-  rewardThreshold: number | null;
-  actionSpace: { kind: "discrete"; n: number } | { kind: "box"; dims: number };
-}
+/** What the dashboard needs when a training starts. */
+export type TrainingStartInfo = Omit<TrainingStartedParams, "runId" | "uri">;
 
 export type TrainingOutcome =
-  { ok: true; summary: TrainingSummary } | { ok: false; reason: "stopped" | "error"; message: string; diagnostics: Diagnostic[] };
+  | { ok: true; summary: TrainingSummary }
+  | { ok: false; reason: "stopped" | "error"; message: string; diagnostics: Diagnostic[]; summary: TrainingSummary | null };
 
 export interface TrainingRequest {
   file: string;
@@ -133,80 +138,68 @@ export interface TrainingRequest {
   backend: BackendChoice;
   settings: Partial<TrainingSettings>;
   runDir: string;
-  signal: AbortSignal;
-  /** Called once, before the first update's progress. */
+  /** Called once, before the first update. */
   onStarted(info: TrainingStartInfo): void;
+  /** The newest update, at most once per `PROGRESS_INTERVAL_MS`. */
   onProgress(metrics: UpdateMetrics): void;
+  /** An episode of the current policy, every few seconds, when the environment can render. */
+  onPlayback(result: PlaybackResult): void;
 }
 
-/**
- * Trains in the engine's runner process (never in the server's). The start information
- * comes from the first update (the policy snapshot names the action space) and, until
- * the engine reports the environment's spec itself, from the file's syntax tree.
- */
-export async function trainDocument(request: TrainingRequest): Promise<TrainingOutcome> {
-  const entry = path.resolve(request.file);
+export interface TrainingRun {
+  result: Promise<TrainingOutcome>;
+  /** Ends the training within a second. */
+  stop(): void;
+}
+
+/** Progress to the editor at most 20 times a second (design §6). */
+export const PROGRESS_INTERVAL_MS = 50;
+
+/** Trains in the engine's runner process (never in the server's). */
+export function trainDocument(request: TrainingRequest): TrainingRun {
   let backend: BackendName | null = null;
-  let started = false;
   try {
-    const result = await trainEnvironment(entry, {
+    const handle = startTraining(request.file, {
       contents: request.contents,
       backend: request.backend,
       settings: request.settings,
       runDir: request.runDir,
-      signal: request.signal,
+      throttleMs: PROGRESS_INTERVAL_MS,
       onBackend: (b) => (backend = b),
-      onProgress: (metrics) => {
-        if (!started) {
-          started = true;
-          request.onStarted(startInfo(entry, request, backend, metrics));
-        }
-        request.onProgress(metrics);
-      },
+      onStart: (start) => request.onStarted({ ...start, backend }),
+      onProgress: (latest) => request.onProgress(latest),
+      onPlayback: (result) => request.onPlayback(result),
     });
-    if (result.ok) return { ok: true, summary: result.summary };
-    return { ok: false, reason: result.reason, message: result.message, diagnostics: result.diagnostics };
+    const result = handle.result.then(
+      (r): TrainingOutcome =>
+        r.ok
+          ? { ok: true, summary: r.summary }
+          : { ok: false, reason: r.reason, message: r.message, diagnostics: r.diagnostics, summary: r.summary },
+      (error: unknown): TrainingOutcome => engineFailure(error),
+    );
+    return { result, stop: () => handle.stop() };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return { ok: false, reason: "error", message: `the engine failed: ${message}`, diagnostics: [] };
+    return { result: Promise.resolve(engineFailure(error)), stop: () => undefined };
   }
 }
 
-function startInfo(file: string, request: TrainingRequest, backend: BackendName | null, first: UpdateMetrics): TrainingStartInfo {
-  const source = request.contents;
-  let settings: TrainingSettings;
+function engineFailure(error: unknown): TrainingOutcome {
+  const message = error instanceof Error ? error.message : String(error);
+  return { ok: false, reason: "error", message: `the engine failed: ${message}`, diagnostics: [], summary: null };
+}
+
+/** One episode of the policy a run saved in `runDir`, for the dashboard. */
+export async function playbackFromRun(
+  file: string,
+  contents: string | undefined,
+  runDir: string,
+  params: Pick<PlaybackParams, "mode" | "maxFrames">,
+): Promise<PlaybackResult> {
   try {
-    settings = resolveSettings(readTrainingLiteral(source), request.settings);
-  } catch {
-    settings = resolveSettings(request.settings);
+    return await enginePlayback(file, { policy: readRunPolicy(runDir), mode: params.mode, maxFrames: params.maxFrames, contents });
+  } catch (error) {
+    return { ok: false, reason: "error", message: error instanceof Error ? error.message : String(error) };
   }
-  settings.maxEpisodes = first.episodeBudget;
-  const policy = first.policy;
-  const actionSpace: TrainingStartInfo["actionSpace"] =
-    policy?.kind === "discrete"
-      ? { kind: "discrete", n: policy.actionProbs[0]?.length ?? 0 }
-      : policy?.kind === "box"
-        ? { kind: "box", dims: policy.std.length }
-        : (staticActionSpace(source) ?? { kind: "discrete", n: 0 });
-  return {
-    environment: staticEnvironmentName(source) ?? path.basename(file).replace(/\.rl\.ts$|\.ts$/, ""),
-    backend,
-    settings,
-    rewardThreshold: staticRewardThreshold(source),
-    actionSpace,
-  };
-}
-
-/**
- * One episode of the current policy, for the dashboard. The engine does not offer
- * playback yet, so this says so instead of inventing frames.
- */
-export async function playbackEpisode(params: PlaybackParams): Promise<PlaybackResult> {
-  return {
-    ok: false,
-    reason: "error",
-    message: `playback of ${path.basename(params.uri)} is not available yet: the engine has no playback function in this build`,
-  };
 }
 
 /** Default settings the server shows or merges (re-exported so the server never imports the engine directly). */

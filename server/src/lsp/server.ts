@@ -32,7 +32,7 @@ import {
 import { quickFixActions } from "./codeActions";
 import { environmentLenses } from "./codeLens";
 import { CHANGE_DEBOUNCE_MS, DocumentChecks } from "./documentChecks";
-import { playbackEpisode, RunnerPools } from "./engine";
+import { RunnerPools } from "./engine";
 import { matchesFiles } from "./fileGlob";
 import { DocumentPlaces, rewardHover } from "./hover";
 import { uriToPath } from "./lspDiagnostics";
@@ -76,7 +76,7 @@ export function startServer(connection: Connection): void {
     folders: () => folders,
     trusted: () => trusted,
     log,
-    onBackend: (backend, s) => status({ backend, message: backendStatus(backend, s, native) }),
+    onBackend: (backend, reason, s) => status({ backend, message: backendStatus(backend, reason, s, native) }),
   });
   const trainings = new TrainingSessions({ connection, documents, settings, checks, folders: () => folders, trusted: () => trusted, log });
 
@@ -200,7 +200,7 @@ export function startServer(connection: Connection): void {
 
   connection.onRequest(Methods.startTraining, (params: StartTrainingParams): Promise<StartTrainingResult> => trainings.start(params));
   connection.onRequest(Methods.stopTraining, (params: StopTrainingParams): StopTrainingResult => trainings.stop(params.runId));
-  connection.onRequest(Methods.playback, (params: PlaybackParams): Promise<PlaybackResult> => playbackEpisode(params));
+  connection.onRequest(Methods.playback, (params: PlaybackParams): Promise<PlaybackResult> => trainings.playback(params));
 
   connection.onShutdown(async () => {
     trainings.stopAll();
@@ -212,12 +212,10 @@ export function startServer(connection: Connection): void {
   connection.listen();
 }
 
-/** Which backend runs the checks, and why (design §7). */
-function backendStatus(backend: BackendName, s: ServerSettings, native: NativeBackendLocation | null): string {
-  const where = native?.reason ?? "@tensorflow/tfjs-node not looked up yet";
-  if (s.backend !== DEFAULT_SERVER_SETTINGS.backend) return `RL Playground: backend ${backend} (set by rlPlayground.backend)`;
-  if (backend === "tensorflow") return `RL Playground: backend tensorflow (auto: ${where})`;
-  return `RL Playground: backend ${backend} (auto: ${native?.nodeModules ? `${where}, but ${backend} was chosen for this policy or native TensorFlow did not load` : where})`;
+/** Which backend runs the checks, and why (design §7): the engine's reason, and where tfjs-node was looked for. */
+function backendStatus(backend: BackendName, reason: string | null, s: ServerSettings, native: NativeBackendLocation | null): string {
+  const why = s.backend !== DEFAULT_SERVER_SETTINGS.backend ? "set by rlPlayground.backend" : `auto: ${reason ?? "the engine's choice"}`;
+  return `RL Playground: backend ${backend} (${why}; ${native?.reason ?? "@tensorflow/tfjs-node not looked up yet"})`;
 }
 
 function folderUri(folder: string | undefined): string | undefined {

@@ -3,8 +3,9 @@
  * (the server's thread only relays), so the server keeps answering. One session per file
  * at a time: a second `startTraining` for a file that is training returns the running
  * session's runId. Several files may train at once. Progress goes out as
- * `rlPlayground/trainingProgress` (at most PROGRESS_PER_SECOND a second, the newest update
- * wins; every update is in the run folder's metrics.jsonl) and as `$/progress`.
+ * `rlPlayground/trainingProgress` (the engine merges updates to at most 20 a second, the
+ * newest wins; every update is in the run folder's metrics.jsonl) and as `$/progress`.
+ * Playback: the running training's latest episode, else one played from a finished run's folder.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -14,6 +15,8 @@ import {
   Methods,
   type BackendChoice,
   type EndReason,
+  type PlaybackParams,
+  type PlaybackResult,
   type StartTrainingParams,
   type StartTrainingResult,
   type StopTrainingResult,
@@ -24,11 +27,10 @@ import {
   type UpdateMetrics,
 } from "../protocol";
 import type { DocumentChecks } from "./documentChecks";
-import { trainDocument, type TrainingOutcome, type TrainingStartInfo } from "./engine";
+import { playbackFromRun, trainDocument, type TrainingOutcome, type TrainingRun, type TrainingStartInfo } from "./engine";
 import { uriToPath } from "./lspDiagnostics";
 import type { SettingsReader } from "./settings";
 
-const PROGRESS_PER_SECOND = 20;
 /** A stopped run is reported ended after this long at the latest, even if its runner is still winding down. */
 const STOP_DEADLINE_MS = 900;
 
@@ -45,6 +47,8 @@ export interface TrainingContext {
 export class TrainingSessions {
   private readonly byRunId = new Map<string, TrainingSession>();
   private readonly byUri = new Map<string, TrainingSession>();
+  /** Finished runs that saved a policy: runId → its file and folder (for playback). */
+  private readonly saved = new Map<string, { uri: string; file: string; runDir: string }>();
   private count = 0;
 
   constructor(private readonly ctx: TrainingContext) {}
@@ -82,8 +86,9 @@ export class TrainingSessions {
     this.byUri.set(params.uri, session);
     this.ctx.checks.setTrainingDiagnostics(params.uri, []);
     void session.run().finally(() => this.byRunId.delete(runId));
-    session.onEnded(() => {
+    session.onEnded((runDir) => {
       if (this.byUri.get(params.uri) === session) this.byUri.delete(params.uri);
+      if (runDir) this.saved.set(runId, { uri: params.uri, file, runDir });
     });
     return { runId };
   }
@@ -100,6 +105,31 @@ export class TrainingSessions {
   stopAll(): void {
     for (const s of this.byRunId.values()) s.stop();
   }
+
+  /** The running training's latest episode, else one of the policy a finished run saved (the newest for the file). */
+  async playback(params: PlaybackParams): Promise<PlaybackResult> {
+    const running = params.runId ? this.byRunId.get(params.runId) : this.byUri.get(params.uri);
+    if (running?.latestPlayback) return cutFrames(running.latestPlayback, params.maxFrames);
+    const saved = params.runId ? this.saved.get(params.runId) : [...this.saved.values()].reverse().find((r) => r.uri === params.uri);
+    if (saved) return playbackFromRun(saved.file, this.ctx.documents.get(saved.uri)?.getText(), saved.runDir, params);
+    return {
+      ok: false,
+      reason: "no-policy",
+      message: running
+        ? "no episode yet: the first comes a few seconds into the training"
+        : "no trained policy for this file yet: train it first",
+    };
+  }
+}
+
+function cutFrames(result: PlaybackResult, maxFrames: number | undefined): PlaybackResult {
+  if (!result.ok || maxFrames === undefined || result.frames.length <= maxFrames) return result;
+  return {
+    ...result,
+    frames: result.frames.slice(0, maxFrames),
+    actions: result.actions.slice(0, maxFrames),
+    rewards: result.rewards.slice(0, maxFrames),
+  };
 }
 
 interface SessionSpec {
@@ -114,13 +144,13 @@ interface SessionSpec {
 
 class TrainingSession {
   readonly runId: string;
-  private readonly controller = new AbortController();
+  /** The newest episode of the current policy the engine played (environments with render()). */
+  latestPlayback: PlaybackResult | null = null;
+  private training: TrainingRun | null = null;
+  private stopping = false;
   private ended = false;
-  private readonly endListeners: Array<() => void> = [];
+  private readonly endListeners: Array<(runDir: string | null) => void> = [];
   private reporter: WorkDoneProgressServerReporter | null = null;
-  private pending: UpdateMetrics | null = null;
-  private lastSent = 0;
-  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ctx: TrainingContext,
@@ -129,14 +159,15 @@ class TrainingSession {
     this.runId = spec.runId;
   }
 
-  onEnded(listener: () => void): void {
+  onEnded(listener: (runDir: string | null) => void): void {
     this.endListeners.push(listener);
   }
 
-  /** Asks the runner to stop; the end is reported within STOP_DEADLINE_MS. */
+  /** Asks the engine to stop; the end is reported within STOP_DEADLINE_MS. */
   stop(): boolean {
-    if (this.ended || this.controller.signal.aborted) return false;
-    this.controller.abort();
+    if (this.ended || this.stopping) return false;
+    this.stopping = true;
+    this.training?.stop();
     setTimeout(
       () => this.end({ runId: this.runId, uri: this.spec.uri, reason: "stopped", message: "training was stopped" }),
       STOP_DEADLINE_MS,
@@ -153,18 +184,18 @@ class TrainingSession {
       reporter.begin(`Training ${path.basename(spec.file)}`, 0, "starting the runner", true);
       reporter.token.onCancellationRequested(() => this.stop());
     });
-    const outcome = await trainDocument({
+    this.training = trainDocument({
       file: spec.file,
       contents: spec.contents,
       backend: spec.backend,
       settings: spec.overrides,
       runDir: spec.runDir,
-      signal: this.controller.signal,
       onStarted: (info) => this.started(info),
       onProgress: (metrics) => this.progress(metrics),
+      onPlayback: (result) => (this.latestPlayback = result),
     });
-    this.flush();
-    this.finished(outcome);
+    if (this.stopping) this.training.stop();
+    this.finished(await this.training.result);
   }
 
   private started(info: TrainingStartInfo): void {
@@ -173,22 +204,8 @@ class TrainingSession {
     this.ctx.log(`run ${this.runId}: ${info.environment} on backend ${info.backend ?? "unknown"}`);
   }
 
-  /** At most PROGRESS_PER_SECOND notifications a second; a faster stream sends its newest update. */
-  private progress(metrics: UpdateMetrics): void {
+  private progress(m: UpdateMetrics): void {
     if (this.ended) return;
-    this.pending = metrics;
-    const wait = this.lastSent + 1000 / PROGRESS_PER_SECOND - Date.now();
-    if (wait <= 0) this.flush();
-    else this.flushTimer ??= setTimeout(() => this.flush(), wait);
-  }
-
-  private flush(): void {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    const m = this.pending;
-    if (!m || this.ended) return;
-    this.pending = null;
-    this.lastSent = Date.now();
     const params: TrainingProgressParams = { runId: this.runId, uri: this.spec.uri, update: m.update, episodes: m.episodes, metrics: m };
     void this.ctx.connection.sendNotification(Methods.trainingProgress, params);
     this.reporter?.report(Math.min(100, Math.floor((100 * m.episodes) / Math.max(m.episodeBudget, 1))), progressMessage(m));
@@ -212,16 +229,17 @@ class TrainingSession {
       this.ctx.checks.setTrainingDiagnostics(this.spec.uri, outcome.diagnostics);
       this.ctx.log(`run ${this.runId} failed: ${outcome.message}`);
     }
-    this.end({ ...base, reason: outcome.reason, message: outcome.message });
+    // A stopped run that saved in time has a folder and a summary.
+    const saved = outcome.summary?.runDir ? { runDir: outcome.summary.runDir, summary: outcome.summary } : {};
+    this.end({ ...base, reason: outcome.reason, message: outcome.message, ...saved });
   }
 
   private end(params: TrainingEndedParams): void {
     if (this.ended) return;
     this.ended = true;
-    clearTimeout(this.flushTimer);
     this.reporter?.done();
     void this.ctx.connection.sendNotification(Methods.trainingEnded, params);
-    for (const listener of this.endListeners) listener();
+    for (const listener of this.endListeners) listener(params.runDir ?? null);
   }
 }
 
