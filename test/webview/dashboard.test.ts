@@ -75,7 +75,7 @@ test("the fixture is a real CartPole run that solved the task", () => {
 test("the charts hold one point per update and the read-outs show the last update", async () => {
   const d = await openDashboard(browser);
   await streamRun(d, info, metrics);
-  for (const id of ["reward", "length", "entropy", "snr", "noise", "baseline"]) {
+  for (const id of ["reward", "length", "entropy", "policy", "snr", "noise", "baseline"]) {
     const c = await chartData(d, id);
     assert.equal(c.points, metrics.length, `${id} points`);
     assert.equal(c.updates, metrics.length, `${id} updates`);
@@ -285,29 +285,14 @@ test("malformed messages are dropped and logged; the page keeps working", async 
   await d.page.close();
 });
 
-/**
- * The recorded GridWorld run (named reward terms) with the two fields the engine may not fill
- * yet, `policy` and `rewardTermVarianceShares`, set to known values: the charts must draw them.
- */
-function gridworldWithSnapshots(): UpdateMetrics[] {
+/** The recorded GridWorld run: named reward terms, their variance shares, and the policy at probe states. */
+function gridworldRun(): UpdateMetrics[] {
   const text = fs.readFileSync(path.join(__dirname, "..", "fixtures", "metrics", "gridworld-seed0.jsonl"), "utf8");
-  return parseMetricsJsonl(text).map((m, i) => {
-    const p = Math.min(0.9, 0.25 + 0.04 * i); // probability of "right" at the probe states
-    const rest = (1 - p) / 3;
-    return {
-      ...m,
-      policy: {
-        kind: "discrete",
-        probeStates: 3,
-        actionProbs: [0, 1, 2].map((k) => (k === 1 ? [rest, p, rest, rest] : [p, rest, rest, rest])),
-      },
-      rewardTermVarianceShares: { goal: 0.6 - 0.01 * i, progress: 0.5, stepCost: -0.1 + 0.01 * i },
-    };
-  });
+  return parseMetricsJsonl(text);
 }
 
 test("action probabilities at a probe state and stacked variance shares are drawn from the metrics", async () => {
-  const grid = gridworldWithSnapshots();
+  const grid = gridworldRun();
   const gridInfo = {
     ...info,
     runId: "grid-1",

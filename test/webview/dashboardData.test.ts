@@ -94,7 +94,7 @@ test("saved runs are listed from their summary.json, newest first, and reopened 
   assert.equal(runs[1].environment, "CartPole");
   assert.equal(runs[1].solved, true);
   const loaded = await readSavedRun(access, "/w/.rl-playground/runs/a");
-  assert.equal(loaded.metrics.length, 25);
+  assert.equal(loaded.metrics.length, text.trim().split("\n").length - 1);
   assert.equal(loaded.reason, "solved");
   assert.equal(loaded.info.source, "saved");
   assert.equal(loaded.info.settings?.episodesPerUpdate, 16);
