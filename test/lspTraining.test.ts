@@ -1,7 +1,8 @@
 /**
  * Training through the language server: started by request, progress as notifications and
  * `$/progress`, a stop that ends it within a second, hovers answered meanwhile, one run per
- * file, and a training whose runner dies reported as an error while the server lives on.
+ * file, a training whose runner dies reported as an error while the server lives on, and
+ * playback of a finished run's policy.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -10,6 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
 import {
   Methods,
+  type PlaybackResult,
   type StartTrainingResult,
   type TrainingEndedParams,
   type TrainingProgressParams,

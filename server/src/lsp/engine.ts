@@ -20,7 +20,6 @@ import type {
   TrainingSummary,
   UpdateMetrics,
 } from "../protocol";
-import { DEFAULT_SETTINGS } from "../rl/settings";
 import { bundleEnvironment } from "../sandbox/bundle";
 
 export { rewardHoverMarkdown, findSourcePlaces };
@@ -200,9 +199,4 @@ export async function playbackFromRun(
   } catch (error) {
     return { ok: false, reason: "error", message: error instanceof Error ? error.message : String(error) };
   }
-}
-
-/** Default settings the server shows or merges (re-exported so the server never imports the engine directly). */
-export function defaultTrainingSettings(): TrainingSettings {
-  return structuredClone(DEFAULT_SETTINGS);
 }

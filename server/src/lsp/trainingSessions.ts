@@ -98,10 +98,6 @@ export class TrainingSessions {
     return { stopped: session ? session.stop() : false };
   }
 
-  runningFor(uri: string): string | null {
-    return this.byUri.get(uri)?.runId ?? null;
-  }
-
   stopAll(): void {
     for (const s of this.byRunId.values()) s.stop();
   }
