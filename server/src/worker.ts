@@ -33,9 +33,12 @@ async function run(): Promise<void> {
       continueAfterSolved: job.continueAfterSolved,
       onProgress: (metrics) => post({ type: "progress", metrics }),
     });
+    await user.settled();
     post({ type: "trained", summary });
   } else {
-    post({ type: "probed", report: probe(user, guard, job.probe) });
+    const report = probe(user, guard, job.probe);
+    await user.settled();
+    post({ type: "probed", report });
   }
 }
 

@@ -1,11 +1,13 @@
 /**
  * Contract checks that need to run user code (Gymnasium's `check_env` parity beyond
  * shapes and types, which every call checks): reset's determinism for a seed, and
- * whether returns depend on the actions at all.
+ * whether returns depend on the actions at all. Each stops at the probe's time bound
+ * (a `performance.now()` deadline) and then answers null: not known.
  */
-import { makeRng, type Environment } from "../runtime/index";
+import { performance } from "node:perf_hooks";
+import { makeRng, type Environment, type Rng } from "../runtime/index";
 import type { UserModule } from "../sandbox/userModule";
-import { checkReset, checkStep, writeFeatures, type EnvSpec } from "./envSpec";
+import { checkReset, checkStep, snapshot, writeFeatures, type EnvSpec } from "./envSpec";
 import { transitionReward } from "./rollout";
 
 type Env = Environment<unknown, unknown>;
@@ -19,32 +21,104 @@ function actionSequence(spec: EnvSpec, seed: string, length: number): unknown[] 
   );
 }
 
-/** The first observation's features after `reset(seed)`. */
-function firstObservation(user: UserModule, env: Env, spec: EnvSpec, seed: number): number[] {
-  const features = new Float32Array(spec.featureDim);
-  user.guarded("reset", () => writeFeatures(spec, checkReset(env.reset(seed)), features, 0, "reset"));
-  return Array.from(features);
-}
-
 const same = (a: number[], b: number[]) => a.length === b.length && a.every((v, k) => Object.is(v, b[k]));
 
-/** Steps replayed to see whether the same seed and actions give the same trajectory. */
-const REPLAY_STEPS = 10;
+/** Replays (seed, steps) to see whether the same seed and actions give the same trajectory. */
+const REPLAY_SEEDS = [123, 124, 125];
+const REPLAY_STEPS = 50;
 
-/** Features, rewards and end flags of a replay of `actions` from `reset(seed)`, as one list. */
-function trajectory(user: UserModule, env: Env, spec: EnvSpec, seed: number, actions: unknown[]): number[] {
-  const trace = firstObservation(user, env, spec, seed);
+/** The probe's time bound passed while a check was running: its answer is unknown. */
+export class OutOfTime extends Error {}
+
+function within(deadline: number): void {
+  if (performance.now() > deadline) throw new OutOfTime();
+}
+
+/** The user function whose randomness made a replay differ, and where that randomness came from. */
+export interface Nondeterminism {
+  call: "reset" | "step" | "reward";
+  /**
+   * `unseeded-rng`: this.rng() drawn from but never reseeded by reset (super.reset(seed) forgotten);
+   * `math-random`: Math.random() drawn from; `other`: anything else (state kept across
+   * episodes, the clock).
+   */
+  cause: "unseeded-rng" | "math-random" | "other";
+}
+
+/** Draws from randomness no seed controls, counted per user function during a replay. */
+class UnseededDraws {
+  readonly mathRandom = { reset: 0, step: 0, reward: 0 };
+  unseededRng = 0;
+  call: "reset" | "step" | "reward" = "reset";
+}
+
+interface Replay {
+  /** Features of reset's observation. */
+  start: number[];
+  /** Per step: features of the observation, step's reward, terminated, truncated. */
+  steps: number[];
+  /** Per step: the `reward` export's value (empty without one). */
+  rewards: number[];
+}
+
+/**
+ * A replay of `actions` from `reset(seed)` in which the randomness no seed controls is made
+ * to differ on purpose: Math.random() and the environment's generator before reset draw
+ * from the stream named `stream`. Two replays with different streams then differ exactly
+ * when the trajectory depends on such randomness, so the verdict does not rest on luck.
+ */
+function replay(
+  user: UserModule,
+  env: Env,
+  spec: EnvSpec,
+  seed: number,
+  actions: unknown[],
+  stream: string,
+  draws: UnseededDraws,
+  deadline: number,
+): Replay {
   const features = new Float32Array(spec.featureDim);
-  for (const action of actions) {
-    const s = user.guarded("step", () => {
-      const result = checkStep(env.step(action));
-      writeFeatures(spec, result.observation, features, 0, "step");
-      return result;
+  const mathRandom = makeRng(`${stream}/Math.random`);
+  const before = makeRng(`${stream}/rng`);
+  const unseeded: Rng = () => {
+    draws.unseededRng++;
+    return before();
+  };
+  const random = Math.random;
+  Math.random = () => {
+    draws.mathRandom[draws.call]++;
+    return mathRandom();
+  };
+  try {
+    within(deadline);
+    env.rng = unseeded;
+    draws.call = "reset";
+    let observation = user.guarded("reset", () => {
+      const obs = snapshot(checkReset(env.reset(seed)));
+      writeFeatures(spec, obs, features, 0, "reset");
+      return obs;
     });
-    trace.push(...features, s.reward, s.terminated ? 1 : 0, s.truncated ? 1 : 0);
-    if (s.terminated || s.truncated) break;
+    const out: Replay = { start: Array.from(features), steps: [], rewards: [] };
+    for (const action of actions) {
+      within(deadline);
+      draws.call = "step";
+      const s = user.guarded("step", () => {
+        const result = checkStep(env.step(action));
+        writeFeatures(spec, result.observation, features, 0, "step");
+        return { ...result, observation: snapshot(result.observation) };
+      });
+      out.steps.push(...features, s.reward, s.terminated ? 1 : 0, s.truncated ? 1 : 0);
+      if (user.hasRewardExport) {
+        draws.call = "reward";
+        out.rewards.push(transitionReward(user, observation, action, s).total);
+      }
+      observation = s.observation;
+      if (s.terminated || s.truncated) break;
+    }
+    return out;
+  } finally {
+    Math.random = random;
   }
-  return trace;
 }
 
 export interface ResetChecks {
@@ -54,36 +128,81 @@ export interface ResetChecks {
   reseedsRng: boolean;
   /** Different seeds give this.rng the same stream: the seed is ignored. */
   ignoresSeed: boolean;
-  /** The same seed and actions give the same observations and rewards for the first steps. */
+  /** The same seed and actions give the same observations and step rewards. */
   stepsDeterministic: boolean;
+  /** The culprit when some replay differed, else null. */
+  nondeterminism: Nondeterminism | null;
 }
 
-export function checkResetSeeding(user: UserModule, spec: EnvSpec): ResetChecks {
-  const env = user.create();
-  const deterministic = same(firstObservation(user, env, spec, 123), firstObservation(user, env, spec, 123));
-  const streamAfter = (seed: number) =>
-    user.guarded("reset", () => {
-      env.reset(seed);
-      return [env.rng(), env.rng()];
-    });
-  const reseedsRng = same(streamAfter(7), streamAfter(7));
-  const ignoresSeed = reseedsRng && same(streamAfter(1), streamAfter(2));
-  const actions = actionSequence(spec, "replay", Math.min(REPLAY_STEPS, spec.maxEpisodeSteps));
-  const stepsDeterministic = same(trajectory(user, env, spec, 123, actions), trajectory(user, env, spec, 123, actions));
-  return { deterministic, reseedsRng, ignoresSeed, stepsDeterministic };
+/**
+ * Whether the same seed and actions give the same trajectory (design §5
+ * `nondeterministic-reset`), and if not, whose randomness is to blame. Null when the
+ * probe's time bound passed first.
+ */
+export function checkResetSeeding(user: UserModule, spec: EnvSpec, deadline = Infinity): ResetChecks | null {
+  try {
+    const env = user.create();
+    const streamAfter = (seed: number) => {
+      within(deadline);
+      return user.guarded("reset", () => {
+        env.reset(seed);
+        return [env.rng(), env.rng()];
+      });
+    };
+    const reseedsRng = same(streamAfter(7), streamAfter(7));
+    const ignoresSeed = reseedsRng && same(streamAfter(1), streamAfter(2));
+    const draws = new UnseededDraws();
+    const steps = Math.min(REPLAY_STEPS, spec.maxEpisodeSteps);
+    let differs: Nondeterminism["call"] | null = null;
+    let deterministic = true;
+    for (const seed of REPLAY_SEEDS) {
+      const actions = actionSequence(spec, `replay/${seed}`, steps);
+      const a = replay(user, env, spec, seed, actions, "a", draws, deadline);
+      const b = replay(user, env, spec, seed, actions, "b", draws, deadline);
+      deterministic &&= same(a.start, b.start);
+      differs = !same(a.start, b.start) ? "reset" : !same(a.steps, b.steps) ? "step" : !same(a.rewards, b.rewards) ? "reward" : null;
+      if (differs) break;
+    }
+    return {
+      deterministic,
+      reseedsRng,
+      ignoresSeed,
+      stepsDeterministic: differs === null || differs === "reward",
+      nondeterminism: differs && culprit(differs, draws),
+    };
+  } catch (error) {
+    if (error instanceof OutOfTime) return null;
+    throw error;
+  }
+}
+
+/**
+ * Whose randomness made a replay differ: an unseeded this.rng() is reset's fault (it forgot
+ * super.reset(seed)); else the function that drew from Math.random(), in call order;
+ * else the first part of the trajectory that differed.
+ */
+function culprit(differs: Nondeterminism["call"], draws: UnseededDraws): Nondeterminism {
+  if (draws.unseededRng > 0) return { call: "reset", cause: "unseeded-rng" };
+  for (const call of ["reset", "step", "reward"] as const) if (draws.mathRandom[call] > 0) return { call, cause: "math-random" };
+  return { call: differs, cause: "other" };
 }
 
 /**
  * The direct test of an action-independent reward: reset with the same seed, act
  * differently, compare the returns. True when no pair of replays differed.
  */
-export function returnsIgnoreActions(user: UserModule, spec: EnvSpec, seeds: number): boolean {
+export function returnsIgnoreActions(user: UserModule, spec: EnvSpec, seeds: number, deadline = Infinity): boolean | null {
   const env = user.create();
   const episodeReturn = (seed: number, actions: unknown[]) => {
-    let obs = user.guarded("reset", () => checkReset(env.reset(seed)));
+    within(deadline);
+    let obs = user.guarded("reset", () => snapshot(checkReset(env.reset(seed))));
     let total = 0;
     for (const action of actions) {
-      const s = user.guarded("step", () => checkStep(env.step(action)));
+      within(deadline);
+      const s = user.guarded("step", () => {
+        const result = checkStep(env.step(action));
+        return { ...result, observation: snapshot(result.observation) };
+      });
       total += transitionReward(user, obs, action, s).total;
       obs = s.observation;
       if (s.terminated || s.truncated) break;
@@ -91,10 +210,15 @@ export function returnsIgnoreActions(user: UserModule, spec: EnvSpec, seeds: num
     return total;
   };
   const length = Math.min(spec.maxEpisodeSteps, 200);
-  for (let k = 0; k < seeds; k++) {
-    const a = episodeReturn(1000 + k, actionSequence(spec, `independence/${k}/a`, length));
-    const b = episodeReturn(1000 + k, actionSequence(spec, `independence/${k}/b`, length));
-    if (Math.abs(a - b) > 1e-9 * Math.max(1, Math.abs(a), Math.abs(b))) return false;
+  try {
+    for (let k = 0; k < seeds; k++) {
+      const a = episodeReturn(1000 + k, actionSequence(spec, `independence/${k}/a`, length));
+      const b = episodeReturn(1000 + k, actionSequence(spec, `independence/${k}/b`, length));
+      if (Math.abs(a - b) > 1e-9 * Math.max(1, Math.abs(a), Math.abs(b))) return false;
+    }
+    return true;
+  } catch (error) {
+    if (error instanceof OutOfTime) return null;
+    throw error;
   }
-  return true;
 }

@@ -15,7 +15,8 @@ import { checkResetSeeding, returnsIgnoreActions } from "./envChecks";
 import { exactGradient, type Enumeration } from "./exact";
 import { baselineReduction, gradientStats } from "./gradientStats";
 import { Reinforce, columnMoments, episodeGradients, padBatch, rewardToGo, withMeanBaseline, type EpisodeGradients } from "./reinforce";
-import { LockstepRollout, concatBatches, transitionReward, type EpisodeBatch } from "./rollout";
+import { checkTrainingSize } from "./limits";
+import { LockstepRollout, concatBatches, transitionReward, type EpisodeBatch, type ProbeTime } from "./rollout";
 import { resolveSettings } from "./settings";
 import { episodeReturns } from "./train";
 import { tf } from "./tf";
@@ -27,6 +28,13 @@ const MAX_ADAPTIVE_EPISODES = 256;
  * episodes, the contract checks and the enumeration take about as long again.
  */
 const SAMPLING_SHARE = 0.4;
+/**
+ * The probe's hard time bound is its budget, but never under this: the minimum sample of a
+ * healthy example (two updates' worth of CartPole) takes about a tenth of it on a loaded
+ * machine, so only a slow environment meets the bound. A call started before the bound
+ * runs to its end (at most the call time limit): that is the overrun.
+ */
+const MIN_TIME_BOUND_MS = 1000;
 /** Seeds replayed with other actions to test whether returns depend on actions. */
 const INDEPENDENCE_SEEDS = 8;
 
@@ -37,39 +45,53 @@ export function probe(user: UserModule, guard: CallGuard, request: ProbeRequest)
   const settings = resolveSettings(user.training, request.overrides);
   const first = user.create();
   const spec = user.guarded("construct", () => describeEnvironment(first));
-  const reset = checkResetSeeding(user, spec);
+  checkTrainingSize(spec, settings);
+  // The time bound: none when an exact episode count was asked for (design §4).
+  const limitMs = Math.max(request.budgetMs, MIN_TIME_BOUND_MS);
+  const deadline = request.episodes === undefined ? start + limitMs : Infinity;
   const agent = new Reinforce(spec, settings);
   try {
-    const batch = sampleEpisodes(user, guard, spec, first, settings, agent, request, start);
-    const measured = measure(agent, batch, settings);
-    const enumeration = enumerate(user, spec);
-    if (enumeration) {
+    const sample = sampleEpisodes(user, guard, spec, first, settings, agent, request, start, deadline);
+    sample.time.limitMs = limitMs;
+    const reset = checkResetSeeding(user, spec, deadline);
+    const batch = sample.batch;
+    const measured = batch && measure(agent, batch, settings);
+    const enumeration = measured && performance.now() < deadline ? enumerate(user, spec) : null;
+    if (measured && enumeration) {
       const { gradNormSq, traceCov } = exactGradient(agent.policy, spec, enumeration, settings.baseline);
       measured.stats.exact = { gradNormSq, traceCov };
     }
-    const returns = episodeReturns(batch);
+    const returns = batch ? episodeReturns(batch) : [];
     const facts: ProbeFacts = {
       episodesPerUpdate: settings.episodesPerUpdate,
       baseline: settings.baseline,
       milliseconds: 0,
       maxEpisodeSteps: spec.maxEpisodeSteps,
-      endedEpisodes: countEnded(spec, batch),
-      constantReward: constantReward(batch),
+      endedEpisodes: batch ? countEnded(spec, batch) : 0,
+      constantReward: batch ? constantReward(batch) : null,
       nonZeroReturnEpisodes: returns.filter((r) => r !== 0).length,
-      actionIndependent: returnsIgnoreActions(user, spec, INDEPENDENCE_SEEDS),
+      actionIndependent: (batch && returnsIgnoreActions(user, spec, INDEPENDENCE_SEEDS, deadline)) ?? false,
       actionIndependenceEpisodes: 2 * INDEPENDENCE_SEEDS,
-      resetDeterministic: reset.deterministic,
-      resetReseedsRng: reset.reseedsRng,
-      resetIgnoresSeed: reset.ignoresSeed,
-      stepsDeterministic: reset.stepsDeterministic,
+      // Not measured (out of time) reads as healthy: no warning without evidence.
+      resetDeterministic: reset?.deterministic ?? true,
+      resetReseedsRng: reset?.reseedsRng ?? true,
+      resetIgnoresSeed: reset?.ignoresSeed ?? false,
+      stepsDeterministic: reset?.stepsDeterministic ?? true,
+      ...(reset ? { nondeterminism: reset.nondeterminism } : {}),
+      time: sample.time,
     };
     facts.milliseconds = performance.now() - start;
-    return { stats: measured.stats, summary: measured.summary, facts };
+    return { stats: measured?.stats ?? null, summary: measured?.summary ?? null, facts };
   } finally {
     agent.dispose();
   }
 }
 
+/**
+ * The episodes to measure: exactly `request.episodes`, or at least two updates' worth and
+ * as many more as the budget allows. At the deadline the complete batches so far are kept
+ * (null when there is none), and what was seen is reported for `slow-step`.
+ */
 function sampleEpisodes(
   user: UserModule,
   guard: CallGuard,
@@ -79,23 +101,43 @@ function sampleEpisodes(
   agent: Reinforce,
   request: ProbeRequest,
   start: number,
-): EpisodeBatch {
+  deadline: number,
+): { batch: EpisodeBatch | null; time: ProbeTime } {
   const rng = makeRng(`${settings.seed}/probe`);
-  const collect = (rollout: LockstepRollout) => rollout.collect(agent.policy, rng) ?? cancelled();
-  if (request.episodes !== undefined) return collect(new LockstepRollout(user, spec, request.episodes, settings.seed, guard, first));
-  const perUpdate = settings.episodesPerUpdate;
-  const rollout = new LockstepRollout(user, spec, perUpdate, settings.seed, guard, first);
+  const exact = request.episodes !== undefined;
+  const perUpdate = exact ? (request.episodes as number) : settings.episodesPerUpdate;
+  const wanted = exact ? perUpdate : 2 * perUpdate;
+  const rollout = new LockstepRollout(user, spec, perUpdate, settings.seed, guard, first, true, exact ? "probe" : "training");
   const parts: EpisodeBatch[] = [];
   let episodes = 0;
-  // At least two updates' worth, then as many more as the budget allows.
   do {
-    parts.push(concatBatches([collect(rollout)])); // the rollout reuses its buffers: keep a copy
+    const batch = rollout.collect(agent.policy, rng, perUpdate, { deadline });
+    if (!batch) {
+      if (rollout.outOfTime) break;
+      cancelled();
+    }
+    parts.push(exact ? batch : concatBatches([batch])); // the rollout reuses its buffers: keep a copy
     episodes += perUpdate;
   } while (
-    (episodes < 2 * perUpdate || performance.now() - start < SAMPLING_SHARE * request.budgetMs) &&
+    !exact &&
+    (episodes < wanted || performance.now() - start < SAMPLING_SHARE * request.budgetMs) &&
     episodes + perUpdate <= MAX_ADAPTIVE_EPISODES
   );
-  return concatBatches(parts);
+  const batch = parts.length === 0 ? null : parts.length === 1 ? parts[0] : concatBatches(parts);
+  const t = rollout.timing;
+  let steps = 0;
+  if (batch) for (let i = 0; i < batch.n; i++) steps += batch.lengths[i];
+  const time: ProbeTime = {
+    limitMs: 0,
+    stoppedEarly: rollout.outOfTime && episodes < wanted,
+    episodes,
+    wanted,
+    stepCalls: t.stepCalls,
+    stepMs: t.stepCalls ? t.stepMs / t.stepCalls : null,
+    rewardMs: t.rewardCalls ? t.rewardMs / t.rewardCalls : null,
+    meanEpisodeLength: episodes ? steps / episodes : null,
+  };
+  return { batch, time };
 }
 
 function cancelled(): never {

@@ -8,7 +8,9 @@ import { normal, type Environment, type Rng } from "../runtime/index";
 import type { UserModule } from "../sandbox/userModule";
 import type { CallGuard } from "../sandbox/callGuard";
 import { fail } from "../sandbox/failure";
-import { checkReset, checkStep, show, writeFeatures, type EnvSpec, type StepResult } from "./envSpec";
+import { performance } from "node:perf_hooks";
+import { checkReset, checkStep, failIfAsync, show, snapshot, writeFeatures, type EnvSpec, type StepResult } from "./envSpec";
+import { checkRolloutSize } from "./limits";
 
 /** N finished episodes. Row `i * stride + t` holds step t of episode i. */
 export interface EpisodeBatch {
@@ -39,6 +41,47 @@ export interface ActingPolicy {
   std(): Float32Array | null;
 }
 
+/** Optional limits and hooks of one `collect`. */
+export interface CollectOptions {
+  /** A `performance.now()` time: no user call starts after it (the probe's time bound). */
+  deadline?: number;
+  /** Called between user calls at least every TICK_MS while the rollout runs (heartbeats). */
+  onTick?(): void;
+}
+
+/** Time spent in user calls, summed over the rollout's life (measured per call only when asked). */
+export interface CallTiming {
+  stepCalls: number;
+  stepMs: number;
+  rewardCalls: number;
+  rewardMs: number;
+}
+
+/** What the probe's sampling saw before its time bound: the facts behind `slow-step`. */
+export interface ProbeTime {
+  /** The bound, in ms from the probe's start. */
+  limitMs: number;
+  /** Sampling stopped at the bound before it had its minimum (two updates' worth of episodes). */
+  stoppedEarly: boolean;
+  /** Complete episodes sampled, and the minimum wanted. */
+  episodes: number;
+  wanted: number;
+  /** Calls of step sampled, and the mean milliseconds per call of step and of the reward export (null: none made). */
+  stepCalls: number;
+  stepMs: number | null;
+  rewardMs: number | null;
+  /** Mean length of the complete episodes, null when none completed. */
+  meanEpisodeLength: number | null;
+}
+
+/** How often `onTick` runs at least, in milliseconds. */
+export const TICK_MS = 250;
+/**
+ * Per-call clock reads cost about 1% of a fast step, so they are made only when needed: with
+ * a deadline, with timing asked, or once a time step of the lockstep took longer than this.
+ */
+const SLOW_TIME_STEP_MS = 10;
+
 export class LockstepRollout {
   readonly envs: Environment<unknown, unknown>[];
   private readonly current: unknown[];
@@ -48,7 +91,15 @@ export class LockstepRollout {
   /** Where a final observation is written to be checked; no action follows it. */
   private readonly finalFeatures: Float32Array;
   private readonly batch: EpisodeBatch;
+  /** Set when the last `collect` stopped at its deadline. */
+  outOfTime = false;
+  /** Filled when constructed with `timed`: the probe reports a slow step from it. */
+  readonly timing: CallTiming = { stepCalls: 0, stepMs: 0, rewardCalls: 0, rewardMs: 0 };
 
+  /**
+   * @param episodesAsked where `n` came from, to blame the right setting when the batch is
+   *   over the engine's memory limit.
+   */
   constructor(
     private readonly user: UserModule,
     readonly spec: EnvSpec,
@@ -56,7 +107,10 @@ export class LockstepRollout {
     private readonly seed: number,
     private readonly guard: CallGuard,
     first?: Environment<unknown, unknown>,
+    private readonly timed = false,
+    episodesAsked: "training" | "probe" = "training",
   ) {
+    checkRolloutSize(spec, n, episodesAsked);
     this.envs = Array.from({ length: n }, (_, i) => (i === 0 && first ? first : user.create()));
     this.current = new Array(n);
     this.started = new Array<boolean>(n).fill(false);
@@ -80,11 +134,25 @@ export class LockstepRollout {
   /**
    * One episode on each of the first `count` copies (all by default). The first episode of
    * copy i is reset with seed `seed + i`; later ones continue that copy's stream
-   * (Gymnasium's vector-env convention). Returns null when cancelled. The returned batch is
-   * reused by the next call.
+   * (Gymnasium's vector-env convention). Returns null when cancelled or at the deadline
+   * (then `outOfTime` is set). The returned batch is reused by the next call.
    */
-  collect(policy: ActingPolicy, rng: Rng, count = this.n): EpisodeBatch | null {
-    const { spec, batch, envs, user, guard } = this;
+  collect(policy: ActingPolicy, rng: Rng, count = this.n, options: CollectOptions = {}): EpisodeBatch | null {
+    const { spec, batch, envs, user, guard, timing, timed } = this;
+    const deadline = options.deadline ?? Infinity;
+    const onTick = options.onTick;
+    this.outOfTime = false;
+    let lastTick = performance.now();
+    // Between user calls: the deadline, cancellation and heartbeats, when a clock is read per call.
+    const outOfTimeNow = (now: number): boolean => {
+      if (onTick && now - lastTick >= TICK_MS) {
+        lastTick = now;
+        onTick();
+      }
+      if (now < deadline) return false;
+      this.outOfTime = true;
+      return true;
+    };
     const n = Math.min(count, this.n);
     const F = spec.featureDim;
     const A = spec.actionDim;
@@ -94,12 +162,15 @@ export class LockstepRollout {
     batch.entropySum = 0;
     for (const arr of batch.terms.values()) arr.fill(0);
 
+    // The reward export sees observations as they were: copies, in case step mutates and returns one array.
+    const keep = user.hasRewardExport ? snapshot : (obs: unknown) => obs;
     for (let i = 0; i < n; i++) {
+      if ((deadline !== Infinity || onTick) && outOfTimeNow(performance.now())) return null;
       const seed = this.started[i] ? undefined : this.seed + i;
       this.current[i] = user.guarded("reset", () => {
         const obs = checkReset(envs[i].reset(seed));
         writeFeatures(spec, obs, batch.features, i * stride * F, "reset");
-        return obs;
+        return keep(obs);
       });
       this.started[i] = true;
     }
@@ -120,8 +191,11 @@ export class LockstepRollout {
       writeFeatures(spec, result.observation, ends ? this.finalFeatures : batch.features, ends ? 0 : nextAt, "step");
       return result;
     };
+    let perCall = timed || deadline !== Infinity;
     for (let t = 0; alive.length > 0; t++) {
       if (guard.cancelled) return null;
+      const timeStepStart = performance.now();
+      if (onTick) outOfTimeNow(timeStepStart); // a heartbeat between time steps (a deadline implies perCall)
       const m = alive.length;
       for (let j = 0; j < m; j++) {
         const from = (alive[j] * stride + t) * F;
@@ -154,9 +228,28 @@ export class LockstepRollout {
         env = envs[i];
         ends = length >= stride;
         nextAt = (row + 1) * F;
-        const s = user.guarded("step", stepAndRead);
-        let r = s.reward;
-        if (user.hasRewardExport) r = this.shapedReward(i, row, action, s);
+        let s: StepResult;
+        let r: number;
+        if (perCall) {
+          const before = performance.now();
+          if (guard.cancelled) return null;
+          if (outOfTimeNow(before)) return null;
+          s = user.guarded("step", stepAndRead);
+          const between = performance.now();
+          r = user.hasRewardExport ? this.shapedReward(i, row, action, s, keep) : s.reward;
+          if (timed) {
+            const after = user.hasRewardExport ? performance.now() : between;
+            timing.stepCalls++;
+            timing.stepMs += between - before;
+            if (user.hasRewardExport) {
+              timing.rewardCalls++;
+              timing.rewardMs += after - between;
+            }
+          }
+        } else {
+          s = user.guarded("step", stepAndRead);
+          r = user.hasRewardExport ? this.shapedReward(i, row, action, s, keep) : s.reward;
+        }
         if (!Number.isFinite(r))
           fail(
             "not-finite",
@@ -169,18 +262,23 @@ export class LockstepRollout {
           batch.lengths[i] = length;
           batch.terminated[i] = s.terminated ? 1 : 0;
         } else {
-          this.current[i] = s.observation;
+          if (!user.hasRewardExport) this.current[i] = s.observation;
           alive[write++] = i;
         }
       }
       alive.length = write;
+      // Slow steps: read the clock per call from now on, so the deadline and heartbeats keep time.
+      if (!perCall && onTick && performance.now() - timeStepStart > SLOW_TIME_STEP_MS) perCall = true;
     }
     batch.n = n;
     return batch;
   }
 
-  private shapedReward(i: number, row: number, action: unknown, s: StepResult): number {
-    const { total, terms } = transitionReward(this.user, this.current[i], action, s);
+  /** The `reward` export's value; the copy of the next observation it saw becomes the current one. */
+  private shapedReward(i: number, row: number, action: unknown, s: StepResult, keep: (obs: unknown) => unknown): number {
+    const next = keep(s.observation);
+    const { total, terms } = transitionReward(this.user, this.current[i], action, { ...s, observation: next });
+    this.current[i] = next;
     if (terms)
       for (const [name, value] of terms) {
         let column = this.batch.terms.get(name);
@@ -216,6 +314,7 @@ export function transitionReward(
       info: s.info,
     });
     if (typeof value === "number") return { total: value, terms: null };
+    failIfAsync(value, "reward");
     if (typeof value !== "object" || value === null || Array.isArray(value))
       fail("bad-step", "reward", `reward() must return a number or an object of named terms, got ${show(value)}`);
     let total = 0;

@@ -10,6 +10,7 @@ import type { CallGuard } from "../sandbox/callGuard";
 import type { UserModule } from "../sandbox/userModule";
 import { describeEnvironment } from "./envSpec";
 import { Reinforce } from "./reinforce";
+import { checkTrainingSize } from "./limits";
 import { LockstepRollout, type EpisodeBatch } from "./rollout";
 import { RunFiles } from "./runFiles";
 import { resolveSettings } from "./settings";
@@ -29,6 +30,7 @@ export async function train(user: UserModule, guard: CallGuard, options: TrainOp
   const settings = resolveSettings(user.training, options.overrides);
   const first = user.create();
   const spec = user.guarded("construct", () => describeEnvironment(first));
+  checkTrainingSize(spec, settings);
   const rollout = new LockstepRollout(user, spec, settings.episodesPerUpdate, settings.seed, guard, first);
   const agent = new Reinforce(spec, settings);
   const actionRng = makeRng(`${settings.seed}/actions`);

@@ -9,6 +9,8 @@ import type {
   TrainingSummary,
   UpdateMetrics,
 } from "../protocol";
+import type { Nondeterminism } from "../rl/envChecks";
+import type { ProbeTime } from "../rl/rollout";
 import type { EnvironmentBundle } from "./bundle";
 import type { UserCallName } from "./callGuard";
 import type { UserFailure } from "./failure";
@@ -43,8 +45,9 @@ export interface RunnerJobMessage {
 
 /** What the probe measured and observed; `check/rules.ts` turns it into diagnostics. */
 export interface ProbeReport {
-  stats: ProbeStats;
-  summary: RewardSummary;
+  /** Null when the probe's time bound passed before it had a batch of complete episodes. */
+  stats: ProbeStats | null;
+  summary: RewardSummary | null;
   facts: ProbeFacts;
 }
 
@@ -71,6 +74,10 @@ export interface ProbeFacts {
   resetIgnoresSeed: boolean;
   /** The same seed and the same actions give the same first steps (no randomness outside this.rng). */
   stepsDeterministic: boolean;
+  /** Whose randomness made a replay differ; null when none did; absent when not measured (out of time). */
+  nondeterminism?: Nondeterminism | null;
+  /** The sampling's time bound and what it saw (absent in reports made by hand). */
+  time?: ProbeTime;
 }
 export type RunnerMessage =
   | { type: "backend"; backend: BackendName }
