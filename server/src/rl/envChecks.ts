@@ -1,13 +1,13 @@
 /**
  * Contract checks that need to run user code (Gymnasium's `check_env` parity beyond
  * shapes and types, which every call checks): reset's determinism for a seed, and
- * whether returns depend on the actions at all. Each stops at the probe's time bound
- * (a `performance.now()` deadline) and then answers null: not known.
+ * whether returns depend on the actions at all. Each stops when the probe's budget of
+ * time in user calls is spent, and then answers null: not known.
  */
-import { performance } from "node:perf_hooks";
 import { makeRng, type Environment, type Rng } from "../runtime/index";
 import type { UserModule } from "../sandbox/userModule";
 import { checkReset, checkStep, snapshot, writeFeatures, type EnvSpec } from "./envSpec";
+import type { UserTimeBudget } from "./limits";
 import { transitionReward } from "./rollout";
 
 type Env = Environment<unknown, unknown>;
@@ -30,8 +30,11 @@ const REPLAY_STEPS = 50;
 /** The probe's time bound passed while a check was running: its answer is unknown. */
 export class OutOfTime extends Error {}
 
-function within(deadline: number): void {
-  if (performance.now() > deadline) throw new OutOfTime();
+/** Runs a user call charged to the probe's budget; refuses to start one once it is spent. */
+function timed<T>(budget: UserTimeBudget | undefined, fn: () => T): T {
+  if (!budget) return fn();
+  if (budget.exhausted) throw new OutOfTime();
+  return budget.charge(fn);
 }
 
 /** The user function whose randomness made a replay differ, and where that randomness came from. */
@@ -75,7 +78,7 @@ function replay(
   actions: unknown[],
   stream: string,
   draws: UnseededDraws,
-  deadline: number,
+  budget: UserTimeBudget | undefined,
 ): Replay {
   const features = new Float32Array(spec.featureDim);
   const mathRandom = makeRng(`${stream}/Math.random`);
@@ -90,27 +93,29 @@ function replay(
     return mathRandom();
   };
   try {
-    within(deadline);
     env.rng = unseeded;
     draws.call = "reset";
-    let observation = user.guarded("reset", () => {
-      const obs = snapshot(checkReset(env.reset(seed)));
-      writeFeatures(spec, obs, features, 0, "reset");
-      return obs;
-    });
+    let observation = timed(budget, () =>
+      user.guarded("reset", () => {
+        const obs = snapshot(checkReset(env.reset(seed)));
+        writeFeatures(spec, obs, features, 0, "reset");
+        return obs;
+      }),
+    );
     const out: Replay = { start: Array.from(features), steps: [], rewards: [] };
     for (const action of actions) {
-      within(deadline);
       draws.call = "step";
-      const s = user.guarded("step", () => {
-        const result = checkStep(env.step(action));
-        writeFeatures(spec, result.observation, features, 0, "step");
-        return { ...result, observation: snapshot(result.observation) };
-      });
+      const s = timed(budget, () =>
+        user.guarded("step", () => {
+          const result = checkStep(env.step(action));
+          writeFeatures(spec, result.observation, features, 0, "step");
+          return { ...result, observation: snapshot(result.observation) };
+        }),
+      );
       out.steps.push(...features, s.reward, s.terminated ? 1 : 0, s.truncated ? 1 : 0);
       if (user.hasRewardExport) {
         draws.call = "reward";
-        out.rewards.push(transitionReward(user, observation, action, s).total);
+        out.rewards.push(timed(budget, () => transitionReward(user, observation, action, s).total));
       }
       observation = s.observation;
       if (s.terminated || s.truncated) break;
@@ -139,16 +144,16 @@ export interface ResetChecks {
  * `nondeterministic-reset`), and if not, whose randomness is to blame. Null when the
  * probe's time bound passed first.
  */
-export function checkResetSeeding(user: UserModule, spec: EnvSpec, deadline = Infinity): ResetChecks | null {
+export function checkResetSeeding(user: UserModule, spec: EnvSpec, budget?: UserTimeBudget): ResetChecks | null {
   try {
     const env = user.create();
-    const streamAfter = (seed: number) => {
-      within(deadline);
-      return user.guarded("reset", () => {
-        env.reset(seed);
-        return [env.rng(), env.rng()];
-      });
-    };
+    const streamAfter = (seed: number) =>
+      timed(budget, () =>
+        user.guarded("reset", () => {
+          env.reset(seed);
+          return [env.rng(), env.rng()];
+        }),
+      );
     const reseedsRng = same(streamAfter(7), streamAfter(7));
     const ignoresSeed = reseedsRng && same(streamAfter(1), streamAfter(2));
     const draws = new UnseededDraws();
@@ -157,8 +162,8 @@ export function checkResetSeeding(user: UserModule, spec: EnvSpec, deadline = In
     let deterministic = true;
     for (const seed of REPLAY_SEEDS) {
       const actions = actionSequence(spec, `replay/${seed}`, steps);
-      const a = replay(user, env, spec, seed, actions, "a", draws, deadline);
-      const b = replay(user, env, spec, seed, actions, "b", draws, deadline);
+      const a = replay(user, env, spec, seed, actions, "a", draws, budget);
+      const b = replay(user, env, spec, seed, actions, "b", draws, budget);
       deterministic &&= same(a.start, b.start);
       differs = !same(a.start, b.start) ? "reset" : !same(a.steps, b.steps) ? "step" : !same(a.rewards, b.rewards) ? "reward" : null;
       if (differs) break;
@@ -191,19 +196,19 @@ function culprit(differs: Nondeterminism["call"], draws: UnseededDraws): Nondete
  * The direct test of an action-independent reward: reset with the same seed, act
  * differently, compare the returns. True when no pair of replays differed.
  */
-export function returnsIgnoreActions(user: UserModule, spec: EnvSpec, seeds: number, deadline = Infinity): boolean | null {
+export function returnsIgnoreActions(user: UserModule, spec: EnvSpec, seeds: number, budget?: UserTimeBudget): boolean | null {
   const env = user.create();
   const episodeReturn = (seed: number, actions: unknown[]) => {
-    within(deadline);
-    let obs = user.guarded("reset", () => snapshot(checkReset(env.reset(seed))));
+    let obs = timed(budget, () => user.guarded("reset", () => snapshot(checkReset(env.reset(seed)))));
     let total = 0;
     for (const action of actions) {
-      within(deadline);
-      const s = user.guarded("step", () => {
-        const result = checkStep(env.step(action));
-        return { ...result, observation: snapshot(result.observation) };
-      });
-      total += transitionReward(user, obs, action, s).total;
+      const s = timed(budget, () =>
+        user.guarded("step", () => {
+          const result = checkStep(env.step(action));
+          return { ...result, observation: snapshot(result.observation) };
+        }),
+      );
+      total += timed(budget, () => transitionReward(user, obs, action, s).total);
       obs = s.observation;
       if (s.terminated || s.truncated) break;
     }

@@ -28,6 +28,7 @@
  *   gradients; 2¹⁴ = 16,384 is far past any useful batch (noise scales in the examples are
  *   under 100).
  */
+import { performance } from "node:perf_hooks";
 import type { TrainingSettings } from "../protocol";
 import { UserCodeError, type EnvironmentMember } from "../sandbox/failure";
 import type { EnvSpec } from "./envSpec";
@@ -133,4 +134,29 @@ export function checkTrainingSize(spec: EnvSpec, settings: TrainingSettings): vo
     overLimit(`${message}. Use smaller hidden layers in training.policy.hidden.`, "training", "policy.hidden");
   }
   checkRolloutSize(spec, settings.episodesPerUpdate, "training");
+}
+
+/**
+ * The probe's time bound, counted in time spent inside user calls: a slow environment
+ * meets it, a loaded machine (slow engine, fast environment) does not, so `slow-step`
+ * never blames a healthy file for the machine's load. A call that starts before the bound
+ * runs to its end (at most the call time limit): that is the overrun.
+ */
+export class UserTimeBudget {
+  spentMs = 0;
+  constructor(readonly limitMs: number) {}
+
+  get exhausted(): boolean {
+    return this.spentMs >= this.limitMs;
+  }
+
+  /** Runs `fn` (a user call) and charges its time. */
+  charge<T>(fn: () => T): T {
+    const start = performance.now();
+    try {
+      return fn();
+    } finally {
+      this.spentMs += performance.now() - start;
+    }
+  }
 }

@@ -10,7 +10,7 @@ import type { CallGuard } from "../sandbox/callGuard";
 import { fail } from "../sandbox/failure";
 import { performance } from "node:perf_hooks";
 import { checkReset, checkStep, failIfAsync, show, snapshot, writeFeatures, type EnvSpec, type StepResult } from "./envSpec";
-import { checkRolloutSize } from "./limits";
+import { checkRolloutSize, type UserTimeBudget } from "./limits";
 
 /** N finished episodes. Row `i * stride + t` holds step t of episode i. */
 export interface EpisodeBatch {
@@ -43,8 +43,8 @@ export interface ActingPolicy {
 
 /** Optional limits and hooks of one `collect`. */
 export interface CollectOptions {
-  /** A `performance.now()` time: no user call starts after it (the probe's time bound). */
-  deadline?: number;
+  /** The probe's time bound: user calls are charged to it, and none starts once it is spent. */
+  budget?: UserTimeBudget;
   /** Called between user calls at least every TICK_MS while the rollout runs (heartbeats). */
   onTick?(): void;
 }
@@ -78,7 +78,7 @@ export interface ProbeTime {
 export const TICK_MS = 250;
 /**
  * Per-call clock reads cost about 1% of a fast step, so they are made only when needed: with
- * a deadline, with timing asked, or once a time step of the lockstep took longer than this.
+ * a budget, with timing asked, or once a time step of the lockstep took longer than this.
  */
 const SLOW_TIME_STEP_MS = 10;
 
@@ -91,7 +91,7 @@ export class LockstepRollout {
   /** Where a final observation is written to be checked; no action follows it. */
   private readonly finalFeatures: Float32Array;
   private readonly batch: EpisodeBatch;
-  /** Set when the last `collect` stopped at its deadline. */
+  /** Set when the last `collect` stopped because the budget was spent. */
   outOfTime = false;
   /** Filled when constructed with `timed`: the probe reports a slow step from it. */
   readonly timing: CallTiming = { stepCalls: 0, stepMs: 0, rewardCalls: 0, rewardMs: 0 };
@@ -134,24 +134,23 @@ export class LockstepRollout {
   /**
    * One episode on each of the first `count` copies (all by default). The first episode of
    * copy i is reset with seed `seed + i`; later ones continue that copy's stream
-   * (Gymnasium's vector-env convention). Returns null when cancelled or at the deadline
-   * (then `outOfTime` is set). The returned batch is reused by the next call.
+   * (Gymnasium's vector-env convention). Returns null when cancelled or when the budget is
+   * spent (then `outOfTime` is set). The returned batch is reused by the next call.
    */
   collect(policy: ActingPolicy, rng: Rng, count = this.n, options: CollectOptions = {}): EpisodeBatch | null {
     const { spec, batch, envs, user, guard, timing, timed } = this;
-    const deadline = options.deadline ?? Infinity;
-    const onTick = options.onTick;
+    const { budget, onTick } = options;
     this.outOfTime = false;
     let lastTick = performance.now();
-    // Between user calls: the deadline, cancellation and heartbeats, when a clock is read per call.
-    const outOfTimeNow = (now: number): boolean => {
+    // Between user calls, when the clock is read per call: heartbeats, and whether the budget allows another call.
+    const mayCall = (now: number): boolean => {
       if (onTick && now - lastTick >= TICK_MS) {
         lastTick = now;
         onTick();
       }
-      if (now < deadline) return false;
+      if (!budget?.exhausted) return true;
       this.outOfTime = true;
-      return true;
+      return false;
     };
     const n = Math.min(count, this.n);
     const F = spec.featureDim;
@@ -165,13 +164,15 @@ export class LockstepRollout {
     // The reward export sees observations as they were: copies, in case step mutates and returns one array.
     const keep = user.hasRewardExport ? snapshot : (obs: unknown) => obs;
     for (let i = 0; i < n; i++) {
-      if ((deadline !== Infinity || onTick) && outOfTimeNow(performance.now())) return null;
+      if ((budget || onTick) && !mayCall(performance.now())) return null;
       const seed = this.started[i] ? undefined : this.seed + i;
-      this.current[i] = user.guarded("reset", () => {
-        const obs = checkReset(envs[i].reset(seed));
-        writeFeatures(spec, obs, batch.features, i * stride * F, "reset");
-        return keep(obs);
-      });
+      const reset = () =>
+        user.guarded("reset", () => {
+          const obs = checkReset(envs[i].reset(seed));
+          writeFeatures(spec, obs, batch.features, i * stride * F, "reset");
+          return keep(obs);
+        });
+      this.current[i] = budget ? budget.charge(reset) : reset();
       this.started[i] = true;
     }
 
@@ -191,11 +192,11 @@ export class LockstepRollout {
       writeFeatures(spec, result.observation, ends ? this.finalFeatures : batch.features, ends ? 0 : nextAt, "step");
       return result;
     };
-    let perCall = timed || deadline !== Infinity;
+    let perCall = timed || budget !== undefined;
     for (let t = 0; alive.length > 0; t++) {
       if (guard.cancelled) return null;
       const timeStepStart = performance.now();
-      if (onTick) outOfTimeNow(timeStepStart); // a heartbeat between time steps (a deadline implies perCall)
+      if (onTick) mayCall(timeStepStart); // a heartbeat between time steps
       const m = alive.length;
       for (let j = 0; j < m; j++) {
         const from = (alive[j] * stride + t) * F;
@@ -232,13 +233,13 @@ export class LockstepRollout {
         let r: number;
         if (perCall) {
           const before = performance.now();
-          if (guard.cancelled) return null;
-          if (outOfTimeNow(before)) return null;
+          if (guard.cancelled || !mayCall(before)) return null;
           s = user.guarded("step", stepAndRead);
           const between = performance.now();
           r = user.hasRewardExport ? this.shapedReward(i, row, action, s, keep) : s.reward;
+          const after = user.hasRewardExport ? performance.now() : between;
+          if (budget) budget.spentMs += after - before;
           if (timed) {
-            const after = user.hasRewardExport ? performance.now() : between;
             timing.stepCalls++;
             timing.stepMs += between - before;
             if (user.hasRewardExport) {
@@ -267,7 +268,7 @@ export class LockstepRollout {
         }
       }
       alive.length = write;
-      // Slow steps: read the clock per call from now on, so the deadline and heartbeats keep time.
+      // Slow steps: read the clock per call from now on, so heartbeats keep time.
       if (!perCall && onTick && performance.now() - timeStepStart > SLOW_TIME_STEP_MS) perCall = true;
     }
     batch.n = n;
