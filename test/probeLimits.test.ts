@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { checkEnvironment } from "../server/src/api";
+import { checkEnvironment, trainEnvironment } from "../server/src/api";
+import type { TrainingHeartbeat } from "../server/src/rl/train";
 import { RunnerPool } from "../server/src/sandbox/runner";
 import { cli, example, fixture, lineOf } from "./helpers";
 
@@ -67,4 +68,30 @@ test("B2: `train` on a file over the engine's limits exits 1 with resource-limit
     [["diagnostic", "resource-limit", "error", lineOf(fs.readFileSync(file, "utf8"), "MARK: resource-limit")]],
   );
   assert.match(lines[0].message, /limit is 256 MiB/);
+});
+
+test("B1: `train` on a slow environment reports a heartbeat at least once a second between updates", async () => {
+  const heartbeats: TrainingHeartbeat[] = [];
+  let updates = 0;
+  const controller = new AbortController();
+  // Stop after enough heartbeats, or at the latest after 20 s (today none ever comes: an update takes minutes).
+  const latest = setTimeout(() => controller.abort(), 20_000);
+  const result = await trainEnvironment(fixture("slow-step.rl.ts"), {
+    backend: "cpu",
+    signal: controller.signal,
+    onProgress: () => updates++,
+    onHeartbeat: (h) => {
+      heartbeats.push(h);
+      if (heartbeats.length === 4) controller.abort();
+    },
+  });
+  clearTimeout(latest);
+  assert.equal(result.ok, false);
+  assert.equal(updates, 0, "no update finished: the heartbeats were the only sign of life");
+  assert.ok(heartbeats.length >= 4, `${heartbeats.length} heartbeats`);
+  for (const h of heartbeats) assert.deepEqual([h.type, h.update, h.episodes], ["heartbeat", 1, 0]);
+  for (let k = 1; k < heartbeats.length; k++) {
+    assert.ok(heartbeats[k].seconds > heartbeats[k - 1].seconds, "the clock moves on");
+    assert.ok(heartbeats[k].envSteps >= heartbeats[k - 1].envSteps, "steps only grow");
+  }
 });

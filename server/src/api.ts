@@ -10,6 +10,7 @@ import { bundleEnvironment } from "./sandbox/bundle";
 import { runProbe, runTraining, type RunnerOutcome, type RunnerPool } from "./sandbox/runner";
 import { failureDiagnostic, findSourcePlaces, readSource, transpileDiagnostic } from "./check/diagnostics";
 import { probeDiagnostics } from "./check/rules";
+import type { TrainingHeartbeat } from "./rl/train";
 
 export interface CommonOptions {
   backend?: BackendChoice;
@@ -72,6 +73,8 @@ export interface TrainOptions extends CommonOptions {
   runDir?: string | null;
   continueAfterSolved?: boolean;
   onProgress?(metrics: UpdateMetrics): void;
+  /** At least once a second while an update is under way (a slow environment can take minutes per update). */
+  onHeartbeat?(heartbeat: TrainingHeartbeat): void;
   onBackend?(backend: BackendName): void;
 }
 

@@ -8,6 +8,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import cliProgress from "cli-progress";
 import { EngineError, checkEnvironment, trainEnvironment } from "./api";
 import type { BackendChoice, CheckResult, Diagnostic, RewardSummary, UpdateMetrics } from "./protocol";
+import type { TrainingHeartbeat } from "./rl/train";
 import { DEFAULT_SETTINGS } from "./rl/settings";
 
 const EXIT_OK = 0;
@@ -119,11 +120,17 @@ async function train(
       } else bar.update(m.episodes, payload);
     }
   };
+  // A slow environment takes minutes per update: say it is alive (JSON lines of type "heartbeat").
+  const onHeartbeat = (h: TrainingHeartbeat) => {
+    if (opts.json) process.stdout.write(JSON.stringify(h) + "\n");
+    else if (bar && started) bar.update(h.episodes, { sps: Math.round(h.envSteps / Math.max(h.seconds, 1e-9)) });
+  };
   const result = await trainEnvironment(file, {
     backend: opts.backend,
     settings,
     runDir,
     onProgress,
+    onHeartbeat,
     onBackend: (b) => (backend = b),
     signal: controller.signal,
   });

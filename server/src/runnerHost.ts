@@ -21,6 +21,7 @@ process.on("message", async (request: HostRequest) => {
     signal: controller.signal,
     onBackend: (backend) => send({ type: "backend", backend }),
     onProgress: (metrics) => send({ type: "progress", metrics }),
+    onHeartbeat: (heartbeat) => send({ type: "heartbeat", heartbeat }),
     onCall: (call, runningMs) => send({ type: "call", call, runningMs }),
   });
   process.send?.({ type: "outcome", outcome } satisfies HostMessage, () => process.exit(0));

@@ -32,6 +32,7 @@ async function run(): Promise<void> {
       runDir: job.runDir,
       continueAfterSolved: job.continueAfterSolved,
       onProgress: (metrics) => post({ type: "progress", metrics }),
+      onHeartbeat: (heartbeat) => post({ type: "heartbeat", heartbeat }),
     });
     await user.settled();
     post({ type: "trained", summary });

@@ -78,7 +78,8 @@ export interface ProbeTime {
 export const TICK_MS = 250;
 /**
  * Per-call clock reads cost about 1% of a fast step, so they are made only when needed: with
- * a budget, with timing asked, or once a time step of the lockstep took longer than this.
+ * a budget, with timing asked, or for heartbeats while a time step of the lockstep takes
+ * longer than this.
  */
 const SLOW_TIME_STEP_MS = 10;
 
@@ -91,6 +92,8 @@ export class LockstepRollout {
   /** Where a final observation is written to be checked; no action follows it. */
   private readonly finalFeatures: Float32Array;
   private readonly batch: EpisodeBatch;
+  /** Environment steps taken by the current (or last) `collect`, for heartbeats. */
+  stepsTaken = 0;
   /** Set when the last `collect` stopped because the budget was spent. */
   outOfTime = false;
   /** Filled when constructed with `timed`: the probe reports a slow step from it. */
@@ -141,6 +144,7 @@ export class LockstepRollout {
     const { spec, batch, envs, user, guard, timing, timed } = this;
     const { budget, onTick } = options;
     this.outOfTime = false;
+    this.stepsTaken = 0;
     let lastTick = performance.now();
     // Between user calls, when the clock is read per call: heartbeats, and whether the budget allows another call.
     const mayCall = (now: number): boolean => {
@@ -192,7 +196,9 @@ export class LockstepRollout {
       writeFeatures(spec, result.observation, ends ? this.finalFeatures : batch.features, ends ? 0 : nextAt, "step");
       return result;
     };
-    let perCall = timed || budget !== undefined;
+    // With heartbeats only, the clock is read per call while time steps are slow (the first one is not known yet).
+    const alwaysPerCall = timed || budget !== undefined;
+    let perCall = alwaysPerCall || onTick !== undefined;
     for (let t = 0; alive.length > 0; t++) {
       if (guard.cancelled) return null;
       const timeStepStart = performance.now();
@@ -225,6 +231,7 @@ export class LockstepRollout {
         }
 
         const length = t + 1;
+        this.stepsTaken++;
         // The step, and reading what it returned, both under the watchdog.
         env = envs[i];
         ends = length >= stride;
@@ -268,8 +275,7 @@ export class LockstepRollout {
         }
       }
       alive.length = write;
-      // Slow steps: read the clock per call from now on, so heartbeats keep time.
-      if (!perCall && onTick && performance.now() - timeStepStart > SLOW_TIME_STEP_MS) perCall = true;
+      if (!alwaysPerCall && onTick) perCall = performance.now() - timeStepStart > SLOW_TIME_STEP_MS;
     }
     batch.n = n;
     return batch;

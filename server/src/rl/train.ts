@@ -24,6 +24,23 @@ export interface TrainOptions {
   /** Keep training after the threshold is reached (benchmarks check it stays solved). */
   continueAfterSolved?: boolean;
   onProgress?(metrics: UpdateMetrics): void;
+  /** While an update is under way, at least every TICK_MS between user calls. */
+  onHeartbeat?(heartbeat: TrainingHeartbeat): void;
+}
+
+/**
+ * Training is alive and where it is, between updates: a slow environment can take minutes
+ * per update, and a progress event per update alone would look like a hang.
+ */
+export interface TrainingHeartbeat {
+  type: "heartbeat";
+  /** The update under way (1-based). */
+  update: number;
+  /** Episodes finished before this update. */
+  episodes: number;
+  /** Environment steps so far, this update's included. */
+  envSteps: number;
+  seconds: number;
 }
 
 export async function train(user: UserModule, guard: CallGuard, options: TrainOptions): Promise<TrainingSummary> {
@@ -50,7 +67,20 @@ export async function train(user: UserModule, guard: CallGuard, options: TrainOp
         break;
       }
       // The last update may be smaller, so that the budget is exact.
-      const batch = rollout.collect(agent.policy, actionRng, Math.min(settings.episodesPerUpdate, settings.maxEpisodes - episodes));
+      const onHeartbeat = options.onHeartbeat;
+      const onTick = onHeartbeat
+        ? () =>
+            onHeartbeat({
+              type: "heartbeat",
+              update: update + 1,
+              episodes,
+              envSteps: envSteps + rollout.stepsTaken,
+              seconds: (performance.now() - start) / 1000,
+            })
+        : undefined;
+      const batch = rollout.collect(agent.policy, actionRng, Math.min(settings.episodesPerUpdate, settings.maxEpisodes - episodes), {
+        onTick,
+      });
       if (!batch) {
         reason = "stopped";
         break;

@@ -11,6 +11,7 @@ import type {
 } from "../protocol";
 import type { Nondeterminism } from "../rl/envChecks";
 import type { ProbeTime } from "../rl/rollout";
+import type { TrainingHeartbeat } from "../rl/train";
 import type { EnvironmentBundle } from "./bundle";
 import type { UserCallName } from "./callGuard";
 import type { UserFailure } from "./failure";
@@ -82,6 +83,7 @@ export interface ProbeFacts {
 export type RunnerMessage =
   | { type: "backend"; backend: BackendName }
   | { type: "progress"; metrics: UpdateMetrics }
+  | { type: "heartbeat"; heartbeat: TrainingHeartbeat }
   | { type: "trained"; summary: TrainingSummary }
   | { type: "probed"; report: ProbeReport }
   | { type: "failed"; failure: UserFailure }
@@ -102,4 +104,5 @@ export type HostMessage =
   | { type: "backend"; backend: BackendName }
   | { type: "call"; call: UserCallName; runningMs: number }
   | { type: "progress"; metrics: UpdateMetrics }
+  | { type: "heartbeat"; heartbeat: TrainingHeartbeat }
   | { type: "outcome"; outcome: RunnerOutcome<unknown> };

@@ -158,6 +158,9 @@ export class ProcessRunner {
           case "progress":
             options.onProgress?.(m.metrics);
             break;
+          case "heartbeat":
+            options.onHeartbeat?.(m.heartbeat);
+            break;
           case "outcome":
             finish(m.outcome as RunnerOutcome<T>);
             break;

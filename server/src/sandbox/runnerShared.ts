@@ -2,6 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { BackendChoice, BackendName, UpdateMetrics } from "../protocol";
+import type { TrainingHeartbeat } from "../rl/train";
 import type { UserFailure } from "./failure";
 import type { RunnerPool } from "./runner";
 
@@ -15,6 +16,8 @@ export interface RunnerOptions {
   /** Take a runner started ahead of time (backend and memory limit are the pool's). */
   pool?: RunnerPool;
   onProgress?(metrics: UpdateMetrics): void;
+  /** Training only: at least once a second while an update is under way, even inside one slow user call. */
+  onHeartbeat?(heartbeat: TrainingHeartbeat): void;
   onBackend?(backend: BackendName): void;
 }
 

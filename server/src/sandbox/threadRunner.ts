@@ -7,10 +7,13 @@ import { Worker } from "node:worker_threads";
 import type { BackendChoice, BackendName } from "../protocol";
 import type { EnvironmentBundle } from "./bundle";
 import { CallWatch, createGuardBuffer, type UserCallName } from "./callGuard";
+import type { TrainingHeartbeat } from "../rl/train";
 import type { RunnerJob, RunnerJobMessage, RunnerMessage, RunnerStart } from "./messages";
 import { DEFAULT_CALL_TIMEOUT_MS, builtScript, type RunnerOptions, type RunnerOutcome } from "./runnerShared";
 
 const POLL_MS = 20;
+/** Training reports at least this often (a heartbeat when nothing else came). */
+const HEARTBEAT_MS = 1000;
 /** After a stop request, how long the runner gets to finish its update before termination. */
 const STOP_GRACE_MS = 800;
 
@@ -84,7 +87,18 @@ export class ThreadRunner {
         resolve(outcome as RunnerOutcome<T>);
       };
 
+      // Heartbeats: the runner thread sends them between user calls; inside one slow call (or a
+      // long update) it cannot, so the watcher repeats the last one, its clock moved on.
+      const jobStart = Date.now();
+      let lastBeat: TrainingHeartbeat = { type: "heartbeat", update: 1, episodes: 0, envSteps: 0, seconds: 0 };
+      let lastSignalAt = jobStart;
+      let lastBeatAt = jobStart;
       const poller = setInterval(() => {
+        const now = Date.now();
+        if (job.kind === "train" && options.onHeartbeat && now - lastSignalAt >= HEARTBEAT_MS) {
+          lastSignalAt = now;
+          options.onHeartbeat({ ...lastBeat, seconds: lastBeat.seconds + (now - lastBeatAt) / 1000 });
+        }
         const stuck = watch.poll(Date.now());
         options.onCall?.(watch.current, stuck);
         if (stuck > timeoutMs) {
@@ -114,7 +128,20 @@ export class ThreadRunner {
             options.onBackend?.(message.backend);
             break;
           case "progress":
+            lastSignalAt = lastBeatAt = Date.now();
+            lastBeat = {
+              type: "heartbeat",
+              update: message.metrics.update + 1,
+              episodes: message.metrics.episodes,
+              envSteps: message.metrics.envSteps,
+              seconds: message.metrics.seconds,
+            };
             options.onProgress?.(message.metrics);
+            break;
+          case "heartbeat":
+            lastSignalAt = lastBeatAt = Date.now();
+            lastBeat = message.heartbeat;
+            options.onHeartbeat?.(message.heartbeat);
             break;
           case "trained":
             finish({ ok: true, value: message.summary as T, backend: message.summary.backend });
