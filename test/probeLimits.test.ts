@@ -67,7 +67,7 @@ test("B2: `train` on a file over the engine's limits exits 1 with resource-limit
     lines.map((l) => [l.type, l.code, l.severity, l.range?.start.line]),
     [["diagnostic", "resource-limit", "error", lineOf(fs.readFileSync(file, "utf8"), "MARK: resource-limit")]],
   );
-  assert.match(lines[0].message, /limit is 256 MiB/);
+  assert.match(lines[0].message, /limit is 128 MiB/);
 });
 
 test("B1: `train` on a slow environment reports a heartbeat at least once a second between updates", async () => {

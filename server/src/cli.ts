@@ -120,10 +120,16 @@ async function train(
       } else bar.update(m.episodes, payload);
     }
   };
-  // A slow environment takes minutes per update: say it is alive (JSON lines of type "heartbeat").
+  // A slow environment takes minutes per update: the bar moves on heartbeats (design §4's
+  // --json output stays one object per update and the summary).
   const onHeartbeat = (h: TrainingHeartbeat) => {
-    if (opts.json) process.stdout.write(JSON.stringify(h) + "\n");
-    else if (bar && started) bar.update(h.episodes, { sps: Math.round(h.envSteps / Math.max(h.seconds, 1e-9)) });
+    const sps = Math.round(h.envSteps / Math.max(h.seconds, 1e-9));
+    if (!bar) return;
+    if (started) bar.update(h.episodes, { sps });
+    else {
+      bar.start(h.episodeBudget, h.episodes, { mean: "n/a", sps, backend });
+      started = true;
+    }
   };
   const result = await trainEnvironment(file, {
     backend: opts.backend,

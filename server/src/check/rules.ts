@@ -7,7 +7,7 @@
  * signal at all, which makes `gradient-noise` and `baseline-recommended` moot.
  */
 import type { Diagnostic, RewardSummary } from "../protocol";
-import type { ProbeTime } from "../rl/rollout";
+import type { ProbeTime } from "../rl/timeBound";
 import type { ProbeFacts, ProbeReport } from "../sandbox/messages";
 import { diagnostic } from "./diagnostics";
 import { placeOfCall, placeOfReward, type SourcePlaces } from "./sourcePlaces";
@@ -140,7 +140,7 @@ function nondeterminismDiagnostics(facts: ProbeFacts, file: string, places: Sour
     const { call, cause } = culprit;
     const message =
       cause === "unseeded-rng"
-        ? `reset() does not reseed this.rng(): it never calls super.reset(seed), so the draws from this.rng() continue from the last episode and ${same}. Call super.reset(seed) first in reset().`
+        ? `this.rng() is drawn from before reset(seed) reseeds it (super.reset(seed) is missing from reset(), or comes after the draws), so its draws continue from the last episode: ${same}. Call super.reset(seed) first in reset().`
         : cause === "math-random"
           ? `${call}() draws from Math.random(), which no seed controls: ${same}. ` +
             (call === "reward"

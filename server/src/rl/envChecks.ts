@@ -7,7 +7,7 @@
 import { makeRng, type Environment, type Rng } from "../runtime/index";
 import type { UserModule } from "../sandbox/userModule";
 import { checkReset, checkStep, snapshot, writeFeatures, type EnvSpec } from "./envSpec";
-import type { UserTimeBudget } from "./limits";
+import type { UserTimeBudget } from "./timeBound";
 import { transitionReward } from "./rollout";
 
 type Env = Environment<unknown, unknown>;

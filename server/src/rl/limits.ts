@@ -9,11 +9,11 @@
  *
  * - Rollout buffers. A batch holds n · maxEpisodeSteps rows of
  *   4·F (features, float32) + 8 (reward, float64) + 4 (Discrete action index) or 4·A (Box
- *   action) bytes. The probe keeps up to two copies (its parts and their join), so one
- *   batch gets at most MAX_ROLLOUT_BYTES = 256 MiB, which leaves half the buffer allowance
- *   for the padded batch and TensorFlow.js. CartPole at the defaults needs 16 · 500 · 28 B
- *   = 0.2 MiB; 16 episodes of 10⁵ steps at F = 4 need 43 MiB; 16 episodes of 10⁹ steps
- *   would need 420 GiB.
+ *   action) bytes. The probe holds the rollout's buffer, the copies it keeps (together at
+ *   most the limit) and their join: three times MAX_ROLLOUT_BYTES = 128 MiB, 384 MiB, which
+ *   leaves most of the buffer allowance to the padded batch and TensorFlow.js. CartPole at
+ *   the defaults needs 16 · 500 · 28 B = 0.2 MiB; 16 episodes of 10⁵ steps at F = 4 need
+ *   43 MiB; 16 episodes of 10⁹ steps would need 238 GiB.
  * - Policy size. An update holds the weights, Adam's two moments and a gradient (16 B per
  *   parameter) and per-episode gradients of one chunk of 16 episodes in up to 3 weight
  *   columns (16 · 3 · 4 = 192 B per parameter): 208 B per parameter, so 2²⁰ parameters
@@ -28,12 +28,11 @@
  *   gradients; 2¹⁴ = 16,384 is far past any useful batch (noise scales in the examples are
  *   under 100).
  */
-import { performance } from "node:perf_hooks";
 import type { TrainingSettings } from "../protocol";
 import { UserCodeError, type EnvironmentMember } from "../sandbox/failure";
 import type { EnvSpec } from "./envSpec";
 
-export const MAX_ROLLOUT_BYTES = 256 * 2 ** 20;
+export const MAX_ROLLOUT_BYTES = 128 * 2 ** 20;
 export const MAX_POLICY_PARAMETERS = 2 ** 20;
 export const MAX_DISCRETE_SIZE = 2 ** 16;
 export const MAX_BOX_DIMENSIONS = 2 ** 16;
@@ -134,29 +133,4 @@ export function checkTrainingSize(spec: EnvSpec, settings: TrainingSettings): vo
     overLimit(`${message}. Use smaller hidden layers in training.policy.hidden.`, "training", "policy.hidden");
   }
   checkRolloutSize(spec, settings.episodesPerUpdate, "training");
-}
-
-/**
- * The probe's time bound, counted in time spent inside user calls: a slow environment
- * meets it, a loaded machine (slow engine, fast environment) does not, so `slow-step`
- * never blames a healthy file for the machine's load. A call that starts before the bound
- * runs to its end (at most the call time limit): that is the overrun.
- */
-export class UserTimeBudget {
-  spentMs = 0;
-  constructor(readonly limitMs: number) {}
-
-  get exhausted(): boolean {
-    return this.spentMs >= this.limitMs;
-  }
-
-  /** Runs `fn` (a user call) and charges its time. */
-  charge<T>(fn: () => T): T {
-    const start = performance.now();
-    try {
-      return fn();
-    } finally {
-      this.spentMs += performance.now() - start;
-    }
-  }
 }

@@ -15,8 +15,9 @@ import { checkResetSeeding, returnsIgnoreActions } from "./envChecks";
 import { exactGradient, type Enumeration } from "./exact";
 import { baselineReduction, gradientStats } from "./gradientStats";
 import { Reinforce, columnMoments, episodeGradients, padBatch, rewardToGo, withMeanBaseline, type EpisodeGradients } from "./reinforce";
-import { UserTimeBudget, checkTrainingSize } from "./limits";
-import { LockstepRollout, concatBatches, transitionReward, type EpisodeBatch, type ProbeTime } from "./rollout";
+import { MAX_ROLLOUT_BYTES, checkTrainingSize, rolloutRowBytes } from "./limits";
+import { UserTimeBudget, type ProbeTime } from "./timeBound";
+import { LockstepRollout, concatBatches, transitionReward, type EpisodeBatch } from "./rollout";
 import { resolveSettings } from "./settings";
 import { episodeReturns } from "./train";
 import { tf } from "./tf";
@@ -112,6 +113,8 @@ function sampleEpisodes(
   const rollout = new LockstepRollout(user, spec, perUpdate, settings.seed, guard, first, true, exact ? "probe" : "training");
   const parts: EpisodeBatch[] = [];
   let episodes = 0;
+  // The kept copies hold every episode at full stride: as many as the rollout memory limit allows.
+  const inMemory = Math.floor(MAX_ROLLOUT_BYTES / (spec.maxEpisodeSteps * rolloutRowBytes(spec)));
   do {
     const batch = rollout.collect(agent.policy, rng, perUpdate, { budget });
     if (!batch) {
@@ -123,7 +126,7 @@ function sampleEpisodes(
   } while (
     !exact &&
     (episodes < wanted || performance.now() - start < SAMPLING_SHARE * request.budgetMs) &&
-    episodes + perUpdate <= MAX_ADAPTIVE_EPISODES
+    episodes + perUpdate <= Math.min(MAX_ADAPTIVE_EPISODES, inMemory)
   );
   const batch = parts.length === 0 ? null : parts.length === 1 ? parts[0] : concatBatches(parts);
   const t = rollout.timing;

@@ -10,7 +10,8 @@ import type { CallGuard } from "../sandbox/callGuard";
 import { fail } from "../sandbox/failure";
 import { performance } from "node:perf_hooks";
 import { checkReset, checkStep, failIfAsync, show, snapshot, writeFeatures, type EnvSpec, type StepResult } from "./envSpec";
-import { checkRolloutSize, type UserTimeBudget } from "./limits";
+import { checkRolloutSize } from "./limits";
+import type { UserTimeBudget } from "./timeBound";
 
 /** N finished episodes. Row `i * stride + t` holds step t of episode i. */
 export interface EpisodeBatch {
@@ -55,23 +56,6 @@ export interface CallTiming {
   stepMs: number;
   rewardCalls: number;
   rewardMs: number;
-}
-
-/** What the probe's sampling saw before its time bound: the facts behind `slow-step`. */
-export interface ProbeTime {
-  /** The bound, in ms from the probe's start. */
-  limitMs: number;
-  /** Sampling stopped at the bound before it had its minimum (two updates' worth of episodes). */
-  stoppedEarly: boolean;
-  /** Complete episodes sampled, and the minimum wanted. */
-  episodes: number;
-  wanted: number;
-  /** Calls of step sampled, and the mean milliseconds per call of step and of the reward export (null: none made). */
-  stepCalls: number;
-  stepMs: number | null;
-  rewardMs: number | null;
-  /** Mean length of the complete episodes, null when none completed. */
-  meanEpisodeLength: number | null;
 }
 
 /** How often `onTick` runs at least, in milliseconds. */

@@ -36,8 +36,9 @@ export interface TrainingHeartbeat {
   type: "heartbeat";
   /** The update under way (1-based). */
   update: number;
-  /** Episodes finished before this update. */
+  /** Episodes finished before this update, and the episode budget. */
   episodes: number;
+  episodeBudget: number;
   /** Environment steps so far, this update's included. */
   envSteps: number;
   seconds: number;
@@ -74,6 +75,7 @@ export async function train(user: UserModule, guard: CallGuard, options: TrainOp
               type: "heartbeat",
               update: update + 1,
               episodes,
+              episodeBudget: settings.maxEpisodes,
               envSteps: envSteps + rollout.stepsTaken,
               seconds: (performance.now() - start) / 1000,
             })

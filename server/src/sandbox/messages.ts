@@ -10,7 +10,7 @@ import type {
   UpdateMetrics,
 } from "../protocol";
 import type { Nondeterminism } from "../rl/envChecks";
-import type { ProbeTime } from "../rl/rollout";
+import type { ProbeTime } from "../rl/timeBound";
 import type { TrainingHeartbeat } from "../rl/train";
 import type { EnvironmentBundle } from "./bundle";
 import type { UserCallName } from "./callGuard";

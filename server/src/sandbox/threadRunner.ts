@@ -89,13 +89,13 @@ export class ThreadRunner {
 
       // Heartbeats: the runner thread sends them between user calls; inside one slow call (or a
       // long update) it cannot, so the watcher repeats the last one, its clock moved on.
-      const jobStart = Date.now();
-      let lastBeat: TrainingHeartbeat = { type: "heartbeat", update: 1, episodes: 0, envSteps: 0, seconds: 0 };
-      let lastSignalAt = jobStart;
-      let lastBeatAt = jobStart;
+      let lastBeat: TrainingHeartbeat | null = null;
+      let lastSignalAt = Date.now();
+      let lastBeatAt = lastSignalAt;
       const poller = setInterval(() => {
         const now = Date.now();
-        if (job.kind === "train" && options.onHeartbeat && now - lastSignalAt >= HEARTBEAT_MS) {
+        // Before the first beat (the environment's construction, say) there is nothing to repeat.
+        if (lastBeat && options.onHeartbeat && now - lastSignalAt >= HEARTBEAT_MS) {
           lastSignalAt = now;
           options.onHeartbeat({ ...lastBeat, seconds: lastBeat.seconds + (now - lastBeatAt) / 1000 });
         }
@@ -133,6 +133,7 @@ export class ThreadRunner {
               type: "heartbeat",
               update: message.metrics.update + 1,
               episodes: message.metrics.episodes,
+              episodeBudget: message.metrics.episodeBudget,
               envSteps: message.metrics.envSteps,
               seconds: message.metrics.seconds,
             };
