@@ -21,7 +21,12 @@ const CASES: Array<[file: string, code: DiagnosticCode, severity: Severity, says
   ["huge-episode.rl.ts", "resource-limit", "error", /maxEpisodeSteps = 1\.00e9 is over the engine's limit: .* 238 GiB .* limit is 128 MiB/],
   ["huge-policy.rl.ts", "resource-limit", "error", /4\.00e8 parameters .* over the engine's limit of 1,048,576/],
   // B3: nondeterminism on the culprit, whatever else the probe finds.
-  ["forgot-super-reset.rl.ts", "nondeterministic-reset", "warning", /super\.reset\(seed\) is missing from reset\(\).*Call super\.reset\(seed\) first/],
+  [
+    "forgot-super-reset.rl.ts",
+    "nondeterministic-reset",
+    "warning",
+    /super\.reset\(seed\) is missing from reset\(\).*Call super\.reset\(seed\) first/,
+  ],
   ["math-random-in-step.rl.ts", "nondeterministic-reset", "warning", /^step\(\) draws from Math\.random\(\).*Use this\.rng\(\)/],
   ["math-random-in-reward.rl.ts", "nondeterministic-reset", "warning", /^reward\(\) draws from Math\.random\(\)/],
   ["nondeterministic-reset.rl.ts", "nondeterministic-reset", "warning", /^reset\(\) draws from Math\.random\(\)/],
