@@ -26,7 +26,14 @@ const STRIDE = 7;
 const LENGTHS = [5, 1, 7, 3, 2, 6];
 
 function specOf(kind: "discrete" | "box"): EnvSpec {
-  const obs = { kind: "box" as const, dim: F, low: new Float64Array(F).fill(-Infinity), high: new Float64Array(F).fill(Infinity) };
+  const obs = {
+    kind: "box" as const,
+    dim: F,
+    low: new Float64Array(F).fill(-Infinity),
+    high: new Float64Array(F).fill(Infinity),
+    low32: new Float32Array(F).fill(-Infinity),
+    high32: new Float32Array(F).fill(Infinity),
+  };
   const action =
     kind === "discrete"
       ? { kind: "discrete" as const, n: 3, start: 0 }

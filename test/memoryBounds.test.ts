@@ -17,7 +17,14 @@ import { cli, fixture } from "./helpers";
 
 const F = 4;
 const SPEC: EnvSpec = {
-  observation: { kind: "box", dim: F, low: new Float64Array(F).fill(-1), high: new Float64Array(F).fill(1) },
+  observation: {
+    kind: "box",
+    dim: F,
+    low: new Float64Array(F).fill(-1),
+    high: new Float64Array(F).fill(1),
+    low32: new Float32Array(F).fill(-1),
+    high32: new Float32Array(F).fill(1),
+  },
   featureDim: F,
   action: { kind: "discrete", n: 2, start: 0 },
   actionDim: 2,

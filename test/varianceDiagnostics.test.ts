@@ -195,10 +195,15 @@ test("reward hover data shows the summary and the per-term shares", async () => 
   assert.match(md, /gradient SNR at 16 episodes\/update/);
 });
 
-test("noise from outside this.rng() is named in the gradient-noise message", () => {
-  const [d] = probeDiagnostics(report({ snr: 0.2, noiseScale: 80, stepsDeterministic: false }), "x.rl.ts", places);
-  assert.equal(d.code, "gradient-noise");
-  assert.match(d.message, /not come from this\.rng\(\) \(Math\.random\?\)/);
-  const [plain] = probeDiagnostics(report({ snr: 0.2, noiseScale: 80 }), "x.rl.ts", places);
-  assert.doesNotMatch(plain.message, /Math\.random/);
+test("noise from outside this.rng() is its own warning, not a note inside gradient-noise (issue 7 B3)", () => {
+  const diagnostics = probeDiagnostics(report({ snr: 0.2, noiseScale: 80, stepsDeterministic: false }), "x.rl.ts", places);
+  assert.deepEqual(
+    diagnostics.map((d) => [d.code, d.severity]),
+    [
+      ["nondeterministic-reset", "warning"],
+      ["gradient-noise", "warning"],
+    ],
+  );
+  assert.match(diagnostics[0].message, /^step\(\) is not reproducible/);
+  assert.doesNotMatch(diagnostics[1].message, /Math\.random|this\.rng/);
 });

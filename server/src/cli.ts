@@ -151,6 +151,9 @@ async function train(
       settings,
       runDir,
       onProgress,
+      // A slow environment takes minutes per update: the bar moves on heartbeats (design §4's
+      // --json output stays one object per update and the summary).
+      onHeartbeat: (h) => bar?.heartbeat(h),
       onStart: (start) => bar?.setThreshold(start.rewardThreshold),
       onBackend: (b) => {
         backend = b;

@@ -3,9 +3,12 @@
  * the last 100 episodes against the environment's `rewardThreshold` when it has one (from
  * the first update's mean, 0 %, to the threshold, 100 %), else the episode budget. Beside
  * it: the steps per second of the last second of training (not an average since the start).
+ * Heartbeats inside a slow update move the steps per second (and start the bar), so a slow
+ * environment does not look like a hang.
  */
 import cliProgress from "cli-progress";
 import type { UpdateMetrics } from "./protocol";
+import type { TrainingHeartbeat } from "./rl/train";
 
 /** Steps/s is measured over at least this much training time. */
 const RATE_WINDOW_S = 1;
@@ -43,6 +46,19 @@ export class TrainingBar {
     }
   }
 
+  /** An update under way: its mean return is not known yet, the step count is. */
+  heartbeat(h: TrainingHeartbeat): void {
+    const payload = { sps: this.stepsPerSecond(h).toLocaleString("en-US"), backend: this.backend };
+    if (this.started) {
+      this.bar.update(payload);
+      return;
+    }
+    const byEpisodes = this.threshold === null;
+    const goal = `episode ${h.episodes}/${h.episodeBudget} | update ${h.update} under way`;
+    this.bar.start(byEpisodes ? h.episodeBudget : 1000, byEpisodes ? h.episodes : 0, { ...payload, goal });
+    this.started = true;
+  }
+
   stop(): void {
     if (this.started) this.bar.stop();
   }
@@ -62,7 +78,7 @@ export class TrainingBar {
   }
 
   /** Steps per second over the last RATE_WINDOW_S of training time. */
-  private stepsPerSecond(m: UpdateMetrics): number {
+  private stepsPerSecond(m: { seconds: number; envSteps: number }): number {
     this.history.push({ seconds: m.seconds, envSteps: m.envSteps });
     while (this.history.length > 2 && m.seconds - this.history[1].seconds >= RATE_WINDOW_S) this.history.shift();
     const first = this.history[0];

@@ -45,10 +45,13 @@ export function readSource(file: string, text?: string): string {
 
 export function transpileDiagnostic(e: TranspileError): Diagnostic {
   const { line, character } = e.place;
-  const hint = /^Could not resolve/.test(e.message)
-    ? ': check the path or install the package (local files are bundled with the environment; "rl-playground" and Node\'s built-in modules are provided)'
-    : "";
-  return diagnostic("transpile-error", `the file does not compile: ${e.message}${hint}`, e.place.file, {
+  const message = /^Top-level await/.test(e.message)
+    ? "top-level await is not supported: an environment file is loaded synchronously, so its top level cannot wait for a Promise. " +
+      "Fix: load data synchronously (e.g. fs.readFileSync and JSON.parse), or compute it in reset(); a value that is only ready later cannot shape the environment."
+    : /^Could not resolve/.test(e.message)
+      ? `${e.message}: check the path or install the package (local files are bundled with the environment; "rl-playground" and Node's built-in modules are provided)`
+      : e.message;
+  return diagnostic("transpile-error", `the file does not compile: ${message}`, e.place.file, {
     start: { line, character },
     end: { line, character: character + Math.max(e.length, 1) },
   });
@@ -65,8 +68,19 @@ export function failureDiagnostic(f: UserFailure, file: string, source: string, 
       end: { line, character: Math.max(text.trimEnd().length, character + 1) },
     });
   }
+  return diagnostic(f.code, f.message, file, placeOfFailure(f, places));
+}
+
+/**
+ * Without a stack frame: the property or member at fault, the `throw` of a thrown string,
+ * the loop of a load that never returned, else the function that was running.
+ */
+function placeOfFailure(f: UserFailure, places: SourcePlaces): Range {
+  const property = f.member === "training" && f.property !== undefined ? places.trainingProperties[f.property] : undefined;
   const member = f.member && places.members[f.member];
-  return diagnostic(f.code, f.message, file, member || placeOfCall(places, f.call));
+  const thrown = f.thrownText !== undefined ? places.thrownStrings[f.thrownText] : undefined;
+  const loop = f.call === "load" && f.code === "user-code-timeout" ? places.loadLoops[0] : undefined;
+  return property ?? member ?? thrown ?? loop ?? placeOfCall(places, f.call);
 }
 
 export { findSourcePlaces };

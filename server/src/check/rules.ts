@@ -7,7 +7,8 @@
  * signal at all, which makes `gradient-noise` and `baseline-recommended` moot.
  */
 import type { Diagnostic, RewardSummary } from "../protocol";
-import type { ProbeReport } from "../rl/probeReport";
+import type { ProbeFacts, ProbeReport } from "../rl/probeReport";
+import type { ProbeTime } from "../rl/timeBound";
 import { diagnostic } from "./diagnostics";
 import { placeOfCall, placeOfReward, type SourcePlaces } from "./sourcePlaces";
 
@@ -26,27 +27,9 @@ export function probeDiagnostics(report: ProbeReport, file: string, places: Sour
   const out: Diagnostic[] = [];
   const onReward = placeOfReward(places);
 
-  if (!facts.resetDeterministic)
-    out.push(
-      diagnostic(
-        "nondeterministic-reset",
-        "reset(seed) is not reproducible: the same seed and the same actions gave different observations or rewards. " +
-          (facts.resetReseedsRng
-            ? "Draw all randomness from this.rng() rather than Math.random() or state kept across episodes."
-            : "Call super.reset(seed) first in reset(), and draw all randomness from this.rng()."),
-        file,
-        placeOfCall(places, "reset"),
-      ),
-    );
-  else if (facts.resetIgnoresSeed)
-    out.push(
-      diagnostic(
-        "nondeterministic-reset",
-        "reset(seed) ignores its seed: different seeds give this.rng() the same stream, so every episode starts alike. Pass the seed on: super.reset(seed).",
-        file,
-        placeOfCall(places, "reset"),
-      ),
-    );
+  out.push(...nondeterminismDiagnostics(facts, file, places));
+  if (facts.time?.stoppedEarly) out.push(slowStepDiagnostic(facts, facts.time, file, places));
+  if (!stats || !summary) return out;
 
   if (facts.endedEpisodes === 0 && facts.maxEpisodeSteps > 1)
     out.push(
@@ -60,11 +43,6 @@ export function probeDiagnostics(report: ProbeReport, file: string, places: Sour
     );
 
   const n = stats.episodes;
-  // Randomness outside this.rng() (Math.random, say) is noise no seed controls: say so where it matters.
-  const unseeded =
-    facts.resetDeterministic && !facts.stepsDeterministic
-      ? " Note: replaying the same seed and actions gave different rewards or observations, so some randomness does not come from this.rng() (Math.random?): runs are not reproducible, and if the reward is pure noise, no batch size helps."
-      : "";
   if (facts.constantReward !== null && facts.constantReward !== 0) {
     out.push(
       diagnostic(
@@ -111,8 +89,7 @@ export function probeDiagnostics(report: ProbeReport, file: string, places: Sour
               : `The noise scale is ${fmt(g.noiseScale as number)}: about ${batch} episodes per update would balance signal and noise. Raise training.episodesPerUpdate toward ${batch}, `) +
             (facts.baseline === "none" ? 'set training.baseline = "mean", ' : "") +
             "or make the reward less noisy." +
-            confidence(summary, true) +
-            unseeded,
+            confidence(summary, true),
           file,
           onReward,
         ),
@@ -143,6 +120,81 @@ export function probeDiagnostics(report: ProbeReport, file: string, places: Sour
       );
   }
   return out;
+}
+
+/**
+ * `nondeterministic-reset` on the function whose randomness no seed controls (design §5):
+ * the probe replays the same seed and actions with that randomness made to differ, and
+ * names who drew from it. Reports made without that attribution fall back on the flags.
+ */
+function nondeterminismDiagnostics(facts: ProbeFacts, file: string, places: SourcePlaces): Diagnostic[] {
+  const same =
+    "the same seed and the same actions gave a different trajectory, so runs are not reproducible and the probe's numbers move from check to check";
+  const culprit =
+    facts.nondeterminism !== undefined
+      ? facts.nondeterminism
+      : !facts.resetDeterministic
+        ? ({ call: "reset", cause: facts.resetReseedsRng ? "other" : "unseeded-rng" } as const)
+        : !facts.stepsDeterministic
+          ? ({ call: "step", cause: "other" } as const)
+          : null;
+  if (culprit) {
+    const { call, cause } = culprit;
+    const message =
+      cause === "unseeded-rng"
+        ? `this.rng() is drawn from before reset(seed) reseeds it (super.reset(seed) is missing from reset(), or comes after the draws), so its draws continue from the last episode: ${same}. Call super.reset(seed) first in reset().`
+        : cause === "math-random"
+          ? `${call}() draws from Math.random(), which no seed controls: ${same}. ` +
+            (call === "reward"
+              ? "Draw the noise in step() from this.rng() (seeded by reset(seed)) and pass it to reward() in info."
+              : "Use this.rng() instead: it is seeded by reset(seed).")
+          : `${call === "reset" ? "reset(seed)" : `${call}()`} is not reproducible: ${same}. Draw all randomness from this.rng() (seeded by reset(seed)), and reset in reset() any state kept across episodes.`;
+    return [diagnostic("nondeterministic-reset", message, file, placeOfCall(places, call))];
+  }
+  if (facts.resetIgnoresSeed)
+    return [
+      diagnostic(
+        "nondeterministic-reset",
+        "reset(seed) ignores its seed: different seeds give this.rng() the same stream, so every episode starts alike. Pass the seed on: super.reset(seed).",
+        file,
+        placeOfCall(places, "reset"),
+      ),
+    ];
+  return [];
+}
+
+/**
+ * `slow-step`: the probe met its time bound before its minimum sample. Placed on the slower
+ * of step and the reward export; the message gives what was seen and the cost of training.
+ */
+function slowStepDiagnostic(facts: ProbeFacts, time: ProbeTime, file: string, places: SourcePlaces): Diagnostic {
+  const slowReward = time.rewardMs !== null && time.rewardMs > (time.stepMs ?? 0);
+  const call = slowReward ? "reward" : "step";
+  const perStep = (time.stepMs ?? 0) + (time.rewardMs ?? 0);
+  const perCall = slowReward ? (time.rewardMs as number) : time.stepMs;
+  const per = perCall === null ? "is slow" : `takes ${fmtMs(perCall)} per call`;
+  const seen = `after ${time.stepCalls} step${time.stepCalls === 1 ? "" : "s"} and ${time.episodes} complete episode${time.episodes === 1 ? "" : "s"} (it needs ${time.wanted})`;
+  const length = time.meanEpisodeLength;
+  const update =
+    perStep === 0
+      ? ""
+      : length !== null
+        ? ` Training collects ${facts.episodesPerUpdate} episodes per update: at ${fmt(length)} steps per episode that is about ${fmtMs(facts.episodesPerUpdate * length * perStep)} per update.`
+        : ` Training collects ${facts.episodesPerUpdate} episodes per update: with episodes of up to ${facts.maxEpisodeSteps} steps that is up to ${fmtMs(facts.episodesPerUpdate * facts.maxEpisodeSteps * perStep)} per update.`;
+  return diagnostic(
+    "slow-step",
+    `${call}() ${per}: the check stopped at its ${fmtMs(time.limitMs)} time bound ${seen}, so ${time.episodes === 0 ? "the reward and gradient diagnostics were not computed" : "the reward and gradient diagnostics rest on those episodes only"}.${update} ` +
+      `Make ${call}() faster (cache what does not change between calls), or run \`rl-playground check --episodes N\` to wait for N episodes.`,
+    file,
+    placeOfCall(places, call),
+  );
+}
+
+function fmtMs(ms: number): string {
+  if (ms < 1000) return `${fmt(ms)} ms`;
+  if (ms < 120_000) return `${fmt(ms / 1000)} s`;
+  if (ms < 7_200_000) return `${fmt(ms / 60_000)} min`;
+  return `${fmt(ms / 3_600_000)} h`;
 }
 
 /** A note when the numbers behind a message are rough: few episodes, or a large standard error. */

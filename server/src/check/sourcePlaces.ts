@@ -24,6 +24,16 @@ export interface SourcePlaces {
   rewardFunction: Range | null;
   /** The reward element of `step`'s first `return [...]` with five elements. */
   stepRewardExpression: Range | null;
+  /** Properties of the `training` export's object literal, by path ("episodesPerUpdate", "policy.hidden"). */
+  trainingProperties: Record<string, Range>;
+  /**
+   * Loops among the statements run at module load (outside functions and classes), the
+   * endless-looking ones (`while (true)`, `for (;;)`) first: where a load that never
+   * returns is placed.
+   */
+  loadLoops: Range[];
+  /** `throw` statements whose value is a string literal, by that string (first of each). */
+  thrownStrings: Record<string, Range>;
 }
 
 export function findSourcePlaces(fileName: string, text: string): SourcePlaces {
@@ -43,6 +53,9 @@ export function findSourcePlaces(fileName: string, text: string): SourcePlaces {
     rewardTerms: {},
     rewardFunction: null,
     stepRewardExpression: null,
+    trainingProperties: {},
+    loadLoops: findLoadLoops(sf, range),
+    thrownStrings: findThrownStrings(sf, range),
   };
 
   const classes = new Map<string, ts.ClassDeclaration>();
@@ -62,13 +75,17 @@ export function findSourcePlaces(fileName: string, text: string): SourcePlaces {
     }
     if (ts.isVariableStatement(s) && hasModifier(s, ts.SyntaxKind.ExportKeyword))
       for (const d of s.declarationList.declarations)
-        if (ts.isIdentifier(d.name) && d.name.text === "training") places.members.training = range(d.name);
-        else if (ts.isIdentifier(d.name) && d.name.text === "reward") {
+        if (ts.isIdentifier(d.name) && d.name.text === "training") {
+          places.members.training = range(d.name);
+          const init = d.initializer && skipParens(d.initializer);
+          if (init && ts.isObjectLiteralExpression(init)) places.trainingProperties = findProperties(init, range);
+        } else if (ts.isIdentifier(d.name) && d.name.text === "reward") {
           places.rewardFunction = range(d.name);
           const init = d.initializer && skipParens(d.initializer);
           if (init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) places.rewardTerms = findReturnedTerms(init.body, range);
         }
   }
+  if (places.rewardFunction) places.members.reward = places.rewardFunction;
   defaultClass ??= defaultName ? classes.get(defaultName) : undefined;
   if (!defaultClass) return places;
 
@@ -111,6 +128,61 @@ function findReturnedTerms(body: ts.ConciseBody, range: (n: ts.Node) => Range): 
   };
   ts.forEachChild(body, visit);
   return terms;
+}
+
+/** The properties of an object literal, nested ones by dotted path. */
+function findProperties(obj: ts.ObjectLiteralExpression, range: (n: ts.Node) => Range, prefix = ""): Record<string, Range> {
+  const out: Record<string, Range> = {};
+  for (const p of obj.properties) {
+    if (!(ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)) || !(ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)))
+      continue;
+    const path = prefix + p.name.text;
+    out[path] = range(p.name);
+    const value = ts.isPropertyAssignment(p) ? skipParens(p.initializer) : null;
+    if (value && ts.isObjectLiteralExpression(value)) Object.assign(out, findProperties(value, range, path + "."));
+  }
+  return out;
+}
+
+/** Loops run at module load: in top-level statements, not inside functions or classes. */
+function findLoadLoops(sf: ts.SourceFile, range: (n: ts.Node) => Range): Range[] {
+  const endless: Range[] = [];
+  const others: Range[] = [];
+  const isTrue = (e: ts.Expression | undefined) => e === undefined || e.kind === ts.SyntaxKind.TrueKeyword;
+  const visit = (node: ts.Node): void => {
+    if (ts.isFunctionLike(node) || ts.isClassLike(node)) return;
+    if (
+      ts.isWhileStatement(node) ||
+      ts.isDoStatement(node) ||
+      ts.isForStatement(node) ||
+      ts.isForInStatement(node) ||
+      ts.isForOfStatement(node)
+    ) {
+      const condition = ts.isForStatement(node)
+        ? node.condition
+        : ts.isWhileStatement(node) || ts.isDoStatement(node)
+          ? node.expression
+          : null;
+      (condition !== null && isTrue(condition ?? undefined) ? endless : others).push(firstLineOf(range(node), sf.text));
+    }
+    ts.forEachChild(node, visit);
+  };
+  for (const statement of sf.statements) visit(statement);
+  return [...endless, ...others];
+}
+
+/** `throw "text"` statements, by their text. */
+function findThrownStrings(sf: ts.SourceFile, range: (n: ts.Node) => Range): Record<string, Range> {
+  const out: Record<string, Range> = {};
+  const visit = (node: ts.Node): void => {
+    if (ts.isThrowStatement(node)) {
+      const e = skipParens(node.expression);
+      if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) out[e.text] ??= range(node);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return out;
 }
 
 /** The range a failure of `call` is placed on, when no throwing line is known. */

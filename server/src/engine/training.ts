@@ -8,6 +8,7 @@ import type { BackendChoice, BackendName, Diagnostic, EndReason, PlaybackResult,
 import { transpileDiagnostic } from "../check/diagnostics";
 import { bundleEnvironment } from "../sandbox/bundle";
 import { runTraining, type RunnerPool } from "../sandbox/runner";
+import type { TrainingHeartbeat } from "../rl/train";
 import type { TrainingStart } from "../sandbox/runnerMessages";
 import { failureDiagnostics } from "./outcomes";
 import { ProgressMerge, type ProgressListener } from "./progressMerge";
@@ -33,6 +34,8 @@ export interface TrainOptions {
    */
   onProgress?: ProgressListener;
   throttleMs?: number;
+  /** At least once a second while an update is under way (a slow environment can take minutes per update). */
+  onHeartbeat?(heartbeat: TrainingHeartbeat): void;
   /** The backend, and why it was picked ("wasm: a policy of 1.2k parameters is under ..."). */
   onBackend?(backend: BackendName, reason: string): void;
   /** The environment, its settings and threshold, before the first update. */

@@ -5,9 +5,15 @@
  */
 import { Box, Discrete, spaceProblem, type Environment, type Info } from "../runtime/index";
 import { fail, failOnMember, type UserCallName } from "./userCode";
+import { checkSpaceSizes } from "./limits";
 
+/**
+ * A Box observation's bounds as written, and rounded to float32 for the bounds check
+ * (Gymnasium's Box defaults to float32 and compares in it).
+ */
 export type ObservationSpec =
-  { kind: "box"; dim: number; low: Float64Array; high: Float64Array } | { kind: "discrete"; n: number; start: number };
+  | { kind: "box"; dim: number; low: Float64Array; high: Float64Array; low32: Float32Array; high32: Float32Array }
+  | { kind: "discrete"; n: number; start: number };
 export type ActionSpec =
   { kind: "discrete"; n: number; start: number } | { kind: "box"; dim: number; low: Float64Array; high: Float64Array };
 
@@ -39,7 +45,14 @@ export function describeEnvironment(env: Environment<unknown, unknown>): EnvSpec
   const os = env.observationSpace as Box | Discrete;
   const observation: ObservationSpec =
     os instanceof Box
-      ? { kind: "box", dim: os.low.length, low: Float64Array.from(os.low), high: Float64Array.from(os.high) }
+      ? {
+          kind: "box",
+          dim: os.low.length,
+          low: Float64Array.from(os.low),
+          high: Float64Array.from(os.high),
+          low32: Float32Array.from(os.low),
+          high32: Float32Array.from(os.high),
+        }
       : { kind: "discrete", n: os.n, start: os.start };
   const as = env.actionSpace as Box | Discrete;
   if (as instanceof Box && !(as.low.every(Number.isFinite) && as.high.every(Number.isFinite)))
@@ -47,6 +60,14 @@ export function describeEnvironment(env: Environment<unknown, unknown>): EnvSpec
       "invalid-space",
       "actionSpace",
       "actionSpace: a Box action space needs finite bounds (the Gaussian policy's actions are clipped to them)",
+    );
+  const fixed = as instanceof Box ? as.low.findIndex((lo, d) => lo === as.high[d]) : -1;
+  if (as instanceof Box && fixed >= 0)
+    failOnMember(
+      "invalid-space",
+      "actionSpace",
+      `actionSpace: Box low[${fixed}] = high[${fixed}] = ${as.low[fixed]}, so that action dimension has one possible value and the policy has nothing to choose there. ` +
+        "Give it a range (low < high), or leave it out of the action and set it in step().",
     );
   const action: ActionSpec =
     as instanceof Box
@@ -60,7 +81,7 @@ export function describeEnvironment(env: Environment<unknown, unknown>): EnvSpec
   if (threshold !== undefined && typeof threshold !== "number")
     failOnMember("invalid-space", "rewardThreshold", `rewardThreshold must be a number, got ${String(threshold)}`);
 
-  return {
+  const spec: EnvSpec = {
     observation,
     featureDim: observation.kind === "box" ? observation.dim : observation.n,
     action,
@@ -68,6 +89,8 @@ export function describeEnvironment(env: Environment<unknown, unknown>): EnvSpec
     maxEpisodeSteps: maxSteps,
     rewardThreshold: threshold ?? null,
   };
+  checkSpaceSizes(spec);
+  return spec;
 }
 
 /**
@@ -112,7 +135,9 @@ export function writeFeatures(spec: EnvSpec, obs: unknown, out: Float32Array, of
     if (typeof v !== "number")
       fail(call === "reset" ? "bad-reset" : "bad-step", call, `${call}() returned observation[${k}] = ${show(v)}, expected a number`);
     if (!Number.isFinite(v)) fail("not-finite", call, `${call}() returned observation[${k}] = ${v}: observations must be finite numbers`);
-    if (v < o.low[k] || v > o.high[k])
+    // Compared in float32, like Gymnasium: a value that rounds onto a bound is on it.
+    const single = Math.fround(v);
+    if (single < o.low32[k] || single > o.high32[k])
       fail(
         "observation-out-of-space",
         call,
@@ -122,8 +147,29 @@ export function writeFeatures(spec: EnvSpec, obs: unknown, out: Float32Array, of
   }
 }
 
+/** A Promise (or any thenable): what an `async` method returns. */
+function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return (typeof x === "object" || typeof x === "function") && x !== null && typeof (x as { then?: unknown }).then === "function";
+}
+
+/**
+ * An `async` reset, step or reward: named as such. The engine calls them synchronously, so
+ * a Promise is never awaited; its rejection, if any, is handled here rather than lost.
+ */
+export function failIfAsync(result: unknown, call: "reset" | "step" | "reward"): void {
+  if (!isThenable(result)) return;
+  (result as PromiseLike<unknown>).then(undefined, () => undefined);
+  fail(
+    call === "reset" ? "bad-reset" : "bad-step",
+    call,
+    `${call}() is async (it returned a Promise): the engine calls ${call}() synchronously, once per ${call === "reset" ? "episode" : "step"}, and cannot wait. ` +
+      `Remove \`async\` and any \`await\` from ${call}(): compute the result directly (load data before training, e.g. with fs.readFileSync at the top of the file).`,
+  );
+}
+
 /** `reset` must return `[observation, info]`. Returns the observation. */
 export function checkReset(result: unknown): unknown {
+  failIfAsync(result, "reset");
   if (!Array.isArray(result) || result.length !== 2 || !isInfo(result[1]))
     fail(
       "bad-reset",
@@ -143,6 +189,7 @@ export interface StepResult {
 
 /** `step` must return `[observation, reward, terminated, truncated, info]`. */
 export function checkStep(result: unknown): StepResult {
+  failIfAsync(result, "step");
   if (!Array.isArray(result) || result.length !== 5)
     fail(
       "bad-step",
@@ -163,6 +210,17 @@ export function checkStep(result: unknown): StepResult {
   if (typeof truncated !== "boolean") fail("bad-step", "step", `step() returned truncated ${show(truncated)}, expected true or false`);
   if (!isInfo(info)) fail("bad-step", "step", `step() returned info ${show(info)}, expected an object`);
   return { observation, reward, terminated, truncated, info };
+}
+
+/**
+ * A copy of a Box observation (a Discrete one is a number): a step that mutates and
+ * returns one array would otherwise hand the `reward` export an observation identical to
+ * nextObservation. Copying a few numbers per step costs little next to the step.
+ */
+export function snapshot(obs: unknown): unknown {
+  if (Array.isArray(obs)) return obs.slice();
+  if (ArrayBuffer.isView(obs) && !(obs instanceof DataView)) return (obs as unknown as { slice(): unknown }).slice();
+  return obs;
 }
 
 function isInfo(x: unknown): x is Info {

@@ -12,12 +12,14 @@ import { describeEnvironment, type EnvSpec } from "./envSpec";
 import { checkResetSeeding } from "./envChecks";
 import { enumerate, exactGradient } from "./exact";
 import { snrAt } from "./gradientStats";
+import { MAX_ROLLOUT_BYTES, checkTrainingSize, rolloutRowBytes } from "./limits";
 import type { ProbeFacts, ProbeReport, ProbeRequest } from "./probeReport";
 import { Reinforce } from "./reinforce";
 import { episodeReturns } from "./returns";
 import { LockstepRollout, concatBatches, type EpisodeBatch } from "./rollout";
 import { resolveSettings } from "./settings";
 import { tf } from "./tf";
+import { UserTimeBudget, type ProbeTime } from "./timeBound";
 import type { Cancellation, UserEnvironmentModule } from "./userCode";
 
 /** Never more than this many episodes when adapting to the budget. */
@@ -30,6 +32,13 @@ const SAMPLING_SHARE = 0.4;
 
 /** How far past the probe's budget the replay checks (enumeration, action independence) may run. */
 const REPLAY_GRACE_MS = 1000;
+/**
+ * The probe's time bound (time spent in user calls, see `UserTimeBudget`) is its budget, but
+ * never under this: the examples' user code takes a few milliseconds of a probe, so only a
+ * slow environment meets the bound. A call started before the bound runs to its end (at
+ * most the call time limit): that is the overrun.
+ */
+const MIN_TIME_BOUND_MS = 1000;
 
 export class ProbeCancelled extends Error {}
 
@@ -38,16 +47,25 @@ export function probe(user: UserEnvironmentModule, guard: Cancellation, request:
   const settings = resolveSettings(user.training, request.overrides);
   const first = user.create();
   const spec = user.guarded("construct", () => describeEnvironment(first));
-  const reset = checkResetSeeding(user, spec);
+  checkTrainingSize(spec, settings);
+  // The time bound, in time spent in user calls: none when an exact episode count was asked for (design §4).
+  const limitMs = Math.max(request.budgetMs, MIN_TIME_BOUND_MS);
+  const budget = request.episodes === undefined ? new UserTimeBudget(limitMs) : undefined;
   const agent = new Reinforce(spec, settings);
   try {
-    const batch = sampleEpisodes(user, guard, spec, first, settings, agent, request, start);
-    const measured = measure(agent, batch, settings);
+    const sample = sampleEpisodes(user, guard, spec, first, settings, agent, request, start, budget);
+    sample.time.limitMs = limitMs;
+    const reset = checkResetSeeding(user, spec, budget);
+    const batch = sample.batch;
+    const measured = batch && measure(agent, batch, settings);
     // With an adaptive budget the replay checks stop a grace period after it (they take milliseconds on a
     // fast environment); stopped, they claim nothing (no exact values, not independent).
     const deadline = request.episodes === undefined ? start + request.budgetMs + REPLAY_GRACE_MS : Infinity;
-    const enumeration = enumerate(user, spec, deadline);
-    if (enumeration) {
+    // Enumeration takes two steps per action: only when they fit in what is left of the time bound.
+    const enumerationMs = spec.action.kind === "discrete" ? 2 * spec.action.n * (sample.time.stepMs ?? 0) : 0;
+    const fits = !budget || budget.spentMs + enumerationMs < budget.limitMs;
+    const enumeration = batch && measured && fits ? enumerate(user, spec, deadline) : null;
+    if (batch && measured && enumeration) {
       const exact = exactGradient(agent.policy, spec, enumeration, settings.baseline, batch.n);
       measured.stats.exact = {
         gradNormSq: exact.gradNormSq,
@@ -56,30 +74,39 @@ export function probe(user: UserEnvironmentModule, guard: Cancellation, request:
         replaysPerAction: exact.replaysPerAction,
       };
     }
-    const returns = episodeReturns(batch);
-    const independence = testActionIndependence(user, spec, deadline);
+    const returns = batch ? episodeReturns(batch) : [];
+    // Out of time before a complete batch: no independence test either (it would claim nothing).
+    const independence = batch && !budget?.exhausted ? testActionIndependence(user, spec, deadline) : { independent: false, episodes: 0 };
     const facts: ProbeFacts = {
       episodesPerUpdate: settings.episodesPerUpdate,
       baseline: settings.baseline,
       milliseconds: 0,
       maxEpisodeSteps: spec.maxEpisodeSteps,
-      endedEpisodes: countEnded(spec, batch),
-      constantReward: constantReward(batch),
+      endedEpisodes: batch ? countEnded(spec, batch) : 0,
+      constantReward: batch ? constantReward(batch) : null,
       nonZeroReturnEpisodes: returns.filter((r) => r !== 0).length,
       actionIndependent: independence.independent,
       actionIndependenceEpisodes: independence.episodes,
-      resetDeterministic: reset.deterministic,
-      resetReseedsRng: reset.reseedsRng,
-      resetIgnoresSeed: reset.ignoresSeed,
-      stepsDeterministic: reset.stepsDeterministic,
+      // Not measured (out of time) reads as healthy: no warning without evidence.
+      resetDeterministic: reset?.deterministic ?? true,
+      resetReseedsRng: reset?.reseedsRng ?? true,
+      resetIgnoresSeed: reset?.ignoresSeed ?? false,
+      stepsDeterministic: reset?.stepsDeterministic ?? true,
+      ...(reset ? { nondeterminism: reset.nondeterminism } : {}),
+      time: sample.time,
     };
     facts.milliseconds = performance.now() - start;
-    return { stats: measured.stats, summary: measured.summary, facts };
+    return { stats: measured?.stats ?? null, summary: measured?.summary ?? null, facts };
   } finally {
     agent.dispose();
   }
 }
 
+/**
+ * The episodes to measure: exactly `request.episodes`, or at least two updates' worth and
+ * as many more as the budget allows. At the deadline the complete batches so far are kept
+ * (null when there is none), and what was seen is reported for `slow-step`.
+ */
 function sampleEpisodes(
   user: UserEnvironmentModule,
   guard: Cancellation,
@@ -89,23 +116,45 @@ function sampleEpisodes(
   agent: Reinforce,
   request: ProbeRequest,
   start: number,
-): EpisodeBatch {
+  budget: UserTimeBudget | undefined,
+): { batch: EpisodeBatch | null; time: ProbeTime } {
   const rng = makeRng(`${settings.seed}/probe`);
-  const collect = (rollout: LockstepRollout) => rollout.collect(agent.policy, rng) ?? cancelled();
-  if (request.episodes !== undefined) return collect(new LockstepRollout(user, spec, request.episodes, settings.seed, guard, first));
-  const perUpdate = settings.episodesPerUpdate;
-  const rollout = new LockstepRollout(user, spec, perUpdate, settings.seed, guard, first);
+  const exact = request.episodes !== undefined;
+  const perUpdate = exact ? (request.episodes as number) : settings.episodesPerUpdate;
+  const wanted = exact ? perUpdate : 2 * perUpdate;
+  const rollout = new LockstepRollout(user, spec, perUpdate, settings.seed, guard, first, true, exact ? "probe" : "training");
   const parts: EpisodeBatch[] = [];
   let episodes = 0;
-  // At least two updates' worth, then as many more as the budget allows.
+  // The kept copies hold every episode at full stride: as many as the rollout memory limit allows.
+  const inMemory = Math.floor(MAX_ROLLOUT_BYTES / (spec.maxEpisodeSteps * rolloutRowBytes(spec)));
   do {
-    parts.push(concatBatches([collect(rollout)])); // the rollout reuses its buffers: keep a copy
+    const batch = rollout.collect(agent.policy, rng, perUpdate, { budget });
+    if (!batch) {
+      if (rollout.outOfTime) break;
+      cancelled();
+    }
+    parts.push(exact ? batch : concatBatches([batch])); // the rollout reuses its buffers: keep a copy
     episodes += perUpdate;
   } while (
-    (episodes < 2 * perUpdate || performance.now() - start < SAMPLING_SHARE * request.budgetMs) &&
-    episodes + perUpdate <= MAX_ADAPTIVE_EPISODES
+    !exact &&
+    (episodes < wanted || performance.now() - start < SAMPLING_SHARE * request.budgetMs) &&
+    episodes + perUpdate <= Math.min(MAX_ADAPTIVE_EPISODES, inMemory)
   );
-  return concatBatches(parts);
+  const batch = parts.length === 0 ? null : parts.length === 1 ? parts[0] : concatBatches(parts);
+  const t = rollout.timing;
+  let steps = 0;
+  if (batch) for (let i = 0; i < batch.n; i++) steps += batch.lengths[i];
+  const time: ProbeTime = {
+    limitMs: 0,
+    stoppedEarly: rollout.outOfTime && episodes < wanted,
+    episodes,
+    wanted,
+    stepCalls: t.stepCalls,
+    stepMs: t.stepCalls ? t.stepMs / t.stepCalls : null,
+    rewardMs: t.rewardCalls ? t.rewardMs / t.rewardCalls : null,
+    meanEpisodeLength: episodes ? steps / episodes : null,
+  };
+  return { batch, time };
 }
 
 function cancelled(): never {

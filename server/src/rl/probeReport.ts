@@ -1,5 +1,7 @@
 /** What a probe is asked and what it reports; `check/rules.ts` turns the report into diagnostics. */
 import type { BaselineKind, ProbeStats, RewardSummary, TrainingSettings } from "../protocol";
+import type { Nondeterminism } from "./envChecks";
+import type { ProbeTime } from "./timeBound";
 
 export interface ProbeRequest {
   /** Exactly this many episodes, however long they take; otherwise adapt to `budgetMs`. */
@@ -12,8 +14,9 @@ export interface ProbeRequest {
 
 /** What the probe measured and observed; `check/rules.ts` turns it into diagnostics. */
 export interface ProbeReport {
-  stats: ProbeStats;
-  summary: RewardSummary;
+  /** Null when the probe's time bound passed before it had a batch of complete episodes. */
+  stats: ProbeStats | null;
+  summary: RewardSummary | null;
   facts: ProbeFacts;
 }
 
@@ -40,4 +43,8 @@ export interface ProbeFacts {
   resetIgnoresSeed: boolean;
   /** The same seed and the same actions give the same first steps (no randomness outside this.rng). */
   stepsDeterministic: boolean;
+  /** Whose randomness made a replay differ; null when none did; absent when not measured (out of time). */
+  nondeterminism?: Nondeterminism | null;
+  /** The sampling's time bound and what it saw (absent in reports made by hand). */
+  time?: ProbeTime;
 }

@@ -5,7 +5,7 @@
  * episodes of the policy run in `LockstepRollout`.
  */
 import type { Environment } from "../runtime/index";
-import { checkReset, checkStep, writeFeatures, type EnvSpec } from "./envSpec";
+import { checkReset, checkStep, snapshot, writeFeatures, type EnvSpec } from "./envSpec";
 import { transitionReward } from "./rollout";
 import type { UserEnvironmentModule } from "./userCode";
 
@@ -25,13 +25,17 @@ export function replayEpisode(
 ): Replay {
   const start = new Float32Array(spec.featureDim);
   let observation = user.guarded("reset", () => {
-    const obs = checkReset(env.reset(seed));
+    // A copy: an environment that reuses one array for every observation must not change this one.
+    const obs = snapshot(checkReset(env.reset(seed)));
     writeFeatures(spec, obs, start, 0, "reset");
     return obs;
   });
   const rewards: number[] = [];
   for (const action of actions) {
-    const s = user.guarded("step", () => checkStep(env.step(action)));
+    const s = user.guarded("step", () => {
+      const result = checkStep(env.step(action));
+      return { ...result, observation: snapshot(result.observation) };
+    });
     rewards.push(transitionReward(user, observation, action, s).total);
     observation = s.observation;
     if (s.terminated || s.truncated) break;

@@ -5,8 +5,11 @@
  * batch of the per-episode gradient pass.
  */
 import { normal, type Environment, type Rng } from "../runtime/index";
+import { performance } from "node:perf_hooks";
 import { fail, type Cancellation, type UserEnvironmentModule } from "./userCode";
-import { checkReset, checkStep, show, writeFeatures, type EnvSpec, type StepResult } from "./envSpec";
+import { checkReset, checkStep, failIfAsync, show, snapshot, writeFeatures, type EnvSpec, type StepResult } from "./envSpec";
+import { checkRolloutSize } from "./limits";
+import type { UserTimeBudget } from "./timeBound";
 
 /** N finished episodes. Row `i * stride + t` holds step t of episode i. */
 export interface EpisodeBatch {
@@ -37,6 +40,31 @@ export interface ActingPolicy {
   std(): Float32Array | null;
 }
 
+/** Optional limits and hooks of one `collect`. */
+export interface CollectOptions {
+  /** The probe's time bound: user calls are charged to it, and none starts once it is spent. */
+  budget?: UserTimeBudget;
+  /** Called between user calls at least every TICK_MS while the rollout runs (heartbeats). */
+  onTick?(): void;
+}
+
+/** Time spent in user calls, summed over the rollout's life (measured per call only when asked). */
+export interface CallTiming {
+  stepCalls: number;
+  stepMs: number;
+  rewardCalls: number;
+  rewardMs: number;
+}
+
+/** How often `onTick` runs at least, in milliseconds. */
+export const TICK_MS = 250;
+/**
+ * Per-call clock reads cost about 1% of a fast step, so they are made only when needed: with
+ * a budget, with timing asked, or for heartbeats while a time step of the lockstep takes
+ * longer than this.
+ */
+const SLOW_TIME_STEP_MS = 10;
+
 export class LockstepRollout {
   readonly envs: Environment<unknown, unknown>[];
   private readonly current: unknown[];
@@ -46,7 +74,17 @@ export class LockstepRollout {
   /** Where a final observation is written to be checked; no action follows it. */
   private readonly finalFeatures: Float32Array;
   private readonly batch: EpisodeBatch;
+  /** Environment steps taken by the current (or last) `collect`, for heartbeats. */
+  stepsTaken = 0;
+  /** Set when the last `collect` stopped because the budget was spent. */
+  outOfTime = false;
+  /** Filled when constructed with `timed`: the probe reports a slow step from it. */
+  readonly timing: CallTiming = { stepCalls: 0, stepMs: 0, rewardCalls: 0, rewardMs: 0 };
 
+  /**
+   * @param episodesAsked where `n` came from, to blame the right setting when the batch is
+   *   over the engine's memory limit.
+   */
   constructor(
     private readonly user: UserEnvironmentModule,
     readonly spec: EnvSpec,
@@ -54,7 +92,10 @@ export class LockstepRollout {
     private readonly seed: number,
     private readonly guard: Cancellation,
     first?: Environment<unknown, unknown>,
+    private readonly timed = false,
+    episodesAsked: "training" | "probe" = "training",
   ) {
+    checkRolloutSize(spec, n, episodesAsked);
     this.envs = Array.from({ length: n }, (_, i) => (i === 0 && first ? first : user.create()));
     this.current = new Array(n);
     this.started = new Array<boolean>(n).fill(false);
@@ -78,11 +119,25 @@ export class LockstepRollout {
   /**
    * One episode on each of the first `count` copies (all by default). The first episode of
    * copy i is reset with seed `seed + i`; later ones continue that copy's stream
-   * (Gymnasium's vector-env convention). Returns null when cancelled. The returned batch is
-   * reused by the next call.
+   * (Gymnasium's vector-env convention). Returns null when cancelled or when the budget is
+   * spent (then `outOfTime` is set). The returned batch is reused by the next call.
    */
-  collect(policy: ActingPolicy, rng: Rng, count = this.n): EpisodeBatch | null {
-    const { spec, batch, envs, user, guard } = this;
+  collect(policy: ActingPolicy, rng: Rng, count = this.n, options: CollectOptions = {}): EpisodeBatch | null {
+    const { spec, batch, envs, user, guard, timing, timed } = this;
+    const { budget, onTick } = options;
+    this.outOfTime = false;
+    this.stepsTaken = 0;
+    let lastTick = performance.now();
+    // Between user calls, when the clock is read per call: heartbeats, and whether the budget allows another call.
+    const mayCall = (now: number): boolean => {
+      if (onTick && now - lastTick >= TICK_MS) {
+        lastTick = now;
+        onTick();
+      }
+      if (!budget?.exhausted) return true;
+      this.outOfTime = true;
+      return false;
+    };
     const n = Math.min(count, this.n);
     const F = spec.featureDim;
     const A = spec.actionDim;
@@ -92,13 +147,18 @@ export class LockstepRollout {
     batch.entropySum = 0;
     for (const arr of batch.terms.values()) arr.fill(0);
 
+    // The reward export sees observations as they were: copies, in case step mutates and returns one array.
+    const keep = user.hasRewardExport ? snapshot : (obs: unknown) => obs;
     for (let i = 0; i < n; i++) {
+      if ((budget || onTick) && !mayCall(performance.now())) return null;
       const seed = this.started[i] ? undefined : this.seed + i;
-      this.current[i] = user.guarded("reset", () => {
-        const obs = checkReset(envs[i].reset(seed));
-        writeFeatures(spec, obs, batch.features, i * stride * F, "reset");
-        return obs;
-      });
+      const reset = () =>
+        user.guarded("reset", () => {
+          const obs = checkReset(envs[i].reset(seed));
+          writeFeatures(spec, obs, batch.features, i * stride * F, "reset");
+          return keep(obs);
+        });
+      this.current[i] = budget ? budget.charge(reset) : reset();
       this.started[i] = true;
     }
 
@@ -118,8 +178,13 @@ export class LockstepRollout {
       writeFeatures(spec, result.observation, ends ? this.finalFeatures : batch.features, ends ? 0 : nextAt, "step");
       return result;
     };
+    // With heartbeats only, the clock is read per call while time steps are slow (the first one is not known yet).
+    const alwaysPerCall = timed || budget !== undefined;
+    let perCall = alwaysPerCall || onTick !== undefined;
     for (let t = 0; alive.length > 0; t++) {
       if (guard.cancelled) return null;
+      const timeStepStart = performance.now();
+      if (onTick) mayCall(timeStepStart); // a heartbeat between time steps
       const m = alive.length;
       for (let j = 0; j < m; j++) {
         const from = (alive[j] * stride + t) * F;
@@ -148,13 +213,33 @@ export class LockstepRollout {
         }
 
         const length = t + 1;
+        this.stepsTaken++;
         // The step, and reading what it returned, both under the watchdog.
         env = envs[i];
         ends = length >= stride;
         nextAt = (row + 1) * F;
-        const s = user.guarded("step", stepAndRead);
-        let r = s.reward;
-        if (user.hasRewardExport) r = this.shapedReward(i, row, action, s);
+        let s: StepResult;
+        let r: number;
+        if (perCall) {
+          const before = performance.now();
+          if (guard.cancelled || !mayCall(before)) return null;
+          s = user.guarded("step", stepAndRead);
+          const between = performance.now();
+          r = user.hasRewardExport ? this.shapedReward(i, row, action, s, keep) : s.reward;
+          const after = user.hasRewardExport ? performance.now() : between;
+          if (budget) budget.spentMs += after - before;
+          if (timed) {
+            timing.stepCalls++;
+            timing.stepMs += between - before;
+            if (user.hasRewardExport) {
+              timing.rewardCalls++;
+              timing.rewardMs += after - between;
+            }
+          }
+        } else {
+          s = user.guarded("step", stepAndRead);
+          r = user.hasRewardExport ? this.shapedReward(i, row, action, s, keep) : s.reward;
+        }
         if (!Number.isFinite(r))
           fail(
             "not-finite",
@@ -167,18 +252,22 @@ export class LockstepRollout {
           batch.lengths[i] = length;
           batch.terminated[i] = s.terminated ? 1 : 0;
         } else {
-          this.current[i] = s.observation;
+          if (!user.hasRewardExport) this.current[i] = s.observation;
           alive[write++] = i;
         }
       }
       alive.length = write;
+      if (!alwaysPerCall && onTick) perCall = performance.now() - timeStepStart > SLOW_TIME_STEP_MS;
     }
     batch.n = n;
     return batch;
   }
 
-  private shapedReward(i: number, row: number, action: unknown, s: StepResult): number {
-    const { total, terms } = transitionReward(this.user, this.current[i], action, s);
+  /** The `reward` export's value; the copy of the next observation it saw becomes the current one. */
+  private shapedReward(i: number, row: number, action: unknown, s: StepResult, keep: (obs: unknown) => unknown): number {
+    const next = keep(s.observation);
+    const { total, terms } = transitionReward(this.user, this.current[i], action, { ...s, observation: next });
+    this.current[i] = next;
     if (terms)
       for (const [name, value] of terms) {
         let column = this.batch.terms.get(name);
@@ -214,6 +303,7 @@ export function transitionReward(
       info: s.info,
     });
     if (typeof value === "number") return { total: value, terms: null };
+    failIfAsync(value, "reward");
     if (typeof value !== "object" || value === null || Array.isArray(value))
       fail("bad-step", "reward", `reward() must return a number or an object of named terms, got ${show(value)}`);
     let total = 0;

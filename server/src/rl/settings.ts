@@ -41,26 +41,37 @@ export function resolveSettings(...layers: Array<TrainingOptions | Partial<Train
     if (l.value) s.value = { ...s.value, ...(l.value as Partial<TrainingSettings["value"]>) };
   }
   const problem = settingsProblem(s);
-  if (problem) throw new UserCodeError({ code: "invalid-training", call: "load", member: "training", message: `${problem}.` });
+  if (problem)
+    throw new UserCodeError({
+      code: "invalid-training",
+      call: "load",
+      member: "training",
+      property: problem[0],
+      message: `${problem[1]}.`,
+    });
   return s;
 }
 
-function settingsProblem(s: TrainingSettings): string | undefined {
+/** The first bad setting: its property path in the `training` export, and what is wrong. */
+function settingsProblem(s: TrainingSettings): [property: string, message: string] | undefined {
   const isPosInt = (x: unknown) => typeof x === "number" && Number.isInteger(x) && x >= 1;
   if (!isPosInt(s.episodesPerUpdate) || s.episodesPerUpdate < 2)
-    return `training.episodesPerUpdate must be a whole number >= 2 (the variance needs two episodes), got ${s.episodesPerUpdate}`;
-  if (!(s.learningRate > 0)) return `training.learningRate must be > 0, got ${s.learningRate}`;
-  if (!(s.gamma >= 0 && s.gamma <= 1)) return `training.gamma must be in [0, 1], got ${s.gamma}`;
+    return [
+      "episodesPerUpdate",
+      `training.episodesPerUpdate must be a whole number >= 2 (the variance needs two episodes), got ${s.episodesPerUpdate}`,
+    ];
+  if (!(s.learningRate > 0)) return ["learningRate", `training.learningRate must be > 0, got ${s.learningRate}`];
+  if (!(s.gamma >= 0 && s.gamma <= 1)) return ["gamma", `training.gamma must be in [0, 1], got ${s.gamma}`];
   if (!["none", "mean", "value"].includes(s.baseline))
-    return `training.baseline must be "none", "mean" or "value", got ${JSON.stringify(s.baseline)}`;
-  if (!(s.entropyCoef >= 0)) return `training.entropyCoef must be >= 0, got ${s.entropyCoef}`;
+    return ["baseline", `training.baseline must be "none", "mean" or "value", got ${JSON.stringify(s.baseline)}`];
+  if (!(s.entropyCoef >= 0)) return ["entropyCoef", `training.entropyCoef must be >= 0, got ${s.entropyCoef}`];
   if (!Array.isArray(s.policy.hidden) || !s.policy.hidden.every(isPosInt))
-    return `training.policy.hidden must be a list of layer sizes, e.g. [32], got ${JSON.stringify(s.policy.hidden)}`;
+    return ["policy.hidden", `training.policy.hidden must be a list of layer sizes, e.g. [32], got ${JSON.stringify(s.policy.hidden)}`];
   if (!["relu", "tanh"].includes(s.policy.activation))
-    return `training.policy.activation must be "relu" or "tanh", got ${JSON.stringify(s.policy.activation)}`;
+    return ["policy.activation", `training.policy.activation must be "relu" or "tanh", got ${JSON.stringify(s.policy.activation)}`];
   if (!Array.isArray(s.value.hidden) || !s.value.hidden.every(isPosInt))
-    return `training.value.hidden must be a list of layer sizes, got ${JSON.stringify(s.value.hidden)}`;
-  if (!Number.isInteger(s.seed)) return `training.seed must be a whole number, got ${s.seed}`;
-  if (!isPosInt(s.maxEpisodes)) return `the episode budget must be a whole number >= 1, got ${s.maxEpisodes}`;
+    return ["value.hidden", `training.value.hidden must be a list of layer sizes, got ${JSON.stringify(s.value.hidden)}`];
+  if (!Number.isInteger(s.seed)) return ["seed", `training.seed must be a whole number, got ${s.seed}`];
+  if (!isPosInt(s.maxEpisodes)) return ["maxEpisodes", `the episode budget must be a whole number >= 1, got ${s.maxEpisodes}`];
   return undefined;
 }

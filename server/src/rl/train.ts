@@ -11,6 +11,7 @@ import { describeEnvironment, type EnvSpec } from "./envSpec";
 import type { Policy } from "./policy";
 import { PolicyProbe } from "./policySnapshot";
 import { Reinforce } from "./reinforce";
+import { checkTrainingSize } from "./limits";
 import { episodeReturns } from "./returns";
 import { LockstepRollout, type EpisodeBatch } from "./rollout";
 import { RunFiles } from "./runFiles";
@@ -27,12 +28,31 @@ export interface TrainOptions {
   onProgress?(metrics: UpdateMetrics): void;
   /** After every update, with the policy as it now is (playback during training). */
   onUpdate?(policy: Policy, spec: EnvSpec): void;
+  /** While an update is under way, at least every TICK_MS between user calls. */
+  onHeartbeat?(heartbeat: TrainingHeartbeat): void;
+}
+
+/**
+ * Training is alive and where it is, between updates: a slow environment can take minutes
+ * per update, and a progress event per update alone would look like a hang.
+ */
+export interface TrainingHeartbeat {
+  type: "heartbeat";
+  /** The update under way (1-based). */
+  update: number;
+  /** Episodes finished before this update, and the episode budget. */
+  episodes: number;
+  episodeBudget: number;
+  /** Environment steps so far, this update's included. */
+  envSteps: number;
+  seconds: number;
 }
 
 export async function train(user: UserEnvironmentModule, guard: Cancellation, options: TrainOptions): Promise<TrainingSummary> {
   const settings = resolveSettings(user.training, options.overrides);
   const first = user.create();
   const spec = user.guarded("construct", () => describeEnvironment(first));
+  checkTrainingSize(spec, settings);
   const rollout = new LockstepRollout(user, spec, settings.episodesPerUpdate, settings.seed, guard, first);
   const agent = new Reinforce(spec, settings);
   const actionRng = makeRng(`${settings.seed}/actions`);
@@ -53,7 +73,21 @@ export async function train(user: UserEnvironmentModule, guard: Cancellation, op
         break;
       }
       // The last update may be smaller, so that the budget is exact.
-      const batch = rollout.collect(agent.policy, actionRng, Math.min(settings.episodesPerUpdate, settings.maxEpisodes - episodes));
+      const onHeartbeat = options.onHeartbeat;
+      const onTick = onHeartbeat
+        ? () =>
+            onHeartbeat({
+              type: "heartbeat",
+              update: update + 1,
+              episodes,
+              episodeBudget: settings.maxEpisodes,
+              envSteps: envSteps + rollout.stepsTaken,
+              seconds: (performance.now() - start) / 1000,
+            })
+        : undefined;
+      const batch = rollout.collect(agent.policy, actionRng, Math.min(settings.episodesPerUpdate, settings.maxEpisodes - episodes), {
+        onTick,
+      });
       if (!batch) {
         reason = "stopped";
         break;

@@ -39,8 +39,8 @@ export interface SourcePlace {
   character: number;
 }
 
-/** A class property, or (`training`) the file's training export, that a failure is about. */
-export type EnvironmentMember = "observationSpace" | "actionSpace" | "maxEpisodeSteps" | "rewardThreshold" | "training";
+/** A class property, or (`training`, `reward`) an export of the file, that a failure is about. */
+export type EnvironmentMember = "observationSpace" | "actionSpace" | "maxEpisodeSteps" | "rewardThreshold" | "training" | "reward";
 
 /**
  * User code failed: a value that crosses from the runner to its caller, which turns it
@@ -54,6 +54,13 @@ export interface UserFailure {
   place?: SourcePlace;
   /** The class property at fault (a malformed space, say). */
   member?: EnvironmentMember;
+  /** With member `training`: the property of the export at fault, e.g. "episodesPerUpdate" or "policy.hidden". */
+  property?: string;
+  /**
+   * A string that was thrown (`throw "text"`): no stack says where, so the caller looks
+   * for the `throw` statement with that text.
+   */
+  thrownText?: string;
 }
 
 /** Thrown inside the runner; caught at its top and sent as a `UserFailure`. */
@@ -67,6 +74,6 @@ export function fail(code: DiagnosticCode, call: UserCallName, message: string, 
   throw new UserCodeError({ code, call, message, place });
 }
 
-export function failOnMember(code: DiagnosticCode, member: EnvironmentMember, message: string): never {
-  throw new UserCodeError({ code, call: "construct", message, member });
+export function failOnMember(code: DiagnosticCode, member: EnvironmentMember, message: string, property?: string): never {
+  throw new UserCodeError({ code, call: "construct", message, member, property });
 }

@@ -41,7 +41,7 @@ export class Discrete implements Space<number> {
   }
 }
 
-/** A box in R^d: `low[i] <= x[i] <= high[i]`; bounds may be ±Infinity. */
+/** A box in R^d: `low[i] <= x[i] <= high[i]` (in float32); bounds may be ±Infinity. */
 export class Box implements Space<number[]> {
   readonly low: number[];
   readonly high: number[];
@@ -55,11 +55,12 @@ export class Box implements Space<number[]> {
     this.shape = [this.low.length];
   }
 
+  /** Compared in float32, as Gymnasium's (float32 by default) Box does: a value that rounds onto a bound is on it. */
   contains(x: unknown): x is number[] {
     if (!isNumberArray(x) || x.length !== this.low.length) return false;
     for (let i = 0; i < x.length; i++) {
-      const v = x[i];
-      if (!(v >= this.low[i]) || !(v <= this.high[i])) return false;
+      const v = Math.fround(x[i]);
+      if (!(v >= Math.fround(this.low[i])) || !(v <= Math.fround(this.high[i]))) return false;
     }
     return true;
   }

@@ -212,6 +212,9 @@ export class ProcessRunner {
         case "progress":
           if (!answered) options.onProgress?.(m.metrics);
           break;
+        case "heartbeat":
+          if (!answered) options.onHeartbeat?.(m.heartbeat);
+          break;
         case "playback":
           if (!answered) options.onPlayback?.(m.result);
           break;

@@ -11,6 +11,7 @@ import type {
   TrainingStartedParams,
   UpdateMetrics,
 } from "../protocol";
+import type { TrainingHeartbeat } from "../rl/train";
 import type { EnvironmentBundle } from "./bundle";
 import type { UserCallName } from "./callGuard";
 import type { ProbeRequest } from "./messages";
@@ -66,6 +67,8 @@ export type RunnerMessage =
   | { type: "backend"; backend: BackendName; reason: string }
   | { type: "started"; start: TrainingStart }
   | { type: "progress"; metrics: UpdateMetrics }
+  /** Training only: between user calls while an update is under way (the watcher repeats it inside a slow call). */
+  | { type: "heartbeat"; heartbeat: TrainingHeartbeat }
   | { type: "playback"; result: PlaybackResult }
   /**
    * The job's end. `clean`: the thread can serve another job (no global, timer or tensor

@@ -2,6 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { BackendChoice, BackendName, PlaybackResult, UpdateMetrics } from "../protocol";
+import type { TrainingHeartbeat } from "../rl/train";
 import type { TrainingStart } from "./runnerMessages";
 
 export interface RunnerOptions {
@@ -12,6 +13,8 @@ export interface RunnerOptions {
   memoryLimitMb?: number;
   signal?: AbortSignal;
   onProgress?(metrics: UpdateMetrics): void;
+  /** Training only: at least once a second while an update is under way, even inside one slow user call. */
+  onHeartbeat?(heartbeat: TrainingHeartbeat): void;
   /** The backend the job runs on, and why it was picked. */
   onBackend?(backend: BackendName, reason: string): void;
   /** An episode of the current policy, played during training (see `RunnerJob`). */

@@ -8,10 +8,13 @@ import { Worker } from "node:worker_threads";
 import type { BackendChoice } from "../protocol";
 import type { EnvironmentBundle } from "./bundle";
 import { CallWatch, createGuardBuffer, type UserCallName } from "./callGuard";
+import type { TrainingHeartbeat } from "../rl/train";
 import type { RunnerJob, RunnerJobMessage, RunnerMessage, RunnerOutcome, RunnerStart } from "./runnerMessages";
 import { DEFAULT_CALL_TIMEOUT_MS, builtScript } from "./runnerShared";
 
 const POLL_MS = 20;
+/** Training reports at least this often (a heartbeat when nothing else came). */
+const HEARTBEAT_MS = 1000;
 /** After a stop request, how long a job gets to stop by itself (a training saves its run) before termination. */
 const STOP_GRACE_MS = 800;
 
@@ -89,7 +92,18 @@ export class ThreadRunner {
         resolve({ outcome, reusable });
       };
 
+      // Heartbeats: the runner thread sends them between user calls; inside one slow call (or a
+      // long update) it cannot, so the watcher repeats the last one, its clock moved on.
+      let lastBeat: TrainingHeartbeat | null = null;
+      let lastSignalAt = Date.now();
+      let lastBeatAt = lastSignalAt;
       const poller = setInterval(() => {
+        const now = Date.now();
+        // Before the first beat (the environment's construction, say) there is nothing to repeat.
+        if (lastBeat && now - lastSignalAt >= HEARTBEAT_MS) {
+          lastSignalAt = now;
+          options.onMessage({ type: "heartbeat", heartbeat: { ...lastBeat, seconds: lastBeat.seconds + (now - lastBeatAt) / 1000 } });
+        }
         const stuck = watch.poll(Date.now());
         options.onCall(watch.current, stuck);
         if (stuck > timeoutMs) {
@@ -120,6 +134,20 @@ export class ThreadRunner {
         if (message.type === "done") {
           finish(message.outcome, message.clean);
           return;
+        }
+        if (message.type === "progress") {
+          lastSignalAt = lastBeatAt = Date.now();
+          lastBeat = {
+            type: "heartbeat",
+            update: message.metrics.update + 1,
+            episodes: message.metrics.episodes,
+            episodeBudget: message.metrics.episodeBudget,
+            envSteps: message.metrics.envSteps,
+            seconds: message.metrics.seconds,
+          };
+        } else if (message.type === "heartbeat") {
+          lastSignalAt = lastBeatAt = Date.now();
+          lastBeat = message.heartbeat;
         }
         if (message.type === "backend") backend = message.backend;
         options.onMessage(message);

@@ -12,6 +12,7 @@ import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
 import * as runtime from "../runtime/index";
 import type { Environment, Reward, Transition, TrainingOptions } from "../runtime/index";
 import { CallGuard, UserCall, type UserCallName } from "./callGuard";
+import { show } from "../rl/envSpec";
 import { UserCodeError, fail, type SourcePlace } from "./failure";
 import type { EnvironmentBundle } from "./bundle";
 
@@ -32,6 +33,12 @@ export interface UserModule {
   guarded<T>(call: UserCallName, fn: () => T): T;
   /** The `reward` export; call it inside `guarded("reward", ...)`. */
   reward(t: Transition<unknown, unknown>): unknown;
+  /**
+   * Lets timers and promise callbacks that user code left behind run, and throws the first
+   * error one of them threw (`user-code-threw`): call it before reporting a result, so an
+   * error thrown asynchronously is never lost.
+   */
+  settled(): Promise<void>;
 }
 
 export function loadUserModule(bundle: EnvironmentBundle, guard: CallGuard): UserModule {
@@ -54,7 +61,11 @@ export function loadUserModule(bundle: EnvironmentBundle, guard: CallGuard): Use
   };
 
   const describe = (error: unknown): string =>
-    error instanceof Error ? `${error.name}: ${error.message}` : `a non-Error value was thrown: ${String(error)}`;
+    error instanceof Error
+      ? `${error.name}: ${error.message}`
+      : typeof error === "string"
+        ? JSON.stringify(error)
+        : `${show(error)} (not an Error, so it carries no stack: throw new Error(...) instead)`;
 
   const threw = (call: UserCallName, error: unknown): never => {
     if (error instanceof UserCodeError) throw error;
@@ -65,7 +76,42 @@ export function loadUserModule(bundle: EnvironmentBundle, guard: CallGuard): Use
         `${call === "load" ? "the file" : call + "()"} ran out of memory: ${error.message}. The runner's memory is limited; look for an allocation that is too large or grows without bound.`,
         placeOf(error),
       );
-    fail("user-code-threw", call, `${call === "load" ? "the file" : call + "()"} threw ${describe(error)}`, placeOf(error));
+    throw new UserCodeError({
+      code: "user-code-threw",
+      call,
+      message: `${call === "load" ? "the file" : call + "()"} threw ${describe(error)}`,
+      place: placeOf(error),
+      ...(typeof error === "string" ? { thrownText: error } : {}),
+    });
+  };
+
+  // Errors thrown in timers and promise callbacks surface here, after the call that
+  // scheduled them returned; the first is reported by `settled`.
+  let asyncError: { error: unknown } | null = null;
+  const recordAsync = (error: unknown) => {
+    asyncError ??= { error };
+  };
+  // Emscripten (the wasm backend) installs listeners that rethrow, which would kill the runner
+  // before the error is placed: ours replace them (listeners are per thread).
+  for (const event of ["uncaughtException", "unhandledRejection"] as const) {
+    process.removeAllListeners(event);
+    process.on(event, recordAsync);
+  }
+  const settled = async (): Promise<void> => {
+    // Zero-delay timers run in the next timers phase; rejections are reported after microtasks.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await new Promise((resolve) => setImmediate(resolve));
+    if (!asyncError) return;
+    const { error } = asyncError;
+    throw new UserCodeError({
+      code: "user-code-threw",
+      call: "none",
+      message:
+        `an error was thrown asynchronously (in a timer or a promise, after the call that scheduled it returned): ${describe(error)}. ` +
+        "The engine calls reset, step and reward synchronously and does not wait for their callbacks: do that work inside the call, or catch its errors.",
+      place: placeOf(error),
+      ...(typeof error === "string" ? { thrownText: error } : {}),
+    });
   };
 
   // Evaluate the bundle as a CommonJS module whose `require("rl-playground")` is our runtime.
@@ -97,7 +143,12 @@ export function loadUserModule(bundle: EnvironmentBundle, guard: CallGuard): Use
   }
   const rewardExport = exports.reward;
   if (rewardExport !== undefined && typeof rewardExport !== "function")
-    fail("bad-step", "load", "the `reward` export must be a function of the transition");
+    throw new UserCodeError({
+      code: "bad-step",
+      call: "load",
+      member: "reward",
+      message: `the \`reward\` export is ${show(rewardExport)}, not a function: export a function of the transition, e.g. \`export function reward(t) { return -Math.abs(t.nextObservation[0]); }\`, or remove the export to use the reward step() returns`,
+    });
   const training = exports.training as TrainingOptions | undefined;
   const Ctor = EnvClass as new () => Environment<unknown, unknown>;
 
@@ -119,5 +170,6 @@ export function loadUserModule(bundle: EnvironmentBundle, guard: CallGuard): Use
     create: () => guarded("construct", () => new Ctor()),
     guarded,
     reward: (t) => (rewardExport as RewardFunction)(t),
+    settled,
   };
 }

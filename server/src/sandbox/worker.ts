@@ -56,7 +56,10 @@ async function serve({ bundle, job, guard: buffer }: RunnerJobMessage): Promise<
     backend = decision.name;
     post({ type: "backend", backend: decision.name, reason: decision.reason });
     if (job.kind === "train") post({ type: "started", start: trainingStart(user, job.overrides) });
-    outcome = { ok: true, value: await runJob(user, guard, job, decision.name), backend: decision.name };
+    const value = await runJob(user, guard, job, decision.name);
+    // An error thrown in a timer or a promise callback must not be lost behind a result.
+    await user.settled();
+    outcome = { ok: true, value, backend: decision.name };
   } catch (error) {
     outcome = outcomeOf(error, backend);
   }
@@ -86,6 +89,7 @@ async function runJob(user: UserModule, guard: CallGuard, job: RunnerJob, backen
         runDir: job.runDir,
         continueAfterSolved: job.continueAfterSolved,
         onProgress: (metrics) => post({ type: "progress", metrics }),
+        onHeartbeat: (heartbeat) => post({ type: "heartbeat", heartbeat }),
         onUpdate: (policy, spec) => {
           if (!canRender || performance.now() - lastPlayback < (every as number)) return;
           const request = { mode: job.playbackMode ?? "greedy", maxFrames: 500, seed: 0 };

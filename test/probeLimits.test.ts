@@ -1,0 +1,98 @@
+/**
+ * Issue 7 B1 and B2: a probe has a total time bound whatever a step costs, and says what it
+ * saw; the engine's own size limits are reported as `resource-limit`, never as a crash, and
+ * `train` never exits 0 after failing.
+ */
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { checkEnvironment, trainEnvironment } from "../server/src/api";
+import type { TrainingHeartbeat } from "../server/src/rl/train";
+import { RunnerPool } from "../server/src/sandbox/runner";
+import { cli, example, fixture, lineOf } from "./helpers";
+
+const pool = new RunnerPool("cpu");
+after(() => pool.dispose());
+
+for (const [file, call] of [
+  ["slow-step.rl.ts", "step"],
+  ["slow-reward.rl.ts", "reward"],
+] as const) {
+  test(`${file}: the check stops at its time bound with slow-step on ${call}(), saying what it saw`, async () => {
+    const text = fs.readFileSync(fixture(file), "utf8");
+    const started = Date.now();
+    // The default budget (300 ms, bound at 1 s of user time): 400 ms per call.
+    const result = await checkEnvironment(fixture(file), { pool });
+    const elapsed = Date.now() - started;
+    assert.deepEqual(
+      result.diagnostics.map((d) => [d.code, d.severity, d.range.start.line]),
+      [["slow-step", "information", lineOf(text, "MARK: slow-step")]],
+      JSON.stringify(result.diagnostics),
+    );
+    const message = result.diagnostics[0].message;
+    assert.match(
+      message,
+      new RegExp(
+        `^${call}\\(\\) takes 4\\d\\d ms per call: the check stopped at its 1 s time bound after \\d+ steps? and 0 complete episodes \\(it needs 32\\)`,
+      ),
+    );
+    // 16 episodes per update of up to 50 steps at ~0.4 s a step: minutes per update.
+    assert.match(message, /Training collects 16 episodes per update: with episodes of up to 50 steps that is up to 5\.\d+ min per update/);
+    assert.equal(result.stats, null, "no statistics without a batch of complete episodes");
+    // Unbounded, the minimum sample alone (32 episodes of ~20 steps at 0.4 s) takes minutes. Bounded, it takes
+    // the 1 s bound, one call's overrun and the runner's start: generous room for a loaded machine.
+    assert.ok(elapsed < 60_000, `took ${elapsed} ms`);
+  });
+}
+
+test("B1: a fast example under the default budget is not called slow, and is measured in full", async () => {
+  const result = await checkEnvironment(example("cartpole.rl.ts"), { pool });
+  assert.deepEqual(result.diagnostics, []);
+  assert.ok((result.stats?.episodes ?? 0) >= 32);
+});
+
+test("B2: `train` on a file over the engine's limits exits 1 with resource-limit on the marked line", () => {
+  const file = fixture("huge-episode.rl.ts");
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "rlp-limits-"));
+  const r = cli(["train", file, "--backend", "cpu", "--json", "--out", out], 60_000);
+  assert.equal(r.status, 1, r.stderr);
+  const lines = r.stdout
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    lines.map((l) => [l.type, l.code, l.severity, l.range?.start.line]),
+    [["diagnostic", "resource-limit", "error", lineOf(fs.readFileSync(file, "utf8"), "MARK: resource-limit")]],
+  );
+  assert.match(lines[0].message, /limit is 128 MiB/);
+});
+
+test("B1: `train` on a slow environment reports a heartbeat at least once a second between updates", async () => {
+  const heartbeats: TrainingHeartbeat[] = [];
+  let updates = 0;
+  const controller = new AbortController();
+  // Stop after enough heartbeats, or at the latest after 20 s (today none ever comes: an update takes minutes).
+  const latest = setTimeout(() => controller.abort(), 20_000);
+  const result = await trainEnvironment(fixture("slow-step.rl.ts"), {
+    backend: "cpu",
+    signal: controller.signal,
+    onProgress: () => updates++,
+    onHeartbeat: (h) => {
+      heartbeats.push(h);
+      if (heartbeats.length === 4) controller.abort();
+    },
+  });
+  clearTimeout(latest);
+  // Stopped: with a summary when the runner stopped between calls in its grace time, else without one.
+  assert.ok(!result.ok || result.summary.reason === "stopped", JSON.stringify(result));
+  assert.equal(updates, 0, "no update finished: the heartbeats were the only sign of life");
+  assert.ok(heartbeats.length >= 4, `${heartbeats.length} heartbeats`);
+  for (const h of heartbeats) assert.deepEqual([h.type, h.update, h.episodes], ["heartbeat", 1, 0]);
+  // The runner thread's beats and the watcher's repeats use two clocks: compare first and last only.
+  const [first, last] = [heartbeats[0], heartbeats[heartbeats.length - 1]];
+  assert.ok(last.seconds > first.seconds, "the clock moves on");
+  assert.ok(last.envSteps >= first.envSteps, "steps only grow");
+});
