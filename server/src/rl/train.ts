@@ -72,7 +72,6 @@ export async function train(user: UserEnvironmentModule, guard: Cancellation, op
         reason = "stopped";
         break;
       }
-      // The last update may be smaller, so that the budget is exact.
       const onHeartbeat = options.onHeartbeat;
       const onTick = onHeartbeat
         ? () =>
@@ -85,6 +84,7 @@ export async function train(user: UserEnvironmentModule, guard: Cancellation, op
               seconds: (performance.now() - start) / 1000,
             })
         : undefined;
+      // The last update may be smaller, so that the budget is exact.
       const batch = rollout.collect(agent.policy, actionRng, Math.min(settings.episodesPerUpdate, settings.maxEpisodes - episodes), {
         onTick,
       });
