@@ -43,6 +43,7 @@ export class ServerConnection implements vscode.Disposable {
   private client: LanguageClient;
   private readonly budget = new RestartBudget();
   private readonly disposables: vscode.Disposable[] = [];
+  private starting: Promise<void> | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -63,11 +64,23 @@ export class ServerConnection implements vscode.Disposable {
    * failed to start is replaced by a fresh one: a command the user runs revives the server.
    */
   async ready(): Promise<LanguageClient> {
+    await this.ensureStarted().catch(() => undefined);
     if (!this.client.needsStop()) await this.restart();
     return this.client;
   }
 
-  async start(): Promise<void> {
+  /** Whether the server was ever asked to start (it starts lazily: lazyStart.ts). */
+  get begun(): boolean {
+    return this.starting !== undefined;
+  }
+
+  /** The first start; later calls wait on the same one. */
+  ensureStarted(): Promise<void> {
+    this.starting ??= this.start();
+    return this.starting;
+  }
+
+  private async start(): Promise<void> {
     try {
       await this.client.start();
     } catch (error) {
@@ -84,7 +97,8 @@ export class ServerConnection implements vscode.Disposable {
     if (old.needsStop()) await old.stop();
     await old.dispose();
     this.client = this.createClient();
-    await this.start();
+    this.starting = this.start();
+    await this.starting;
   }
 
   async stop(): Promise<void> {
