@@ -26,6 +26,7 @@ import {
   type TrainingStartedParams,
   type TrustChangedParams,
 } from "../../server/src/protocol";
+import { NoWorkDoneProgressFeature } from "./noWorkDoneProgress";
 import { RestartBudget, MAX_RESTARTS, RESTART_WINDOW_MS } from "./restartBudget";
 import { environmentSelector } from "./settings";
 import type { ServerState } from "./statusBar";
@@ -121,6 +122,7 @@ export class ServerConnection implements vscode.Disposable {
     };
     // The id makes the client read `rlPlayground.trace.server`.
     const client = new LanguageClient("rlPlayground", "RL Playground", serverOptions, clientOptions);
+    client.registerFeature(new NoWorkDoneProgressFeature());
     client.onNotification(Methods.trainingStarted, (p: TrainingStartedParams) => this.listener.trainingStarted(p));
     client.onNotification(Methods.trainingProgress, (p: TrainingProgressParams) => this.listener.trainingProgress(p));
     client.onNotification(Methods.trainingEnded, (p: TrainingEndedParams) => this.listener.trainingEnded(p));
