@@ -5,7 +5,7 @@
 // node_modules: that is what the .vsix ships.
 import * as esbuild from "esbuild";
 import ts from "typescript";
-import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -114,6 +114,29 @@ function copyRuntimeBinaries() {
   chmodSync(path.join(DIST, "bin", exe), 0o755);
 }
 
+/** The TypeScript server plugin's package name (package.json `contributes.typescriptServerPlugins`). */
+const TS_PLUGIN = "rl-playground-ts-plugin";
+
+/**
+ * The TypeScript server plugin as a package under the staged node_modules/, where VS Code's
+ * TypeScript server looks for it: its bundle (TypeScript itself comes from the server that
+ * loads it), the runtime's typings next to it, and a package.json. vsce leaves node_modules
+ * out when dependencies are off, so the staged manifest names the plugin as its one dependency
+ * (everything else is bundled) and vsce collects it through `npm list`.
+ */
+async function stageTsPlugin() {
+  const dir = path.join(root, "node_modules", TS_PLUGIN);
+  await esbuild.build({ ...common, sourcemap: false, entryPoints: { index: "client/tsPlugin/index.ts" }, outdir: dir });
+  mkdirSync(path.join(dir, "types"), { recursive: true });
+  copyFileSync(path.join(DIST, "types", "index.d.ts"), path.join(dir, "types", "index.d.ts"));
+  const manifest = JSON.parse(readFileSync("package.json", "utf8"));
+  const plugin = { name: TS_PLUGIN, version: manifest.version, private: true, main: "index.js", license: manifest.license };
+  writeFileSync(path.join(dir, "package.json"), JSON.stringify(plugin, null, 2) + "\n");
+  const staged = { ...manifest, dependencies: { [TS_PLUGIN]: manifest.version } };
+  delete staged.devDependencies;
+  writeFileSync(path.join(root, "package.json"), JSON.stringify(staged, null, 2) + "\n");
+}
+
 /**
  * rl-playground.vsix for this platform (esbuild's binary is per platform), from the staged
  * build; `.vscodeignore` (an allowlist) picks the files.
@@ -121,11 +144,13 @@ function copyRuntimeBinaries() {
 async function packageVsix() {
   for (const file of ["package.json", "README.md", "LICENSE", ".vscodeignore", "bin/rl-playground.js", "templates"])
     cpSync(file, path.join(root, file), { recursive: true });
+  await stageTsPlugin();
   const { createVSIX } = createRequire(import.meta.url)("@vscode/vsce");
   try {
     await createVSIX({
       cwd: root,
-      dependencies: false,
+      dependencies: true,
+      useYarn: false,
       target: `${process.platform}-${process.arch}`,
       packagePath: path.resolve("rl-playground.vsix"),
     });

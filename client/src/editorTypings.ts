@@ -3,15 +3,12 @@
  * `"rl-playground"` to the runtime's typings. This module writes them into a workspace
  * folder: the `.d.ts` (built to dist/types/) into `.rl-playground/types/rl-playground/`, and a
  * `tsconfig.json` path mapping (a new tsconfig, or the mapping added to a plain-JSON one; a
- * tsconfig with comments is left alone and the user is told what to add). On activation it
- * offers this for folders with environment files and no mapping, and refreshes typings it
- * wrote earlier when the extension's runtime has changed.
+ * tsconfig with comments is left alone and the user is told what to add), for `tsc` on the
+ * command line. On activation it refreshes typings it wrote earlier when the extension's
+ * runtime has changed.
  */
 import * as vscode from "vscode";
 import { TYPINGS_FILE, mergeTsconfig, newTsconfig } from "./scaffold";
-import { filesGlob } from "./settings";
-
-const NEVER_ASK_KEY = "rlPlayground.typings.neverAsk";
 
 /** Writes the typings and the mapping; returns what happened to tsconfig.json, for the log. */
 export async function setUpTypings(context: vscode.ExtensionContext, folder: vscode.WorkspaceFolder): Promise<string> {
@@ -19,42 +16,20 @@ export async function setUpTypings(context: vscode.ExtensionContext, folder: vsc
   return ensureTsconfig(folder);
 }
 
-/** On activation: refresh typings written earlier, and offer them where they are missing. */
-export async function offerTypings(context: vscode.ExtensionContext, log: (message: string) => void): Promise<void> {
+/**
+ * On activation: refresh typings written earlier by "RL: Add Editor Typings". Nothing is
+ * offered: the editor resolves "rl-playground" through the TypeScript server plugin
+ * (client/tsPlugin/); the command stays for `tsc` on the command line.
+ */
+export async function refreshTypings(context: vscode.ExtensionContext, log: (message: string) => void): Promise<void> {
   for (const folder of vscode.workspace.workspaceFolders ?? []) {
     const typings = vscode.Uri.joinPath(folder.uri, ...TYPINGS_FILE.split("/"));
-    if (await exists(typings)) {
-      if ((await readText(typings)) !== (await readText(shippedTypings(context)))) {
-        await copyTypings(context, folder);
-        log(`Updated ${TYPINGS_FILE} in ${folder.name} to this version of the runtime.`);
-      }
-      continue;
+    if (!(await exists(typings))) continue;
+    if ((await readText(typings)) !== (await readText(shippedTypings(context)))) {
+      await copyTypings(context, folder);
+      log(`Updated ${TYPINGS_FILE} in ${folder.name} to this version of the runtime.`);
     }
-    if (context.workspaceState.get<boolean>(NEVER_ASK_KEY) || (await mapsRuntime(folder))) continue;
-    const environments = await vscode.workspace.findFiles(
-      new vscode.RelativePattern(folder, filesGlob(folder.uri)),
-      "**/node_modules/**",
-      1,
-    );
-    if (environments.length === 0) continue;
-    const choice = await vscode.window.showInformationMessage(
-      `TypeScript cannot resolve "rl-playground" in ${folder.name}, so environment files show type errors. Add its typings (${TYPINGS_FILE}) and a tsconfig.json path mapping?`,
-      "Add Typings",
-      "Not Now",
-      "Never for This Workspace",
-    );
-    if (choice === "Add Typings") log(`Typings added to ${folder.name}; tsconfig.json ${await setUpTypings(context, folder)}.`);
-    else if (choice === "Never for This Workspace") await context.workspaceState.update(NEVER_ASK_KEY, true);
   }
-}
-
-/** A tsconfig.json or jsconfig.json that already names the module (by a mapping of the user's own). */
-async function mapsRuntime(folder: vscode.WorkspaceFolder): Promise<boolean> {
-  for (const name of ["tsconfig.json", "jsconfig.json"]) {
-    const uri = vscode.Uri.joinPath(folder.uri, name);
-    if ((await exists(uri)) && (await readText(uri)).includes('"rl-playground"')) return true;
-  }
-  return exists(vscode.Uri.joinPath(folder.uri, "node_modules", "rl-playground"));
 }
 
 function shippedTypings(context: vscode.ExtensionContext): vscode.Uri {

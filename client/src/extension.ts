@@ -6,7 +6,8 @@
 import * as vscode from "vscode";
 import { dashboardHost, registerCommands } from "./commands";
 import { DashboardPanel } from "./dashboardPanel";
-import { offerTypings } from "./editorTypings";
+import { refreshTypings } from "./editorTypings";
+import { LazyStart } from "./lazyStart";
 import { ServerConnection } from "./serverConnection";
 import { SECTION } from "./settings";
 import { TrainingStatusBar } from "./statusBar";
@@ -71,14 +72,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<RlPlay
     vscode.window.onDidChangeActiveTextEditor(updateContextKeys),
     // The document selector is fixed when a client is made: a new files glob needs a new client.
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration(`${SECTION}.files`)) void connection.restart();
+      if (e.affectsConfiguration(`${SECTION}.files`) && connection.begun) void connection.restart();
     }),
   );
   updateContextKeys();
-  // Not awaited: the offer waits on the user, and activation must not.
-  void offerTypings(context, (m) => output.info(m)).catch((error: unknown) => output.error(`Typings check failed: ${String(error)}`));
+  void refreshTypings(context, (m) => output.info(m)).catch((error: unknown) => output.error(`Typings refresh failed: ${String(error)}`));
   // A server that fails to start is logged and shown in the status bar; commands retry it.
-  await connection.start().catch(() => undefined);
+  const lazyStart = new LazyStart(
+    () => connection.ensureStarted().catch(() => undefined),
+    (m) => output.info(m),
+  );
+  context.subscriptions.push(lazyStart);
+  await lazyStart.begin();
   return { trainings: runs };
 }
 

@@ -26,6 +26,7 @@ import {
   type TrainingStartedParams,
   type TrustChangedParams,
 } from "../../server/src/protocol";
+import { NoWorkDoneProgressFeature } from "./noWorkDoneProgress";
 import { RestartBudget, MAX_RESTARTS, RESTART_WINDOW_MS } from "./restartBudget";
 import { environmentSelector } from "./settings";
 import type { ServerState } from "./statusBar";
@@ -43,6 +44,7 @@ export class ServerConnection implements vscode.Disposable {
   private client: LanguageClient;
   private readonly budget = new RestartBudget();
   private readonly disposables: vscode.Disposable[] = [];
+  private starting: Promise<void> | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -63,11 +65,23 @@ export class ServerConnection implements vscode.Disposable {
    * failed to start is replaced by a fresh one: a command the user runs revives the server.
    */
   async ready(): Promise<LanguageClient> {
+    await this.ensureStarted().catch(() => undefined);
     if (!this.client.needsStop()) await this.restart();
     return this.client;
   }
 
-  async start(): Promise<void> {
+  /** Whether the server was ever asked to start (it starts lazily: lazyStart.ts). */
+  get begun(): boolean {
+    return this.starting !== undefined;
+  }
+
+  /** The first start; later calls wait on the same one. */
+  ensureStarted(): Promise<void> {
+    this.starting ??= this.start();
+    return this.starting;
+  }
+
+  private async start(): Promise<void> {
     try {
       await this.client.start();
     } catch (error) {
@@ -84,7 +98,8 @@ export class ServerConnection implements vscode.Disposable {
     if (old.needsStop()) await old.stop();
     await old.dispose();
     this.client = this.createClient();
-    await this.start();
+    this.starting = this.start();
+    await this.starting;
   }
 
   async stop(): Promise<void> {
@@ -107,6 +122,7 @@ export class ServerConnection implements vscode.Disposable {
     };
     // The id makes the client read `rlPlayground.trace.server`.
     const client = new LanguageClient("rlPlayground", "RL Playground", serverOptions, clientOptions);
+    client.registerFeature(new NoWorkDoneProgressFeature());
     client.onNotification(Methods.trainingStarted, (p: TrainingStartedParams) => this.listener.trainingStarted(p));
     client.onNotification(Methods.trainingProgress, (p: TrainingProgressParams) => this.listener.trainingProgress(p));
     client.onNotification(Methods.trainingEnded, (p: TrainingEndedParams) => this.listener.trainingEnded(p));

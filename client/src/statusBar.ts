@@ -20,7 +20,6 @@ export class TrainingStatusBar implements vscode.Disposable {
     this.item.name = "RL Playground";
     this.subscription = runs.onDidChange(() => this.render());
     this.render();
-    this.item.show();
   }
 
   status(p: StatusParams): void {
@@ -29,9 +28,11 @@ export class TrainingStatusBar implements vscode.Disposable {
     this.render();
   }
 
+  /** The item shows from the server's first start on: a TypeScript workspace without environments sees nothing. */
   setServerState(state: ServerState): void {
     this.serverState = state;
     this.render();
+    this.item.show();
   }
 
   private render(): void {
