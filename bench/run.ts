@@ -16,7 +16,6 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { NATIVE_CROSSOVER_PARAMETERS } from "../server/src/rl/backend";
 import { printDashboardTable } from "./dashboard";
 import { printLspTable } from "./lsp";
 
@@ -27,7 +26,8 @@ const AFTER_SOLVED_UPDATES = 30;
 
 function node(args: string[]): { stdout: string; ms: number } {
   const start = performance.now();
-  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", timeout: 600_000 });
+  // A loaded machine runs these several times slower: the limit only catches a hang.
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", timeout: 3_600_000 });
   if (r.status !== 0) throw new Error(`${args.join(" ")} failed: ${r.stderr}`);
   return { stdout: r.stdout, ms: performance.now() - start };
 }
@@ -65,9 +65,31 @@ function nativeAvailable(): boolean {
   return spawnSync(process.execPath, ["-e", "require('@tensorflow/tfjs-node')"], { cwd: ROOT, stdio: "ignore" }).status === 0;
 }
 
-const backends = [...(nativeAvailable() ? ["tensorflow"] : []), "wasm", "cpu"];
+/** `BENCH_BACKENDS=wasm` and `BENCH_SECTIONS=checks,cancel` run a part (sections: training, checks, cancel, crossover). */
+const backends = [...(nativeAvailable() ? ["tensorflow"] : []), "wasm", "cpu"].filter(
+  (b) => !process.env.BENCH_BACKENDS || process.env.BENCH_BACKENDS.split(",").includes(b),
+);
+const runs = (section: string) => !process.env.BENCH_SECTIONS || process.env.BENCH_SECTIONS.split(",").includes(section);
+const results: Record<string, Record<string, string | number>[]> = {};
+const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), Node ${process.version}, load ${os.loadavg()[0].toFixed(1)} at start, ${new Date().toISOString().slice(0, 16)}`;
+
+/** Prints a table as soon as it is measured (a long run keeps what it measured) and saves all. */
+function table(key: string, title: string, data: Record<string, string | number>[]): void {
+  if (!data.length) return;
+  results[key] = data;
+  const columns = Object.keys(data[0]);
+  const line = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
+  console.log(`${title}\n`);
+  console.log(line(columns));
+  console.log(line(columns.map(() => "---")));
+  for (const r of data) console.log(line(columns.map((c) => r[c])));
+  console.log("");
+  fs.mkdirSync(path.join(__dirname, "results"), { recursive: true });
+  fs.writeFileSync(path.join(__dirname, "results", "latest.json"), JSON.stringify({ machine, ...results }, null, 2) + "\n");
+}
+
 const rows: Record<string, string | number>[] = [];
-for (const backend of backends) {
+for (const backend of runs("training") ? backends : []) {
   process.stderr.write(`bench: ${backend} ...\n`);
   const runs = SEEDS.map((seed) => tsx("trainOnce.ts", CARTPOLE, backend, String(seed), String(AFTER_SOLVED_UPDATES)));
   const solved = runs.filter((r) => r.solved);
@@ -98,7 +120,8 @@ for (const backend of backends) {
 const EXAMPLES = ["cartpole", "bandit", "gridworld", "reach"].map((n) => path.join(ROOT, "examples", `${n}.rl.ts`));
 const CHECKS = 50;
 const probeRows: Record<string, string | number>[] = [];
-for (const backend of backends) {
+table("training", `Training CartPole-v1 (${machine})`, rows);
+for (const backend of runs("checks") ? backends : []) {
   process.stderr.write(`bench: checks on ${backend} ...\n`);
   const times = tsx("checkLatency.ts", backend, String(CHECKS), ...EXAMPLES);
   for (const file of EXAMPLES) {
@@ -117,7 +140,8 @@ for (const backend of backends) {
 
 // Cancellation latency (issue 7 C2): abort → result, probes (100 ms) and trainings (1 s).
 const cancelRows: Record<string, string | number>[] = [];
-for (const backend of backends) {
+table("checks", `Checks: \`checkEnvironment\` wall time, ${CHECKS} successive checks per example on a warm pool`, probeRows);
+for (const backend of runs("cancel") ? backends : []) {
   process.stderr.write(`bench: cancellation on ${backend} ...\n`);
   const c = tsx("cancelLatency.ts", CARTPOLE, backend, "10", "3");
   cancelRows.push({
@@ -132,7 +156,8 @@ for (const backend of backends) {
 
 // The backend crossover (design §7): where native TensorFlow overtakes WebAssembly by policy size.
 const crossoverRows: Record<string, string | number>[] = [];
-if (backends.includes("tensorflow")) {
+table("cancellation", "Cancellation: abort → result", cancelRows);
+if (runs("crossover") && nativeAvailable()) {
   process.stderr.write("bench: backend crossover ...\n");
   const sizes = ["16", "64", "96", "128", "192", "256"];
   const wasm = tsx("backendCrossover.ts", CARTPOLE, "wasm", ...sizes);
@@ -147,28 +172,15 @@ if (backends.includes("tensorflow")) {
     });
 }
 
-function table(title: string, data: Record<string, string | number>[]): void {
-  const columns = Object.keys(data[0]);
-  const line = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
-  console.log(`${title}\n`);
-  console.log(line(columns));
-  console.log(line(columns.map(() => "---")));
-  for (const r of data) console.log(line(columns.map((c) => r[c])));
-  console.log("");
-}
-const machine = `${os.cpus().length} cores, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
-table(`Training CartPole-v1 (${machine})`, rows);
-table(`Checks: \`checkEnvironment\` wall time, ${CHECKS} successive checks per example on a warm pool`, probeRows);
-table("Cancellation: abort → result", cancelRows);
-if (crossoverRows.length)
+if (crossoverRows.length) {
+  const { NATIVE_CROSSOVER_PARAMETERS } = require("../server/src/rl/backend") as { NATIVE_CROSSOVER_PARAMETERS: number };
   table(
+    "crossover",
     `Backend crossover: CartPole training steps/s by policy size (auto switches at ${NATIVE_CROSSOVER_PARAMETERS} parameters)`,
     crossoverRows,
   );
-printLspTable();
-printDashboardTable();
-fs.mkdirSync(path.join(__dirname, "results"), { recursive: true });
-fs.writeFileSync(
-  path.join(__dirname, "results", "latest.json"),
-  JSON.stringify({ training: rows, checks: probeRows, cancellation: cancelRows, crossover: crossoverRows }, null, 2) + "\n",
-);
+}
+
+// The editor's side: diagnostics and hover through LSP, and the dashboard's frame time.
+if (runs("lsp")) printLspTable();
+if (runs("dashboard")) printDashboardTable();
