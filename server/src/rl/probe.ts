@@ -57,14 +57,16 @@ export function probe(user: UserEnvironmentModule, guard: Cancellation, request:
       };
     }
     const returns = episodeReturns(batch);
-    const independence = testActionIndependence(user, spec, deadline);
+    const constant = constantReward(batch);
+    // Equal returns everywhere already say the actions do not matter: no replays needed.
+    const independence = constant === null ? testActionIndependence(user, spec, deadline) : { independent: true, episodes: 0 };
     const facts: ProbeFacts = {
       episodesPerUpdate: settings.episodesPerUpdate,
       baseline: settings.baseline,
       milliseconds: 0,
       maxEpisodeSteps: spec.maxEpisodeSteps,
       endedEpisodes: countEnded(spec, batch),
-      constantReward: constantReward(batch),
+      constantReward: constant,
       nonZeroReturnEpisodes: returns.filter((r) => r !== 0).length,
       actionIndependent: independence.independent,
       actionIndependenceEpisodes: independence.episodes,
