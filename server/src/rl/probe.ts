@@ -75,15 +75,22 @@ export function probe(user: UserEnvironmentModule, guard: Cancellation, request:
       };
     }
     const returns = batch ? episodeReturns(batch) : [];
-    // Out of time before a complete batch: no independence test either (it would claim nothing).
-    const independence = batch && !budget?.exhausted ? testActionIndependence(user, spec, deadline) : { independent: false, episodes: 0 };
+    const constant = batch ? constantReward(batch) : null;
+    // Equal returns everywhere already say the actions do not matter: no replays needed. Out of
+    // time before a complete batch: no independence test either (it would claim nothing).
+    const independence =
+      !batch || budget?.exhausted
+        ? { independent: false, episodes: 0 }
+        : constant === null
+          ? testActionIndependence(user, spec, deadline)
+          : { independent: true, episodes: 0 };
     const facts: ProbeFacts = {
       episodesPerUpdate: settings.episodesPerUpdate,
       baseline: settings.baseline,
       milliseconds: 0,
       maxEpisodeSteps: spec.maxEpisodeSteps,
       endedEpisodes: batch ? countEnded(spec, batch) : 0,
-      constantReward: batch ? constantReward(batch) : null,
+      constantReward: constant,
       nonZeroReturnEpisodes: returns.filter((r) => r !== 0).length,
       actionIndependent: independence.independent,
       actionIndependenceEpisodes: independence.episodes,

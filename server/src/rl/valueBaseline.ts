@@ -47,7 +47,7 @@ export class ValueBaseline {
     for (let k = 0; k < this.settings.value.stepsPerUpdate; k++) {
       let total: tf.NamedTensorMap | null = null;
       for (const { rows, features } of chunks) {
-        const { grads } = tf.variableGrads(
+        const { value: loss, grads } = tf.variableGrads(
           () =>
             tf.tidy(() => {
               const x = tf.tensor2d(features, [rows.length, this.spec.featureDim]);
@@ -56,6 +56,7 @@ export class ValueBaseline {
             }),
           vars,
         );
+        loss.dispose();
         if (total === null) total = grads;
         else {
           const sum: tf.NamedTensorMap = {};
