@@ -26,7 +26,9 @@ test("a server whose client advertised no work-done progress creates no $/progre
     const methods: string[] = [];
     client.onRequest(WorkDoneProgressCreateRequest.type, ({ token }) => {
       methods.push(WorkDoneProgressCreateRequest.method);
-      client.onProgress(WorkDoneProgress.type, token, () => methods.push("$/progress"));
+      client.onProgress(WorkDoneProgress.type, token, () => {
+        methods.push("$/progress");
+      });
     });
     client.onRequest("test/flush", () => null);
     server.onInitialize(() => ({ capabilities: {} }));
