@@ -13,26 +13,18 @@ import * as runtime from "../runtime/index";
 import type { Environment, Reward, Transition, TrainingOptions } from "../runtime/index";
 import { CallGuard, UserCall, type UserCallName } from "./callGuard";
 import { show } from "../rl/envSpec";
+import type { UserEnvironmentModule } from "../rl/userCode";
 import { UserCodeError, fail, type SourcePlace } from "./failure";
 import type { EnvironmentBundle } from "./bundle";
 
 export type RewardFunction = (t: Transition<unknown, unknown>) => Reward;
 
-export interface UserModule {
-  /** Class name of the default export, for messages and run folders. */
-  name: string;
-  training: TrainingOptions | undefined;
-  hasRewardExport: boolean;
-  /** A fresh environment instance (guarded constructor). */
-  create(): Environment<unknown, unknown>;
-  /**
-   * Runs `fn` as a call into user code named `call`: the watchdog times it, and a throw
-   * becomes a `UserCodeError` placed on the user's line. Whatever reads objects user code
-   * returned (getters, proxies) belongs inside `fn` too, so nothing user-defined runs unwatched.
-   */
-  guarded<T>(call: UserCallName, fn: () => T): T;
-  /** The `reward` export; call it inside `guarded("reward", ...)`. */
-  reward(t: Transition<unknown, unknown>): unknown;
+/**
+ * The engine's view of the user's file (`rl/userCode.ts`), plus what only the runner needs.
+ * Whatever reads objects user code returned (getters, proxies) belongs inside `guarded`'s
+ * `fn` too, so nothing user-defined runs unwatched.
+ */
+export interface UserModule extends UserEnvironmentModule {
   /**
    * Lets timers and promise callbacks that user code left behind run, and throws the first
    * error one of them threw (`user-code-threw`): call it before reporting a result, so an
