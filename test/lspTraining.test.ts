@@ -150,4 +150,37 @@ describe("language server: training in the background", { timeout: 120_000 }, ()
     assert.ok(played.frames.length >= 1 && played.frames.length <= 11, `${played.frames.length} frames`);
     assert.equal(played.rewards.length, played.actions.length);
   });
+
+  it("trains two files at once, each with its own progress, and stops each on its own", async () => {
+    const files = ["cartpole.rl.ts", "gridworld.rl.ts"].map((name) => {
+      const file = path.join(lsp.workspace, `two-${name}`);
+      fs.copyFileSync(example(name), file);
+      return lsp.open(file);
+    });
+    const runs = await Promise.all(
+      files.map((uri) =>
+        lsp.connection.sendRequest<StartTrainingResult>(Methods.startTraining, { uri, settings: { maxEpisodes: 1_000_000 } }),
+      ),
+    );
+    assert.notEqual(runs[0].runId, runs[1].runId);
+    await lsp.waitFor("progress from both runs", () => runs.every((r) => progressOf(r.runId).length >= 2), 60_000);
+    for (const [i, { runId }] of runs.entries())
+      assert.ok(
+        progressOf(runId).every((p) => p.uri === files[i]),
+        "each run reports on its own file",
+      );
+
+    const stopped = await lsp.connection.sendRequest<{ stopped: boolean }>(Methods.stopTraining, { runId: runs[0].runId });
+    assert.equal(stopped.stopped, true);
+    await lsp.waitFor("the first run's end", () => endedOf(runs[0].runId) !== undefined, 5_000);
+    const before = progressOf(runs[1].runId).length;
+    await lsp.waitFor("the second run still training", () => progressOf(runs[1].runId).length > before, 30_000);
+    assert.equal(endedOf(runs[1].runId), undefined);
+    await lsp.connection.sendRequest(Methods.stopTraining, { runId: runs[1].runId });
+    await lsp.waitFor("the second run's end", () => endedOf(runs[1].runId) !== undefined, 5_000);
+    assert.deepEqual(
+      runs.map((r) => endedOf(r.runId)!.reason),
+      ["stopped", "stopped"],
+    );
+  });
 });
