@@ -4,18 +4,18 @@
  * one, the active editor's file.
  */
 import * as vscode from "vscode";
-import { Methods, type StartTrainingParams, type StartTrainingResult, type StopTrainingResult } from "../../server/src/protocol";
+import {
+  Methods,
+  ServerCommands,
+  type StartTrainingParams,
+  type StartTrainingResult,
+  type StopTrainingResult,
+} from "../../server/src/protocol";
 import { DashboardPanel, type DashboardHost } from "./dashboardPanel";
 import { addEditorTypings, newEnvironment } from "./newEnvironment";
 import { message, type ServerConnection } from "./serverConnection";
 import { filesGlob, isEnvironmentDocument } from "./settings";
 import type { RunningTraining, TrainingRuns } from "./trainingRuns";
-
-/**
- * The server's own "check this document again" command (server/src/lsp/server.ts
- * RECHECK_COMMAND; the language client registers it). Not imported: that module is the server.
- */
-const SERVER_RECHECK_COMMAND = "rlPlayground.server.recheck";
 
 export interface CommandDeps {
   context: vscode.ExtensionContext;
@@ -73,7 +73,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const document = await environmentDocument(arg, "check");
       if (!document) return;
       await server.ready();
-      await vscode.commands.executeCommand(SERVER_RECHECK_COMMAND, document.uri.toString());
+      await vscode.commands.executeCommand(ServerCommands.recheck, document.uri.toString());
     }),
 
     register("rlPlayground.newEnvironment", () => newEnvironment(context, (m) => output.info(m))),

@@ -292,6 +292,12 @@ export type PlaybackResult =
   | { ok: true; frames: Scene[]; actions: unknown[]; rewards: number[]; episodeReturn: number }
   | { ok: false; reason: "no-render" | "no-policy" | "error"; message: string };
 
+/** Server-side commands (the client's palette commands have other ids; the language client registers these). */
+export const ServerCommands = {
+  /** Check a document again now: `[uri]`. */
+  recheck: "rlPlayground.server.recheck",
+} as const;
+
 export const Methods = {
   startTraining: "rlPlayground/startTraining",
   stopTraining: "rlPlayground/stopTraining",

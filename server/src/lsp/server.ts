@@ -18,6 +18,7 @@ import {
 import { TextDocument } from "vscode-languageserver-textdocument";
 import {
   Methods,
+  ServerCommands,
   type BackendName,
   type InitializationOptions,
   type PlaybackParams,
@@ -39,9 +40,6 @@ import { uriToPath } from "./lspDiagnostics";
 import { exposeToRunners, locateTfjsNode, type NativeBackendLocation } from "./nativeBackend";
 import { DEFAULT_SERVER_SETTINGS, SettingsReader, type ServerSettings } from "./settings";
 import { TrainingSessions } from "./trainingSessions";
-
-/** Server-side command (the client's palette commands have other ids): check a document again now. */
-export const RECHECK_COMMAND = "rlPlayground.server.recheck";
 
 export function startServer(connection: Connection): void {
   const documents = new TextDocuments(TextDocument);
@@ -114,7 +112,7 @@ export function startServer(connection: Connection): void {
         hoverProvider: true,
         codeLensProvider: { resolveProvider: false },
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
-        executeCommandProvider: { commands: [RECHECK_COMMAND] },
+        executeCommandProvider: { commands: [ServerCommands.recheck] },
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: "rl-playground" },
@@ -195,7 +193,7 @@ export function startServer(connection: Connection): void {
 
   connection.onExecuteCommand((params) => {
     const uri = params.arguments?.[0];
-    if (params.command === RECHECK_COMMAND && typeof uri === "string" && documents.get(uri)) checks.schedule(uri, 0);
+    if (params.command === ServerCommands.recheck && typeof uri === "string" && documents.get(uri)) checks.schedule(uri, 0);
   });
 
   connection.onRequest(Methods.startTraining, (params: StartTrainingParams): Promise<StartTrainingResult> => trainings.start(params));
