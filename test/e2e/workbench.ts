@@ -93,17 +93,29 @@ export class Workbench {
    * the palette to close. Fails when no entry of that exact title is offered.
    */
   async runCommand(title: string): Promise<void> {
-    await this.page.keyboard.press("F1");
-    const box = this.page.locator(selectors.quickInputBox);
-    await box.waitFor({ state: "visible" });
-    await box.fill(`>${title}`);
-    await waitFor(
-      `the command "${title}" in the palette`,
-      () => this.page.locator(selectors.quickInputRows).first().getAttribute("aria-label"),
-      (label) => label !== null && (label === title || label.startsWith(`${title},`)),
-      { timeoutMs: 10_000 },
-    );
-    await this.page.keyboard.press("Enter");
+    // The palette lists the commands known when it opens; right after start the extension's
+    // contributions may not be in yet, so a palette that does not offer the command is reopened.
+    const deadline = Date.now() + 20_000;
+    for (let attempt = 1; ; attempt++) {
+      await this.page.keyboard.press("F1");
+      const box = this.page.locator(selectors.quickInputBox);
+      await box.waitFor({ state: "visible" });
+      await box.fill(`>${title}`);
+      try {
+        await waitFor(
+          `the command "${title}" in the palette`,
+          () => this.page.locator(selectors.quickInputRows).first().getAttribute("aria-label"),
+          (label) => label !== null && (label === title || label.startsWith(`${title},`)),
+          { timeoutMs: Math.min(5_000, Math.max(0, deadline - Date.now())) },
+        );
+      } catch (error) {
+        await this.page.keyboard.press("Escape");
+        if (Date.now() >= deadline) throw error;
+        continue;
+      }
+      await this.page.keyboard.press("Enter");
+      return;
+    }
   }
 
   /** The palette's entries for `query` (accessible labels: "title, keybinding"), for checking a command is (not) there. */
@@ -122,6 +134,13 @@ export class Workbench {
 
   async quickInputVisible(): Promise<boolean> {
     return this.page.locator(selectors.quickInputBox).isVisible();
+  }
+
+  /** The title of the open input box or pick list ("" when none is open or it has no title). */
+  async quickInputTitle(): Promise<string> {
+    if (!(await this.quickInputVisible())) return "";
+    const title = this.page.locator(`${selectors.quickInput} .quick-input-title`).first();
+    return (await title.count()) > 0 ? ((await title.textContent()) ?? "").trim() : "";
   }
 
   /** Answers an open input box or pick list: types `text` (if any) and presses Enter. */

@@ -12,17 +12,22 @@ export const newEnvironment: Scenario = {
     await steps.step("RL: New Environment opens a scaffolded .rl.ts file", async () => {
       await workbench.closeAllEditors();
       await workbench.runCommand("RL: New Environment");
-      // The command may ask for a name (or a place): answer what it asks with a name.
-      for (let i = 0; i < 3; i++) {
-        await workbench.page.waitForTimeout(1_000);
-        if (!(await workbench.quickInputVisible())) break;
-        await workbench.answerQuickInput("e2e-scaffold");
-      }
+      // The command asks for a name once its input box opens, which can take a while on a busy machine:
+      // answer each of its prompts until the new file's editor is the active tab.
+      let answered = 0;
       const { value } = await waitFor(
         "an .rl.ts editor",
-        () => workbench.activeTabName(),
+        async () => {
+          const tab = await workbench.activeTabName();
+          if (/\.rl\.ts/.test(tab)) return tab;
+          if (answered < 3 && /New Environment|folder/i.test(await workbench.quickInputTitle())) {
+            await workbench.answerQuickInput(answered === 0 ? "e2e-scaffold" : "");
+            answered++;
+          }
+          return tab;
+        },
         (tab) => /\.rl\.ts/.test(tab),
-        { timeoutMs: 15_000 },
+        { timeoutMs: 20_000 },
       );
       fileName = value.split(",")[0]!.trim().replace(/^●\s*/, "");
       console.log(`      opened ${value}`);
