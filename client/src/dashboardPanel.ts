@@ -25,6 +25,7 @@ import type {
 import { fromWebviewSchema, validate } from "../../webview/src/messages";
 import { findSavedRuns, readSavedRun } from "../../webview/src/host/savedRuns";
 import { editTrainingExport } from "../../webview/src/host/trainingExportEdit";
+import { appendBounded } from "./metricsHistory";
 
 /** What the dashboard needs from the rest of the extension (the client implements it). */
 export interface DashboardHost {
@@ -107,7 +108,7 @@ export class DashboardPanel {
   /** Forward of notification `rlPlayground/trainingProgress`. */
   static trainingProgress(p: TrainingProgressParams): void {
     const record = DashboardPanel.runs.get(p.runId);
-    if (record) record.metrics.push(p.metrics);
+    if (record) appendBounded(record.metrics, p.metrics);
     DashboardPanel.current?.queueProgress(p.runId, p.metrics);
   }
 

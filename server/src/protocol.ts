@@ -249,7 +249,7 @@ export type PolicySnapshot =
   | { kind: "discrete"; probeStates: number; actionProbs: number[][] }
   | { kind: "box"; probeStates: number; mean: number[][]; std: number[] };
 
-/** Notification `rlPlayground/trainingProgress`: one per update (merged to at most ~20 a second). */
+/** Notification `rlPlayground/trainingProgress`: one per update, every update (sent in bursts at most ~20 a second). */
 export interface TrainingProgressParams {
   runId: string;
   uri: string;

@@ -139,8 +139,8 @@ export interface TrainingRequest {
   runDir: string;
   /** Called once, before the first update. */
   onStarted(info: TrainingStartInfo): void;
-  /** The newest update, at most once per `PROGRESS_INTERVAL_MS`. */
-  onProgress(metrics: UpdateMetrics): void;
+  /** Every update since the last call, oldest first; at most one call per `PROGRESS_INTERVAL_MS`. */
+  onProgress(updates: UpdateMetrics[]): void;
   /** An episode of the current policy, every few seconds, when the environment can render. */
   onPlayback(result: PlaybackResult): void;
 }
@@ -151,7 +151,7 @@ export interface TrainingRun {
   stop(): void;
 }
 
-/** Progress to the editor at most 20 times a second (design §6). */
+/** Progress reaches the server in batches at most 20 times a second; each update is still sent on (design §6). */
 export const PROGRESS_INTERVAL_MS = 50;
 
 /** Trains in the engine's runner process (never in the server's). */
@@ -166,7 +166,7 @@ export function trainDocument(request: TrainingRequest): TrainingRun {
       throttleMs: PROGRESS_INTERVAL_MS,
       onBackend: (b) => (backend = b),
       onStart: (start) => request.onStarted({ ...start, backend }),
-      onProgress: (latest) => request.onProgress(latest),
+      onProgress: (_latest, updates) => request.onProgress(updates),
       onPlayback: (result) => request.onPlayback(result),
     });
     const result = handle.result.then(

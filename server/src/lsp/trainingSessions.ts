@@ -3,8 +3,8 @@
  * (the server's thread only relays), so the server keeps answering. One session per file
  * at a time: a second `startTraining` for a file that is training returns the running
  * session's runId. Several files may train at once. Progress goes out as
- * `rlPlayground/trainingProgress` (the engine merges updates to at most 20 a second, the
- * newest wins; every update is in the run folder's metrics.jsonl) and as `$/progress`.
+ * `rlPlayground/trainingProgress`, one notification per update as design §6 asks (the runner
+ * delivers them in batches at most 20 times a second), and as `$/progress` (the newest only).
  * Playback: the running training's latest episode, else one played from a finished run's folder.
  */
 import * as fs from "node:fs";
@@ -187,7 +187,7 @@ class TrainingSession {
       settings: spec.overrides,
       runDir: spec.runDir,
       onStarted: (info) => this.started(info),
-      onProgress: (metrics) => this.progress(metrics),
+      onProgress: (updates) => this.progress(updates),
       onPlayback: (result) => (this.latestPlayback = result),
     });
     if (this.stopping) this.training.stop();
@@ -200,10 +200,13 @@ class TrainingSession {
     this.ctx.log(`run ${this.runId}: ${info.environment} on backend ${info.backend ?? "unknown"}`);
   }
 
-  private progress(m: UpdateMetrics): void {
-    if (this.ended) return;
-    const params: TrainingProgressParams = { runId: this.runId, uri: this.spec.uri, update: m.update, episodes: m.episodes, metrics: m };
-    void this.ctx.connection.sendNotification(Methods.trainingProgress, params);
+  private progress(updates: UpdateMetrics[]): void {
+    if (this.ended || updates.length === 0) return;
+    for (const m of updates) {
+      const params: TrainingProgressParams = { runId: this.runId, uri: this.spec.uri, update: m.update, episodes: m.episodes, metrics: m };
+      void this.ctx.connection.sendNotification(Methods.trainingProgress, params);
+    }
+    const m = updates[updates.length - 1]!;
     this.reporter?.report(Math.min(100, Math.floor((100 * m.episodes) / Math.max(m.episodeBudget, 1))), progressMessage(m));
   }
 
