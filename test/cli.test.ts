@@ -7,6 +7,9 @@ import * as path from "node:path";
 import { tf } from "../server/src/rl/tf";
 import { cli, example } from "./helpers";
 
+/** examples/bandit.rl.ts declares `rewardThreshold = 0.95`. */
+const BANDIT_THRESHOLD = 0.95;
+
 test("train --json prints a progress object per update and a summary, and saves the run", async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "rlp-run-"));
   const r = cli(["train", example("bandit.rl.ts"), "--json", "--backend", "cpu", "--seed", "1", "--out", out]);
@@ -28,6 +31,10 @@ test("train --json prints a progress object per update and a summary, and saves 
   assert.equal(summary.backend, "cpu");
   assert.equal(summary.solved, true);
   assert.equal(summary.runDir, out);
+  // The saved summary names the threshold and the file, so the dashboard can reopen the run whole.
+  const saved = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8"));
+  assert.equal(saved.rewardThreshold, BANDIT_THRESHOLD);
+  assert.equal(saved.file, path.resolve(example("bandit.rl.ts")));
 
   // metrics.jsonl has the progress rows; metrics.csv the same with a header.
   const jsonl = fs.readFileSync(path.join(out, "metrics.jsonl"), "utf8").trim().split("\n");

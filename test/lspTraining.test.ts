@@ -155,6 +155,21 @@ describe("language server: training in the background", { timeout: 120_000 }, ()
     assert.ok(played.ok, JSON.stringify(played));
     assert.ok(played.frames.length >= 1 && played.frames.length <= 11, `${played.frames.length} frames`);
     assert.equal(played.rewards.length, played.actions.length);
+
+    // A run folder reopened from disk (the server has no record of its runId) plays back from its folder.
+    const runDir = endedOf(runId)!.runDir!;
+    const reopened = await lsp.connection.sendRequest<PlaybackResult>(Methods.playback, {
+      uri,
+      runId: `saved:${runDir}`,
+      runDir,
+      mode: "greedy",
+      maxFrames: 10,
+    });
+    assert.ok(reopened.ok, JSON.stringify(reopened));
+    assert.deepEqual(reopened.actions, played.actions, "the same saved policy, greedy: the same episode");
+    const empty = fs.mkdtempSync(path.join(lsp.workspace, "no-policy-"));
+    const missing = await lsp.connection.sendRequest<PlaybackResult>(Methods.playback, { uri, runDir: empty, mode: "greedy" });
+    assert.deepEqual([missing.ok, !missing.ok && missing.reason], [false, "no-policy"]);
   });
 
   it("trains two files at once, each with its own progress, and stops each on its own", async () => {

@@ -301,5 +301,12 @@ function workspaceFiles() {
     async mtime(file: string): Promise<number> {
       return (await vscode.workspace.fs.stat(vscode.Uri.file(file))).mtime;
     },
+    async environmentUri(file: string): Promise<string | null> {
+      const uri = vscode.Uri.file(file);
+      return vscode.workspace.fs.stat(uri).then(
+        () => uri.toString(),
+        () => null,
+      );
+    },
   };
 }

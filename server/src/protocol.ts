@@ -105,6 +105,10 @@ export interface TrainingSummary {
   peakRssMb: number;
   /** Why `backend` was picked ("wasm: a policy of 1.2k parameters is under the 20k crossover ..."). */
   backendReason?: string;
+  /** The environment's `rewardThreshold` (null when it declares none), so a saved run can draw it. Absent in older summaries. */
+  rewardThreshold?: number | null;
+  /** Absolute path of the environment file trained, so a saved run can be trained again. Absent in older summaries. */
+  file?: string;
 }
 
 /** A 0-based position, as in LSP. */
@@ -284,6 +288,8 @@ export interface TrainingStartedParams {
 export interface PlaybackParams {
   uri: string;
   runId?: string;
+  /** A saved run's folder (reopened in the dashboard): plays the policy saved there on the file at `uri`. */
+  runDir?: string;
   mode: "greedy" | "sampled";
   /** Frames beyond this are cut (default 500). */
   maxFrames?: number;

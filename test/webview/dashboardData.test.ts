@@ -72,11 +72,16 @@ test("metrics.jsonl and the --json stream read back as update rows; partial and 
 test("saved runs are listed from their summary.json, newest first, and reopened with every row", async () => {
   const text = fs.readFileSync(FIXTURE, "utf8");
   const summary = text.trim().split("\n").at(-1) ?? "";
+  // Summaries written since they carry the threshold and the file (a, d); c is one from before.
+  const current = JSON.stringify({ ...JSON.parse(summary), rewardThreshold: 475, file: "/w/cartpole.rl.ts" });
   const files: Record<string, string> = {
-    "/w/.rl-playground/runs/a/summary.json": summary,
+    "/w/.rl-playground/runs/a/summary.json": current,
     "/w/.rl-playground/runs/a/metrics.jsonl": text,
     "/w/.rl-playground/runs/b/summary.json": "{ not json",
     "/w/.rl-playground/runs/c/summary.json": summary,
+    "/w/.rl-playground/runs/c/metrics.jsonl": text,
+    "/w/.rl-playground/runs/d/summary.json": JSON.stringify({ ...JSON.parse(current), file: "/w/deleted.rl.ts" }),
+    "/w/.rl-playground/runs/d/metrics.jsonl": text,
   };
   const access: RunFolderAccess = {
     findSummaries: async () => Object.keys(files).filter((f) => f.endsWith("summary.json")),
@@ -84,12 +89,13 @@ test("saved runs are listed from their summary.json, newest first, and reopened 
       if (!(f in files)) throw new Error(`ENOENT ${f}`);
       return files[f];
     },
-    mtime: async (f) => (f.includes("/c/") ? 2000 : 1000),
+    mtime: async (f) => (f.includes("/c/") ? 2000 : f.includes("/d/") ? 500 : 1000),
+    environmentUri: async (f) => (f === "/w/cartpole.rl.ts" ? "file:///w/cartpole.rl.ts" : null),
   };
   const runs = await findSavedRuns(access);
   assert.deepEqual(
     runs.map((r) => r.runDir),
-    ["/w/.rl-playground/runs/c", "/w/.rl-playground/runs/a"],
+    ["/w/.rl-playground/runs/c", "/w/.rl-playground/runs/a", "/w/.rl-playground/runs/d"],
   );
   assert.equal(runs[1].environment, "CartPole");
   assert.equal(runs[1].solved, true);
@@ -98,6 +104,14 @@ test("saved runs are listed from their summary.json, newest first, and reopened 
   assert.equal(loaded.reason, "solved");
   assert.equal(loaded.info.source, "saved");
   assert.equal(loaded.info.settings?.episodesPerUpdate, 16);
+  // A reopened run draws its threshold and can be trained again (and played back) on its file.
+  assert.equal(loaded.info.rewardThreshold, 475);
+  assert.equal(loaded.info.uri, "file:///w/cartpole.rl.ts");
+  const older = await readSavedRun(access, "/w/.rl-playground/runs/c");
+  assert.equal(older.info.rewardThreshold, null, "a summary from before names no threshold");
+  assert.equal(older.info.uri, null);
+  const orphan = await readSavedRun(access, "/w/.rl-playground/runs/d");
+  assert.equal(orphan.info.uri, null, "a run whose file is gone cannot be trained again");
   assert.equal(validate(toWebviewSchema, { type: "runLoaded", run: loaded.info, metrics: loaded.metrics, reason: loaded.reason }).ok, true);
 });
 

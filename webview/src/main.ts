@@ -92,7 +92,8 @@ function requestPlayback(): void {
     return;
   }
   playbackRequest++;
-  post({ type: "playback", requestId: playbackRequest, uri: run.info.uri, runId: run.info.runId, mode: state.playbackMode });
+  const saved = run.info.source === "saved" && run.info.runDir !== null ? { runDir: run.info.runDir } : {};
+  post({ type: "playback", requestId: playbackRequest, uri: run.info.uri, runId: run.info.runId, mode: state.playbackMode, ...saved });
 }
 
 function apply(message: ToWebviewMessage): void {

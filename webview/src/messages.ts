@@ -162,6 +162,7 @@ export const fromWebviewSchema: v.GenericSchema<FromWebviewMessage> = v.variant(
     requestId: num,
     uri: v.string(),
     runId: v.optional(v.string()),
+    runDir: v.optional(v.string()),
     mode: v.picklist(["greedy", "sampled"]),
     maxFrames: v.optional(num),
   }),

@@ -121,7 +121,7 @@ async function train(entry: string, options: TrainOptions, signal: AbortSignal, 
   );
   merge?.flush();
   if (outcome.ok) {
-    const summary = { ...outcome.value, backendReason: backendReason ?? undefined };
+    const summary = { ...outcome.value, file: entry, backendReason: backendReason ?? undefined };
     const saved = staged ? staged.commit(summary) : summary;
     if (saved.reason === "solved" || saved.reason === "budget")
       return { ok: true, reason: saved.reason, summary: saved, diagnostics: [], message: null, backend: saved.backend, backendReason };

@@ -102,10 +102,14 @@ export class TrainingSessions {
     for (const s of this.byRunId.values()) s.stop();
   }
 
-  /** The running training's latest episode, else one of the policy a finished run saved (the newest for the file). */
+  /**
+   * The running training's latest episode, else one of the policy a run folder saved: the one named by `runDir`
+   * (a run reopened from disk), else the finished run `runId`, else the newest finished run of the file.
+   */
   async playback(params: PlaybackParams): Promise<PlaybackResult> {
     const running = params.runId ? this.byRunId.get(params.runId) : this.byUri.get(params.uri);
     if (running?.latestPlayback) return cutFrames(running.latestPlayback, params.maxFrames);
+    if (params.runDir !== undefined) return this.playbackOfFolder(params, params.runDir);
     const saved = params.runId ? this.saved.get(params.runId) : [...this.saved.values()].reverse().find((r) => r.uri === params.uri);
     if (saved) return playbackFromRun(saved.file, this.ctx.documents.get(saved.uri)?.getText(), saved.runDir, params);
     return {
@@ -115,6 +119,17 @@ export class TrainingSessions {
         ? "no episode yet: the first comes a few seconds into the training"
         : "no trained policy for this file yet: train it first",
     };
+  }
+
+  /** Plays the policy a run folder saved on the environment file at `params.uri` (a saved run reopened in the dashboard). */
+  private async playbackOfFolder(params: PlaybackParams, runDir: string): Promise<PlaybackResult> {
+    if (!this.ctx.trusted())
+      return { ok: false, reason: "error", message: "playback runs the environment's code: trust this workspace first (Workspace Trust)" };
+    const file = uriToPath(params.uri);
+    if (!file || !fs.existsSync(file)) return { ok: false, reason: "error", message: `the environment file is gone: ${params.uri}` };
+    if (!fs.existsSync(path.join(runDir, "policy.json")))
+      return { ok: false, reason: "no-policy", message: `no saved policy in ${runDir}` };
+    return playbackFromRun(file, this.ctx.documents.get(params.uri)?.getText(), runDir, params);
   }
 }
 

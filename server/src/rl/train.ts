@@ -146,6 +146,7 @@ export async function train(user: UserEnvironmentModule, guard: Cancellation, op
       runDir: options.runDir,
       settings,
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      rewardThreshold: spec.rewardThreshold,
     };
     await files?.finish(agent.policy, summary);
     return summary;

@@ -13,6 +13,8 @@ export interface RunFolderAccess {
   readText(file: string): Promise<string>;
   /** Modification time in ms since the epoch. */
   mtime(file: string): Promise<number>;
+  /** The URI of an environment file when it still exists (a saved run can then be trained again), else null. */
+  environmentUri(file: string): Promise<string | null>;
 }
 
 /** The part of `summary.json` the dashboard uses; the rest is ignored. */
@@ -24,6 +26,8 @@ const summarySchema = v.object({
   solved: v.boolean(),
   reason: v.picklist(["solved", "stopped", "budget", "error"]),
   backend: v.picklist(["tensorflow", "wasm", "cpu"]),
+  rewardThreshold: v.optional(v.nullable(v.number())),
+  file: v.optional(v.string()),
   settings: v.looseObject({
     episodesPerUpdate: v.number(),
     learningRate: v.number(),
@@ -83,14 +87,15 @@ export async function readSavedRun(files: RunFolderAccess, runDir: string): Prom
     summary = null;
   }
   const last = metrics.at(-1)?.policy;
+  const uri = summary?.file ? await files.environmentUri(summary.file).catch(() => null) : null;
   return {
     info: {
       runId: `saved:${runDir}`,
-      uri: null,
+      uri,
       environment: summary?.environment ?? runDir.split(/[\\/]/).pop() ?? runDir,
       backend: summary?.backend ?? null,
       settings: summary?.settings ?? null,
-      rewardThreshold: null,
+      rewardThreshold: summary?.rewardThreshold ?? null,
       actionSpace:
         last?.kind === "discrete"
           ? { kind: "discrete", n: last.actionProbs[0]?.length ?? 0 }
