@@ -26,6 +26,7 @@ import { fromWebviewSchema, validate } from "../../webview/src/messages";
 import { findSavedRuns, readSavedRun } from "../../webview/src/host/savedRuns";
 import { editTrainingExport } from "../../webview/src/host/trainingExportEdit";
 import { appendBounded } from "./metricsHistory";
+import { progressUpdates } from "../../server/src/protocol";
 
 /** What the dashboard needs from the rest of the extension (the client implements it). */
 export interface DashboardHost {
@@ -108,8 +109,10 @@ export class DashboardPanel {
   /** Forward of notification `rlPlayground/trainingProgress`. */
   static trainingProgress(p: TrainingProgressParams): void {
     const record = DashboardPanel.runs.get(p.runId);
-    if (record) appendBounded(record.metrics, p.metrics);
-    DashboardPanel.current?.queueProgress(p.runId, p.metrics);
+    for (const m of progressUpdates(p)) {
+      if (record) appendBounded(record.metrics, m);
+      DashboardPanel.current?.queueProgress(p.runId, m);
+    }
   }
 
   /** Forward of notification `rlPlayground/trainingEnded`. */

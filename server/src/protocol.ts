@@ -253,13 +253,25 @@ export type PolicySnapshot =
   | { kind: "discrete"; probeStates: number; actionProbs: number[][] }
   | { kind: "box"; probeStates: number; mean: number[][]; std: number[] };
 
-/** Notification `rlPlayground/trainingProgress`: one per update, every update (sent in bursts at most ~20 a second). */
+/**
+ * Notification `rlPlayground/trainingProgress`: the newest update, at most ~20 times a second.
+ * Every update's metrics still reach the client: when updates come faster, a notification also
+ * carries the ones since the previous notification in `merged`, so `[...merged, metrics]` are
+ * consecutive updates and a client that reads only `metrics` sees the latest state.
+ */
 export interface TrainingProgressParams {
   runId: string;
   uri: string;
   update: number;
   episodes: number;
   metrics: UpdateMetrics;
+  /** The updates this notification stands for besides `metrics`, oldest first; absent when there are none. */
+  merged?: UpdateMetrics[];
+}
+
+/** Every update a progress notification carries, oldest first (`merged`, then `metrics`). */
+export function progressUpdates(p: TrainingProgressParams): UpdateMetrics[] {
+  return p.merged ? [...p.merged, p.metrics] : [p.metrics];
 }
 
 /** Notification `rlPlayground/trainingEnded`. */

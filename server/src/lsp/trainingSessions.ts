@@ -3,8 +3,9 @@
  * (the server's thread only relays), so the server keeps answering. One session per file
  * at a time: a second `startTraining` for a file that is training returns the running
  * session's runId. Several files may train at once. Progress goes out as
- * `rlPlayground/trainingProgress`, one notification per update as design §6 asks (the runner
- * delivers them in batches at most 20 times a second), and as `$/progress` (the newest only).
+ * `rlPlayground/trainingProgress` at most 20 times a second, each with the newest update and
+ * the ones since the previous notification (`merged`), so every update reaches the client; and
+ * as `$/progress` (the newest only).
  * Playback: the running training's latest episode, else one played from a finished run's folder.
  */
 import * as fs from "node:fs";
@@ -217,11 +218,17 @@ class TrainingSession {
 
   private progress(updates: UpdateMetrics[]): void {
     if (this.ended || updates.length === 0) return;
-    for (const m of updates) {
-      const params: TrainingProgressParams = { runId: this.runId, uri: this.spec.uri, update: m.update, episodes: m.episodes, metrics: m };
-      void this.ctx.connection.sendNotification(Methods.trainingProgress, params);
-    }
     const m = updates[updates.length - 1]!;
+    const merged = updates.length > 1 ? { merged: updates.slice(0, -1) } : {};
+    const params: TrainingProgressParams = {
+      runId: this.runId,
+      uri: this.spec.uri,
+      update: m.update,
+      episodes: m.episodes,
+      metrics: m,
+      ...merged,
+    };
+    void this.ctx.connection.sendNotification(Methods.trainingProgress, params);
     this.reporter?.report(Math.min(100, Math.floor((100 * m.episodes) / Math.max(m.episodeBudget, 1))), progressMessage(m));
   }
 
