@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { checkEnvironment, playbackEpisode, readRunPolicy, trainEnvironment } from "../server/src/api";
 import type { PlaybackResult, UpdateMetrics } from "../server/src/protocol";
-import { example, fixture } from "./helpers";
+import { example, fixture, lineOf } from "./helpers";
 
 test("check and train answer in one shape: ok, diagnostics, backend and why", async () => {
   const check = await checkEnvironment(example("bandit.rl.ts"), { episodes: 16 });
@@ -82,4 +82,23 @@ test("playback of a saved policy draws the reset and every step; a training play
   const noRender = await playbackEpisode(example("bandit.rl.ts"), { policy: readRunPolicy(runDir), mode: "greedy", backend: "cpu" });
   assert.equal(noRender.ok, false);
   assert.equal(!noRender.ok && noRender.reason, "no-render");
+});
+
+test("render() is watched as itself: an endless loop in it ends the training on render, a throw fails the playback", async () => {
+  const looping = fixture("loop-in-render.rl.ts");
+  const trained = await trainEnvironment(looping, { backend: "cpu", onPlayback: () => undefined, playbackEveryMs: 0, callTimeoutMs: 500 });
+  assert.equal(trained.ok, false);
+  const [d] = trained.diagnostics;
+  assert.equal(d?.code, "user-code-timeout", JSON.stringify(trained.diagnostics));
+  assert.match(d.message, /render\(\)/);
+  assert.equal(d.range.start.line, lineOf(fs.readFileSync(looping, "utf8"), "MARK: render"));
+
+  const throwing = fixture("throw-in-render.rl.ts");
+  const playbacks: PlaybackResult[] = [];
+  const ok = await trainEnvironment(throwing, { backend: "cpu", onPlayback: (p) => playbacks.push(p), playbackEveryMs: 0 });
+  assert.equal(ok.ok, true, "a playback that fails leaves the training alone");
+  const failed = playbacks.find((p) => !p.ok);
+  assert.ok(failed && !failed.ok, "the failed playback is reported");
+  assert.match(failed.message, /no drawing after a step/);
+  assert.match(failed.message, /render/);
 });

@@ -15,7 +15,7 @@ export interface SourcePlaces {
   environmentClass: Range | null;
   /** A class that extends Environment but is not the default export (for `missing-environment`). */
   otherEnvironmentClass: Range | null;
-  methods: Partial<Record<"constructor" | "reset" | "step", Range>>;
+  methods: Partial<Record<"constructor" | "reset" | "step" | "render", Range>>;
   /** Class properties such as `observationSpace = new Box(...)`: their names. */
   members: Partial<Record<EnvironmentMember, Range>>;
   /** Named reward terms: the property names of the object the `reward` function returns. */
@@ -99,7 +99,7 @@ export function findSourcePlaces(fileName: string, text: string): SourcePlaces {
       places.members[member.name.text as EnvironmentMember] = range(member.name);
     if (!ts.isMethodDeclaration(member) || !ts.isIdentifier(member.name)) continue;
     const name = member.name.text;
-    if (name === "reset" || name === "step") places.methods[name] = range(member.name);
+    if (name === "reset" || name === "step" || name === "render") places.methods[name] = range(member.name);
     if (name === "step" && member.body) places.stepRewardExpression = findStepReward(member.body, range);
   }
   return places;
@@ -192,6 +192,7 @@ export function placeOfCall(places: SourcePlaces, call: UserCallName): Range {
       return places.rewardFunction ?? places.stepRewardExpression ?? places.methods.step ?? places.environmentClass ?? places.file;
     case "reset":
     case "step":
+    case "render":
       return places.methods[call] ?? places.environmentClass ?? places.file;
     case "construct":
       return places.methods.constructor ?? places.environmentClass ?? places.file;

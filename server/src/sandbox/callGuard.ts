@@ -14,6 +14,7 @@ export const UserCall = {
   reset: 3,
   step: 4,
   reward: 5,
+  render: 6,
 } as const;
 export type UserCallName = keyof typeof UserCall;
 const NAMES = Object.keys(UserCall) as UserCallName[];

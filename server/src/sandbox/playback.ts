@@ -94,14 +94,14 @@ function runEpisode(
   const frames: Scene[] = [];
   const actions: unknown[] = [];
   const rewards: number[] = [];
-  // render() is drawn as part of stepping: the watchdog names it `step` (or `reset` after a reset).
-  const draw = (call: "reset" | "step") => frames.push(user.guarded(call, () => checkScene((env.render as () => unknown).call(env))));
+  // render() is watched as itself, so an endless loop or a throw in it is placed on render, not on step.
+  const draw = () => frames.push(user.guarded("render", () => checkScene((env.render as () => unknown).call(env))));
   let observation = user.guarded("reset", () => {
     const obs = checkReset(env.reset(request.seed));
     writeFeatures(spec, obs, features, 0, "reset");
     return obs;
   });
-  draw("reset");
+  draw();
   const std = policy.std();
   for (let t = 0; t < spec.maxEpisodeSteps && frames.length < request.maxFrames; t++) {
     const out = policy.predict(features, 1);
@@ -115,7 +115,7 @@ function runEpisode(
     const { total } = transitionReward(user, observation, action, s);
     actions.push(action);
     rewards.push(total);
-    draw("step");
+    draw();
     if (s.terminated || s.truncated) break;
     observation = s.observation;
   }
@@ -145,6 +145,6 @@ function chooseAction(spec: EnvSpec, out: Float32Array, std: Float32Array | null
 function checkScene(scene: unknown): Scene {
   const s = scene as Partial<Scene> | null;
   if (typeof s !== "object" || s === null || !Array.isArray(s.viewBox) || s.viewBox.length !== 4 || !Array.isArray(s.shapes))
-    fail("bad-step", "step", `render() must return { viewBox: [x, y, width, height], shapes: [...] }, got ${show(scene)}`);
+    fail("bad-step", "render", `render() must return { viewBox: [x, y, width, height], shapes: [...] }, got ${show(scene)}`);
   return JSON.parse(JSON.stringify(s)) as Scene;
 }
