@@ -24,6 +24,62 @@ test("a run folder that cannot be written exits 2 naming it, at once", () => {
   }
 });
 
+test("--out never deletes the user's files: a folder with other files is refused, a previous run is replaced", () => {
+  const parent = fs.mkdtempSync(path.join(os.tmpdir(), "rlp-keep-"));
+  const precious = path.join(parent, "notes");
+  fs.mkdirSync(precious);
+  fs.writeFileSync(path.join(precious, "a.txt"), "precious");
+  const refused = cli(["train", example("bandit.rl.ts"), "--backend", "cpu", "--episodes", "32", "--out", precious], 30_000);
+  assert.equal(refused.status, 2, refused.stderr);
+  assert.match(refused.stderr, /--out.*not a run folder/);
+  assert.deepEqual(fs.readdirSync(precious), ["a.txt"]);
+  assert.equal(fs.readFileSync(path.join(precious, "a.txt"), "utf8"), "precious");
+  assert.deepEqual(fs.readdirSync(parent), ["notes"], "no staging folder is left behind");
+
+  const run = path.join(parent, "run");
+  for (const episodes of ["32", "48"]) {
+    const r = cli(["train", example("bandit.rl.ts"), "--backend", "cpu", "--episodes", episodes, "--out", run, "--json"], 60_000);
+    assert.equal(r.status, 0, r.stderr);
+  }
+  assert.equal(JSON.parse(fs.readFileSync(path.join(run, "summary.json"), "utf8")).episodes, 48, "the second run replaced the first");
+});
+
+test("runs of the same file started in the same second each keep their folder", async () => {
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "rlp-same-second-"));
+  const runs = await Promise.all(
+    [1, 2, 3].map(
+      (seed) =>
+        new Promise<string>((resolve, reject) => {
+          const child = spawn(
+            process.execPath,
+            [
+              path.join(ROOT, "bin", "rl-playground.js"),
+              "train",
+              example("bandit.rl.ts"),
+              "--backend",
+              "cpu",
+              "--episodes",
+              "64",
+              "--seed",
+              String(seed),
+              "--json",
+            ],
+            { cwd, stdio: ["ignore", "pipe", "inherit"] },
+          );
+          let out = "";
+          child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+          child.on("error", reject);
+          child.on("close", (code) =>
+            code === 0 ? resolve(JSON.parse(out.trim().split("\n").pop()!).runDir) : reject(new Error(`exit ${code}`)),
+          );
+        }),
+    ),
+  );
+  assert.equal(new Set(runs).size, 3, runs.join(", "));
+  const seeds = runs.map((dir) => JSON.parse(fs.readFileSync(path.join(dir, "summary.json"), "utf8")).seed).sort();
+  assert.deepEqual(seeds, [1, 2, 3], "each folder holds its own run");
+});
+
 test("a folder, a non-environment file and absurd numbers exit 2 with a message that says what is wrong", () => {
   const cases: [string[], RegExp][] = [
     [["check", path.join(ROOT, "examples")], /is a folder/],

@@ -150,6 +150,7 @@ async function train(
       backend: opts.backend,
       settings,
       runDir,
+      freshRunDir: opts.out === undefined,
       onProgress,
       // A slow environment takes minutes per update: the bar moves on heartbeats (design §4's
       // --json output stays one object per update and the summary).

@@ -25,8 +25,13 @@ export interface TrainOptions {
   /** A pool to take the runner from (the training then holds it until it ends). */
   pool?: RunnerPool;
   settings?: Partial<TrainingSettings>;
-  /** Run folder; null or absent saves nothing. Checked before the run: a bad one throws `RunDirError`. */
+  /**
+   * Run folder; null or absent saves nothing. Checked before the run: a bad one throws
+   * `RunDirError`. A folder with files in it is refused unless it holds a previous run.
+   */
   runDir?: string | null;
+  /** `runDir` is a name made up for this run (`<name>-<time>`): never replaced; `-2`, `-3`, … when taken. */
+  freshRunDir?: boolean;
   continueAfterSolved?: boolean;
   /**
    * Every update's metrics, merged to one call per `throttleMs` (default 0: every update):
@@ -83,7 +88,7 @@ export function startTraining(file: string, options: TrainOptions = {}): Trainin
   if (options.signal?.aborted) controller.abort();
   else options.signal?.addEventListener("abort", onAbort, { once: true });
   // A bad run folder is the caller's error, thrown now rather than from the promise.
-  const staged = options.runDir ? StagedRunDir.create(options.runDir) : null;
+  const staged = options.runDir ? StagedRunDir.create(options.runDir, { fresh: options.freshRunDir }) : null;
   const result = train(path.resolve(file), options, controller.signal, staged).finally(() =>
     options.signal?.removeEventListener("abort", onAbort),
   );

@@ -163,6 +163,7 @@ export function trainDocument(request: TrainingRequest): TrainingRun {
       backend: request.backend,
       settings: request.settings,
       runDir: request.runDir,
+      freshRunDir: true,
       throttleMs: PROGRESS_INTERVAL_MS,
       onBackend: (b) => (backend = b),
       onStart: (start) => request.onStarted({ ...start, backend }),
