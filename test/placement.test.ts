@@ -6,7 +6,10 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { checkEnvironment } from "../server/src/api";
+import { findSourcePlaces } from "../server/src/check/sourcePlaces";
 import type { DiagnosticCode, Severity } from "../server/src/protocol";
 import { RunnerPool } from "../server/src/sandbox/runner";
 import { fixture, lineOf } from "./helpers";
@@ -85,4 +88,38 @@ test("B5: a step that mutates and returns one array still shows the reward real 
 test("B6: an observation on a Box bound in float32 (Gymnasium's semantics) is inside the space", async () => {
   const result = await checkEnvironment(fixture("box-bound-float32.rl.ts"), { pool, episodes: 64 });
   assert.deepEqual(result.diagnostics, []);
+});
+
+test("a syntax tree too deep for the parser still gets checked: the diagnostics fall back to the file's first line", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rlp-deep-"));
+  const file = path.join(dir, "deep.rl.ts");
+  const depth = 30_000;
+  // The nesting overflows TypeScript's recursive parser (without the fallback the check itself threw) and V8's
+  // when the runner loads the file: that is the user's error, placed on the first line.
+  const source = `import { Box, Discrete, Environment } from "rl-playground";
+
+export const DEEP = ${"[".repeat(depth)}${"]".repeat(depth)};
+
+export default class Deep extends Environment<number[], number> {
+  observationSpace = new Box([0], [1]);
+  actionSpace = new Discrete(2);
+  maxEpisodeSteps = 1;
+  reset(seed?: number): [number[], Record<string, unknown>] {
+    super.reset(seed);
+    return [[0], {}];
+  }
+  step(action: number): [number[], number, boolean, boolean, Record<string, unknown>] {
+    return [[0], 1, true, false, {}];
+  }
+}
+`;
+  fs.writeFileSync(file, source);
+  const places = findSourcePlaces(file, source);
+  assert.equal(places.file.start.line, 0);
+  const result = await checkEnvironment(file, { pool, episodes: 64 });
+  assert.deepEqual(
+    result.diagnostics.map((d) => [d.code, d.range.start.line]),
+    [["user-code-threw", 0]],
+  );
+  assert.match(result.diagnostics[0]!.message, /Maximum call stack size exceeded/);
 });

@@ -36,7 +36,34 @@ export interface SourcePlaces {
   thrownStrings: Record<string, Range>;
 }
 
+/**
+ * Where things are in the file. A syntax tree too deep for the parser's recursion (an array
+ * literal nested thousands deep) overflows the stack: then every place is the file's first
+ * line, so the diagnostics still come, only less precisely placed.
+ */
 export function findSourcePlaces(fileName: string, text: string): SourcePlaces {
+  try {
+    return placesInTree(fileName, text);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    const top: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: Math.max(1, text.split("\n", 1)[0]!.length) } };
+    return {
+      file: top,
+      environmentClass: null,
+      otherEnvironmentClass: null,
+      methods: {},
+      members: {},
+      rewardTerms: {},
+      rewardFunction: null,
+      stepRewardExpression: null,
+      trainingProperties: {},
+      loadLoops: [],
+      thrownStrings: {},
+    };
+  }
+}
+
+function placesInTree(fileName: string, text: string): SourcePlaces {
   const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const range = (node: ts.Node): Range => {
     const start = sf.getLineAndCharacterOfPosition(node.getStart(sf));
@@ -73,6 +100,8 @@ export function findSourcePlaces(fileName: string, text: string): SourcePlaces {
       places.rewardFunction = range(s.name);
       if (s.body) places.rewardTerms = findReturnedTerms(s.body, range);
     }
+    if (ts.isFunctionDeclaration(s) && s.name?.text === "training" && hasModifier(s, ts.SyntaxKind.ExportKeyword))
+      places.members.training = range(s.name);
     if (ts.isVariableStatement(s) && hasModifier(s, ts.SyntaxKind.ExportKeyword))
       for (const d of s.declarationList.declarations)
         if (ts.isIdentifier(d.name) && d.name.text === "training") {
