@@ -1,0 +1,54 @@
+/**
+ * No process user code starts outlives the job that ran it, continued from
+ * processEscape.test.ts: a check that returns normally, a cleared environment, a runner killed
+ * outright, a training.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { checkEnvironment, trainEnvironment } from "../server/src/api";
+import { LINUX, assertAllGone, withPidFile } from "./escapeHelpers";
+import { fixture } from "./helpers";
+import { PRLIMIT } from "../server/src/sandbox/processRunner";
+
+const check = (file: string) => checkEnvironment(fixture(file), { backend: "wasm", episodes: 4 });
+
+test("a detached sleep from a check that succeeds does not outlive it", { skip: !LINUX }, async () => {
+  await withPidFile(async (pids) => {
+    const r = await check("escape-detached-returns.rl.ts");
+    assert.equal(r.ok, true, JSON.stringify(r.diagnostics));
+    await assertAllGone(pids());
+  });
+});
+
+test(
+  "an orphan with a cleared environment does not outlive the check (found by its limit)",
+  { skip: !LINUX || PRLIMIT === null },
+  async () => {
+    await withPidFile(async (pids) => {
+      const r = await check("escape-cleared-env.rl.ts");
+      assert.equal(r.ok, true, JSON.stringify(r.diagnostics));
+      await assertAllGone(pids());
+    });
+  },
+);
+
+test("a detached sleep does not outlive a runner that user code killed outright", { skip: !LINUX }, async () => {
+  await withPidFile(async (pids) => {
+    const r = await check("escape-kills-runner.rl.ts");
+    assert.equal(r.diagnostics[0]?.code, "user-code-crashed", JSON.stringify(r.diagnostics));
+    // The job ran twice: once, and once more replayed to learn which call killed the runner.
+    await assertAllGone(pids());
+  });
+});
+
+test("an orphan in a new session does not outlive a training", { skip: !LINUX }, async () => {
+  await withPidFile(async (pids) => {
+    const r = await trainEnvironment(fixture("escape-setsid-orphan.rl.ts"), {
+      backend: "wasm",
+      runDir: null,
+      settings: { maxEpisodes: 16, seed: 0 },
+    });
+    assert.equal(r.ok, true, r.message ?? "");
+    await assertAllGone(pids());
+  });
+});
