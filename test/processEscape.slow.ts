@@ -1,13 +1,13 @@
 /**
  * No process user code starts outlives the job that ran it, continued from
  * processEscape.test.ts: a check that returns normally, a cleared environment, a runner killed
- * outright, a training.
+ * outright, a process forking in a loop, a training.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { checkEnvironment, trainEnvironment } from "../server/src/api";
-import { LINUX, assertAllGone, withPidFile } from "./escapeHelpers";
-import { fixture } from "./helpers";
+import { GONE_WITHIN_MS, LINUX, assertAllGone, withPidFile } from "./escapeHelpers";
+import { eventually, fixture, processesMatching } from "./helpers";
 import { PRLIMIT } from "../server/src/sandbox/processRunner";
 
 const check = (file: string) => checkEnvironment(fixture(file), { backend: "wasm", episodes: 4 });
@@ -50,5 +50,16 @@ test("an orphan in a new session does not outlive a training", { skip: !LINUX },
     });
     assert.equal(r.ok, true, r.message ?? "");
     await assertAllGone(pids());
+  });
+});
+
+test("a shell forking in a loop in a session of its own is killed with every child it started", { skip: !LINUX }, async () => {
+  await withPidFile(async (pids) => {
+    const r = await check("escape-fork-loop.rl.ts");
+    assert.equal(r.ok, true, JSON.stringify(r.diagnostics));
+    await assertAllGone(pids());
+    // Children the loop started just before it was stopped are found by the next scan (see killMarked).
+    const orphans = await eventually(() => processesMatching("sleep 5.0017").length === 0, GONE_WITHIN_MS);
+    assert.ok(orphans, `left running: ${processesMatching("sleep 5.0017").join(", ")}`);
   });
 });

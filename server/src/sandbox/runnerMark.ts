@@ -56,11 +56,19 @@ function hardRttime(pid: number | "self"): string | null {
   return line ? line[1] : null;
 }
 
+/** Owned by the user we run as (so signals reach it); a stat, cheaper than reading the marks. */
+function ours(pid: number, uid: number | undefined): boolean {
+  try {
+    return uid === undefined || fs.statSync(`/proc/${pid}`).uid === uid;
+  } catch {
+    return false;
+  }
+}
+
 function carriesMark(pid: number, mark: RunnerMark, variable: string): boolean {
   if (mark.rttime !== null && hardRttime(pid) === String(mark.rttime)) return true;
   let environ: string;
   try {
-    // Unreadable for another user's processes, which we could not signal anyway.
     environ = fs.readFileSync(`/proc/${pid}/environ`, "latin1");
   } catch {
     return false;
@@ -103,10 +111,11 @@ export function markedProcesses(mark: RunnerMark, options: SweepOptions = {}): n
   const inWindow = (pid: number) =>
     since === null || now === null || (since <= now ? pid > since && pid <= now : pid > since || pid <= now);
   const variable = `${MARK_VARIABLE}=${mark.id}\0`;
+  const uid = process.getuid?.();
   const out: number[] = [];
   for (const name of names) {
     const pid = Number(name);
-    if (!Number.isInteger(pid) || pid === process.pid || pid === options.except || !inWindow(pid)) continue;
+    if (!Number.isInteger(pid) || pid === process.pid || pid === options.except || !inWindow(pid) || !ours(pid, uid)) continue;
     if (carriesMark(pid, mark, variable) && isRunning(pid)) out.push(pid);
   }
   return out;
