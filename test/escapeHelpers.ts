@@ -52,5 +52,5 @@ export async function withPidFile<T>(job: (pids: () => number[]) => Promise<T>):
 export async function assertAllGone(pids: number[]): Promise<void> {
   assert.ok(pids.length > 0, "the fixture started no process");
   const gone = await eventually(() => pids.every((pid) => !running(pid)), GONE_WITHIN_MS);
-  assert.ok(gone, `still running ${GONE_WITHIN_MS} ms after the job returned: ${pids.filter(running).join(", ")}`);
+  assert.ok(gone, `still running ${GONE_WITHIN_MS} ms after the job ended: ${pids.filter(running).join(", ")}`);
 }
