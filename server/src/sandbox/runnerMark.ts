@@ -56,7 +56,7 @@ function hardRttime(pid: number | "self"): string | null {
   return line ? line[1] : null;
 }
 
-/** Owned by the user we run as (so signals reach it); a stat, cheaper than reading the marks. */
+/** Owned by the user we run as (the only processes we can signal): a stat spares reading the marks of the others. */
 function ours(pid: number, uid: number | undefined): boolean {
   try {
     return uid === undefined || fs.statSync(`/proc/${pid}`).uid === uid;
