@@ -4,7 +4,8 @@
  * progress and outcomes, and turn the death of the whole process (a V8 fatal error such as
  * an array too large for the heap, a native crash) into `user-code-crashed`, placed on the
  * user function it last reported running. The process leads its own process group, so
- * killing it kills whatever user code spawned (see `processTree.ts`).
+ * killing it kills whatever user code spawned (see `processTree.ts`); a process that left
+ * the group is found by the runner's mark (see `runnerMark.ts`) when the runner ends.
  */
 import { fork, spawn, type ChildProcess, type StdioOptions } from "node:child_process";
 import * as fs from "node:fs";
@@ -14,6 +15,7 @@ import type { BackendChoice, BackendName } from "../protocol";
 import type { EnvironmentBundle } from "./bundle";
 import { lastTracedCall, type UserCallName } from "./callGuard";
 import { killTree } from "./processTree";
+import { MARK_VARIABLE, SWEEP_AGAIN_MS, killMarked, newRunnerMark, prlimitOptions, type RunnerMark } from "./runnerMark";
 import type { HostMessage, HostRequest, HostStart, RunnerJob, RunnerOutcome } from "./runnerMessages";
 import { builtScript, type RunnerOptions } from "./runnerShared";
 
@@ -32,7 +34,7 @@ const TRAIN_STOP_MS = 950;
 const JOB_STOP_MS = 300;
 
 /** util-linux's prlimit, to start the runner with a data-segment limit (Linux). */
-const PRLIMIT = ["/usr/bin/prlimit", "/bin/prlimit"].find((p) => fs.existsSync(p)) ?? null;
+export const PRLIMIT = ["/usr/bin/prlimit", "/bin/prlimit"].find((p) => fs.existsSync(p)) ?? null;
 
 /** Resident memory of a process in MB, from /proc (Linux); null where there is no /proc. */
 function residentMb(pid: number | undefined): number | null {
@@ -54,6 +56,10 @@ export interface RunningJob<T> {
 
 export class ProcessRunner {
   private readonly child: ChildProcess;
+  /** Every process started under this runner carries it. */
+  private readonly mark: RunnerMark = newRunnerMark(PRLIMIT !== null);
+  /** Sweeps for the mark done at the runner's end (see `sweep`). */
+  private sweeps = 0;
   private exited = false;
   private killed = false;
   private busy = false;
@@ -67,8 +73,8 @@ export class ProcessRunner {
     private readonly traceFile?: string,
   ) {
     // Native TensorFlow logs to stderr at load unless told otherwise.
-    const env = { ...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? "2" };
-    const start: HostStart = { backend, memoryLimitMb, traceFile };
+    const env = { ...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? "2", [MARK_VARIABLE]: this.mark.id };
+    const start: HostStart = { backend, memoryLimitMb, traceFile, mark: this.mark };
     const args = [builtScript("runnerHost.js"), JSON.stringify(start)];
     // detached: the runner leads a process group of its own, which user code's children join.
     const options = { env, detached: true, serialization: "advanced" as const, stdio: ["ignore", "ignore", "pipe", "ipc"] as StdioOptions };
@@ -76,13 +82,18 @@ export class ProcessRunner {
     // failed", reported as running out of memory) instead of growing until the watch stops it.
     const dataLimit = (this.memoryLimitMb + MEMORY_ALLOWANCE_MB) * 1024 * 1024;
     this.child = PRLIMIT
-      ? spawn(PRLIMIT, [`--data=${dataLimit}:${dataLimit}`, process.execPath, ...process.execArgv, ...args], options)
+      ? spawn(
+          PRLIMIT,
+          [`--data=${dataLimit}:${dataLimit}`, ...prlimitOptions(this.mark), process.execPath, ...process.execArgv, ...args],
+          options,
+        )
       : fork(args[0], args.slice(1), options);
     this.child.stderr?.on("data", (chunk: Buffer) => (this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4000)));
     this.child.on("exit", () => {
       this.exited = true;
-      // Whatever user code started in the runner's group goes with it.
+      // Whatever user code started goes with it: in the runner's group, or anywhere with its mark.
       if (this.child.pid !== undefined) killTree(this.child.pid);
+      this.sweep();
     });
     // Errors of a process that failed to start surface as its exit.
     this.child.on("error", () => undefined);
@@ -100,9 +111,25 @@ export class ProcessRunner {
 
   /** Kills the runner and every process user code started. */
   terminate(): void {
+    const first = !this.killed;
     this.killed = true;
     if (this.child.pid !== undefined) killTree(this.child.pid);
     if (!this.exited) this.child.kill("SIGKILL");
+    // At once, not only at the exit event: a caller that exits right after must leave nothing behind.
+    if (first) this.sweep();
+  }
+
+  /**
+   * Kills every process that carries the runner's mark (the runner too, if still alive): when
+   * it is terminated and when its exit is seen, and once more SWEEP_AGAIN_MS after the first
+   * time, for a process created while a sweep ran. A sweep reads every process in /proc, so
+   * it is done only at the runner's end, at most three times.
+   */
+  private sweep(): void {
+    if (this.sweeps >= 2) return;
+    this.sweeps++;
+    killMarked(this.mark);
+    if (this.sweeps === 1) setTimeout(() => killMarked(this.mark), SWEEP_AGAIN_MS).unref();
   }
 
   /**

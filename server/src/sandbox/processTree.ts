@@ -62,6 +62,16 @@ function parentOf(pid: number): number | null {
   }
 }
 
+/** Still running: neither gone nor a zombie waiting for its parent to collect it. */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "latin1");
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(")") + 2));
+  } catch {
+    return false;
+  }
+}
+
 function kill(target: number): void {
   try {
     process.kill(target, "SIGKILL");
@@ -72,10 +82,12 @@ function kill(target: number): void {
 
 /**
  * SIGKILL `pid`'s descendants (and the groups they lead), then, when `pid` leads a group,
- * the whole group, `pid` included (unless `keepRoot`).
+ * the whole group, `pid` included (unless `keepRoot`). Returns how many of the descendants
+ * were still running (not zombies).
  */
-export function killTree(pid: number, options: { keepRoot?: boolean } = {}): void {
+export function killTree(pid: number, options: { keepRoot?: boolean } = {}): number {
   const tree = descendants(pid);
+  const runningCount = tree.filter(isRunning).length;
   for (const child of tree) {
     kill(-child);
     kill(child);
@@ -84,4 +96,5 @@ export function killTree(pid: number, options: { keepRoot?: boolean } = {}): voi
     kill(-pid);
     kill(pid);
   }
+  return runningCount;
 }

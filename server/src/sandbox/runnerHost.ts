@@ -1,11 +1,14 @@
 /**
  * The runner process: hosts one runner thread (started at once, so a pool can keep it
  * warm) and serves its parent's jobs one after another, relaying progress and the user
- * function being run. After every job it kills any process user code started; after a job
- * the thread cannot survive (a time-out, a crash, a stop, something left behind) it exits,
- * and its parent starts a fresh runner. If user code kills this process, the parent reports it.
+ * function being run. After every job it kills any process user code started (in its group,
+ * under it, or anywhere with its mark, see `runnerMark.ts`); after a job the thread cannot
+ * survive (a time-out, a crash, a stop, something left behind, a process included) it exits,
+ * and its parent starts a fresh runner. If user code kills this process, the parent reports
+ * it and kills what carries the mark.
  */
 import { killTree } from "./processTree";
+import { killMarked, lastPid } from "./runnerMark";
 import type { HostMessage, HostRequest, HostStart } from "./runnerMessages";
 import { ThreadRunner } from "./threadRunner";
 
@@ -16,6 +19,7 @@ const send = (m: HostMessage, then: () => void = () => undefined) => process.sen
 
 /** Ends this process and everything user code started (this process leads its own group). */
 function exitWithTree(): never {
+  killMarked(start.mark, { except: process.pid });
   killTree(process.pid);
   process.exit(0);
 }
@@ -26,15 +30,20 @@ process.on("message", async (request: HostRequest) => {
     return;
   }
   controller = new AbortController();
+  const before = lastPid();
   const end = await runner.run(request.bundle, request.job, {
     callTimeoutMs: request.callTimeoutMs,
     signal: controller.signal,
     onMessage: (m) => send(m),
     onCall: (call, runningMs) => send({ type: "call", call, runningMs }),
   });
-  killTree(process.pid, { keepRoot: true });
-  send({ type: "done", outcome: end.outcome, clean: end.reusable }, () => {
-    if (!end.reusable) exitWithTree();
+  // A process the job left running retires the runner, though it is killed now: one forked
+  // while the kill ran would still carry the mark, and only the sweeps at the runner's end
+  // look for it again.
+  const left = killMarked(start.mark, { except: process.pid, since: before }) + killTree(process.pid, { keepRoot: true });
+  const reusable = end.reusable && left === 0;
+  send({ type: "done", outcome: end.outcome, clean: reusable }, () => {
+    if (!reusable) exitWithTree();
   });
 });
 

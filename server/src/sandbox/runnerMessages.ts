@@ -15,6 +15,7 @@ import type { TrainingHeartbeat } from "../rl/train";
 import type { EnvironmentBundle } from "./bundle";
 import type { UserCallName } from "./callGuard";
 import type { ProbeRequest } from "./messages";
+import type { RunnerMark } from "./runnerMark";
 import type { UserFailure } from "./failure";
 
 /** How a job ended, as its caller sees it. */
@@ -81,6 +82,8 @@ export interface HostStart {
   backend: BackendChoice;
   memoryLimitMb: number;
   traceFile?: string;
+  /** What every process started under the runner carries (see `runnerMark.ts`). */
+  mark: RunnerMark;
 }
 
 export type HostRequest = { type: "job"; bundle: EnvironmentBundle; job: RunnerJob; callTimeoutMs?: number } | { type: "cancel" };
