@@ -11,5 +11,6 @@ export function failureDiagnostics(outcome: RunnerOutcome<unknown>, file: string
   if (outcome.ok || "cancelled" in outcome) return [];
   if ("error" in outcome) throw new EngineError(outcome.error);
   const source = readSource(file, contents);
-  return [failureDiagnostic(outcome.failure, file, source, findSourcePlaces(file, source))];
+  const places = findSourcePlaces(file, source);
+  return [outcome.failure, ...(outcome.failure.also ?? [])].map((f) => failureDiagnostic(f, file, source, places));
 }

@@ -134,7 +134,7 @@ export function writeFeatures(spec: EnvSpec, obs: unknown, out: Float32Array, of
     const v = arr[k];
     if (typeof v !== "number")
       fail(call === "reset" ? "bad-reset" : "bad-step", call, `${call}() returned observation[${k}] = ${show(v)}, expected a number`);
-    if (!Number.isFinite(v)) fail("not-finite", call, `${call}() returned observation[${k}] = ${v}: observations must be finite numbers`);
+    checkFinite(v, call, `${call}() returned observation[${k}] = ${v}`, "observations");
     // Compared in float32, like Gymnasium: a value that rounds onto a bound is on it.
     const single = Math.fround(v);
     if (single < o.low32[k] || single > o.high32[k])
@@ -144,6 +144,44 @@ export function writeFeatures(spec: EnvSpec, obs: unknown, out: Float32Array, of
         `${call}() returned observation[${k}] = ${v}, outside observationSpace bounds [${o.low[k]}, ${o.high[k]}]`,
       );
     out[offset + k] = v;
+  }
+}
+
+/** The largest finite float32, (2 − 2⁻²³)·2¹²⁷: the policy, its returns and its gradients are computed in float32. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * A number fed to the policy (an observation) or weighting its gradient (a reward) must be
+ * finite in float32 as well as in JavaScript: 1e300 passes `Number.isFinite` but becomes
+ * Infinity in the policy's float32 tensors, and every probability and statistic then NaN.
+ */
+export function checkFinite(x: number, call: UserCallName, subject: string, kind: "observations" | "rewards"): void {
+  if (!Number.isFinite(x)) fail("not-finite", call, `${subject}: ${kind} must be finite numbers`);
+  if (Math.abs(x) > FLOAT32_MAX)
+    fail(
+      "not-finite",
+      call,
+      `${subject}: too large for the 32-bit floats the policy computes in (at most ±3.4e38); scale the ${kind} down`,
+    );
+}
+
+/**
+ * The returns-to-go of an episode, G_t = Σ_{k≥t} γ^(k−t) r_k, must stay finite in float32 too:
+ * every per-step reward may be representable while their sum is not (1e38 a step for five
+ * steps). Checked at γ = 1, whose suffix sums are the largest returns when the rewards share
+ * a sign, so a return that passes here passes at every γ ≤ 1. O(length), once per episode.
+ */
+export function checkEpisodeReturns(rewards: Float64Array, from: number, length: number, call: UserCallName): void {
+  let toGo = 0;
+  for (let t = length - 1; t >= 0; t--) {
+    toGo += rewards[from + t];
+    if (Math.abs(toGo) > FLOAT32_MAX)
+      fail(
+        "not-finite",
+        call,
+        `the rewards of an episode from step ${t} to its end (${length} steps) sum to ${toGo.toPrecision(3)}: ` +
+          "too large for the 32-bit floats the policy computes in (at most ±3.4e38), where the return that weights the gradient would be Infinity; scale the rewards down",
+      );
   }
 }
 

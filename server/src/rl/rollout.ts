@@ -7,7 +7,18 @@
 import { normal, type Environment, type Rng } from "../runtime/index";
 import { performance } from "node:perf_hooks";
 import { fail, type Cancellation, type UserEnvironmentModule } from "./userCode";
-import { checkReset, checkStep, failIfAsync, show, snapshot, writeFeatures, type EnvSpec, type StepResult } from "./envSpec";
+import {
+  checkEpisodeReturns,
+  checkFinite,
+  checkReset,
+  checkStep,
+  failIfAsync,
+  show,
+  snapshot,
+  writeFeatures,
+  type EnvSpec,
+  type StepResult,
+} from "./envSpec";
 import { checkRolloutSize } from "./limits";
 import type { UserTimeBudget } from "./timeBound";
 
@@ -240,15 +251,12 @@ export class LockstepRollout {
           s = user.guarded("step", stepAndRead);
           r = user.hasRewardExport ? this.shapedReward(i, row, action, s, keep) : s.reward;
         }
-        if (!Number.isFinite(r))
-          fail(
-            "not-finite",
-            user.hasRewardExport ? "reward" : "step",
-            `${user.hasRewardExport ? "reward" : "step"}() returned a reward of ${r}: rewards must be finite numbers`,
-          );
+        const rewardCall = user.hasRewardExport ? "reward" : "step";
+        checkFinite(r, rewardCall, `${rewardCall}() returned a reward of ${r}`, "rewards");
         batch.rewards[row] = r;
 
         if (s.terminated || s.truncated || length >= stride) {
+          checkEpisodeReturns(batch.rewards, i * stride, length, rewardCall);
           batch.lengths[i] = length;
           batch.terminated[i] = s.terminated ? 1 : 0;
         } else {
@@ -310,7 +318,7 @@ export function transitionReward(
     const terms: [string, number][] = [];
     for (const [name, term] of Object.entries(value as Record<string, unknown>)) {
       if (typeof term !== "number") fail("bad-step", "reward", `reward() term "${name}" is ${show(term)}, expected a number`);
-      if (!Number.isFinite(term)) fail("not-finite", "reward", `reward() term "${name}" is ${term}: rewards must be finite numbers`);
+      checkFinite(term, "reward", `reward() term "${name}" is ${term}`, "rewards");
       terms.push([name, term]);
       total += term;
     }

@@ -1,6 +1,5 @@
 import type { TrainingSettings } from "../protocol";
-import type { TrainingOptions } from "../runtime/index";
-import { UserCodeError } from "./userCode";
+import { UserCodeError, type UserFailure } from "./userCode";
 
 /**
  * Defaults: 16 episodes in lockstep, a 32-unit relu policy, Adam at 0.03, γ = 0.99 and
@@ -23,55 +22,175 @@ export const DEFAULT_SETTINGS: TrainingSettings = {
   maxEpisodes: 5000,
 };
 
-/** Merge the file's `training` export and caller overrides over the defaults, validating as we go. */
-export function resolveSettings(...layers: Array<TrainingOptions | Partial<TrainingSettings> | undefined>): TrainingSettings {
-  const s: TrainingSettings = structuredClone(DEFAULT_SETTINGS);
-  for (const layer of layers) {
-    if (!layer || typeof layer !== "object") continue;
-    const l = layer as Partial<TrainingSettings>;
-    if (l.episodesPerUpdate !== undefined) s.episodesPerUpdate = l.episodesPerUpdate;
-    if (l.learningRate !== undefined) s.learningRate = l.learningRate;
-    if (l.gamma !== undefined) s.gamma = l.gamma;
-    if (l.baseline !== undefined) s.baseline = l.baseline;
-    if (l.normalizeAdvantages !== undefined) s.normalizeAdvantages = l.normalizeAdvantages;
-    if (l.entropyCoef !== undefined) s.entropyCoef = l.entropyCoef;
-    if (l.seed !== undefined) s.seed = l.seed;
-    if (l.maxEpisodes !== undefined) s.maxEpisodes = l.maxEpisodes;
-    if (l.policy) s.policy = { ...s.policy, ...l.policy };
-    if (l.value) s.value = { ...s.value, ...(l.value as Partial<TrainingSettings["value"]>) };
-  }
-  const problem = settingsProblem(s);
-  if (problem)
-    throw new UserCodeError({
-      code: "invalid-training",
-      call: "load",
-      member: "training",
-      property: problem[0],
-      message: `${problem[1]}.`,
-    });
-  return s;
+/** What one setting accepts: a test, and the words that tell the user what to write. */
+interface Rule {
+  ok(value: unknown): boolean;
+  expected: string;
 }
 
-/** The first bad setting: its property path in the `training` export, and what is wrong. */
-function settingsProblem(s: TrainingSettings): [property: string, message: string] | undefined {
-  const isPosInt = (x: unknown) => typeof x === "number" && Number.isInteger(x) && x >= 1;
-  if (!isPosInt(s.episodesPerUpdate) || s.episodesPerUpdate < 2)
-    return [
-      "episodesPerUpdate",
-      `training.episodesPerUpdate must be a whole number >= 2 (the variance needs two episodes), got ${s.episodesPerUpdate}`,
-    ];
-  if (!(s.learningRate > 0)) return ["learningRate", `training.learningRate must be > 0, got ${s.learningRate}`];
-  if (!(s.gamma >= 0 && s.gamma <= 1)) return ["gamma", `training.gamma must be in [0, 1], got ${s.gamma}`];
-  if (!["none", "mean", "value"].includes(s.baseline))
-    return ["baseline", `training.baseline must be "none", "mean" or "value", got ${JSON.stringify(s.baseline)}`];
-  if (!(s.entropyCoef >= 0)) return ["entropyCoef", `training.entropyCoef must be >= 0, got ${s.entropyCoef}`];
-  if (!Array.isArray(s.policy.hidden) || !s.policy.hidden.every(isPosInt))
-    return ["policy.hidden", `training.policy.hidden must be a list of layer sizes, e.g. [32], got ${JSON.stringify(s.policy.hidden)}`];
-  if (!["relu", "tanh"].includes(s.policy.activation))
-    return ["policy.activation", `training.policy.activation must be "relu" or "tanh", got ${JSON.stringify(s.policy.activation)}`];
-  if (!Array.isArray(s.value.hidden) || !s.value.hidden.every(isPosInt))
-    return ["value.hidden", `training.value.hidden must be a list of layer sizes, got ${JSON.stringify(s.value.hidden)}`];
-  if (!Number.isInteger(s.seed)) return ["seed", `training.seed must be a whole number, got ${s.seed}`];
-  if (!isPosInt(s.maxEpisodes)) return ["maxEpisodes", `the episode budget must be a whole number >= 1, got ${s.maxEpisodes}`];
-  return undefined;
+const isNumber = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
+const whole = (min: number) => (x: unknown) => isNumber(x) && Number.isInteger(x) && x >= min;
+const positive = (x: unknown) => isNumber(x) && x > 0;
+const LAYER_SIZES: Rule = {
+  ok: (x) => Array.isArray(x) && x.every(whole(1)),
+  expected: "a list of layer sizes (whole numbers >= 1), e.g. [32], or [] for a linear policy",
+};
+
+type Nested = "policy" | "value";
+type Flat = Exclude<keyof TrainingSettings, Nested>;
+
+const FLAT_RULES: Record<Flat, Rule> = {
+  episodesPerUpdate: { ok: whole(2), expected: "a whole number >= 2 (the variance needs two episodes)" },
+  learningRate: { ok: positive, expected: "a number > 0" },
+  gamma: { ok: (x) => isNumber(x) && x >= 0 && x <= 1, expected: "a number in [0, 1]" },
+  baseline: { ok: (x) => x === "none" || x === "mean" || x === "value", expected: '"none", "mean" or "value"' },
+  normalizeAdvantages: { ok: (x) => typeof x === "boolean", expected: "true or false" },
+  entropyCoef: { ok: (x) => isNumber(x) && x >= 0, expected: "a number >= 0" },
+  seed: { ok: (x) => isNumber(x) && Number.isInteger(x), expected: "a whole number" },
+  maxEpisodes: { ok: whole(1), expected: "a whole number >= 1 (the episode budget)" },
+};
+
+const NESTED_RULES: { [K in Nested]: Record<keyof TrainingSettings[K], Rule> } = {
+  policy: {
+    hidden: LAYER_SIZES,
+    activation: { ok: (x) => x === "relu" || x === "tanh", expected: '"relu" or "tanh"' },
+  },
+  value: {
+    hidden: LAYER_SIZES,
+    learningRate: { ok: positive, expected: "a number > 0" },
+    stepsPerUpdate: { ok: whole(1), expected: "a whole number >= 1" },
+  },
+};
+
+const NESTED_EXAMPLE: Record<Nested, string> = {
+  policy: '{ hidden: [32], activation: "relu" }',
+  value: "{ hidden: [32], learningRate: 0.01, stepsPerUpdate: 4 }",
+};
+
+/** Members of the environment class that users may put in `training` by mistake. */
+const CLASS_MEMBERS = ["observationSpace", "actionSpace", "maxEpisodeSteps", "rewardThreshold"];
+
+interface Problem {
+  property?: string;
+  message: string;
+}
+
+/**
+ * Merge the file's `training` export and the caller's overrides over the defaults. Every
+ * bad or unknown property of the export is reported (one `invalid-training` each, placed
+ * on its property): a setting of the wrong type or out of range, and a key that is no
+ * setting (a typo would otherwise be ignored without a word).
+ */
+export function resolveSettings(exported: unknown, overrides: Partial<TrainingSettings> = {}): TrainingSettings {
+  const settings: TrainingSettings = structuredClone(DEFAULT_SETTINGS);
+  const problems: Problem[] = [];
+  if (exported !== undefined) {
+    if (isRecord(exported)) merge(settings, exported, problems, true);
+    else
+      problems.push({
+        message: `the training export must be an object of settings, e.g. \`export const training = { learningRate: 0.01 }\`, got ${shown(exported)}`,
+      });
+  }
+  merge(settings, overrides as Record<string, unknown>, problems, false);
+  if (problems.length === 0) return settings;
+  const [first, ...rest] = problems.map(failureOf);
+  throw new UserCodeError(rest.length > 0 ? { ...first, also: rest } : first);
+}
+
+function failureOf(p: Problem): UserFailure {
+  return { code: "invalid-training", call: "load", member: "training", property: p.property, message: `${p.message}.` };
+}
+
+/** Copy the valid settings of `layer` into `settings`, and note what is wrong with the others. */
+function merge(settings: TrainingSettings, layer: Record<string, unknown>, problems: Problem[], strict: boolean): void {
+  const target = settings as unknown as Record<string, unknown>;
+  for (const [key, rule] of Object.entries(FLAT_RULES)) {
+    const value = layer[key];
+    if (value === undefined) continue;
+    if (rule.ok(value)) target[key] = value;
+    else problems.push(badValue(key, rule, value));
+  }
+  for (const group of ["policy", "value"] as const) {
+    const value = layer[group];
+    if (value === undefined) continue;
+    if (!isRecord(value)) {
+      problems.push({ property: group, message: `training.${group} must be an object like ${NESTED_EXAMPLE[group]}, got ${shown(value)}` });
+      continue;
+    }
+    const rules: Record<string, Rule> = NESTED_RULES[group];
+    const into = settings[group] as unknown as Record<string, unknown>;
+    for (const [key, rule] of Object.entries(rules)) {
+      const v = value[key];
+      if (v === undefined) continue;
+      if (rule.ok(v)) into[key] = v;
+      else problems.push(badValue(`${group}.${key}`, rule, v));
+    }
+    if (strict) problems.push(...unknownKeys(value, Object.keys(rules), `${group}.`));
+  }
+  if (strict) problems.push(...unknownKeys(layer, [...Object.keys(FLAT_RULES), "policy", "value"], ""));
+}
+
+function badValue(property: string, rule: Rule, value: unknown): Problem {
+  return { property, message: `training.${property} must be ${rule.expected}, got ${shown(value)}` };
+}
+
+/** Keys that are no setting: named with the closest setting, since a typo is the usual cause. */
+function unknownKeys(layer: Record<string, unknown>, known: string[], prefix: string): Problem[] {
+  return Object.keys(layer)
+    .filter((key) => !known.includes(key))
+    .map((key) => {
+      const property = prefix + key;
+      if (prefix === "" && CLASS_MEMBERS.includes(key))
+        return {
+          property,
+          message: `training.${key} is not a training setting and would be ignored: ${key} is a property of the environment class (\`${key} = ...\` in the class body)`,
+        };
+      const near = closest(key, known);
+      const hint = near ? `did you mean ${prefix}${near}?` : `the settings here are ${known.map((k) => prefix + k).join(", ")}`;
+      return { property, message: `training.${property} is not a training setting and would be ignored: ${hint}` };
+    });
+}
+
+/** The known key nearest to `key` by edit distance (case-insensitive), if near enough to be a typo of it. */
+function closest(key: string, known: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const d = editDistance(key.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  // A third of the name may be mistyped (at least 2 characters): "learningrate", "gama", "episodesPerUpdates".
+  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length];
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+/** A value as the user wrote it, JSON-like, with its type named where it is easy to miss (`"16"`, a string). */
+function shown(x: unknown): string {
+  if (typeof x === "string") return `${JSON.stringify(x)} (a string)`;
+  if (typeof x === "function") return "a function";
+  if (typeof x === "bigint") return `${x}n (a bigint)`;
+  if (typeof x === "number" || typeof x === "boolean" || x === null || x === undefined) return String(x);
+  let text: string;
+  try {
+    text = JSON.stringify(x) ?? String(x);
+  } catch {
+    text = String(x);
+  }
+  const kind = Array.isArray(x) ? "a list" : "an object";
+  return `${text.length > 60 ? `${text.slice(0, 57)}...` : text} (${kind})`;
 }

@@ -102,6 +102,8 @@ export async function train(user: UserEnvironmentModule, guard: Cancellation, op
         envSteps += batch.lengths[i];
         recent.push(returns[i]);
       }
+      // The batch's buffers are sized for a full update; the last one may hold fewer episodes.
+      const lengths = batch.lengths.subarray(0, batch.n);
       const metrics: UpdateMetrics = {
         update,
         episodes,
@@ -109,9 +111,9 @@ export async function train(user: UserEnvironmentModule, guard: Cancellation, op
         envSteps,
         seconds: (performance.now() - start) / 1000,
         ...summarize(returns),
-        episodeLengthMean: mean(Array.from(batch.lengths)),
+        episodeLengthMean: mean(lengths),
         meanReturn100: recent.mean(),
-        policyEntropy: batch.entropySum / sumOf(batch.lengths),
+        policyEntropy: batch.entropySum / sumOf(lengths),
         gradient,
         ...(batch.terms.size ? { rewardTerms: termTotals(batch) } : {}),
         ...(termShares ? { rewardTermVarianceShares: termShares } : {}),

@@ -61,6 +61,8 @@ export interface UserFailure {
    * for the `throw` statement with that text.
    */
   thrownText?: string;
+  /** More failures the same check found (every bad property of `training`): one diagnostic each. */
+  also?: UserFailure[];
 }
 
 /** Thrown inside the runner; caught at its top and sent as a `UserFailure`. */
