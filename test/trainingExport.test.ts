@@ -100,6 +100,12 @@ test("check places one diagnostic on each bad property of the export, in the fil
   assert.equal(result.ok, false);
   const byLine = new Map(result.diagnostics.map((d) => [d.range.start.line, d]));
   assert.equal(result.diagnostics.length, 4, JSON.stringify(result.diagnostics, null, 1));
+  const lines = result.diagnostics.map((d) => d.range.start.line);
+  assert.deepEqual(
+    lines,
+    [...lines].sort((a, b) => a - b),
+    "in the order the properties are written",
+  );
   for (const property of ["episodesPerUpdate", "learningrate", "normalizeAdvantages", "policy.activaton"]) {
     const d = byLine.get(lineOf(text, `MARK: ${property}`));
     assert.ok(d, `a diagnostic on the line of ${property}`);

@@ -98,57 +98,65 @@ export function resolveSettings(exported: unknown, overrides: Partial<TrainingSe
 }
 
 function failureOf(p: Problem): UserFailure {
-  return { code: "invalid-training", call: "load", member: "training", property: p.property, message: `${p.message}.` };
+  return {
+    code: "invalid-training",
+    call: "load",
+    member: "training",
+    property: p.property,
+    message: p.message.endsWith("?") ? p.message : `${p.message}.`,
+  };
 }
 
-/** Copy the valid settings of `layer` into `settings`, and note what is wrong with the others. */
+/**
+ * Copy the valid settings of `layer` into `settings`, and note what is wrong with the others,
+ * in the order the keys were written. `strict` (the file's export) also reports unknown keys.
+ */
 function merge(settings: TrainingSettings, layer: Record<string, unknown>, problems: Problem[], strict: boolean): void {
-  const target = settings as unknown as Record<string, unknown>;
-  for (const [key, rule] of Object.entries(FLAT_RULES)) {
-    const value = layer[key];
+  problems.push(
+    ...mergeLevel(settings as unknown as Record<string, unknown>, layer, FLAT_RULES, "", strict, (key, value) => {
+      const group = key as Nested;
+      if (!isRecord(value))
+        return [{ property: group, message: `training.${group} must be an object like ${NESTED_EXAMPLE[group]}, got ${shown(value)}` }];
+      return mergeLevel(settings[group] as unknown as Record<string, unknown>, value, NESTED_RULES[group], `${group}.`, strict);
+    }),
+  );
+}
+
+/** One level of the export: its flat settings checked by `rules`, its nested groups (`policy`, `value`) by `nested`. */
+function mergeLevel(
+  into: Record<string, unknown>,
+  layer: Record<string, unknown>,
+  rules: Record<string, Rule>,
+  prefix: string,
+  strict: boolean,
+  nested?: (key: string, value: unknown) => Problem[],
+): Problem[] {
+  const known = [...Object.keys(rules), ...(nested ? Object.keys(NESTED_RULES) : [])];
+  const problems: Problem[] = [];
+  for (const [key, value] of Object.entries(layer)) {
     if (value === undefined) continue;
-    if (rule.ok(value)) target[key] = value;
-    else problems.push(badValue(key, rule, value));
+    if (Object.hasOwn(rules, key)) {
+      if (rules[key].ok(value)) into[key] = value;
+      else problems.push(badValue(prefix + key, rules[key], value));
+    } else if (nested && Object.hasOwn(NESTED_RULES, key)) problems.push(...nested(key, value));
+    else if (strict) problems.push(unknownKey(key, known, prefix));
   }
-  for (const group of ["policy", "value"] as const) {
-    const value = layer[group];
-    if (value === undefined) continue;
-    if (!isRecord(value)) {
-      problems.push({ property: group, message: `training.${group} must be an object like ${NESTED_EXAMPLE[group]}, got ${shown(value)}` });
-      continue;
-    }
-    const rules: Record<string, Rule> = NESTED_RULES[group];
-    const into = settings[group] as unknown as Record<string, unknown>;
-    for (const [key, rule] of Object.entries(rules)) {
-      const v = value[key];
-      if (v === undefined) continue;
-      if (rule.ok(v)) into[key] = v;
-      else problems.push(badValue(`${group}.${key}`, rule, v));
-    }
-    if (strict) problems.push(...unknownKeys(value, Object.keys(rules), `${group}.`));
-  }
-  if (strict) problems.push(...unknownKeys(layer, [...Object.keys(FLAT_RULES), "policy", "value"], ""));
+  return problems;
 }
 
 function badValue(property: string, rule: Rule, value: unknown): Problem {
   return { property, message: `training.${property} must be ${rule.expected}, got ${shown(value)}` };
 }
 
-/** Keys that are no setting: named with the closest setting, since a typo is the usual cause. */
-function unknownKeys(layer: Record<string, unknown>, known: string[], prefix: string): Problem[] {
-  return Object.keys(layer)
-    .filter((key) => !known.includes(key))
-    .map((key) => {
-      const property = prefix + key;
-      if (prefix === "" && CLASS_MEMBERS.includes(key))
-        return {
-          property,
-          message: `training.${key} is not a training setting and would be ignored: ${key} is a property of the environment class (\`${key} = ...\` in the class body)`,
-        };
-      const near = closest(key, known);
-      const hint = near ? `did you mean ${prefix}${near}?` : `the settings here are ${known.map((k) => prefix + k).join(", ")}`;
-      return { property, message: `training.${property} is not a training setting and would be ignored: ${hint}` };
-    });
+/** A key that is no setting: named with the closest setting, since a typo is the usual cause. */
+function unknownKey(key: string, known: string[], prefix: string): Problem {
+  const property = prefix + key;
+  const head = `training.${property} is not a training setting and would be ignored`;
+  if (prefix === "" && CLASS_MEMBERS.includes(key))
+    return { property, message: `${head}: ${key} is a property of the environment class (\`${key} = ...\` in the class body)` };
+  const near = closest(key, known);
+  const hint = near ? `did you mean ${prefix}${near}?` : `the settings here are ${known.map((k) => prefix + k).join(", ")}`;
+  return { property, message: `${head}; ${hint}` };
 }
 
 /** The known key nearest to `key` by edit distance (case-insensitive), if near enough to be a typo of it. */
