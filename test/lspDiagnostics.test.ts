@@ -11,6 +11,8 @@ import type { Diagnostic } from "vscode-languageserver-protocol/node";
 import { lineOf } from "./helpers";
 import { delay, LspSession } from "./lspSession";
 
+const codes = (ds: Diagnostic[]) => ds.map((d) => d.code).sort();
+
 describe("language server: diagnostics, hover, quick fixes", { timeout: 120_000 }, () => {
   let lsp: LspSession;
   before(async () => {
@@ -22,8 +24,6 @@ describe("language server: diagnostics, hover, quick fixes", { timeout: 120_000 
   after(async () => {
     await lsp.dispose();
   });
-
-  const codes = (ds: Diagnostic[]) => ds.map((d) => d.code).sort();
 
   it("publishes a fixture's diagnostics on open, with codes and ranges", async () => {
     const file = lsp.copyFixture("baseline.rl.ts");
@@ -148,5 +148,28 @@ describe("language server: diagnostics, hover, quick fixes", { timeout: 120_000 
       ],
     );
     assert.equal(lenses[0].range.start.line, lineOf(lsp.text(uri), "export default class"));
+  });
+});
+
+describe("language server: a check that fails in the engine", { timeout: 120_000 }, () => {
+  it("says so in the file, as a check-failed warning, instead of leaving it looking clean", async () => {
+    // Native TensorFlow forced in the settings, on a machine where it cannot load.
+    const lsp = await LspSession.start({ env: { RL_PLAYGROUND_NO_NATIVE: "1" } });
+    try {
+      lsp.configure({ backend: "tensorflow" });
+      const uri = lsp.open(lsp.copyFixture("baseline.rl.ts"));
+      const diagnostics = await lsp.diagnosticsFor(uri, 1);
+      assert.deepEqual(
+        diagnostics.map((d) => [d.code, d.severity]),
+        [["check-failed", 2]],
+      );
+      assert.match(diagnostics[0].message, /could not check this file: .*tensorflow/i);
+      // The settings put right, the next check is an ordinary one.
+      lsp.configure({ backend: "wasm" });
+      const version = lsp.change(uri, lsp.text(uri) + "\n");
+      assert.deepEqual(codes(await lsp.diagnosticsFor(uri, version)), ["baseline-recommended"]);
+    } finally {
+      await lsp.dispose();
+    }
   });
 });

@@ -60,9 +60,14 @@ export class LspSession {
   }
 
   /** A server over stdio with `workspace` as its one folder (a fresh temporary folder by default). */
-  static async start(options: { workspace?: string; initializationOptions?: InitializationOptions } = {}): Promise<LspSession> {
+  static async start(
+    options: { workspace?: string; initializationOptions?: InitializationOptions; env?: Record<string, string> } = {},
+  ): Promise<LspSession> {
     const workspace = options.workspace ?? fs.mkdtempSync(path.join(os.tmpdir(), "rl-lsp-"));
-    const child = spawn(process.execPath, [SERVER_SCRIPT, "--stdio"], { stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [SERVER_SCRIPT, "--stdio"], {
+      stdio: ["pipe", "pipe", "inherit"],
+      env: { ...process.env, ...options.env },
+    });
     const connection = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     const session = new LspSession(connection, child, workspace);
     connection.listen();

@@ -144,7 +144,9 @@ export type DiagnosticCode =
   | "reward-sparse"
   | "gradient-noise"
   | "baseline-recommended"
-  | "reward-term-dominates-variance";
+  | "reward-term-dominates-variance"
+  /** Not design §5's: the editor's check itself failed (a backend forced in the settings that cannot load, or our bug). */
+  | "check-failed";
 
 export interface Diagnostic {
   code: DiagnosticCode;

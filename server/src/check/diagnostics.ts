@@ -27,6 +27,7 @@ export const SEVERITY: Record<DiagnosticCode, Severity> = {
   "gradient-noise": "warning",
   "baseline-recommended": "information",
   "reward-term-dominates-variance": "information",
+  "check-failed": "warning",
 };
 
 export function diagnostic(code: DiagnosticCode, message: string, file: string, range: Range): Diagnostic {

@@ -36,7 +36,7 @@ export interface DocumentCheck {
   backendReason: string | null;
   /** A newer edit (or a closed document) cancelled it: publish nothing. */
   cancelled: boolean;
-  /** The engine itself failed (a bad setting or our bug): for the log, not a diagnostic. */
+  /** The engine itself failed (a bad setting or our bug): for the log; the diagnostics hold a `check-failed` warning. */
   engineError?: string;
 }
 
@@ -89,17 +89,31 @@ export async function checkDocument(request: CheckRequest): Promise<DocumentChec
       cancelled: result.stopped || request.signal.aborted,
     };
   } catch (error) {
-    if (!(error instanceof EngineError)) throw error;
+    const message = error instanceof Error ? error.message : String(error);
     return {
-      diagnostics: [],
+      diagnostics: [checkFailed(request.file, request.contents, message)],
       stats: null,
       summary: null,
       backend: null,
       backendReason: null,
       cancelled: false,
-      engineError: error.message,
+      engineError: error instanceof EngineError ? message : error instanceof Error ? (error.stack ?? message) : message,
     };
   }
+}
+
+/**
+ * A check that failed in the engine still says so in the file (a warning on its first
+ * statement, in the Problems panel), rather than leaving it looking clean.
+ */
+function checkFailed(file: string, contents: string, message: string): Diagnostic {
+  const place = findSourcePlaces(file, contents).file;
+  return diagnostic(
+    "check-failed",
+    `RL Playground could not check this file: ${message}. No diagnostics about the environment are shown until a check succeeds; the output channel ("RL Playground") has the details.`,
+    path.resolve(file),
+    place,
+  );
 }
 
 /**
