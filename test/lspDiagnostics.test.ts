@@ -163,7 +163,7 @@ describe("language server: a check that fails in the engine", { timeout: 120_000
         diagnostics.map((d) => [d.code, d.severity]),
         [["check-failed", 2]],
       );
-      assert.match(diagnostics[0].message, /could not check this file: .*tensorflow/i);
+      assert.match(String(diagnostics[0].message), /could not check this file: .*tensorflow/i);
       // The settings put right, the next check is an ordinary one.
       lsp.configure({ backend: "wasm" });
       const version = lsp.change(uri, lsp.text(uri) + "\n");
