@@ -115,6 +115,7 @@ describe("language server: diagnostics, hover, quick fixes", { timeout: 120_000 
     ["noisy.rl.ts", "gradient-noise", /episodesPerUpdate: \d+/],
     ["random-reset.rl.ts", "nondeterministic-reset", /this\.start = this\.rng\(\) \* 2 - 1/],
     ["not-default.rl.ts", "missing-environment", /export default class Forgotten/],
+    ["typo.rl.ts", "invalid-training", /\n  learningRate: 0\.05,\n/],
   ] as const)
     it(`quick fix for ${code}: the edit, applied, removes the diagnostic on the next check`, async () => {
       const uri = lsp.open(lsp.copyFixture(fixture, `fix-${fixture}`));

@@ -14,6 +14,7 @@ import {
   EPISODES_PER_UPDATE_CAP,
   episodesForSnr,
   exportEnvironmentAsDefault,
+  renameTrainingKey,
   setEpisodesPerUpdate,
   setMeanBaseline,
   useThisRng,
@@ -148,5 +149,24 @@ describe("rlPlayground.files and settings", () => {
       tfjsNodePath: "",
     });
     assert.equal(validSettings(null).backend, "auto");
+  });
+});
+
+describe("quick fix: a misspelt training key renamed", () => {
+  const at = (source: string, text: string) => {
+    const lines = source.split("\n");
+    const line = lines.findIndex((l) => l.includes(text));
+    const character = lines[line]!.indexOf(text);
+    return { start: { line, character }, end: { line, character: character + text.length } };
+  };
+  it("renames a top-level key, a quoted one, and one inside policy", () => {
+    const source = 'export const training = {\n  learningrate: 0.1,\n  "Gamma": 0.9,\n  policy: { hiden: [8] },\n};\n';
+    assert.match(apply(source, renameTrainingKey(source, at(source, "learningrate: 0.1"), "learningRate")), /\n  learningRate: 0\.1,/);
+    assert.match(apply(source, renameTrainingKey(source, at(source, '"Gamma": 0.9'), "gamma")), /\n  "gamma": 0\.9,/);
+    assert.match(apply(source, renameTrainingKey(source, at(source, "hiden: [8]"), "hidden")), /policy: \{ hidden: \[8\] \}/);
+  });
+  it("declines where there is no such key", () => {
+    const source = "export const training = makeSettings();\n";
+    assert.equal(renameTrainingKey(source, at(source, "makeSettings"), "gamma"), null);
   });
 });

@@ -5,6 +5,7 @@ import {
   episodesForSnr,
   EPISODES_PER_UPDATE_CAP,
   exportEnvironmentAsDefault,
+  renameTrainingKey,
   setEpisodesPerUpdate,
   setMeanBaseline,
   useThisRng,
@@ -56,6 +57,13 @@ export function quickFixActions(uri: string, text: string, diagnostics: LspDiagn
       case "missing-environment":
         add("Add export default to the Environment class", d, exportEnvironmentAsDefault(text));
         break;
+      case "invalid-training": {
+        // A typo of a setting: the message names the closest one ("did you mean policy.hidden?").
+        const near = /did you mean ([\w.]+)\?/.exec(typeof d.message === "string" ? d.message : "")?.[1];
+        const name = near?.split(".").pop();
+        if (name) add(`Rename to ${name}`, d, renameTrainingKey(text, d.range, name));
+        break;
+      }
     }
   }
   return actions;

@@ -153,3 +153,32 @@ export function applyEdits(source: string, edits: TextEdit[]): string {
   for (const e of sorted) out = out.slice(0, offset(e.range.start)) + e.newText + out.slice(offset(e.range.end));
   return out;
 }
+
+/**
+ * `invalid-training` for a key that is no setting but close to one ("did you mean
+ * learningRate?"): renames the key of the `training` export's property at `at` (the
+ * diagnostic's place; in `policy`/`value` too). Null when no such property key is there.
+ */
+export function renameTrainingKey(source: string, at: Range, newName: string): TextEdit[] | null {
+  const sf = parse(source);
+  const decl = findTrainingExport(sf);
+  const init = decl?.initializer && unwrap(decl.initializer);
+  if (!init || !ts.isObjectLiteralExpression(init)) return null;
+  const offset = sf.getPositionOfLineAndCharacter(at.start.line, at.start.character);
+  let found: ts.Identifier | ts.StringLiteral | null = null;
+  const visit = (literal: ts.ObjectLiteralExpression): void => {
+    for (const p of literal.properties) {
+      if (!ts.isPropertyAssignment(p) || !(ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) continue;
+      if (offset >= p.getStart(sf) && offset < p.getEnd()) {
+        const inner = unwrap(p.initializer);
+        // A nested setting (policy.hidden) lies inside its parent's property: look there first.
+        if (ts.isObjectLiteralExpression(inner)) visit(inner);
+        found ??= p.name;
+      }
+    }
+  };
+  visit(init);
+  if (!found) return null;
+  const name: ts.Identifier | ts.StringLiteral = found;
+  return [{ range: rangeOf(sf, name), newText: ts.isStringLiteral(name) ? JSON.stringify(newName) : newName }];
+}
