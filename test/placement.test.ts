@@ -47,6 +47,7 @@ const CASES: Array<[file: string, code: DiagnosticCode, severity: Severity, says
     /top-level await is not supported.*Fix: load data synchronously \(e\.g\. fs\.readFileSync/,
   ],
   ["degenerate-action-box.rl.ts", "invalid-space", "error", /Box low\[1\] = high\[1\] = 0\.5/],
+  ["bigint-reward.rl.ts", "bad-step", "error", /[01]n \(a BigInt\)/],
 ];
 
 for (const [file, code, severity, says] of CASES) {

@@ -267,8 +267,11 @@ function isInfo(x: unknown): x is Info {
 
 export function show(x: unknown): string {
   if (typeof x === "number" || typeof x === "boolean" || x === null || x === undefined) return String(x);
+  if (typeof x === "bigint") return `${x}n (a BigInt)`;
   try {
-    const s = JSON.stringify(x, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v));
+    const s = JSON.stringify(x, (_k, v) =>
+      (typeof v === "number" && !Number.isFinite(v)) || typeof v === "bigint" ? (typeof v === "bigint" ? `${v}n` : String(v)) : v,
+    );
     return s.length > 80 ? s.slice(0, 77) + "..." : s;
   } catch {
     return Object.prototype.toString.call(x);
