@@ -48,6 +48,12 @@ const CASES: Array<[file: string, code: DiagnosticCode, severity: Severity, says
   ],
   ["degenerate-action-box.rl.ts", "invalid-space", "error", /Box low\[1\] = high\[1\] = 0\.5/],
   ["bigint-reward.rl.ts", "bad-step", "error", /[01]n \(a BigInt\)/],
+  [
+    "huge-returns.rl.ts",
+    "not-finite",
+    "error",
+    /returns up to 1\.00e\+20 make the policy gradient overflow .* divide it by about 1\.00e\+17/,
+  ],
 ];
 
 for (const [file, code, severity, says] of CASES) {

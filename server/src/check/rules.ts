@@ -74,6 +74,22 @@ export function probeDiagnostics(report: ProbeReport, file: string, places: Sour
         onReward,
       ),
     );
+  } else if (!Number.isFinite(stats.gradient.traceCov ?? NaN)) {
+    // The returns are finite, but the per-episode gradients g_i = Σ_t ∇log π · Ψ_t (or their
+    // squared norms, ‖g_i‖² ≈ Ψ² · ‖∇log π‖²) are beyond float32's 3.4e38: training would turn
+    // the policy's weights into NaN. Report it where the size comes from, with the scale to apply.
+    const largest = Math.max(Math.abs(summary.returns.min), Math.abs(summary.returns.max));
+    const divideBy = 10 ** Math.max(1, Math.ceil(Math.log10(largest)) - 3);
+    out.push(
+      diagnostic(
+        "not-finite",
+        `returns up to ${fmt(largest)} make the policy gradient overflow the 32-bit floats the policy computes in ` +
+          `(its statistics came out infinite on ${n} episodes), so training would turn the policy's weights into NaN. ` +
+          `Scale the reward down: divide it by about ${fmt(divideBy)}, which changes no optimal policy.`,
+        file,
+        onReward,
+      ),
+    );
   } else {
     const g = stats.gradient;
     // The SNR one training update sees: at episodesPerUpdate, not at the probe's N.
