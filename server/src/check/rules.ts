@@ -74,7 +74,7 @@ export function probeDiagnostics(report: ProbeReport, file: string, places: Sour
         onReward,
       ),
     );
-  } else if (!Number.isFinite(stats.gradient.traceCov ?? NaN)) {
+  } else if (!Number.isFinite(stats.gradient.traceCov ?? NaN) || !Number.isFinite(stats.gradient.gradNormSq ?? NaN)) {
     // The returns are finite, but the per-episode gradients g_i = Σ_t ∇log π · Ψ_t (or their
     // squared norms, ‖g_i‖² ≈ Ψ² · ‖∇log π‖²) are beyond float32's 3.4e38: training would turn
     // the policy's weights into NaN. Report it where the size comes from, with the scale to apply.
