@@ -74,17 +74,17 @@ export function probeDiagnostics(report: ProbeReport, file: string, places: Sour
         onReward,
       ),
     );
-  } else if (!Number.isFinite(stats.gradient.traceCov ?? NaN) || !Number.isFinite(stats.gradient.gradNormSq ?? NaN)) {
-    // The returns are finite, but the per-episode gradients g_i = Σ_t ∇log π · Ψ_t (or their
-    // squared norms, ‖g_i‖² ≈ Ψ² · ‖∇log π‖²) are beyond float32's 3.4e38: training would turn
-    // the policy's weights into NaN. Report it where the size comes from, with the scale to apply.
+  } else if (!(float32Holds(stats.gradient.traceCov) && float32Holds(stats.gradient.gradNormSq))) {
+    // The returns are finite, but the squared per-episode gradients ‖g_i‖² (g_i = Σ_t ∇log π · Ψ_t)
+    // are beyond float32's 3.4e38: Adam's second moment (g², in float32 in training) overflows and
+    // the policy's weights stop moving or turn into NaN. Report it where the size comes from, with the scale to apply.
     const largest = Math.max(Math.abs(summary.returns.min), Math.abs(summary.returns.max));
     const divideBy = 10 ** Math.max(1, Math.ceil(Math.log10(largest)) - 3);
     out.push(
       diagnostic(
         "not-finite",
         `returns up to ${fmt(largest)} make the policy gradient overflow the 32-bit floats the policy computes in ` +
-          `(its statistics came out infinite on ${n} episodes), so training would turn the policy's weights into NaN. ` +
+          `(the squared per-episode gradients, which training squares again in float32, exceed 3.4e38 on ${n} episodes), so training would stall or turn the policy's weights into NaN. ` +
           `Scale the reward down: divide it by about ${fmt(divideBy)}, which changes no optimal policy.`,
         file,
         onReward,
@@ -227,6 +227,10 @@ function confidence(s: RewardSummary, aboutSignal = false): string {
   if (signalError !== null) parts.push(`±${pct(signalError)} on the signal, so on the SNR and the noise scale`);
   return ` (Low confidence: ${parts.join(", ")}.)`;
 }
+
+/** The largest float32: training computes in float32, so squared gradients beyond it overflow there. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+const float32Holds = (x: number | null) => x !== null && Math.abs(x) <= FLOAT32_MAX;
 
 export function fmt(x: number): string {
   if (x === 0) return "0";
