@@ -36,7 +36,22 @@ export interface SourcePlaces {
   thrownStrings: Record<string, Range>;
 }
 
+/** How many files' latest places are kept: a check, the CodeLens and hovers ask for the same text in turn. */
+const REMEMBERED_FILES = 8;
+const remembered = new Map<string, { text: string; places: SourcePlaces }>();
+
+/** The places of `text` (a copy: callers may keep or change it), parsed once per text of a file. */
 export function findSourcePlaces(fileName: string, text: string): SourcePlaces {
+  const known = remembered.get(fileName);
+  if (known?.text === text) return structuredClone(known.places);
+  const places = parsePlaces(fileName, text);
+  remembered.delete(fileName);
+  remembered.set(fileName, { text, places });
+  if (remembered.size > REMEMBERED_FILES) remembered.delete(remembered.keys().next().value as string);
+  return structuredClone(places);
+}
+
+function parsePlaces(fileName: string, text: string): SourcePlaces {
   const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const range = (node: ts.Node): Range => {
     const start = sf.getLineAndCharacterOfPosition(node.getStart(sf));
