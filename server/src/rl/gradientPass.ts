@@ -52,8 +52,9 @@ export type KernelPlace = "device" | "host";
 
 /**
  * Native TensorFlow multiplies batches of small matrices fast; WebAssembly and the cpu
- * backend run them as plain loops, slower than the host's loops that skip zeros (gridworld's
- * probe: 62 ms of batched matMul against 5 ms of loops).
+ * backend run them as plain loops, and reduce over the episode axis slowly. The host's loops,
+ * which skip zero inputs, take about half the time (gridworld's probe pass over 176 episodes:
+ * 62 ms of batched matMul and 25 ms of reductions, against about 40 ms on the host).
  */
 export function preferredKernel(): KernelPlace {
   return tf.getBackend() === "tensorflow" ? "device" : "host";
