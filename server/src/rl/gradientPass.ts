@@ -53,8 +53,9 @@ export type KernelPlace = "device" | "host";
 /**
  * Native TensorFlow multiplies batches of small matrices fast; WebAssembly and the cpu
  * backend run them as plain loops, and reduce over the episode axis slowly. The host's loops,
- * which skip zero inputs, take about half the time (gridworld's probe pass over 176 episodes:
- * 62 ms of batched matMul and 25 ms of reductions, against about 40 ms on the host).
+ * which skip zero inputs, are as fast on dense inputs and faster on sparse ones (CPU time of a
+ * pass over 256 episodes on wasm, loaded machine: gridworld 85 ms against 130; CartPole and
+ * Reach within ±15% either way).
  */
 export function preferredKernel(): KernelPlace {
   return tf.getBackend() === "tensorflow" ? "device" : "host";
