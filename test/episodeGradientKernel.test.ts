@@ -5,14 +5,16 @@
  * from its definition), for categorical and Gaussian policies (log σ included), with and
  * without hidden layers (relu and tanh), on ragged episodes. Then the chunked pass: its
  * moments (ĝ, traceCov, cross terms) equal those of the explicit vectors, however small
- * the chunks (whole episodes and windows of one episode's steps).
+ * the chunks (whole episodes and windows of one episode's steps). Both kernels: tensor ops
+ * on the device, and the host's loops (`hostGradients.ts`) that wasm and cpu use.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { selectBackend } from "../server/src/rl/backend";
 import type { EnvSpec } from "../server/src/rl/envSpec";
 import { episodeGradients, flattenColumn, padBatch } from "../server/src/rl/episodeGradients";
-import { chunkPlan, gradientPass } from "../server/src/rl/gradientPass";
+import { chunkPlan, gradientPass, type KernelPlace } from "../server/src/rl/gradientPass";
+import { hostEpisodeGradients } from "../server/src/rl/hostGradients";
 import { vectorMoments } from "../server/src/rl/gradientStats";
 import type { Activation } from "../server/src/rl/mlp";
 import { Policy } from "../server/src/rl/policy";
@@ -135,19 +137,23 @@ for (const backend of BACKENDS)
       const before = tf.memory().numTensors;
 
       const grads = episodeGradients(policy, padBatch(batch, spec, columns));
+      const onHost = hostEpisodeGradients(policy, padBatch(batch, spec, columns));
       for (let col = 0; col < columns.length; col++) {
-        const kernel = flattenColumn(grads, col);
-        for (let i = 0; i < batch.n; i++) {
-          const reference = autodiffGradient(policy, spec, batch, columns[col], i);
-          assert.equal(kernel[i].length, reference.length);
-          const scale = Math.max(...reference.map(Math.abs), 1e-3);
-          reference.forEach((r, k) =>
-            assert.ok(
-              Math.abs(kernel[i][k] - r) <= 1e-4 * scale,
-              `episode ${i} column ${col} parameter ${k}: kernel ${kernel[i][k]}, autodiff ${r}`,
-            ),
-          );
-        }
+        for (const [place, kernel] of [
+          ["device", flattenColumn(grads, col)],
+          ["host", flattenColumn(onHost, col)],
+        ] as const)
+          for (let i = 0; i < batch.n; i++) {
+            const reference = autodiffGradient(policy, spec, batch, columns[col], i);
+            assert.equal(kernel[i].length, reference.length);
+            const scale = Math.max(...reference.map(Math.abs), 1e-3);
+            reference.forEach((r, k) =>
+              assert.ok(
+                Math.abs(kernel[i][k] - r) <= 1e-4 * scale,
+                `${place}: episode ${i} column ${col} parameter ${k}: kernel ${kernel[i][k]}, autodiff ${r}`,
+              ),
+            );
+          }
       }
       tf.dispose(grads.tensors);
 
@@ -164,13 +170,22 @@ for (const backend of BACKENDS)
         0,
       );
       const perRowish = 40;
-      for (const budget of [undefined, 8 * perRowish, 2 * perRowish]) {
+      const runs = [undefined, 8 * perRowish, 2 * perRowish].flatMap((budget) =>
+        (["device", "host"] as KernelPlace[]).map((kernel) => ({ budget, kernel })),
+      );
+      for (const { budget, kernel } of runs) {
         if (budget !== undefined) assert.ok(chunkPlan(batch, policy, 2, budget).length > 1, "the small budget makes several chunks");
-        const pass = gradientPass(policy, spec, batch, columns, { stepColumn: 1, reference: 0, deviationsOf: 0, chunkElements: budget });
+        const pass = gradientPass(policy, spec, batch, columns, {
+          stepColumn: 1,
+          reference: 0,
+          deviationsOf: 0,
+          chunkElements: budget,
+          kernel,
+        });
         const step = Float64Array.from(pass.step.flatMap((t) => Array.from(t.dataSync())));
         tf.dispose(pass.step);
         const close = (a: number, b: number, what: string) =>
-          assert.ok(Math.abs(a - b) <= 1e-4 * Math.max(Math.abs(b), 1e-3), `${what} (budget ${budget}): ${a} vs ${b}`);
+          assert.ok(Math.abs(a - b) <= 1e-4 * Math.max(Math.abs(b), 1e-3), `${what} (${kernel}, budget ${budget}): ${a} vs ${b}`);
         for (let col = 0; col < 2; col++) {
           close(pass.traceCov[col], m[col].traceCov, `traceCov of column ${col}`);
           close(pass.meanNormSq[col], m[col].meanNormSq, `‖ĝ‖² of column ${col}`);
@@ -179,6 +194,12 @@ for (const backend of BACKENDS)
         close((pass.cross as number[])[0], m[0].traceCov * (batch.n - 1), "cross term with itself");
         step.forEach((v, k) => close(v, m[1].mean[k], `ĝ[${k}]`));
         assert.equal(pass.deviations?.length, batch.n);
+        // In one chunk the deviations are ‖g_i − ĝ‖² of the asked column.
+        if (budget === undefined)
+          explicit[0].forEach((g, i) => {
+            const d = g.reduce((q, v, k) => q + (v - m[0].mean[k]) ** 2, 0);
+            close((pass.deviations as Float64Array)[i], d, `deviation of episode ${i}`);
+          });
       }
       assert.equal(tf.memory().numTensors, before, "no tensor leaks");
       policy.dispose();

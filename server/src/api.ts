@@ -86,7 +86,7 @@ export async function checkEnvironment(file: string, options: CheckOptions = {})
   if (!bundled.ok) return { ...base, ok: false, diagnostics: bundled.errors.map(transpileDiagnostic) };
   if (options.signal?.aborted) return { ...base, ok: false, diagnostics: [], stopped: true, cancelled: true };
   let backendReason: string | null = null;
-  const outcome = await runProbe(
+  const probing = runProbe(
     bundled.bundle,
     {
       kind: "probe",
@@ -94,10 +94,12 @@ export async function checkEnvironment(file: string, options: CheckOptions = {})
     },
     { ...options, onBackend: (_backend, reason) => (backendReason = reason) },
   );
+  // The runner probes in its own process: find the places for the diagnostics meanwhile.
+  const places = findSourcePlaces(entry, readSource(entry, options.contents));
+  const outcome = await probing;
   if (outcome.ok) {
     const report = outcome.value;
-    const source = readSource(entry, options.contents);
-    const diagnostics = probeDiagnostics(report, entry, findSourcePlaces(entry, source));
+    const diagnostics = probeDiagnostics(report, entry, places);
     const ok = !diagnostics.some((d) => d.severity === "error");
     return { ...base, ok, diagnostics, stats: report.stats, summary: report.summary, backend: outcome.backend, backendReason };
   }

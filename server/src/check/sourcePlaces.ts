@@ -36,12 +36,27 @@ export interface SourcePlaces {
   thrownStrings: Record<string, Range>;
 }
 
-/**
- * Where things are in the file. A syntax tree too deep for the parser's recursion (an array
- * literal nested thousands deep) overflows the stack: then every place is the file's first
- * line, so the diagnostics still come, only less precisely placed.
- */
+/** How many files' latest places are kept: a check, the CodeLens and hovers ask for the same text in turn. */
+const REMEMBERED_FILES = 8;
+const remembered = new Map<string, { text: string; places: SourcePlaces }>();
+
+/** The places of `text` (a copy: callers may keep or change it), parsed once per text of a file. */
 export function findSourcePlaces(fileName: string, text: string): SourcePlaces {
+  const known = remembered.get(fileName);
+  if (known?.text === text) return structuredClone(known.places);
+  const places = parsePlaces(fileName, text);
+  remembered.delete(fileName);
+  remembered.set(fileName, { text, places });
+  if (remembered.size > REMEMBERED_FILES) remembered.delete(remembered.keys().next().value as string);
+  return structuredClone(places);
+}
+
+/**
+ * A syntax tree too deep for the parser's recursion (an array literal nested thousands deep)
+ * overflows the stack: then every place is the file's first line, so the diagnostics still
+ * come, only less precisely placed.
+ */
+function parsePlaces(fileName: string, text: string): SourcePlaces {
   try {
     return placesInTree(fileName, text);
   } catch (error) {

@@ -17,6 +17,7 @@
 import type { EnvSpec } from "./envSpec";
 import type { Policy } from "./policy";
 import type { EpisodeBatch } from "./rollout";
+import type { HostGradients } from "./hostGradients";
 import { tf } from "./tf";
 
 /** A part of a batch: episodes [from, to), steps [t0, t1) of each. */
@@ -84,59 +85,89 @@ export function padBatch(batch: EpisodeBatch, spec: EnvSpec, columns: Float64Arr
   return { n: N, T, features, actions, weights, columns: C, mask };
 }
 
+/**
+ * What the kernel contracts, per dense layer l (inside the caller's tidy): the layer's input
+ * h_in [N·T, dIn] and δ_l = ∂ log π(a_t|s_t) / ∂(pre-activation of layer l) [N·T, dOut];
+ * for a Gaussian policy also the score of log σ, ((a − μ)/σ)² − 1 [N·T, A].
+ */
+export interface LayerScores {
+  inputs: tf.Tensor2D[];
+  deltas: tf.Tensor2D[];
+  logStdScore: tf.Tensor2D | null;
+}
+
+export function layerScores(policy: Policy, padded: PaddedBatch): LayerScores {
+  const M = padded.n * padded.T;
+  const net = policy.net;
+  const x = tf.tensor2d(padded.features, [M, net.inputDim]);
+  const a = tf.tensor2d(padded.actions, [M, net.outputDim]);
+  const { inputs, output } = net.forwardWithActivations(x);
+
+  // δ at the output: ∂ log π(a_t|s_t) / ∂ output_t.
+  let delta: tf.Tensor2D;
+  let logStdScore: tf.Tensor2D | null = null;
+  if (policy.discrete) {
+    // Categorical: ∂ log softmax(z)_a / ∂z = onehot(a) − softmax(z).
+    delta = tf.sub(a, tf.softmax(output));
+  } else {
+    // Gaussian: ∂/∂μ = (a − μ)/σ²,  ∂/∂log σ = ((a − μ)/σ)² − 1.
+    const std = tf.exp(policy.logStd as tf.Variable);
+    const z = tf.div(tf.sub(a, output), std) as tf.Tensor2D;
+    delta = tf.div(z, std) as tf.Tensor2D;
+    // Padding rows have a = 0, μ = the net's output: their score is not zero, their weight is.
+    logStdScore = tf.sub(tf.square(z), 1);
+  }
+  const deltas: tf.Tensor2D[] = [];
+  for (let l = net.layers.length - 1; l >= 0; l--) {
+    deltas[l] = delta;
+    // Back through W_l and the activation of the layer below (Wᵀ transposed first: wasm multiplies
+    // untransposed operands with XNNPACK, transposed ones in a plain loop).
+    if (l > 0) delta = tf.mul(tf.matMul(delta, tf.transpose(net.layers[l].W)), net.activationDerivative(inputs[l]));
+  }
+  return { inputs, deltas, logStdScore };
+}
+
+/** The sizes around the column axis of each parameter's gradients, in `Policy.variables` order. */
+export function gradientLayout(policy: Policy): EpisodeGradients["layout"] {
+  const { sizes } = policy.net;
+  const layout: EpisodeGradients["layout"] = [];
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    layout.push({ pre: sizes[l], post: sizes[l + 1], shape: [sizes[l], sizes[l + 1]] });
+    layout.push({ pre: 1, post: sizes[l + 1], shape: [sizes[l + 1]] });
+  }
+  if (!policy.discrete) layout.push({ pre: 1, post: policy.net.outputDim, shape: [policy.net.outputDim] });
+  return layout;
+}
+
 /** g_i for every episode i and weight column c of a padded batch, for every policy parameter. */
 export function episodeGradients(policy: Policy, padded: PaddedBatch): EpisodeGradients {
   const { n: N, T, columns: C } = padded;
   const M = N * T;
   const net = policy.net;
-  const layout: EpisodeGradients["layout"] = [];
   const tensors = tf.tidy(() => {
-    const x = tf.tensor2d(padded.features, [M, net.inputDim]);
     const w = tf.tensor3d(padded.weights, [M, C, 1]) as tf.Tensor3D;
-    const a = tf.tensor2d(padded.actions, [M, net.outputDim]);
-    const { inputs, output } = net.forwardWithActivations(x);
-
-    // δ at the output: ∂ log π(a_t|s_t) / ∂ output_t.
-    let delta: tf.Tensor2D;
-    let logStdScore: tf.Tensor2D | null = null;
-    if (policy.discrete) {
-      // Categorical: ∂ log softmax(z)_a / ∂z = onehot(a) − softmax(z).
-      delta = tf.sub(a, tf.softmax(output));
-    } else {
-      // Gaussian: ∂/∂μ = (a − μ)/σ²,  ∂/∂log σ = ((a − μ)/σ)² − 1.
-      const std = tf.exp(policy.logStd as tf.Variable);
-      const z = tf.div(tf.sub(a, output), std) as tf.Tensor2D;
-      delta = tf.div(z, std) as tf.Tensor2D;
-      // Padding rows have a = 0, μ = the net's output: their score is not zero, their weight is.
-      logStdScore = tf.sub(tf.square(z), 1);
-    }
-
+    const { inputs, deltas, logStdScore } = layerScores(policy, padded);
     const out: tf.Tensor[] = [];
     const ones = tf.ones([N, 1, T]);
     for (let l = net.layers.length - 1; l >= 0; l--) {
       const dIn = net.sizes[l];
       const dOut = net.sizes[l + 1];
       // Ψ^(c)_t δ_t for every column, as [N, T, C·dOut].
-      const weighted = tf.reshape(weightRows(delta, w), [N, T, C * dOut]);
+      const weighted = tf.reshape(weightRows(deltas[l], w), [N, T, C * dOut]);
       // Σ_t h_in,t ⊗ Ψ_t δ_t per episode: [N, dIn, C·dOut] → [N, dIn, C, dOut].
       const gW = tf.matMul(tf.reshape(inputs[l], [N, T, dIn]), weighted, true, false);
       // Σ_t Ψ_t δ_t per episode (a matMul with ones: reductions over a middle axis are slow on cpu).
       const gb = tf.matMul(ones, weighted);
       out[2 * l] = tf.reshape(gW, [N, dIn, C, dOut]);
       out[2 * l + 1] = tf.reshape(gb, [N, C, dOut]);
-      layout[2 * l] = { pre: dIn, post: dOut, shape: [dIn, dOut] };
-      layout[2 * l + 1] = { pre: 1, post: dOut, shape: [dOut] };
-      // Back through W_l and the activation of the layer below.
-      if (l > 0) delta = tf.mul(tf.matMul(delta, net.layers[l].W, false, true), net.activationDerivative(inputs[l]));
     }
     if (logStdScore) {
       const A = net.outputDim;
       out.push(tf.reshape(tf.matMul(ones, tf.reshape(weightRows(logStdScore, w), [N, T, C * A])), [N, C, A]));
-      layout.push({ pre: 1, post: A, shape: [A] });
     }
     return out;
   });
-  return { n: N, columns: C, tensors, layout };
+  return { n: N, columns: C, tensors, layout: gradientLayout(policy) };
 }
 
 /**
@@ -157,15 +188,15 @@ export function addEpisodeGradients(a: EpisodeGradients, b: EpisodeGradients): E
   return { ...a, tensors };
 }
 
-/** Per-episode gradients of one column as flat vectors (parameter order of `Policy.variables`). */
-export function flattenColumn(g: EpisodeGradients, column: number): Float64Array[] {
+/** Per-episode gradients of one column as flat vectors (parameter order of `Policy.variables`), from either kernel. */
+export function flattenColumn(g: EpisodeGradients | HostGradients, column: number): Float64Array[] {
   const { n, columns } = g;
   const size = g.layout.reduce((s, l) => s + l.pre * l.post, 0);
   const out = Array.from({ length: n }, () => new Float64Array(size));
+  const values = "arrays" in g ? g.arrays : g.tensors.map((t) => t.dataSync());
   let offset = 0;
-  g.tensors.forEach((t, k) => {
+  values.forEach((data, k) => {
     const { pre, post } = g.layout[k];
-    const data = t.dataSync();
     for (let i = 0; i < n; i++)
       for (let p = 0; p < pre; p++)
         for (let q = 0; q < post; q++) out[i][offset + p * post + q] = data[((i * pre + p) * columns + column) * post + q];

@@ -23,6 +23,7 @@ import {
   type EpisodeGradients,
   type PaddedBatch,
 } from "./episodeGradients";
+import { HostMomentSums, addHostGradients, hostEpisodeGradients, type HostGradients } from "./hostGradients";
 import { tf } from "./tf";
 
 /**
@@ -42,6 +43,22 @@ export interface PassOptions {
   onChunk?(padded: PaddedBatch): void;
   /** The chunk budget (tests set a small one to exercise the chunking). */
   chunkElements?: number;
+  /** Where the per-episode gradients are formed and reduced (default: `preferredKernel()`). */
+  kernel?: KernelPlace;
+}
+
+/** Tensor ops on the device, or loops on the host (`hostGradients.ts`). */
+export type KernelPlace = "device" | "host";
+
+/**
+ * Native TensorFlow multiplies batches of small matrices fast; WebAssembly and the cpu
+ * backend run them as plain loops, and reduce over the episode axis slowly. The host's loops,
+ * which skip zero inputs, are as fast on dense inputs and faster on sparse ones (CPU time of a
+ * pass over 256 episodes on wasm, loaded machine: gridworld 85 ms against 130; CartPole and
+ * Reach within ±15% either way).
+ */
+export function preferredKernel(): KernelPlace {
+  return tf.getBackend() === "tensorflow" ? "device" : "host";
 }
 
 export interface GradientMoments {
@@ -65,13 +82,29 @@ export function gradientPass(
   columns: Float64Array[],
   options: PassOptions,
 ): GradientMoments {
+  const plan = chunkPlan(batch, policy, columns.length, options.chunkElements);
+  const pad = (window: BatchWindow) => {
+    const padded = padBatch(batch, spec, columns, window);
+    options.onChunk?.(padded);
+    return padded;
+  };
+  if ((options.kernel ?? preferredKernel()) === "host") {
+    const moments = new HostMomentSums(columns.length, options);
+    for (const chunk of plan) {
+      let grads: HostGradients | null = null;
+      for (const window of chunk) {
+        const part = hostEpisodeGradients(policy, pad(window));
+        grads = grads ? addHostGradients(grads, part) : part;
+      }
+      if (grads) moments.add(grads);
+    }
+    return moments.finish();
+  }
   const moments = new MomentSums(columns.length, options);
-  for (const chunk of chunkPlan(batch, policy, columns.length, options.chunkElements)) {
+  for (const chunk of plan) {
     let grads: EpisodeGradients | null = null;
     for (const window of chunk) {
-      const padded = padBatch(batch, spec, columns, window);
-      options.onChunk?.(padded);
-      const part = episodeGradients(policy, padded);
+      const part = episodeGradients(policy, pad(window));
       grads = grads ? addEpisodeGradients(grads, part) : part;
     }
     if (grads) {

@@ -38,8 +38,12 @@ export interface WeightColumns {
   mean: number;
   /** The reference the reward terms split: Ψ with the mean baseline, or G without one. */
   total: number;
-  /** Per named reward term, its part of `total` (they sum to it: Ψ is linear in the rewards). */
-  terms: { name: string; column: number }[];
+  /**
+   * Per named reward term, its part of `total` (they sum to it: Ψ is linear in the rewards).
+   * When the terms add up to the reward on every row, the last one has no column (null): its
+   * per-episode gradients are total's minus the others', and so is its cross term.
+   */
+  terms: { name: string; column: number | null }[];
   returns: Float64Array;
 }
 
@@ -72,8 +76,11 @@ export class Reinforce {
     this.value = settings.baseline === "value" ? new ValueBaseline(spec, settings) : null;
   }
 
-  /** Ψ for every use the batch has, as columns laid out like the batch rows. */
-  weightColumns(batch: EpisodeBatch, withTerms = false): WeightColumns {
+  /**
+   * Ψ for every use the batch has, as columns laid out like the batch rows.
+   * @param deriveLastTerm leave the last term's column out when the terms add up (tests compare both ways)
+   */
+  weightColumns(batch: EpisodeBatch, withTerms = false, deriveLastTerm = true): WeightColumns {
     const s = this.settings;
     const G = rewardToGo(batch, s.gamma, new Float64Array(batch.rewards.length));
     const withMean = minusLeaveOneOutMean(batch, G);
@@ -97,12 +104,13 @@ export class Reinforce {
     const total = s.baseline === "none" ? none : mean;
     // A term's column: its own return-to-go, minus its part of the mean baseline (a value
     // network is not split by term, so with "value" the shares describe the mean baseline).
-    const terms = withTerms
-      ? [...batch.terms.entries()].map(([name, rewards]) => {
-          const Gk = rewardToGo(batch, s.gamma, new Float64Array(batch.rewards.length), rewards);
-          return { name, column: columns.push(s.baseline === "none" ? Gk : minusLeaveOneOutMean(batch, Gk)) - 1 };
-        })
-      : [];
+    const named = withTerms ? [...batch.terms.entries()] : [];
+    const derived = deriveLastTerm && named.length > 1 && termsAddUp(batch) ? named.length - 1 : -1;
+    const terms = named.map(([name, rewards], k) => {
+      if (k === derived) return { name, column: null };
+      const Gk = rewardToGo(batch, s.gamma, new Float64Array(batch.rewards.length), rewards);
+      return { name, column: columns.push(s.baseline === "none" ? Gk : minusLeaveOneOutMean(batch, Gk)) - 1 };
+    });
     return { columns, step: 0, stats, none, mean, total, terms, returns: G };
   }
 
@@ -111,8 +119,11 @@ export class Reinforce {
    * step's Ψ on the device (in `moments.step`; the caller frees it). The update and the
    * probe both measure through here.
    */
-  measure(batch: EpisodeBatch, options: { terms?: boolean; deviations?: boolean; onChunk?(p: PaddedBatch): void } = {}): Measurement {
-    const cols = this.weightColumns(batch, options.terms);
+  measure(
+    batch: EpisodeBatch,
+    options: { terms?: boolean; deviations?: boolean; deriveLastTerm?: boolean; onChunk?(p: PaddedBatch): void } = {},
+  ): Measurement {
+    const cols = this.weightColumns(batch, options.terms, options.deriveLastTerm);
     const moments = gradientPass(this.policy, this.spec, batch, cols.columns, {
       stepColumn: cols.step,
       reference: cols.terms.length ? cols.total : undefined,
@@ -130,7 +141,11 @@ export class Reinforce {
       // traceCov = Σ_k (1/(N−1)) Σ_i ⟨g_i^k − ĝ^k, g_i − ĝ⟩: each term's share of the total's spread.
       const spread = moments.cross[cols.total];
       termShares = {};
-      for (const { name, column } of cols.terms) termShares[name] = spread > 0 ? (moments.cross as number[])[column] / spread : 0;
+      const cross = moments.cross;
+      // The derived term's cross term: total's (the spread) minus the others'.
+      const crossOf = (column: number | null) =>
+        column !== null ? cross[column] : cols.terms.reduce((rest, t) => (t.column === null ? rest : rest - cross[t.column]), spread);
+      for (const { name, column } of cols.terms) termShares[name] = spread > 0 ? crossOf(column) / spread : 0;
     }
     return { columns: cols, moments, gradient, termShares };
   }
@@ -196,4 +211,24 @@ export class Reinforce {
     this.value?.dispose();
     this.optimizer.dispose();
   }
+}
+
+/**
+ * Whether the named terms add up to the reward on every real row, up to rounding (the
+ * `reward` export's sum; not when it returned a plain number on some steps).
+ */
+function termsAddUp(batch: EpisodeBatch): boolean {
+  const terms = [...batch.terms.values()];
+  for (let i = 0; i < batch.n; i++)
+    for (let t = 0; t < batch.lengths[i]; t++) {
+      const row = i * batch.stride + t;
+      let sum = 0;
+      let size = Math.abs(batch.rewards[row]);
+      for (const term of terms) {
+        sum += term[row];
+        size += Math.abs(term[row]);
+      }
+      if (Math.abs(sum - batch.rewards[row]) > 1e-12 * size) return false;
+    }
+  return true;
 }
