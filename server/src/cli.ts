@@ -177,29 +177,32 @@ async function train(
 
 /** Prints how the training ended; the summary line is there on every ending but an error in the file. */
 function report(result: TrainResult, json: boolean, last: UpdateMetrics | null, backend: BackendName | null): number {
+  // A training cut short before it could save (stopped, or failed) still ends with a summary, from its last update.
+  const fallback = (reason: "stopped" | "error") => ({
+    type: "summary",
+    episodes: last?.episodes ?? 0,
+    updates: last?.update ?? 0,
+    envSteps: last?.envSteps ?? 0,
+    seconds: last?.seconds ?? 0,
+    meanReturn100: last?.meanReturn100 ?? null,
+    solved: false,
+    solvedAtEpisode: null,
+    reason,
+    backend,
+    backendReason: result.backendReason,
+    runDir: null,
+  });
   if (result.reason === "error") {
     printDiagnostics(result.diagnostics, json);
     if (!result.diagnostics.length) process.stderr.write(`rl-playground: ${result.message}\n`);
+    // Progress lines came before the failure: say how far it got (a failure at load never started).
+    if (json && last) process.stdout.write(JSON.stringify({ ...fallback("error"), error: result.message }) + "\n");
+    else if (last) process.stderr.write(`training failed after ${last.episodes} episodes; nothing was saved\n`);
     return EXIT_FILE_ERRORS;
   }
   const s = result.summary;
   if (json) {
-    // A training cut short before it could save still ends with a summary, from its last update.
-    const line = s ?? {
-      type: "summary",
-      episodes: last?.episodes ?? 0,
-      updates: last?.update ?? 0,
-      envSteps: last?.envSteps ?? 0,
-      seconds: last?.seconds ?? 0,
-      meanReturn100: last?.meanReturn100 ?? null,
-      solved: false,
-      solvedAtEpisode: null,
-      reason: "stopped",
-      backend,
-      backendReason: result.backendReason,
-      runDir: null,
-    };
-    process.stdout.write(JSON.stringify(line) + "\n");
+    process.stdout.write(JSON.stringify(s ?? fallback("stopped")) + "\n");
     return EXIT_OK;
   }
   if (!s) {

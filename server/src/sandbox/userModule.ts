@@ -8,14 +8,14 @@
 import { createRequire } from "node:module";
 import * as path from "node:path";
 import * as vm from "node:vm";
-import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
 import * as runtime from "../runtime/index";
 import type { Environment, Reward, Transition, TrainingOptions } from "../runtime/index";
-import { CallGuard, UserCall, type UserCallName } from "./callGuard";
+import { CallGuard, UserCall, type FailureCallName } from "./callGuard";
 import { show } from "../rl/envSpec";
 import type { UserEnvironmentModule } from "../rl/userCode";
 import { UserCodeError, fail, type SourcePlace } from "./failure";
 import type { EnvironmentBundle } from "./bundle";
+import { BundleMap, bundleFileName } from "./bundleMap";
 
 export type RewardFunction = (t: Transition<unknown, unknown>) => Reward;
 
@@ -33,24 +33,12 @@ export interface UserModule extends UserEnvironmentModule {
   settled(): Promise<void>;
 }
 
-export function loadUserModule(bundle: EnvironmentBundle, guard: CallGuard): UserModule {
-  const virtualName = bundle.entry + ".bundle.js";
-  const traceMap = new TraceMap(bundle.map, virtualName);
+export function loadUserModule(bundle: EnvironmentBundle, guard: CallGuard, map = new BundleMap(bundle)): UserModule {
+  const virtualName = bundleFileName(bundle);
 
   /** Map a thrown value's stack to the first frame inside the user's files. */
-  const placeOf = (error: unknown): SourcePlace | undefined => {
-    const stack = error instanceof Error ? (error.stack ?? "") : "";
-    for (const line of stack.split("\n")) {
-      const at = line.lastIndexOf(virtualName + ":");
-      if (at < 0) continue;
-      const m = /:(\d+):(\d+)\)?\s*$/.exec(line.slice(at + virtualName.length));
-      if (!m) continue;
-      const pos = originalPositionFor(traceMap, { line: Number(m[1]), column: Number(m[2]) - 1 });
-      if (pos.source === null || pos.line === null) continue;
-      return { file: path.resolve(path.dirname(bundle.entry), pos.source), line: pos.line - 1, character: pos.column ?? 0 };
-    }
-    return undefined;
-  };
+  const placeOf = (error: unknown): SourcePlace | undefined =>
+    error instanceof Error ? map.placeInStack(String(error.stack ?? "")) : undefined;
 
   const describe = (error: unknown): string =>
     error instanceof Error
@@ -59,7 +47,7 @@ export function loadUserModule(bundle: EnvironmentBundle, guard: CallGuard): Use
         ? JSON.stringify(error)
         : `${show(error)} (not an Error, so it carries no stack: throw new Error(...) instead)`;
 
-  const threw = (call: UserCallName, error: unknown): never => {
+  const threw = (call: FailureCallName, error: unknown): never => {
     if (error instanceof UserCodeError) throw error;
     if (error instanceof RangeError && /allocation failed/i.test(error.message))
       fail(
@@ -144,7 +132,7 @@ export function loadUserModule(bundle: EnvironmentBundle, guard: CallGuard): Use
   const training = exports.training as TrainingOptions | undefined;
   const Ctor = EnvClass as new () => Environment<unknown, unknown>;
 
-  const guarded = <T>(call: UserCallName, fn: () => T): T => {
+  const guarded = <T>(call: FailureCallName, fn: () => T): T => {
     guard.enter(UserCall[call]);
     try {
       return fn();

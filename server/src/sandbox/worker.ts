@@ -14,6 +14,8 @@ import { ProbeCancelled, probe } from "../rl/probe";
 import { resolveSettings } from "../rl/settings";
 import { train } from "../rl/train";
 import { tf } from "../rl/tf";
+import { BundleMap } from "./bundleMap";
+import { watchUserCallbacks } from "./callbackWatch";
 import { CallGuard } from "./callGuard";
 import { UserCodeError } from "./failure";
 import { leftBehind, threadState } from "./leftovers";
@@ -49,9 +51,13 @@ async function serve({ bundle, job, guard: buffer }: RunnerJobMessage): Promise<
   const before = threadState();
   let backend: BackendName | null = null;
   let outcome: RunnerOutcome<unknown>;
+  const guard = new CallGuard(buffer, traceFd);
+  const map = new BundleMap(bundle);
+  // From before the file is evaluated (a timer set at its top level) to after the job's own
+  // callbacks had their turn (a promise reaction left by a failed load), see `callbackWatch.ts`.
+  const callbacks = watchUserCallbacks(guard, map);
   try {
-    const guard = new CallGuard(buffer, traceFd);
-    const user = loadUserModule(bundle, guard);
+    const user = loadUserModule(bundle, guard, map);
     const decision = start.backend === "auto" ? await decideBackend("auto", parametersOf(user, job)) : initial;
     backend = decision.name;
     post({ type: "backend", backend: decision.name, reason: decision.reason });
@@ -63,6 +69,8 @@ async function serve({ bundle, job, guard: buffer }: RunnerJobMessage): Promise<
   } catch (error) {
     outcome = outcomeOf(error, backend);
   }
+  await new Promise((resolve) => setImmediate(resolve));
+  callbacks.stop();
   const left = leftBehind(before);
   post({ type: "done", outcome, clean: left === null });
 }
