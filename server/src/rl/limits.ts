@@ -44,6 +44,14 @@ function overLimit(message: string, member: EnvironmentMember, property?: string
   throw new UserCodeError({ code: "resource-limit", call: "construct", member, property, message });
 }
 
+/**
+ * The probe's episode count is the caller's (`check --episodes`), not a setting in the file:
+ * placed on the environment class (call "none"), the file whose episode length makes it too many.
+ */
+function probeOverLimit(message: string): never {
+  throw new UserCodeError({ code: "resource-limit", call: "none", message });
+}
+
 const count = (x: number) => (x >= 1e7 ? x.toExponential(2).replace("e+", "e") : x.toLocaleString("en-US"));
 const mib = (bytes: number) => (bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toPrecision(3)} GiB` : `${(bytes / 2 ** 20).toPrecision(3)} MiB`);
 
@@ -84,6 +92,12 @@ export function rolloutRowBytes(spec: EnvSpec): number {
  * otherwise the number of episodes is (`episodesAsked` names where that number came from).
  */
 export function checkRolloutSize(spec: EnvSpec, episodes: number, episodesAsked: "training" | "probe"): void {
+  // Every episode of a batch is a live environment: a million of them fill the heap, and the
+  // collector's pauses then land in whatever call runs, blamed on the user's constructor.
+  if (episodesAsked === "probe" && episodes > MAX_EPISODES_PER_UPDATE)
+    probeOverLimit(
+      `a probe of ${count(episodes)} episodes is over the engine's limit of ${count(MAX_EPISODES_PER_UPDATE)} (each episode of the probe is a live environment). Ask for fewer episodes.`,
+    );
   const row = rolloutRowBytes(spec);
   const bytes = episodes * spec.maxEpisodeSteps * row;
   if (bytes <= MAX_ROLLOUT_BYTES) return;
@@ -97,11 +111,9 @@ export function checkRolloutSize(spec: EnvSpec, episodes: number, episodesAsked:
   }
   const maxEpisodes = Math.floor(MAX_ROLLOUT_BYTES / (spec.maxEpisodeSteps * row));
   const what = episodesAsked === "training" ? `training.episodesPerUpdate = ${count(episodes)}` : `a probe of ${count(episodes)} episodes`;
-  overLimit(
-    `${what} is over the engine's limit: ${count(episodes)} episodes of up to ${count(spec.maxEpisodeSteps)} steps need ${mib(bytes)} of buffers, and the limit is ${mib(MAX_ROLLOUT_BYTES)}, so at most ${count(maxEpisodes)} episodes of this length.`,
-    "training",
-    "episodesPerUpdate",
-  );
+  const message = `${what} is over the engine's limit: ${count(episodes)} episodes of up to ${count(spec.maxEpisodeSteps)} steps need ${mib(bytes)} of buffers, and the limit is ${mib(MAX_ROLLOUT_BYTES)}, so at most ${count(maxEpisodes)} episodes of this length.`;
+  if (episodesAsked === "probe") probeOverLimit(`${message} Ask for fewer episodes.`);
+  overLimit(message, "training", "episodesPerUpdate");
 }
 
 /** Weights and biases of an MLP from `inputs` through `hidden` to `outputs` (plus Box log σ). */
