@@ -174,9 +174,17 @@ async function train(
   // Ctrl-C stops the training (it saves its run as stopped when it can); a second one is Node's default.
   const onSigint = () => handle.stop();
   process.once("SIGINT", onSigint);
-  const result = await handle.result;
-  process.removeListener("SIGINT", onSigint);
-  bar?.stop();
+  let result: TrainResult;
+  try {
+    result = await handle.result;
+  } catch (error) {
+    if (!(error instanceof EngineError)) throw error;
+    // Reported like a failure in the file: the progress so far, then a summary saying why it ended.
+    result = { ok: false, reason: "error", summary: null, diagnostics: [], message: error.message, backend, backendReason: null };
+  } finally {
+    process.removeListener("SIGINT", onSigint);
+    bar?.stop();
+  }
   return report(result, opts.json === true, last, backend);
 }
 
@@ -201,7 +209,8 @@ function report(result: TrainResult, json: boolean, last: UpdateMetrics | null, 
     printDiagnostics(result.diagnostics, json);
     if (!result.diagnostics.length) process.stderr.write(`rl-playground: ${result.message}\n`);
     // Progress lines came before the failure: say how far it got (a failure at load never started).
-    if (json && last) process.stdout.write(JSON.stringify({ ...fallback("error"), error: result.message }) + "\n");
+    if (json && (last || !result.diagnostics.length))
+      process.stdout.write(JSON.stringify({ ...fallback("error"), error: result.message }) + "\n");
     else if (last) process.stderr.write(`training failed after ${last.episodes} episodes; nothing was saved\n`);
     return EXIT_FILE_ERRORS;
   }
@@ -233,12 +242,24 @@ function report(result: TrainResult, json: boolean, last: UpdateMetrics | null, 
 async function check(file: string, opts: { episodes?: number; seed?: number; backend: BackendChoice; json?: boolean }): Promise<number> {
   if (badFile(file)) return EXIT_BAD_ARGUMENTS;
   noteNativeAbsent();
-  const result = await checkEnvironment(file, {
-    backend: opts.backend,
-    budgetMs: CLI_PROBE_BUDGET_MS,
-    episodes: opts.episodes,
-    settings: opts.seed !== undefined ? { seed: opts.seed } : {},
-  });
+  let result: Awaited<ReturnType<typeof checkEnvironment>>;
+  try {
+    result = await checkEnvironment(file, {
+      backend: opts.backend,
+      budgetMs: CLI_PROBE_BUDGET_MS,
+      episodes: opts.episodes,
+      settings: opts.seed !== undefined ? { seed: opts.seed } : {},
+    });
+  } catch (error) {
+    if (!(error instanceof EngineError)) throw error;
+    // Design §4 promises one JSON object: a check the engine could not finish still prints one.
+    process.stderr.write(`rl-playground: ${error.message}\n`);
+    if (opts.json) {
+      const failed = { file: path.resolve(file), diagnostics: [], stats: null, summary: null, backend: null, backendReason: null };
+      process.stdout.write(JSON.stringify({ ...failed, error: error.message }) + "\n");
+    }
+    return EXIT_FILE_ERRORS;
+  }
   const hasErrors = result.diagnostics.some((d) => d.severity === "error");
   if (opts.json) process.stdout.write(JSON.stringify(checkJson(result)) + "\n");
   else {

@@ -14,10 +14,12 @@ export const bundleFileName = (bundle: EnvironmentBundle): string => bundle.entr
 
 export class BundleMap {
   private readonly virtualName: string;
-  private traceMap: TraceMap | null = null;
+  private readonly traceMap: TraceMap;
 
+  /** Made before user code runs: parsing the map uses built-ins (Array.prototype.map) a file may replace. */
   constructor(private readonly bundle: EnvironmentBundle) {
     this.virtualName = bundleFileName(bundle);
+    this.traceMap = new TraceMap(bundle.map, this.virtualName);
   }
 
   /** The bundle positions of a stack's frames that are in the bundle, innermost first. */
@@ -32,8 +34,6 @@ export class BundleMap {
 
   /** The place in the user's file of a bundle position; undefined for code esbuild added. */
   placeOf(position: BundlePosition): SourcePlace | undefined {
-    // Parsed on first use: most jobs never need it.
-    this.traceMap ??= new TraceMap(this.bundle.map, this.virtualName);
     const pos = originalPositionFor(this.traceMap, { line: position.line, column: position.column - 1 });
     if (pos.source === null || pos.line === null) return undefined;
     return { file: path.resolve(path.dirname(this.bundle.entry), pos.source), line: pos.line - 1, character: pos.column ?? 0 };
