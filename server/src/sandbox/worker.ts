@@ -16,6 +16,7 @@ import { train } from "../rl/train";
 import { tf } from "../rl/tf";
 import { BundleMap } from "./bundleMap";
 import { watchUserCallbacks } from "./callbackWatch";
+import { guardProcessSignals } from "./signalGuard";
 import { CallGuard } from "./callGuard";
 import { unexpectedErrorOutcome } from "./engineFailure";
 import { UserCodeError } from "./failure";
@@ -25,6 +26,7 @@ import type { RunnerJob, RunnerJobMessage, RunnerMessage, RunnerOutcome, RunnerS
 import { loadUserModule, type UserModule } from "./userModule";
 
 const start = workerData as RunnerStart;
+guardProcessSignals();
 // Bound now, before any user code runs: a file that patches MessagePort or setImmediate must
 // not keep a job from reporting its end.
 const postMessage = parentPort ? parentPort.postMessage.bind(parentPort) : () => undefined;
