@@ -8,30 +8,30 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { checkEnvironment } from "../server/src/api";
-import { MAX_EPISODES_PER_UPDATE } from "../server/src/rl/limits";
+import { MAX_PROBE_EPISODES } from "../server/src/rl/limits";
 import { cli, example, fixture, lineOf } from "./helpers";
 
 test("check --episodes beyond the engine's batch limit is a bad argument (exit 2), not a false timeout", () => {
   const r = cli(["check", example("bandit.rl.ts"), "--episodes", "1000000", "--json"], 60_000);
   assert.equal(r.status, 2, r.stdout + r.stderr);
-  assert.match(r.stderr, /1000000 is out of range: expected 2 to 16,384/);
+  assert.match(r.stderr, /1000000 is out of range: expected 2 to 65,536/);
   assert.equal(r.stdout, "");
 });
 
 test("a probe too large for the file's episode length is resource-limit on the class, printed with its line", () => {
-  const r = cli(["check", example("cartpole.rl.ts"), "--episodes", String(MAX_EPISODES_PER_UPDATE), "--backend", "wasm"], 60_000);
+  const r = cli(["check", example("cartpole.rl.ts"), "--episodes", String(MAX_PROBE_EPISODES), "--backend", "wasm"], 60_000);
   assert.equal(r.status, 1, r.stderr);
   assert.doesNotMatch(r.stderr, /internal error/);
   const text = fs.readFileSync(example("cartpole.rl.ts"), "utf8");
   const classLine = lineOf(text, "export default class") + 1;
   assert.match(
     r.stdout,
-    new RegExp(`cartpole\\.rl\\.ts:${classLine}:\\d+: error resource-limit: a probe of 16,384 episodes .* Ask for fewer episodes\\.`),
+    new RegExp(`cartpole\\.rl\\.ts:${classLine}:\\d+: error resource-limit: a probe of 65,536 episodes .* Ask for fewer episodes\\.`),
   );
 });
 
 test("the API refuses a probe past the batch limit before creating its environments", async () => {
-  const result = await checkEnvironment(example("bandit.rl.ts"), { backend: "wasm", episodes: MAX_EPISODES_PER_UPDATE + 1 });
+  const result = await checkEnvironment(example("bandit.rl.ts"), { backend: "wasm", episodes: MAX_PROBE_EPISODES + 1 });
   assert.deepEqual(
     result.diagnostics.map((d) => d.code),
     ["resource-limit"],

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { EngineError, NATIVE_ABSENT_NOTE, RunDirError, checkEnvironment, nativeInstalled, startTraining, type TrainResult } from "./api";
 import type { BackendChoice, BackendName, CheckResult, Diagnostic, RewardSummary, UpdateMetrics } from "./protocol";
-import { MAX_EPISODES_PER_UPDATE } from "./rl/limits";
+import { MAX_PROBE_EPISODES } from "./rl/limits";
 import { DEFAULT_SETTINGS } from "./rl/settings";
 import { TrainingBar } from "./trainingBar";
 
@@ -17,11 +17,11 @@ const EXIT_BAD_ARGUMENTS = 2;
 
 /**
  * Largest episode budget `train` accepts, and largest exact probe `check` runs: the probe's
- * episodes are one batch of live environments, held to the engine's batch limit whatever
+ * episodes are one batch of live environments, held to the engine's probe limit whatever
  * the file (a count this file's episode length cannot hold is its `resource-limit`).
  */
 const MAX_TRAIN_EPISODES = 100_000_000;
-const MAX_CHECK_EPISODES = MAX_EPISODES_PER_UPDATE;
+const MAX_CHECK_EPISODES = MAX_PROBE_EPISODES;
 const SEED_RANGE = 2 ** 31;
 /** A terminal user waits for the runner's start anyway: the probe may take longer than on-type checks (200 ms). */
 const CLI_PROBE_BUDGET_MS = 300;

@@ -27,6 +27,11 @@
  *   is the user's, say up to 10 KiB: 160 MiB at the limit) and a row of per-episode
  *   gradients; 2¹⁴ = 16,384 is far past any useful batch (noise scales in the examples are
  *   under 100).
+ * - Probe episodes. An exact probe (`check --episodes N`) is one batch: N live environments
+ *   and their per-episode gradients, but only once and with nothing else held, so 2¹⁶ =
+ *   65,536 (4× the batch limit; 64 MiB at 1 KiB per environment). A million bandits left
+ *   the heap so full that the collector's pauses inside a constructor call were taken for
+ *   an endless loop.
  */
 import type { TrainingSettings } from "../protocol";
 import { UserCodeError, type EnvironmentMember } from "./userCode";
@@ -37,6 +42,7 @@ export const MAX_POLICY_PARAMETERS = 2 ** 20;
 export const MAX_DISCRETE_SIZE = 2 ** 16;
 export const MAX_BOX_DIMENSIONS = 2 ** 16;
 export const MAX_EPISODES_PER_UPDATE = 2 ** 14;
+export const MAX_PROBE_EPISODES = 2 ** 16;
 /** The episode count a batch is sized for when blaming its length (the default episodesPerUpdate). */
 const REFERENCE_EPISODES = 16;
 
@@ -94,9 +100,9 @@ export function rolloutRowBytes(spec: EnvSpec): number {
 export function checkRolloutSize(spec: EnvSpec, episodes: number, episodesAsked: "training" | "probe"): void {
   // Every episode of a batch is a live environment: a million of them fill the heap, and the
   // collector's pauses then land in whatever call runs, blamed on the user's constructor.
-  if (episodesAsked === "probe" && episodes > MAX_EPISODES_PER_UPDATE)
+  if (episodesAsked === "probe" && episodes > MAX_PROBE_EPISODES)
     probeOverLimit(
-      `a probe of ${count(episodes)} episodes is over the engine's limit of ${count(MAX_EPISODES_PER_UPDATE)} (each episode of the probe is a live environment). Ask for fewer episodes.`,
+      `a probe of ${count(episodes)} episodes is over the engine's limit of ${count(MAX_PROBE_EPISODES)} (each episode of the probe is a live environment). Ask for fewer episodes.`,
     );
   const row = rolloutRowBytes(spec);
   const bytes = episodes * spec.maxEpisodeSteps * row;
