@@ -3,17 +3,21 @@
  * throws: the check ends in one `user-code-threw` on the throwing line of the file (not an
  * engine error), and the CLI still prints its one JSON object.
  */
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { checkEnvironment } from "../server/src/api";
+import { RunnerPool, checkEnvironment } from "../server/src/api";
 import { cli, fixture, lineOf } from "./helpers";
+
+/** One warm runner for the file's checks (a runner that timed out is replaced behind it). */
+const pool = new RunnerPool("wasm");
+after(() => pool.dispose());
 
 for (const file of ["polluted-map.rl.ts", "polluted-map-set.rl.ts", "training-getter.rl.ts"]) {
   test(`${file}: user-code-threw on the throwing line`, { timeout: 60_000 }, async () => {
     const entry = fixture(file);
     const text = fs.readFileSync(entry, "utf8");
-    const result = await checkEnvironment(entry, { backend: "wasm", episodes: 16 });
+    const result = await checkEnvironment(entry, { pool, episodes: 16 });
     assert.deepEqual(
       result.diagnostics.map((d) => d.code),
       ["user-code-threw"],

@@ -1,17 +1,21 @@
 /**
- * The probe's episode count is the caller's: beyond the engine's batch limit the CLI refuses
+ * The probe's episode count is the caller's: beyond the engine's probe limit the CLI refuses
  * it as a bad argument (exit 2); within it, a count this file's episodes are too long for is
  * `resource-limit` placed on the class. And every failure without a stack frame gets a range
  * (a class without a constructor, a thrown string that names an Object.prototype key).
  */
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { checkEnvironment } from "../server/src/api";
+import { RunnerPool, checkEnvironment } from "../server/src/api";
 import { MAX_PROBE_EPISODES } from "../server/src/rl/limits";
 import { cli, example, fixture, lineOf } from "./helpers";
 
-test("check --episodes beyond the engine's batch limit is a bad argument (exit 2), not a false timeout", () => {
+/** One warm runner for the file's checks (a runner that timed out is replaced behind it). */
+const pool = new RunnerPool("wasm");
+after(() => pool.dispose());
+
+test("check --episodes beyond the engine's probe limit is a bad argument (exit 2), not a false timeout", () => {
   const r = cli(["check", example("bandit.rl.ts"), "--episodes", "1000000", "--json"], 60_000);
   assert.equal(r.status, 2, r.stdout + r.stderr);
   assert.match(r.stderr, /1000000 is out of range: expected 2 to 65,536/);
@@ -30,8 +34,8 @@ test("a probe too large for the file's episode length is resource-limit on the c
   );
 });
 
-test("the API refuses a probe past the batch limit before creating its environments", async () => {
-  const result = await checkEnvironment(example("bandit.rl.ts"), { backend: "wasm", episodes: MAX_PROBE_EPISODES + 1 });
+test("the API refuses a probe past the probe limit before creating its environments", async () => {
+  const result = await checkEnvironment(example("bandit.rl.ts"), { pool, episodes: MAX_PROBE_EPISODES + 1 });
   assert.deepEqual(
     result.diagnostics.map((d) => d.code),
     ["resource-limit"],
@@ -43,7 +47,7 @@ for (const file of ["loop-in-field.rl.ts", "throw-tostring.rl.ts"]) {
   test(`${file}: a failure without a stack frame is placed on its marked line`, { timeout: 60_000 }, async () => {
     const entry = fixture(file);
     const text = fs.readFileSync(entry, "utf8");
-    const result = await checkEnvironment(entry, { backend: "wasm", episodes: 16 });
+    const result = await checkEnvironment(entry, { pool, episodes: 16 });
     assert.equal(result.diagnostics.length, 1, JSON.stringify(result.diagnostics));
     const d = result.diagnostics[0];
     assert.ok(d.range, `no range: ${JSON.stringify(d)}`);

@@ -3,19 +3,23 @@
  * run outside any call the engine makes; an endless loop in one must still end the job with
  * `user-code-timeout` on the line that scheduled it, for a check and for a training.
  */
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { checkEnvironment } from "../server/src/api";
+import { RunnerPool, checkEnvironment } from "../server/src/api";
 import { cli, fixture, lineOf } from "./helpers";
+
+/** One warm runner for the file's checks (a runner that timed out is replaced behind it). */
+const pool = new RunnerPool("wasm");
+after(() => pool.dispose());
 
 for (const file of ["loop-in-timer.rl.ts", "loop-in-promise.rl.ts"]) {
   test(`${file}: a callback that never returns is user-code-timeout on the line that scheduled it`, { timeout: 60_000 }, async () => {
     const entry = fixture(file);
     const text = fs.readFileSync(entry, "utf8");
-    const result = await checkEnvironment(entry, { backend: "wasm", episodes: 16 });
+    const result = await checkEnvironment(entry, { pool, episodes: 16 });
     assert.deepEqual(
       result.diagnostics.map((d) => d.code),
       ["user-code-timeout"],
