@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { EngineError, NATIVE_ABSENT_NOTE, RunDirError, checkEnvironment, nativeInstalled, startTraining, type TrainResult } from "./api";
 import type { BackendChoice, BackendName, CheckResult, Diagnostic, RewardSummary, UpdateMetrics } from "./protocol";
+import { MAX_PROBE_EPISODES } from "./rl/limits";
 import { DEFAULT_SETTINGS } from "./rl/settings";
 import { TrainingBar } from "./trainingBar";
 
@@ -14,9 +15,13 @@ const EXIT_OK = 0;
 const EXIT_FILE_ERRORS = 1;
 const EXIT_BAD_ARGUMENTS = 2;
 
-/** Largest episode budget `train` accepts, and largest exact probe `check` runs. */
+/**
+ * Largest episode budget `train` accepts, and largest exact probe `check` runs: the probe's
+ * episodes are one batch of live environments, held to the engine's probe limit whatever
+ * the file (a count this file's episode length cannot hold is its `resource-limit`).
+ */
 const MAX_TRAIN_EPISODES = 100_000_000;
-const MAX_CHECK_EPISODES = 1_000_000;
+const MAX_CHECK_EPISODES = MAX_PROBE_EPISODES;
 const SEED_RANGE = 2 ** 31;
 /** A terminal user waits for the runner's start anyway: the probe may take longer than on-type checks (200 ms). */
 const CLI_PROBE_BUDGET_MS = 300;
@@ -169,37 +174,49 @@ async function train(
   // Ctrl-C stops the training (it saves its run as stopped when it can); a second one is Node's default.
   const onSigint = () => handle.stop();
   process.once("SIGINT", onSigint);
-  const result = await handle.result;
-  process.removeListener("SIGINT", onSigint);
-  bar?.stop();
+  let result: TrainResult;
+  try {
+    result = await handle.result;
+  } catch (error) {
+    if (!(error instanceof EngineError)) throw error;
+    // Reported like a failure in the file: the progress so far, then a summary saying why it ended.
+    result = { ok: false, reason: "error", summary: null, diagnostics: [], message: error.message, backend, backendReason: null };
+  } finally {
+    process.removeListener("SIGINT", onSigint);
+    bar?.stop();
+  }
   return report(result, opts.json === true, last, backend);
 }
 
 /** Prints how the training ended; the summary line is there on every ending but an error in the file. */
 function report(result: TrainResult, json: boolean, last: UpdateMetrics | null, backend: BackendName | null): number {
+  // A training cut short before it could save (stopped, or failed) still ends with a summary, from its last update.
+  const fallback = (reason: "stopped" | "error") => ({
+    type: "summary",
+    episodes: last?.episodes ?? 0,
+    updates: last?.update ?? 0,
+    envSteps: last?.envSteps ?? 0,
+    seconds: last?.seconds ?? 0,
+    meanReturn100: last?.meanReturn100 ?? null,
+    solved: false,
+    solvedAtEpisode: null,
+    reason,
+    backend,
+    backendReason: result.backendReason,
+    runDir: null,
+  });
   if (result.reason === "error") {
     printDiagnostics(result.diagnostics, json);
     if (!result.diagnostics.length) process.stderr.write(`rl-playground: ${result.message}\n`);
+    // Progress lines came before the failure: say how far it got (a failure at load never started).
+    if (json && (last || !result.diagnostics.length))
+      process.stdout.write(JSON.stringify({ ...fallback("error"), error: result.message }) + "\n");
+    else if (last) process.stderr.write(`training failed after ${last.episodes} episodes; nothing was saved\n`);
     return EXIT_FILE_ERRORS;
   }
   const s = result.summary;
   if (json) {
-    // A training cut short before it could save still ends with a summary, from its last update.
-    const line = s ?? {
-      type: "summary",
-      episodes: last?.episodes ?? 0,
-      updates: last?.update ?? 0,
-      envSteps: last?.envSteps ?? 0,
-      seconds: last?.seconds ?? 0,
-      meanReturn100: last?.meanReturn100 ?? null,
-      solved: false,
-      solvedAtEpisode: null,
-      reason: "stopped",
-      backend,
-      backendReason: result.backendReason,
-      runDir: null,
-    };
-    process.stdout.write(JSON.stringify(line) + "\n");
+    process.stdout.write(JSON.stringify(s ?? fallback("stopped")) + "\n");
     return EXIT_OK;
   }
   if (!s) {
@@ -225,12 +242,24 @@ function report(result: TrainResult, json: boolean, last: UpdateMetrics | null, 
 async function check(file: string, opts: { episodes?: number; seed?: number; backend: BackendChoice; json?: boolean }): Promise<number> {
   if (badFile(file)) return EXIT_BAD_ARGUMENTS;
   noteNativeAbsent();
-  const result = await checkEnvironment(file, {
-    backend: opts.backend,
-    budgetMs: CLI_PROBE_BUDGET_MS,
-    episodes: opts.episodes,
-    settings: opts.seed !== undefined ? { seed: opts.seed } : {},
-  });
+  let result: Awaited<ReturnType<typeof checkEnvironment>>;
+  try {
+    result = await checkEnvironment(file, {
+      backend: opts.backend,
+      budgetMs: CLI_PROBE_BUDGET_MS,
+      episodes: opts.episodes,
+      settings: opts.seed !== undefined ? { seed: opts.seed } : {},
+    });
+  } catch (error) {
+    if (!(error instanceof EngineError)) throw error;
+    // Design §4 promises one JSON object: a check the engine could not finish still prints one.
+    process.stderr.write(`rl-playground: ${error.message}\n`);
+    if (opts.json) {
+      const failed = { file: path.resolve(file), diagnostics: [], stats: null, summary: null, backend: null, backendReason: null };
+      process.stdout.write(JSON.stringify({ ...failed, error: error.message }) + "\n");
+    }
+    return EXIT_FILE_ERRORS;
+  }
   const hasErrors = result.diagnostics.some((d) => d.severity === "error");
   if (opts.json) process.stdout.write(JSON.stringify(checkJson(result)) + "\n");
   else {

@@ -79,7 +79,9 @@ export function failureDiagnostic(f: UserFailure, file: string, source: string, 
 function placeOfFailure(f: UserFailure, places: SourcePlaces): Range {
   const property = f.member === "training" && f.property !== undefined ? places.trainingProperties[f.property] : undefined;
   const member = f.member && places.members[f.member];
-  const thrown = f.thrownText !== undefined ? places.thrownStrings[f.thrownText] : undefined;
+  // Own keys only: `throw "toString"` must not find Object.prototype.toString.
+  const thrown =
+    f.thrownText !== undefined && Object.hasOwn(places.thrownStrings, f.thrownText) ? places.thrownStrings[f.thrownText] : undefined;
   const loop = f.call === "load" && f.code === "user-code-timeout" ? places.loadLoops[0] : undefined;
   return property ?? member ?? thrown ?? loop ?? placeOfCall(places, f.call);
 }

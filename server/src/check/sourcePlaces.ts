@@ -239,7 +239,10 @@ export function placeOfCall(places: SourcePlaces, call: UserCallName): Range {
     case "render":
       return places.methods[call] ?? places.environmentClass ?? places.file;
     case "construct":
-      return places.methods.constructor ?? places.environmentClass ?? places.file;
+      // `methods` is an object literal: without an own constructor, `.constructor` is Object.
+      return (
+        (Object.hasOwn(places.methods, "constructor") ? places.methods.constructor : undefined) ?? places.environmentClass ?? places.file
+      );
     default:
       return places.environmentClass ?? places.otherEnvironmentClass ?? places.file;
   }

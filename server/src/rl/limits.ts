@@ -27,6 +27,11 @@
  *   is the user's, say up to 10 KiB: 160 MiB at the limit) and a row of per-episode
  *   gradients; 2¹⁴ = 16,384 is far past any useful batch (noise scales in the examples are
  *   under 100).
+ * - Probe episodes. An exact probe (`check --episodes N`) is one batch: N live environments
+ *   and their per-episode gradients, but only once and with nothing else held, so 2¹⁶ =
+ *   65,536 (4× the batch limit; 64 MiB at 1 KiB per environment). A million bandits left
+ *   the heap so full that the collector's pauses inside a constructor call were taken for
+ *   an endless loop.
  */
 import type { TrainingSettings } from "../protocol";
 import { UserCodeError, type EnvironmentMember } from "./userCode";
@@ -37,11 +42,20 @@ export const MAX_POLICY_PARAMETERS = 2 ** 20;
 export const MAX_DISCRETE_SIZE = 2 ** 16;
 export const MAX_BOX_DIMENSIONS = 2 ** 16;
 export const MAX_EPISODES_PER_UPDATE = 2 ** 14;
+export const MAX_PROBE_EPISODES = 2 ** 16;
 /** The episode count a batch is sized for when blaming its length (the default episodesPerUpdate). */
 const REFERENCE_EPISODES = 16;
 
 function overLimit(message: string, member: EnvironmentMember, property?: string): never {
   throw new UserCodeError({ code: "resource-limit", call: "construct", member, property, message });
+}
+
+/**
+ * The probe's episode count is the caller's (`check --episodes`), not a setting in the file:
+ * placed on the environment class (call "none"), the file whose episode length makes it too many.
+ */
+function probeOverLimit(message: string): never {
+  throw new UserCodeError({ code: "resource-limit", call: "none", message });
 }
 
 const count = (x: number) => (x >= 1e7 ? x.toExponential(2).replace("e+", "e") : x.toLocaleString("en-US"));
@@ -84,6 +98,12 @@ export function rolloutRowBytes(spec: EnvSpec): number {
  * otherwise the number of episodes is (`episodesAsked` names where that number came from).
  */
 export function checkRolloutSize(spec: EnvSpec, episodes: number, episodesAsked: "training" | "probe"): void {
+  // Every episode of a batch is a live environment: a million of them fill the heap, and the
+  // collector's pauses then land in whatever call runs, blamed on the user's constructor.
+  if (episodesAsked === "probe" && episodes > MAX_PROBE_EPISODES)
+    probeOverLimit(
+      `a probe of ${count(episodes)} episodes is over the engine's limit of ${count(MAX_PROBE_EPISODES)} (each episode of the probe is a live environment). Ask for fewer episodes.`,
+    );
   const row = rolloutRowBytes(spec);
   const bytes = episodes * spec.maxEpisodeSteps * row;
   if (bytes <= MAX_ROLLOUT_BYTES) return;
@@ -97,11 +117,9 @@ export function checkRolloutSize(spec: EnvSpec, episodes: number, episodesAsked:
   }
   const maxEpisodes = Math.floor(MAX_ROLLOUT_BYTES / (spec.maxEpisodeSteps * row));
   const what = episodesAsked === "training" ? `training.episodesPerUpdate = ${count(episodes)}` : `a probe of ${count(episodes)} episodes`;
-  overLimit(
-    `${what} is over the engine's limit: ${count(episodes)} episodes of up to ${count(spec.maxEpisodeSteps)} steps need ${mib(bytes)} of buffers, and the limit is ${mib(MAX_ROLLOUT_BYTES)}, so at most ${count(maxEpisodes)} episodes of this length.`,
-    "training",
-    "episodesPerUpdate",
-  );
+  const message = `${what} is over the engine's limit: ${count(episodes)} episodes of up to ${count(spec.maxEpisodeSteps)} steps need ${mib(bytes)} of buffers, and the limit is ${mib(MAX_ROLLOUT_BYTES)}, so at most ${count(maxEpisodes)} episodes of this length.`;
+  if (episodesAsked === "probe") probeOverLimit(`${message} Ask for fewer episodes.`);
+  overLimit(message, "training", "episodesPerUpdate");
 }
 
 /** Weights and biases of an MLP from `inputs` through `hidden` to `outputs` (plus Box log σ). */

@@ -15,6 +15,8 @@ export const UserCall = {
   step: 4,
   reward: 5,
   render: 6,
+  /** A callback user code scheduled (timer, immediate, tick, microtask, promise reaction): see `callbackWatch.ts`. */
+  callback: 7,
 } as const;
 export type UserCallName = keyof typeof UserCall;
 const NAMES = Object.keys(UserCall) as UserCallName[];
@@ -29,7 +31,30 @@ export function lastTracedCall(trace: string): UserCallName | null {
 const CANCEL = 0;
 const CALL = 1;
 const SEQ = 2;
-const SLOTS = 3;
+/** Where the running callback was scheduled: line and column in the bundle (1-based), 0 when unknown. */
+const SCHEDULED_LINE = 3;
+const SCHEDULED_COLUMN = 4;
+const SLOTS = 5;
+
+/** A position in the bundle's generated code, as a stack frame gives it (line and column 1-based). */
+export interface BundlePosition {
+  line: number;
+  column: number;
+}
+
+/** How a message names the user function that was running. */
+export function describeCall(call: UserCallName): string {
+  if (call === "none") return "the engine";
+  if (call === "load") return "the file's top-level code";
+  if (call === "callback") return "a callback the file scheduled (a timer, setImmediate, process.nextTick, queueMicrotask or a promise)";
+  return `${call}()`;
+}
+
+/** The call a failure names (`UserFailure.call`): a callback has no function of its own to be placed on. */
+export type FailureCallName = Exclude<UserCallName, "callback">;
+export function failureCall(call: UserCallName): FailureCallName {
+  return call === "callback" ? "none" : call;
+}
 
 export function createGuardBuffer(): SharedArrayBuffer {
   return new SharedArrayBuffer(SLOTS * Int32Array.BYTES_PER_ELEMENT);
@@ -57,6 +82,16 @@ export class CallGuard {
     this.slots[CALL] = UserCall.none;
     this.slots[SEQ]++;
   }
+  /** Entering a callback user code scheduled, at `scheduledAt` in the bundle when known. */
+  enterCallback(scheduledAt: BundlePosition | null): void {
+    this.slots[SCHEDULED_LINE] = scheduledAt?.line ?? 0;
+    this.slots[SCHEDULED_COLUMN] = scheduledAt?.column ?? 0;
+    this.enter(UserCall.callback);
+  }
+  /** In a user function or a callback user code scheduled. */
+  get inUserCode(): boolean {
+    return this.slots[CALL] !== UserCall.none;
+  }
   /** Set by the caller to ask for a stop; checked between updates and episodes. */
   get cancelled(): boolean {
     return Atomics.load(this.slots, CANCEL) !== 0;
@@ -77,6 +112,11 @@ export class CallWatch {
   /** The user function the runner is in right now. */
   get current(): UserCallName {
     return NAMES[Atomics.load(this.slots, CALL)] ?? "none";
+  }
+  /** Where the callback being run was scheduled, in the bundle, when known. */
+  get scheduledAt(): BundlePosition | null {
+    const line = Atomics.load(this.slots, SCHEDULED_LINE);
+    return line > 0 ? { line, column: Atomics.load(this.slots, SCHEDULED_COLUMN) } : null;
   }
   /** Milliseconds the current user call has been running, as seen from successive polls. */
   poll(now: number): number {

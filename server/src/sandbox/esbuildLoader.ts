@@ -22,6 +22,11 @@ let api: typeof Esbuild | undefined;
 
 export const build: typeof Esbuild.build = (options) => loadEsbuild().build(options);
 
+/** Kills esbuild's child process (a build that does not end); the next build starts a new one. */
+export const stop = (): void => {
+  if (api) void api.stop();
+};
+
 function loadEsbuild(): typeof Esbuild {
   if (api) return api;
   const shipped = path.join(__dirname, "bin", process.platform === "win32" ? "esbuild.exe" : "esbuild");

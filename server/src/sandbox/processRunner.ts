@@ -13,7 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { BackendChoice, BackendName } from "../protocol";
 import type { EnvironmentBundle } from "./bundle";
-import { lastTracedCall, type UserCallName } from "./callGuard";
+import { describeCall, failureCall, lastTracedCall, type UserCallName } from "./callGuard";
 import { killTree } from "./processTree";
 import { MARK_VARIABLE, SWEEP_AGAIN_MS, killMarked, newRunnerMark, prlimitOptions, type RunnerMark } from "./runnerMark";
 import type { HostMessage, HostRequest, HostStart, RunnerJob, RunnerOutcome } from "./runnerMessages";
@@ -184,7 +184,7 @@ export class ProcessRunner {
     /** How long `lastCall` had been running at the last report: 0 means it may have moved on since. */
     let lastRunningMs = 0;
     let killTimer: NodeJS.Timeout | undefined;
-    const where = () => (lastCall === "none" ? "the engine" : lastCall === "load" ? "the file's top-level code" : `${lastCall}()`);
+    const where = () => describeCall(lastCall);
 
     const reply = (o: RunnerOutcome<T>) => {
       if (answered) return;
@@ -218,7 +218,7 @@ export class ProcessRunner {
             backend,
             failure: {
               code: "user-code-crashed",
-              call: lastCall,
+              call: failureCall(lastCall),
               message: `the runner was stopped while ${where()} was running: it used ${Math.round(rss)} MB of memory, over the limit of ${rssLimit} MB. Look for an allocation that grows without bound.`,
             },
           },
@@ -269,7 +269,7 @@ export class ProcessRunner {
             backend,
             failure: {
               code: "user-code-crashed",
-              call,
+              call: failureCall(call),
               message: `the runner process died (${how}) while ${where()} was running. A fatal error such as an allocation too large for the heap, or a native crash, does this; the editor and the server are unharmed.`,
             },
           },

@@ -7,7 +7,9 @@
 import { Worker } from "node:worker_threads";
 import type { BackendChoice } from "../protocol";
 import type { EnvironmentBundle } from "./bundle";
-import { CallWatch, createGuardBuffer, type UserCallName } from "./callGuard";
+import { BundleMap } from "./bundleMap";
+import { CallWatch, createGuardBuffer, describeCall, failureCall, type UserCallName } from "./callGuard";
+import type { UserFailure } from "./failure";
 import type { TrainingHeartbeat } from "../rl/train";
 import type { RunnerJob, RunnerJobMessage, RunnerMessage, RunnerOutcome, RunnerStart } from "./runnerMessages";
 import { DEFAULT_CALL_TIMEOUT_MS, builtScript } from "./runnerShared";
@@ -35,8 +37,6 @@ export interface ThreadRunEnd {
   outcome: RunnerOutcome<unknown>;
   reusable: boolean;
 }
-
-const where = (call: UserCallName) => (call === "none" ? "the engine" : call === "load" ? "the file's top-level code" : `${call}()`);
 
 export class ThreadRunner {
   private readonly worker: Worker;
@@ -106,21 +106,7 @@ export class ThreadRunner {
         }
         const stuck = watch.poll(Date.now());
         options.onCall(watch.current, stuck);
-        if (stuck > timeoutMs) {
-          const call = watch.current;
-          finish(
-            {
-              ok: false,
-              backend,
-              failure: {
-                code: "user-code-timeout",
-                call,
-                message: `${where(call)} did not return within ${timeoutMs} ms: is there an endless loop?`,
-              },
-            },
-            false,
-          );
-        }
+        if (stuck > timeoutMs) finish({ ok: false, backend, failure: timedOut(bundle, watch, timeoutMs) }, false);
       }, POLL_MS);
 
       const onAbort = () => {
@@ -159,8 +145,8 @@ export class ThreadRunner {
             backend,
             failure: {
               code: "user-code-crashed",
-              call: watch.current,
-              message: `the runner died while ${where(watch.current)} was running: ${why}`,
+              call: failureCall(watch.current),
+              message: `the runner died while ${describeCall(watch.current)} was running: ${why}`,
             },
           },
           false,
@@ -185,4 +171,17 @@ export class ThreadRunner {
       worker.postMessage(message);
     });
   }
+}
+
+/** The call that did not return in time; a callback is placed on the line that scheduled it. */
+function timedOut(bundle: EnvironmentBundle, watch: CallWatch, timeoutMs: number): UserFailure {
+  const call = watch.current;
+  const at = call === "callback" ? watch.scheduledAt : null;
+  const place = at ? new BundleMap(bundle).placeOf(at) : undefined;
+  const message =
+    call === "callback"
+      ? `${describeCall(call)} did not return within ${timeoutMs} ms: is there an endless loop? ` +
+        "The engine calls reset, step and reward synchronously and does not wait for callbacks: do that work inside the call."
+      : `${describeCall(call)} did not return within ${timeoutMs} ms: is there an endless loop?`;
+  return { code: "user-code-timeout", call: failureCall(call), message, ...(place ? { place } : {}) };
 }

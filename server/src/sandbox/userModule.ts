@@ -8,14 +8,17 @@
 import { createRequire } from "node:module";
 import * as path from "node:path";
 import * as vm from "node:vm";
-import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
 import * as runtime from "../runtime/index";
 import type { Environment, Reward, Transition, TrainingOptions } from "../runtime/index";
-import { CallGuard, UserCall, type UserCallName } from "./callGuard";
+import { CallGuard, UserCall, type FailureCallName } from "./callGuard";
 import { show } from "../rl/envSpec";
 import type { UserEnvironmentModule } from "../rl/userCode";
 import { UserCodeError, fail, type SourcePlace } from "./failure";
 import type { EnvironmentBundle } from "./bundle";
+import { BundleMap, bundleFileName } from "./bundleMap";
+
+/** Taken before any user code runs: a file that replaces `globalThis.setTimeout` must not stall `settled`. */
+const engineTimers = { setTimeout, setImmediate };
 
 export type RewardFunction = (t: Transition<unknown, unknown>) => Reward;
 
@@ -33,24 +36,12 @@ export interface UserModule extends UserEnvironmentModule {
   settled(): Promise<void>;
 }
 
-export function loadUserModule(bundle: EnvironmentBundle, guard: CallGuard): UserModule {
-  const virtualName = bundle.entry + ".bundle.js";
-  const traceMap = new TraceMap(bundle.map, virtualName);
+export function loadUserModule(bundle: EnvironmentBundle, guard: CallGuard, map = new BundleMap(bundle)): UserModule {
+  const virtualName = bundleFileName(bundle);
 
   /** Map a thrown value's stack to the first frame inside the user's files. */
-  const placeOf = (error: unknown): SourcePlace | undefined => {
-    const stack = error instanceof Error ? (error.stack ?? "") : "";
-    for (const line of stack.split("\n")) {
-      const at = line.lastIndexOf(virtualName + ":");
-      if (at < 0) continue;
-      const m = /:(\d+):(\d+)\)?\s*$/.exec(line.slice(at + virtualName.length));
-      if (!m) continue;
-      const pos = originalPositionFor(traceMap, { line: Number(m[1]), column: Number(m[2]) - 1 });
-      if (pos.source === null || pos.line === null) continue;
-      return { file: path.resolve(path.dirname(bundle.entry), pos.source), line: pos.line - 1, character: pos.column ?? 0 };
-    }
-    return undefined;
-  };
+  const placeOf = (error: unknown): SourcePlace | undefined =>
+    error instanceof Error ? map.placeInStack(String(error.stack ?? "")) : undefined;
 
   const describe = (error: unknown): string =>
     error instanceof Error
@@ -59,7 +50,7 @@ export function loadUserModule(bundle: EnvironmentBundle, guard: CallGuard): Use
         ? JSON.stringify(error)
         : `${show(error)} (not an Error, so it carries no stack: throw new Error(...) instead)`;
 
-  const threw = (call: UserCallName, error: unknown): never => {
+  const threw = (call: FailureCallName, error: unknown): never => {
     if (error instanceof UserCodeError) throw error;
     if (error instanceof RangeError && /allocation failed/i.test(error.message))
       fail(
@@ -91,8 +82,8 @@ export function loadUserModule(bundle: EnvironmentBundle, guard: CallGuard): Use
   }
   const settled = async (): Promise<void> => {
     // Zero-delay timers run in the next timers phase; rejections are reported after microtasks.
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => engineTimers.setTimeout(resolve, 0));
+    await new Promise((resolve) => engineTimers.setImmediate(resolve));
     if (!asyncError) return;
     const { error } = asyncError;
     throw new UserCodeError({
@@ -122,29 +113,7 @@ export function loadUserModule(bundle: EnvironmentBundle, guard: CallGuard): Use
     guard.exit();
   }
 
-  const exports = module.exports;
-  const EnvClass = exports.default;
-  if (typeof EnvClass !== "function" || !(EnvClass.prototype instanceof runtime.Environment)) {
-    fail(
-      "missing-environment",
-      "load",
-      EnvClass === undefined
-        ? 'the file has no default export: add `export default class MyEnv extends Environment { ... }` (Environment from "rl-playground")'
-        : 'the default export is not a class extending Environment from "rl-playground"',
-    );
-  }
-  const rewardExport = exports.reward;
-  if (rewardExport !== undefined && typeof rewardExport !== "function")
-    throw new UserCodeError({
-      code: "bad-step",
-      call: "load",
-      member: "reward",
-      message: `the \`reward\` export is ${show(rewardExport)}, not a function: export a function of the transition, e.g. \`export function reward(t) { return -Math.abs(t.nextObservation[0]); }\`, or remove the export to use the reward step() returns`,
-    });
-  const training = exports.training as TrainingOptions | undefined;
-  const Ctor = EnvClass as new () => Environment<unknown, unknown>;
-
-  const guarded = <T>(call: UserCallName, fn: () => T): T => {
+  const guarded = <T>(call: FailureCallName, fn: () => T): T => {
     guard.enter(UserCall[call]);
     try {
       return fn();
@@ -155,8 +124,44 @@ export function loadUserModule(bundle: EnvironmentBundle, guard: CallGuard): Use
     }
   };
 
+  // The exports are the user's objects: a getter or a proxy among them is user code, read
+  // here under the guard, once. `training` is copied to plain data, so the engine's reads of
+  // it later (validation, settings) run no user code.
+  const found = guarded("load", () => {
+    const exports = module.exports;
+    const EnvClass: unknown = exports.default;
+    const isEnvironment = typeof EnvClass === "function" && EnvClass.prototype instanceof runtime.Environment;
+    const rewardExport: unknown = exports.reward;
+    return {
+      EnvClass,
+      isEnvironment,
+      name: isEnvironment ? String((EnvClass as { name?: unknown }).name ?? "") : "",
+      rewardExport,
+      badReward: rewardExport !== undefined && typeof rewardExport !== "function" ? show(rewardExport) : null,
+      training: plainCopy(exports.training) as TrainingOptions | undefined,
+    };
+  });
+  if (!found.isEnvironment) {
+    fail(
+      "missing-environment",
+      "load",
+      found.EnvClass === undefined
+        ? 'the file has no default export: add `export default class MyEnv extends Environment { ... }` (Environment from "rl-playground")'
+        : 'the default export is not a class extending Environment from "rl-playground"',
+    );
+  }
+  const { rewardExport, training } = found;
+  if (found.badReward !== null)
+    throw new UserCodeError({
+      code: "bad-step",
+      call: "load",
+      member: "reward",
+      message: `the \`reward\` export is ${found.badReward}, not a function: export a function of the transition, e.g. \`export function reward(t) { return -Math.abs(t.nextObservation[0]); }\`, or remove the export to use the reward step() returns`,
+    });
+  const Ctor = found.EnvClass as new () => Environment<unknown, unknown>;
+
   return {
-    name: Ctor.name || path.basename(bundle.entry).replace(/\.rl\.ts$|\.ts$/, ""),
+    name: found.name || path.basename(bundle.entry).replace(/\.rl\.ts$|\.ts$/, ""),
     training,
     hasRewardExport: typeof rewardExport === "function",
     create: () => guarded("construct", () => new Ctor()),
@@ -164,4 +169,29 @@ export function loadUserModule(bundle: EnvironmentBundle, guard: CallGuard): Use
     reward: (t) => (rewardExport as RewardFunction)(t),
     settled,
   };
+}
+
+const MAX_COPIED_LENGTH = 4096;
+
+/**
+ * Arrays and plain objects copied (their getters run now), key order kept; anything else as
+ * it is (a function, a class instance: the settings' validation says what is wrong with it).
+ */
+function plainCopy(value: unknown, seen = new Map<object, unknown>()): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  if (seen.has(value)) return seen.get(value);
+  // A huge array is no setting: left for the validation to refuse, not copied.
+  if (Array.isArray(value) && value.length > MAX_COPIED_LENGTH) return value;
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    seen.set(value, out);
+    for (let k = 0; k < value.length; k++) out.push(plainCopy(value[k], seen));
+    return out;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  const out: Record<string, unknown> = {};
+  seen.set(value, out);
+  for (const key of Object.keys(value)) out[key] = plainCopy((value as Record<string, unknown>)[key], seen);
+  return out;
 }

@@ -14,7 +14,11 @@ import { ProbeCancelled, probe } from "../rl/probe";
 import { resolveSettings } from "../rl/settings";
 import { train } from "../rl/train";
 import { tf } from "../rl/tf";
+import { BundleMap } from "./bundleMap";
+import { watchUserCallbacks } from "./callbackWatch";
+import { guardProcessSignals } from "./signalGuard";
 import { CallGuard } from "./callGuard";
+import { unexpectedErrorOutcome } from "./engineFailure";
 import { UserCodeError } from "./failure";
 import { leftBehind, threadState } from "./leftovers";
 import { playEpisode } from "./playback";
@@ -22,7 +26,12 @@ import type { RunnerJob, RunnerJobMessage, RunnerMessage, RunnerOutcome, RunnerS
 import { loadUserModule, type UserModule } from "./userModule";
 
 const start = workerData as RunnerStart;
-const post = (message: RunnerMessage) => parentPort?.postMessage(message);
+guardProcessSignals();
+// Bound now, before any user code runs: a file that patches MessagePort or setImmediate must
+// not keep a job from reporting its end.
+const postMessage = parentPort ? parentPort.postMessage.bind(parentPort) : () => undefined;
+const post = (message: RunnerMessage) => postMessage(message);
+const nextTurn = setImmediate;
 const traceFd = start.traceFile === undefined ? undefined : fs.openSync(start.traceFile, "a");
 
 /** The backend for a job whose policy size is not known yet, loaded before any job arrives. */
@@ -40,7 +49,22 @@ parentPort?.on("message", (message: RunnerJobMessage) => {
   queue = queue.then(() => serve(message));
 });
 
-async function serve({ bundle, job, guard: buffer }: RunnerJobMessage): Promise<void> {
+/** Every job ends with "done", whatever broke: without it the caller would wait forever. */
+async function serve(message: RunnerJobMessage): Promise<void> {
+  let map: BundleMap | null = null;
+  try {
+    map = new BundleMap(message.bundle);
+    await serveJob(message, map);
+  } catch (error) {
+    // Our own bookkeeping failed after the job (a built-in it uses was replaced by the file, say).
+    const outcome = map
+      ? unexpectedErrorOutcome(error, map, null, null)
+      : { ok: false as const, error: `the runner failed: ${error instanceof Error ? error.message : "unknown error"}`, backend: null };
+    post({ type: "done", outcome, clean: false });
+  }
+}
+
+async function serveJob({ bundle, job, guard: buffer }: RunnerJobMessage, map: BundleMap): Promise<void> {
   const initial = await ready;
   if (initial instanceof Error) {
     post({ type: "done", outcome: { ok: false, error: initial.message, backend: null }, clean: false });
@@ -49,9 +73,12 @@ async function serve({ bundle, job, guard: buffer }: RunnerJobMessage): Promise<
   const before = threadState();
   let backend: BackendName | null = null;
   let outcome: RunnerOutcome<unknown>;
+  const guard = new CallGuard(buffer, traceFd);
+  // From before the file is evaluated (a timer set at its top level) to after the job's own
+  // callbacks had their turn (a promise reaction left by a failed load), see `callbackWatch.ts`.
+  const callbacks = watchUserCallbacks(guard, map);
   try {
-    const guard = new CallGuard(buffer, traceFd);
-    const user = loadUserModule(bundle, guard);
+    const user = loadUserModule(bundle, guard, map);
     const decision = start.backend === "auto" ? await decideBackend("auto", parametersOf(user, job)) : initial;
     backend = decision.name;
     post({ type: "backend", backend: decision.name, reason: decision.reason });
@@ -61,16 +88,18 @@ async function serve({ bundle, job, guard: buffer }: RunnerJobMessage): Promise<
     await user.settled();
     outcome = { ok: true, value, backend: decision.name };
   } catch (error) {
-    outcome = outcomeOf(error, backend);
+    outcome = outcomeOf(error, backend, () => unexpectedErrorOutcome(error, map, leftBehind(before), backend));
   }
+  await new Promise((resolve) => nextTurn(resolve));
+  callbacks.stop();
   const left = leftBehind(before);
   post({ type: "done", outcome, clean: left === null });
 }
 
-function outcomeOf(error: unknown, backend: BackendName | null): RunnerOutcome<unknown> {
+function outcomeOf(error: unknown, backend: BackendName | null, unexpected: () => RunnerOutcome<unknown>): RunnerOutcome<unknown> {
   if (error instanceof UserCodeError) return { ok: false, failure: error.failure, backend };
   if (error instanceof ProbeCancelled) return { ok: false, cancelled: true, backend };
-  return { ok: false, error: error instanceof Error ? error.message : String(error), backend };
+  return unexpected();
 }
 
 async function runJob(user: UserModule, guard: CallGuard, job: RunnerJob, backend: BackendName): Promise<unknown> {
