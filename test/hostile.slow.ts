@@ -6,7 +6,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ROOT, cli, fixture, lineOf } from "./helpers";
+import { checkEnvironment } from "../server/src/api";
+import { ROOT, cli, example, fixture, lineOf } from "./helpers";
 
 const cases: Array<{ file: string; code: string; marker: string; says: RegExp }> = [
   {
@@ -58,3 +59,10 @@ for (const c of cases) {
     });
   }
 }
+
+test("the caller survives every hostile file in a row and still works", async () => {
+  for (const file of ["loop-in-reward.rl.ts", "exit-in-reward.rl.ts", "oom-in-reward.rl.ts", "kill-in-step.rl.ts", "throw-in-step.rl.ts"])
+    assert.equal((await checkEnvironment(fixture(file), { backend: "cpu" })).diagnostics[0]?.severity, "error");
+  const ok = await checkEnvironment(example("bandit.rl.ts"), { backend: "cpu", episodes: 32 });
+  assert.deepEqual(ok.diagnostics, []);
+});

@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import ts from "typescript";
-import { checkEnvironment, trainEnvironment } from "../server/src/api";
+import { checkEnvironment } from "../server/src/api";
 import { TYPINGS_FILE, classNameFor, environmentSource, invalidBaseName, mergeTsconfig, newTsconfig } from "../client/src/scaffold";
 import { RestartBudget } from "../client/src/restartBudget";
 import { ROOT } from "./helpers";
@@ -63,7 +63,7 @@ test("the scaffolded workspace type-checks with the generated tsconfig (no red s
   }
 });
 
-test("the template checks without errors and trains to its threshold", async () => {
+test("the template checks without errors (test:slow trains it to its threshold)", async () => {
   const { dir, file } = scaffoldWorkspace("corridor");
   try {
     const check = await checkEnvironment(file, { backend: "cpu", episodes: 32, settings: { seed: 0 } });
@@ -71,9 +71,6 @@ test("the template checks without errors and trains to its threshold", async () 
       check.diagnostics.filter((d) => d.severity === "error" || d.severity === "warning").map((d) => d.code),
       [],
     );
-    const result = await trainEnvironment(file, { backend: "cpu", settings: { seed: 0 }, runDir: null });
-    assert.ok(result.ok, JSON.stringify(result));
-    assert.equal(result.summary.solved, true);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

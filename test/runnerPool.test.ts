@@ -37,29 +37,6 @@ test("a check that patches a global retires its runner; the next check gets a fr
   }
 });
 
-test("processes started by user code (plain and detached) do not outlive the check, pooled or not", async () => {
-  for (const pool of [undefined, new RunnerPool("wasm")]) {
-    const r = await checkEnvironment(fixture("spawns-children.rl.ts"), { pool, backend: "wasm", episodes: 8 });
-    assert.equal(r.ok, true, JSON.stringify(r.diagnostics));
-    const gone = await eventually(() => processesMatching("sleep 987").length === 0, 3000);
-    assert.ok(gone, `left behind: ${processesMatching("sleep 987")}`);
-    pool?.dispose();
-  }
-});
-
-test("a child blocking a call (execSync of a long sleep) dies with the runner on time-out and on cancel", async () => {
-  const timedOut = await checkEnvironment(fixture("exec-sleep-in-step.rl.ts"), { backend: "wasm", callTimeoutMs: 500, episodes: 4 });
-  assert.equal(timedOut.diagnostics[0]?.code, "user-code-timeout");
-  assert.ok(await eventually(() => processesMatching("sleep 9873").length === 0, 3000), "the sleep outlived the time-out");
-
-  const controller = new AbortController();
-  const pending = checkEnvironment(fixture("exec-sleep-in-step.rl.ts"), { backend: "wasm", signal: controller.signal, episodes: 4 });
-  assert.ok(await eventually(() => processesMatching("sleep 9873").length > 0, 10_000), "the sleep started");
-  controller.abort();
-  assert.equal((await pending).stopped, true);
-  assert.ok(await eventually(() => processesMatching("sleep 9873").length === 0, 3000), "the sleep outlived the cancel");
-});
-
 test("a runner whose check timed out is replaced; the pool's next check runs in a working one", async () => {
   const pool = new RunnerPool("wasm");
   try {
