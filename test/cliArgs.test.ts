@@ -44,42 +44,6 @@ test("--out never deletes the user's files: a folder with other files is refused
   assert.equal(JSON.parse(fs.readFileSync(path.join(run, "summary.json"), "utf8")).episodes, 48, "the second run replaced the first");
 });
 
-test("runs of the same file started in the same second each keep their folder", async () => {
-  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "rlp-same-second-"));
-  const runs = await Promise.all(
-    [1, 2, 3].map(
-      (seed) =>
-        new Promise<string>((resolve, reject) => {
-          const child = spawn(
-            process.execPath,
-            [
-              path.join(ROOT, "bin", "rl-playground.js"),
-              "train",
-              example("bandit.rl.ts"),
-              "--backend",
-              "cpu",
-              "--episodes",
-              "64",
-              "--seed",
-              String(seed),
-              "--json",
-            ],
-            { cwd, stdio: ["ignore", "pipe", "inherit"] },
-          );
-          let out = "";
-          child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-          child.on("error", reject);
-          child.on("close", (code) =>
-            code === 0 ? resolve(JSON.parse(out.trim().split("\n").pop()!).runDir) : reject(new Error(`exit ${code}`)),
-          );
-        }),
-    ),
-  );
-  assert.equal(new Set(runs).size, 3, runs.join(", "));
-  const seeds = runs.map((dir) => JSON.parse(fs.readFileSync(path.join(dir, "summary.json"), "utf8")).seed).sort();
-  assert.deepEqual(seeds, [1, 2, 3], "each folder holds its own run");
-});
-
 test("a folder, a non-environment file and absurd numbers exit 2 with a message that says what is wrong", () => {
   const cases: [string[], RegExp][] = [
     [["check", path.join(ROOT, "examples")], /is a folder/],
