@@ -2,18 +2,22 @@
  * The API the language server lives on (issue 7 C3): one result shape for check and
  * train, progress merged to a rate, playback of a saved or a training policy.
  */
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { checkEnvironment, playbackEpisode, readRunPolicy, trainEnvironment } from "../server/src/api";
+import { checkEnvironment, playbackEpisode, readRunPolicy, RunnerPool, trainEnvironment } from "../server/src/api";
 import type { PlaybackResult, UpdateMetrics } from "../server/src/protocol";
 import { example, fixture, lineOf } from "./helpers";
 
+/** One warm runner for the first test's four jobs (each still picks its backend by the policy's size). */
+const pool = new RunnerPool("auto");
+after(() => pool.dispose());
+
 test("check and train answer in one shape: ok, diagnostics, backend and why", async () => {
-  const check = await checkEnvironment(example("bandit.rl.ts"), { episodes: 16 });
-  const train = await trainEnvironment(example("bandit.rl.ts"), { settings: { maxEpisodes: 32 } });
+  const check = await checkEnvironment(example("bandit.rl.ts"), { episodes: 16, pool });
+  const train = await trainEnvironment(example("bandit.rl.ts"), { settings: { maxEpisodes: 32 }, pool });
   for (const r of [check, train]) {
     assert.equal(r.ok, true);
     assert.deepEqual(r.diagnostics, []);
@@ -21,8 +25,8 @@ test("check and train answer in one shape: ok, diagnostics, backend and why", as
     // auto picks by the policy's size (design §7) and says so.
     assert.match(r.backendReason ?? "", /^wasm: a policy of 8 parameters is under the .* crossover/);
   }
-  const broken = await checkEnvironment(fixture("throw-in-step.rl.ts"), { episodes: 16 });
-  const brokenTrain = await trainEnvironment(fixture("throw-in-step.rl.ts"), {});
+  const broken = await checkEnvironment(fixture("throw-in-step.rl.ts"), { episodes: 16, pool });
+  const brokenTrain = await trainEnvironment(fixture("throw-in-step.rl.ts"), { pool });
   for (const r of [broken, brokenTrain]) {
     assert.equal(r.ok, false);
     assert.equal(r.diagnostics[0].code, "user-code-threw");
