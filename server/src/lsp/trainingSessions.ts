@@ -32,8 +32,8 @@ import { playbackFromRun, trainDocument, type TrainingOutcome, type TrainingRun,
 import { uriToPath } from "./lspDiagnostics";
 import type { SettingsReader } from "./settings";
 
-/** A stopped run is reported ended after this long at the latest, even if its runner is still winding down. */
-const STOP_DEADLINE_MS = 900;
+/** A stopped run is reported ended after this long at the latest, even if its runner is still winding down (the client and the page add their own latency within the second design §6 allows). */
+const STOP_DEADLINE_MS = 600;
 
 export interface TrainingContext {
   connection: Connection;
