@@ -61,21 +61,25 @@ function parsePlaces(fileName: string, text: string): SourcePlaces {
     return placesInTree(fileName, text);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    const top: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: Math.max(1, text.split("\n", 1)[0]!.length) } };
-    return {
-      file: top,
-      environmentClass: null,
-      otherEnvironmentClass: null,
-      methods: {},
-      members: {},
-      rewardTerms: {},
-      rewardFunction: null,
-      stepRewardExpression: null,
-      trainingProperties: {},
-      loadLoops: [],
-      thrownStrings: {},
-    };
+    return nothingFound({ start: { line: 0, character: 0 }, end: { line: 0, character: Math.max(1, text.split("\n", 1)[0]!.length) } });
   }
+}
+
+/** Places before anything is found: every diagnostic falls back to `file`. */
+function nothingFound(file: Range): SourcePlaces {
+  return {
+    file,
+    environmentClass: null,
+    otherEnvironmentClass: null,
+    methods: {},
+    members: {},
+    rewardTerms: {},
+    rewardFunction: null,
+    stepRewardExpression: null,
+    trainingProperties: {},
+    loadLoops: [],
+    thrownStrings: {},
+  };
 }
 
 function placesInTree(fileName: string, text: string): SourcePlaces {
@@ -87,15 +91,7 @@ function placesInTree(fileName: string, text: string): SourcePlaces {
   };
   const first = sf.statements.find((s) => !ts.isImportDeclaration(s)) ?? sf.statements[0];
   const places: SourcePlaces = {
-    file: first ? firstLineOf(range(first), text) : { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
-    environmentClass: null,
-    otherEnvironmentClass: null,
-    methods: {},
-    members: {},
-    rewardTerms: {},
-    rewardFunction: null,
-    stepRewardExpression: null,
-    trainingProperties: {},
+    ...nothingFound(first ? firstLineOf(range(first), text) : { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }),
     loadLoops: findLoadLoops(sf, range),
     thrownStrings: findThrownStrings(sf, range),
   };
