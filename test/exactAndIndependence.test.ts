@@ -41,7 +41,7 @@ test("arms paying 1 with probability 0.9 and 0.95 are not called action-independ
   // 0.9 ≤ u < 0.95); all pairs agree with probability (1 − δ)^pairs, which the test's pair count bounds.
   assert.ok(0.95 ** INDEPENDENCE_PAIRS < 1e-3);
   const { user } = await loadInProcess(fixture("weak-action-dependence.rl.ts"), "cpu");
-  const result = testActionIndependence(user, describeEnvironment(user.create()));
+  const result = testActionIndependence(user, describeEnvironment(user.create()), { kind: "discrete", probabilities: [0.5, 0.5] });
   assert.equal(result.independent, false);
 
   const r = await checkEnvironment(fixture("weak-action-dependence.rl.ts"), { backend: "cpu", episodes: 512 });

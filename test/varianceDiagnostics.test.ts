@@ -110,8 +110,16 @@ function report(over: {
   baselineReduction?: number | null;
   baseline?: "none" | "mean";
   episodes?: number;
+  /** 95% intervals; absent: ±20% around the value; null: too few batches to tell. */
+  snrInterval?: [number, number] | null;
+  baselineReductionInterval?: [number, number] | null;
 }): ProbeReport {
   const episodes = over.episodes ?? 256;
+  const snr = over.snr ?? 5;
+  const noiseScale = over.noiseScale ?? 3;
+  const reduction = over.baselineReduction ?? 0.1;
+  const around = (x: number): [number, number] => [0.8 * x, 1.2 * x];
+  const snrInterval = over.snrInterval === undefined ? around(snr) : over.snrInterval;
   return {
     stats: {
       episodes,
@@ -121,22 +129,32 @@ function report(over: {
         episodes,
         traceCov: 1,
         gradNormSq: 1,
-        snr: ((over.snr ?? 5) * episodes) / 16,
-        noiseScale: over.noiseScale ?? 3,
-        baselineReduction: over.baselineReduction ?? 0.1,
+        gradNormSqUnclamped: 1,
+        snr: (snr * episodes) / 16,
+        noiseScale,
+        baselineReduction: reduction,
       },
-      atEpisodesPerUpdate: { episodes: 16, snr: over.snr ?? 5, noiseScale: over.noiseScale ?? 3 },
+      atEpisodesPerUpdate: { episodes: 16, snr, noiseScale },
       exact: null,
+      confidence: { batches: episodes / 16, batchSize: 16, gradNormSq: null, traceCov: null },
     },
     summary: {
       episodes,
+      batches: episodes / 16,
+      batchSize: 16,
       rewards: { mean: 1, std: 1, min: 0, max: 2 },
       returns: { mean: 1, std: 1, min: 0, max: 2 },
-      atEpisodesPerUpdate: { episodes: 16, snr: over.snr ?? 5, noiseScale: over.noiseScale ?? 3 },
-      baselineReduction: over.baselineReduction ?? 0.1,
+      atEpisodesPerUpdate: {
+        episodes: 16,
+        snr,
+        noiseScale,
+        snrInterval,
+        noiseScaleInterval: snrInterval ? [16 / snrInterval[1], 16 / snrInterval[0]] : null,
+      },
+      baselineReduction: reduction,
+      baselineReductionInterval:
+        over.baselineReductionInterval === undefined ? [reduction - 0.05, reduction + 0.05] : over.baselineReductionInterval,
       terms: [],
-      traceCovRelativeError: 0.05,
-      gradNormSqRelativeError: 0.05,
     },
     facts: {
       episodesPerUpdate: 16,
@@ -159,26 +177,31 @@ function report(over: {
 const places = findSourcePlaces("x.rl.ts", "export default class X extends Environment {}\nexport function reward() { return 1; }\n");
 const codes = (r: ProbeReport) => probeDiagnostics(r, "x.rl.ts", places).map((d) => d.code);
 
-test("gradient-noise exactly when SNR < 1, with the noise scale as the batch size", () => {
-  assert.deepEqual(codes(report({ snr: 0.99, noiseScale: 16.2 })), ["gradient-noise"]);
+test("gradient-noise exactly when the SNR's 95% interval lies below 1, with the noise scale and its interval as the batch size", () => {
+  assert.deepEqual(codes(report({ snr: 0.8, noiseScale: 20, snrInterval: [0.6, 0.99] })), ["gradient-noise"]);
+  // An estimate below 1 whose interval reaches 1 is not evidence: no warning.
+  assert.deepEqual(codes(report({ snr: 0.8, noiseScale: 20, snrInterval: [0.6, 1.01] })), []);
   assert.deepEqual(codes(report({ snr: 1.0 })), []);
-  const [d] = probeDiagnostics(report({ snr: 0.5, noiseScale: 31.5 }), "x.rl.ts", places);
-  assert.match(d.message, /SNR 0\.5 at episodesPerUpdate = 16/);
+  const [d] = probeDiagnostics(report({ snr: 0.5, noiseScale: 31.5, snrInterval: [0.4, 0.64] }), "x.rl.ts", places);
+  assert.match(d.message, /SNR 0\.5 \(95% interval 0\.4–0\.64\) at episodesPerUpdate = 16/);
+  assert.match(d.message, /noise scale is 31\.5 \(25–40\)/);
   assert.match(d.message, /about 32 episodes per update/);
   assert.equal(d.range.start.line, 1, "placed on the reward function");
 });
 
-test("baseline-recommended only without a baseline and above a 30% reduction", () => {
-  assert.deepEqual(codes(report({ baseline: "none", baselineReduction: 0.31 })), ["baseline-recommended"]);
-  assert.deepEqual(codes(report({ baseline: "none", baselineReduction: 0.29 })), []);
+test("baseline-recommended only without a baseline and when the reduction's 95% interval is above 30%", () => {
+  assert.deepEqual(codes(report({ baseline: "none", baselineReduction: 0.4, baselineReductionInterval: [0.31, 0.49] })), [
+    "baseline-recommended",
+  ]);
+  assert.deepEqual(codes(report({ baseline: "none", baselineReduction: 0.4, baselineReductionInterval: [0.29, 0.51] })), []);
   assert.deepEqual(codes(report({ baseline: "mean", baselineReduction: 0.9 })), []);
 });
 
-test("few episodes or a large error make the message say its confidence is low", () => {
-  const [rough] = probeDiagnostics(report({ snr: 0.5, episodes: 32 }), "x.rl.ts", places);
-  assert.match(rough.message, /Low confidence: measured on 32 episodes/);
-  const [sure] = probeDiagnostics(report({ snr: 0.5 }), "x.rl.ts", places);
-  assert.doesNotMatch(sure.message, /confidence/);
+test("without intervals (too few batches to tell) no statistical warning is published", () => {
+  assert.deepEqual(
+    codes(report({ snr: 0.1, snrInterval: null, baseline: "none", baselineReduction: 0.9, baselineReductionInterval: null })),
+    [],
+  );
 });
 
 test("reward hover data shows the summary and the per-term shares", async () => {
@@ -195,8 +218,12 @@ test("reward hover data shows the summary and the per-term shares", async () => 
   assert.match(md, /gradient SNR at 16 episodes\/update/);
 });
 
-test("noise from outside this.rng() is its own warning, not a note inside gradient-noise (issue 7 B3)", () => {
-  const diagnostics = probeDiagnostics(report({ snr: 0.2, noiseScale: 80, stepsDeterministic: false }), "x.rl.ts", places);
+test("noise from outside this.rng() is its own warning, not a note inside gradient-noise ", () => {
+  const diagnostics = probeDiagnostics(
+    report({ snr: 0.2, noiseScale: 80, snrInterval: [0.1, 0.3], stepsDeterministic: false }),
+    "x.rl.ts",
+    places,
+  );
   assert.deepEqual(
     diagnostics.map((d) => [d.code, d.severity]),
     [

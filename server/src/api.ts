@@ -2,7 +2,7 @@
  * The engine's entry points for the CLI, the language server and tests. User code only
  * ever runs in a runner process (`sandbox/`), with a watchdog on every call.
  *
- *   checkEnvironment(file, {contents?, pool?, signal?, budgetMs?, episodes?, settings?})
+ *   checkEnvironment(file, {contents?, pool?, signal?, episodes?, settings?})
  *     → CheckOutcome: the checks and the variance probe as diagnostics, stats and the reward
  *       hover data. With a `RunnerPool` the probe runs in a warm runner that serves check
  *       after check (on-type feedback); aborting `signal` resolves at once with
@@ -57,15 +57,18 @@ export interface CommonOptions {
 }
 
 export interface CheckOptions extends CommonOptions {
-  /** Exactly this many probe episodes; otherwise as many as fit in `budgetMs`. */
+  /**
+   * Exactly this many probe episodes; otherwise the probe's fixed sample, set by the file, its
+   * settings and the seed, never by the clock (design §3).
+   */
   episodes?: number;
-  budgetMs?: number;
   settings?: Partial<TrainingSettings>;
 }
 
 /**
- * The probe's target time (runner already started): on-type feedback. With the bundle, the
- * transfer and the diagnostics a warm check of the examples takes about 1.2× this (bench).
+ * How long the editor waits for a check before it publishes what is certain (compile errors,
+ * static checks) and says "measuring…" for the statistics, which follow when the probe's fixed
+ * sample is done. It never changes the sample.
  */
 export const DEFAULT_PROBE_BUDGET_MS = 200;
 
@@ -90,7 +93,7 @@ export async function checkEnvironment(file: string, options: CheckOptions = {})
     bundled.bundle,
     {
       kind: "probe",
-      probe: { episodes: options.episodes, budgetMs: options.budgetMs ?? DEFAULT_PROBE_BUDGET_MS, overrides: options.settings ?? {} },
+      probe: { episodes: options.episodes, overrides: options.settings ?? {} },
     },
     { ...options, onBackend: (_backend, reason) => (backendReason = reason) },
   );

@@ -23,8 +23,6 @@ const EXIT_BAD_ARGUMENTS = 2;
 const MAX_TRAIN_EPISODES = 100_000_000;
 const MAX_CHECK_EPISODES = MAX_PROBE_EPISODES;
 const SEED_RANGE = 2 ** 31;
-/** A terminal user waits for the runner's start anyway: the probe may take longer than on-type checks (200 ms). */
-const CLI_PROBE_BUDGET_MS = 300;
 
 /** A whole number in [min, max], written plainly (no "1e5", no "0x10"); else a clear argument error. */
 function wholeNumber(min: number, max: number) {
@@ -246,7 +244,6 @@ async function check(file: string, opts: { episodes?: number; seed?: number; bac
   try {
     result = await checkEnvironment(file, {
       backend: opts.backend,
-      budgetMs: CLI_PROBE_BUDGET_MS,
       episodes: opts.episodes,
       settings: opts.seed !== undefined ? { seed: opts.seed } : {},
     });

@@ -33,6 +33,8 @@ export interface GradientStats {
   episodes: number;
   traceCov: number;
   gradNormSq: number;
+  /** The estimate of ‖∇J‖² before clamping at 0: averages over updates (the noise scale shown in training) take it. */
+  gradNormSqUnclamped?: number;
   snr: number | null;
   noiseScale: number | null;
   baselineReduction: number | null;
@@ -163,10 +165,24 @@ export interface ProbeStats {
   episodes: number;
   returnMean: number;
   returnStd: number;
+  /** Stated at N = `episodes`; measured on batches of `confidence.batchSize` formed as training forms them. */
   gradient: GradientStats;
   /** The same measurement stated for one training update's batch (`episodesPerUpdate`). */
   atEpisodesPerUpdate: SnrAt;
   exact: ExactGradient | null;
+  /** How sure: the sample's batches, and 95% intervals (null: too few batches to tell). */
+  confidence: ProbeConfidence;
+}
+
+/** A 95% confidence interval [low, high]. */
+export type Interval = [number, number];
+
+export interface ProbeConfidence {
+  /** The probe's episodes form this many batches of `batchSize` (the last may be smaller). */
+  batches: number;
+  batchSize: number;
+  gradNormSq: Interval | null;
+  traceCov: Interval | null;
 }
 
 export interface Distribution {
@@ -180,26 +196,36 @@ export interface RewardTermShare {
   name: string;
   /** Mean total of the term per episode. */
   meanReturn: number;
-  /** Its share of traceCov: Σ_i ⟨g_i^term − ĝ^term, g_i − ĝ⟩ / Σ_i ‖g_i − ĝ‖² (the shares sum to 1). */
+  /**
+   * Its share of the gradient variance of Ψ as configured: Σ_i ⟨g_i^term − ĝ^term, g_i − ĝ⟩ / Σ_i ‖g_i − ĝ‖²
+   * (the shares sum to 1; with the value baseline what they leave is the baseline's part).
+   */
   varianceShare: number;
+  shareInterval?: Interval | null;
+}
+
+/** `SnrAt` with its 95% intervals (null: not enough episodes to tell). */
+export interface SnrAtWithInterval extends SnrAt {
+  snrInterval: Interval | null;
+  noiseScaleInterval: Interval | null;
 }
 
 /** What the editor shows on hovering the reward function: the probe's view of the reward. */
 export interface RewardSummary {
   /** Episodes sampled: the N of every number here except `atEpisodesPerUpdate`. */
   episodes: number;
+  /** The episodes form this many batches of `batchSize`, as training forms them. */
+  batches: number;
+  batchSize: number;
   /** Per-step rewards. */
   rewards: Distribution;
   /** Episode returns (undiscounted). */
   returns: Distribution;
   /** The SNR one training update sees, at N = `episodesPerUpdate`. */
-  atEpisodesPerUpdate: SnrAt;
+  atEpisodesPerUpdate: SnrAtWithInterval;
   baselineReduction: number | null;
+  baselineReductionInterval: Interval | null;
   terms: RewardTermShare[];
-  /** Relative standard error of the measured traceCov: how far to trust the numbers. */
-  traceCovRelativeError: number | null;
-  /** Relative standard error of gradNormSq (so of snr and noiseScale), ≈ √(4‖∇J‖²·tc/N + 2(tc/N)²) / ‖∇J‖². */
-  gradNormSqRelativeError: number | null;
 }
 
 export interface CheckResult {

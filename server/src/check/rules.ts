@@ -8,7 +8,8 @@
  */
 import type { Diagnostic, RewardSummary } from "../protocol";
 import type { ProbeFacts, ProbeReport } from "../rl/probeReport";
-import type { ProbeTime } from "../rl/timeBound";
+import { SLOW_UPDATE_MS } from "../rl/timeBound";
+import { binomialUpper95 } from "../rl/probeStats";
 import { diagnostic } from "./diagnostics";
 import { placeOfCall, placeOfReward, type SourcePlaces } from "./sourcePlaces";
 
@@ -18,9 +19,6 @@ export const SPARSE_FRACTION = 0.02;
 export const BASELINE_GAIN = 0.3;
 /** `reward-term-dominates-variance` when one term carries at least this share of traceCov. */
 export const TERM_DOMINANCE = 0.75;
-/** Below this many episodes, or above this relative error of traceCov, the message says the numbers are rough. */
-export const LOW_CONFIDENCE_EPISODES = 64;
-export const LOW_CONFIDENCE_ERROR = 0.25;
 
 export function probeDiagnostics(report: ProbeReport, file: string, places: SourcePlaces): Diagnostic[] {
   const { facts, summary, stats } = report;
@@ -28,7 +26,8 @@ export function probeDiagnostics(report: ProbeReport, file: string, places: Sour
   const onReward = placeOfReward(places);
 
   out.push(...nondeterminismDiagnostics(facts, file, places));
-  if (facts.time?.stoppedEarly) out.push(slowStepDiagnostic(facts, facts.time, file, places));
+  const slow = slowStep(facts, file, places);
+  if (slow) out.push(slow);
   if (!stats || !summary) return out;
 
   if (facts.endedEpisodes === 0 && facts.maxEpisodeSteps > 1)
@@ -43,23 +42,27 @@ export function probeDiagnostics(report: ProbeReport, file: string, places: Sour
     );
 
   const n = stats.episodes;
-  if (facts.constantReward !== null && facts.constantReward !== 0) {
+  if (facts.constantReward !== null) {
     out.push(
       diagnostic(
         "reward-constant",
-        `every sampled reward is ${fmt(facts.constantReward)} and every episode lasts ${facts.maxEpisodeSteps === 1 ? "one step" : "as long"}, so every return is the same: ` +
-          "the policy gradient is exactly zero in expectation and the policy cannot learn. Make the reward depend on the outcome (reward progress or success, penalise failure).",
+        (facts.constantReward === 0
+          ? "every sampled reward is 0, so every return is 0: "
+          : `every sampled reward is ${fmt(facts.constantReward)} and every episode lasts ${facts.maxEpisodeSteps === 1 ? "one step" : "as long"}, so every return is the same: `) +
+          "the policy gradient is exactly zero in expectation and the policy cannot learn. " +
+          (facts.constantReward === 0
+            ? "Check that step() or reward() returns the reward, and make it depend on the outcome (reward progress or success, penalise failure)."
+            : "Make the reward depend on the outcome (reward progress or success, penalise failure)."),
         file,
         onReward,
       ),
     );
-  } else if (facts.nonZeroReturnEpisodes < SPARSE_FRACTION * n) {
+  } else if (binomialUpper95(facts.nonZeroReturnEpisodes, n) < SPARSE_FRACTION) {
     out.push(
       diagnostic(
         "reward-sparse",
-        `only ${facts.nonZeroReturnEpisodes} of ${n} sampled episodes (${pct(facts.nonZeroReturnEpisodes / n)}) had a non-zero return, so almost every gradient estimate is zero. ` +
-          "Most likely the current (random) policy never reaches the goal: add intermediate reward terms (progress toward the goal), or start episodes closer to it. " +
-          "Or the reward is never set: check that step() or reward() returns it.",
+        `only ${facts.nonZeroReturnEpisodes} of ${n} sampled episodes had a non-zero return (at most ${pct1(binomialUpper95(facts.nonZeroReturnEpisodes, n))} of episodes, with 95% confidence), so almost every gradient estimate is zero. ` +
+          "Most likely the current (random) policy never reaches the goal: add intermediate reward terms (progress toward the goal), or start episodes closer to it.",
         file,
         onReward,
       ),
@@ -91,42 +94,44 @@ export function probeDiagnostics(report: ProbeReport, file: string, places: Sour
       ),
     );
   } else {
-    const g = stats.gradient;
-    // The SNR one training update sees: at episodesPerUpdate, not at the probe's N.
-    const perUpdate = stats.atEpisodesPerUpdate;
-    if (perUpdate.snr !== null && perUpdate.snr < 1) {
-      const batch = g.noiseScale === null ? null : Math.ceil(g.noiseScale);
+    // The SNR one training update sees: at episodesPerUpdate, not at the probe's N. A warning
+    // needs its evidence: the whole 95% interval below the threshold (design §3).
+    const perUpdate = summary.atEpisodesPerUpdate;
+    const snrHigh = perUpdate.snrInterval?.[1] ?? null;
+    if (perUpdate.snr !== null && snrHigh !== null && snrHigh < 1) {
+      const noise = perUpdate.noiseScale;
+      const range = perUpdate.noiseScaleInterval;
       out.push(
         diagnostic(
           "gradient-noise",
-          `the gradient estimate is mostly noise: SNR ${fmt(perUpdate.snr)} at episodesPerUpdate = ${perUpdate.episodes} (below 1; measured on ${stats.episodes} episodes). ` +
-            (batch === null
+          `the gradient estimate is mostly noise: SNR ${fmt(perUpdate.snr)} (95% interval ${fmtInterval(perUpdate.snrInterval)}) at episodesPerUpdate = ${perUpdate.episodes}, measured on ${stats.episodes} episodes in ${summary.batches} batches of ${summary.batchSize}. ` +
+            (noise === null
               ? "The measured gradient is zero: no batch size balances signal and noise. "
-              : `The noise scale is ${fmt(g.noiseScale as number)}: about ${batch} episodes per update would balance signal and noise. Raise training.episodesPerUpdate toward ${batch}, `) +
+              : `The noise scale is ${fmt(noise)}${range ? ` (${fmtInterval(range)})` : ""}: about ${Math.ceil(noise)} episodes per update would balance signal and noise. Raise training.episodesPerUpdate toward ${Math.ceil(noise)}, `) +
             (facts.baseline === "none" ? 'set training.baseline = "mean", ' : "") +
-            "or make the reward less noisy." +
-            confidence(summary, true),
+            "or make the reward less noisy.",
           file,
           onReward,
         ),
       );
     }
-    if (facts.baseline === "none" && g.baselineReduction !== null && g.baselineReduction > BASELINE_GAIN)
+    const reduction = summary.baselineReductionInterval;
+    if (facts.baseline === "none" && summary.baselineReduction !== null && reduction && reduction[0] > BASELINE_GAIN)
       out.push(
         diagnostic(
           "baseline-recommended",
-          `a mean baseline would cut the variance of the gradient estimate by ${pct(g.baselineReduction)} on these episodes: set training.baseline = "mean" (or "value").` +
-            confidence(summary),
+          `a mean baseline would cut the variance of the gradient estimate by ${pct(summary.baselineReduction)} (95% interval ${pct(reduction[0])}–${pct(Math.min(reduction[1], 1))}) on these episodes: set training.baseline = "mean" (or "value").`,
           file,
           onReward,
         ),
       );
     const top = [...summary.terms].sort((a, b) => b.varianceShare - a.varianceShare)[0];
-    if (summary.terms.length >= 2 && top && top.varianceShare >= TERM_DOMINANCE)
+    const topLow = top?.shareInterval?.[0] ?? null;
+    if (summary.terms.length >= 2 && top && topLow !== null && topLow >= TERM_DOMINANCE)
       out.push(
         diagnostic(
           "reward-term-dominates-variance",
-          `the reward term "${top.name}" carries ${pct(top.varianceShare)} of the gradient variance (${summary.terms
+          `the reward term "${top.name}" carries ${pct(top.varianceShare)} of the gradient variance (95% interval from ${pct(topLow)}; ${summary.terms
             .filter((t) => t !== top)
             .map((t) => `${t.name} ${pct(t.varianceShare)}`)
             .join(", ")}). If it is a shaping term, scale it down or smooth it; if it is the goal, the other terms barely matter.`,
@@ -180,27 +185,34 @@ function nondeterminismDiagnostics(facts: ProbeFacts, file: string, places: Sour
 }
 
 /**
- * `slow-step`: the probe met its time bound before its minimum sample. Placed on the slower
- * of step and the reward export; the message gives what was seen and the cost of training.
+ * `slow-step`, judged on CPU time (so a loaded machine never triggers it): the probe met its
+ * CPU-time bound before its sample was complete (no statistics), or the environment's code
+ * costs at least SLOW_UPDATE_MS of CPU per training update. Placed on the slower of step and
+ * the reward export; the message gives what was seen and the cost of training.
  */
-function slowStepDiagnostic(facts: ProbeFacts, time: ProbeTime, file: string, places: SourcePlaces): Diagnostic {
+function slowStep(facts: ProbeFacts, file: string, places: SourcePlaces): Diagnostic | null {
+  const time = facts.time;
+  if (!time) return null;
+  const perStep = (time.stepMs ?? 0) + (time.rewardMs ?? 0);
+  const length = time.meanEpisodeLength;
+  const perUpdate = length !== null ? facts.episodesPerUpdate * length * perStep : null;
+  if (!time.stoppedEarly && (perUpdate === null || perUpdate < SLOW_UPDATE_MS)) return null;
   const slowReward = time.rewardMs !== null && time.rewardMs > (time.stepMs ?? 0);
   const call = slowReward ? "reward" : "step";
-  const perStep = (time.stepMs ?? 0) + (time.rewardMs ?? 0);
   const perCall = slowReward ? (time.rewardMs as number) : time.stepMs;
-  const per = perCall === null ? "is slow" : `takes ${fmtMs(perCall)} per call`;
-  const seen = `after ${time.stepCalls} step${time.stepCalls === 1 ? "" : "s"} and ${time.episodes} complete episode${time.episodes === 1 ? "" : "s"} (it needs ${time.wanted})`;
-  const length = time.meanEpisodeLength;
+  const per = perCall === null ? "is slow" : `takes ${fmtMs(perCall)} of CPU time per call`;
   const update =
     perStep === 0
       ? ""
-      : length !== null
-        ? ` Training collects ${facts.episodesPerUpdate} episodes per update: at ${fmt(length)} steps per episode that is about ${fmtMs(facts.episodesPerUpdate * length * perStep)} per update.`
+      : perUpdate !== null
+        ? ` Training collects ${facts.episodesPerUpdate} episodes per update: at ${fmt(length as number)} steps per episode that is about ${fmtMs(perUpdate)} of CPU time per update.`
         : ` Training collects ${facts.episodesPerUpdate} episodes per update: with episodes of up to ${facts.maxEpisodeSteps} steps that is up to ${fmtMs(facts.episodesPerUpdate * facts.maxEpisodeSteps * perStep)} per update.`;
+  const stopped = time.stoppedEarly
+    ? ` The check stopped at its bound of ${fmtMs(time.limitMs)} of CPU time after ${time.stepCalls} step${time.stepCalls === 1 ? "" : "s"} and ${time.episodes} of its ${time.wanted} episodes, so the reward and gradient diagnostics were not computed; run \`rl-playground check --episodes N\` to wait for N episodes.`
+    : "";
   return diagnostic(
     "slow-step",
-    `${call}() ${per}: the check stopped at its ${fmtMs(time.limitMs)} time bound ${seen}, so ${time.episodes === 0 ? "the reward and gradient diagnostics were not computed" : "the reward and gradient diagnostics rest on those episodes only"}.${update} ` +
-      `Make ${call}() faster (cache what does not change between calls), or run \`rl-playground check --episodes N\` to wait for N episodes.`,
+    `${call}() ${per}.${update}${stopped} Make ${call}() faster (cache what does not change between calls).`,
     file,
     placeOfCall(places, call),
   );
@@ -213,19 +225,9 @@ function fmtMs(ms: number): string {
   return `${fmt(ms / 3_600_000)} h`;
 }
 
-/** A note when the numbers behind a message are rough: few episodes, or a large standard error. */
-function confidence(s: RewardSummary, aboutSignal = false): string {
-  const varianceError = s.traceCovRelativeError;
-  const signalError = aboutSignal ? s.gradNormSqRelativeError : null;
-  const rough =
-    s.episodes < LOW_CONFIDENCE_EPISODES ||
-    (varianceError !== null && varianceError > LOW_CONFIDENCE_ERROR) ||
-    (signalError !== null && signalError > LOW_CONFIDENCE_ERROR);
-  if (!rough) return "";
-  const parts = [`measured on ${s.episodes} episodes`];
-  if (varianceError !== null) parts.push(`±${pct(varianceError)} on the variance`);
-  if (signalError !== null) parts.push(`±${pct(signalError)} on the signal, so on the SNR and the noise scale`);
-  return ` (Low confidence: ${parts.join(", ")}.)`;
+function fmtInterval(i: [number, number] | null): string {
+  if (!i) return "unknown";
+  return `${fmt(i[0])}–${Number.isFinite(i[1]) ? fmt(i[1]) : "∞"}`;
 }
 
 /** The largest float32: training computes in float32, so squared gradients beyond it overflow there. */
@@ -241,4 +243,8 @@ export function fmt(x: number): string {
 
 function pct(x: number): string {
   return `${Math.round(x * 100)}%`;
+}
+
+function pct1(x: number): string {
+  return `${Number((x * 100).toPrecision(2))}%`;
 }

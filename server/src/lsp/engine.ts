@@ -76,7 +76,6 @@ export async function checkDocument(request: CheckRequest): Promise<DocumentChec
     const result = await checkEnvironment(request.file, {
       contents: request.contents,
       backend: request.backend,
-      budgetMs: request.budgetMs,
       pool: request.pool,
       signal: request.signal,
     });

@@ -1,14 +1,14 @@
 /**
  * Contract checks that need to run user code (Gymnasium's `check_env` parity beyond
  * shapes and types, which every call checks): reset's determinism for a seed, and whose
- * randomness breaks it. It stops when the probe's budget of time in user calls is spent,
- * and then answers null: not known. (Whether returns depend on the actions at all is
+ * randomness breaks it. It stops when the probe's CPU-time bound is spent, and then
+ * answers null: not known. (Whether returns depend on the actions at all is
  * `actionIndependence.ts`.)
  */
 import { makeRng, type Environment, type Rng } from "../runtime/index";
 import type { UserEnvironmentModule } from "./userCode";
 import { checkReset, checkStep, snapshot, writeFeatures, type EnvSpec } from "./envSpec";
-import type { UserTimeBudget } from "./timeBound";
+import { OutOfTime, type CpuTimeBudget } from "./timeBound";
 import { transitionReward } from "./rollout";
 
 type Env = Environment<unknown, unknown>;
@@ -28,14 +28,9 @@ const same = (a: number[], b: number[]) => a.length === b.length && a.every((v, 
 const REPLAY_SEEDS = [123, 124, 125];
 const REPLAY_STEPS = 50;
 
-/** The probe's time bound passed while a check was running: its answer is unknown. */
-export class OutOfTime extends Error {}
-
-/** Runs a user call charged to the probe's budget; refuses to start one once it is spent. */
-function timed<T>(budget: UserTimeBudget | undefined, fn: () => T): T {
-  if (!budget) return fn();
-  if (budget.exhausted) throw new OutOfTime();
-  return budget.charge(fn);
+/** Runs a user call under the probe's bound; refuses to start one once it is spent (OutOfTime). */
+function timed<T>(budget: CpuTimeBudget | undefined, fn: () => T): T {
+  return budget ? budget.charge(fn) : fn();
 }
 
 /** The user function whose randomness made a replay differ, and where that randomness came from. */
@@ -79,7 +74,7 @@ function replay(
   actions: unknown[],
   stream: string,
   draws: UnseededDraws,
-  budget: UserTimeBudget | undefined,
+  budget: CpuTimeBudget | undefined,
 ): Replay {
   const features = new Float32Array(spec.featureDim);
   const mathRandom = makeRng(`${stream}/Math.random`);
@@ -145,7 +140,7 @@ export interface ResetChecks {
  * `nondeterministic-reset`), and if not, whose randomness is to blame. Null when the
  * probe's time bound passed first.
  */
-export function checkResetSeeding(user: UserEnvironmentModule, spec: EnvSpec, budget?: UserTimeBudget): ResetChecks | null {
+export function checkResetSeeding(user: UserEnvironmentModule, spec: EnvSpec, budget?: CpuTimeBudget): ResetChecks | null {
   try {
     const env = user.create();
     const streamAfter = (seed: number) =>

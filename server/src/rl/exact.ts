@@ -14,12 +14,12 @@
  * so E[Ψ(a)²] = (f(a) − J)² + σ²/(N − 1) (and Ψ = f when N = 1: no other episode).
  *
  * "Exact" must be exact: the reward is enumerated only when replaying every action under
- * REPLAYS_PER_ACTION different seeds always gives the same reward and the same start state.
- * A reward whose commonest value for an action has probability q per draw passes unnoticed
- * with probability at most q^(R−1): below 10⁻³ for every q ≤ 0.8 with R = 32 (0.7^31 ≈ 2·10⁻⁵
- * for a Bernoulli(0.3/0.7) arm). Otherwise the exact values are absent (null).
+ * REPLAYS_PER_ACTION different seeds always gives the same reward and the same start state,
+ * and when step and reward drew nothing from this.rng() or Math.random() in any replay: a
+ * reward that draws is random even when its rare outcome (a 1% jackpot) never came up in
+ * 32 replays. The probe also checks the Monte-Carlo traceCov against the exact one (design
+ * §3). Otherwise the exact values are absent (null).
  */
-import { performance } from "node:perf_hooks";
 import type { BaselineKind, ExactGradient } from "../protocol";
 import type { EnvSpec } from "./envSpec";
 import { episodeGradients, flattenColumn, padBatch } from "./episodeGradients";
@@ -28,6 +28,7 @@ import type { Policy } from "./policy";
 import { replayEpisode } from "./replay";
 import type { EpisodeBatch } from "./rollout";
 import { tf } from "./tf";
+import type { CpuTimeBudget } from "./timeBound";
 import type { UserEnvironmentModule } from "./userCode";
 
 export const REPLAYS_PER_ACTION = 32;
@@ -44,29 +45,74 @@ export interface Enumeration {
 
 /**
  * An enumeration when the environment allows one (see the file comment), else null; also
- * null when `deadline` (a `performance.now()` time) passes first.
+ * null when the probe's CPU-time bound is spent first.
  */
-export function enumerate(user: UserEnvironmentModule, spec: EnvSpec, deadline = Infinity): Enumeration | null {
+export function enumerate(user: UserEnvironmentModule, spec: EnvSpec, budget?: CpuTimeBudget): Enumeration | null {
   const act = spec.action;
   if (act.kind !== "discrete" || spec.maxEpisodeSteps !== 1 || act.n > MAX_ENUMERATED_ACTIONS) return null;
   const env = user.create();
+  const draws = countDrawsAfterReset(env);
   let start: Float32Array | null = null;
   const rewards: number[] = [];
-  for (let a = 0; a < act.n; a++) {
-    let reward: number | null = null;
-    for (let seed = 0; seed < REPLAYS_PER_ACTION; seed++) {
-      if (performance.now() > deadline) return null;
-      const replay = replayEpisode(user, env, spec, seed, [act.start + a]);
-      // One start state whatever the seed, and one reward per action whatever the seed.
-      start ??= replay.start;
-      if (replay.start.some((v, k) => v !== (start as Float32Array)[k])) return null;
-      if (reward !== null && replay.rewards[0] !== reward) return null;
-      reward = replay.rewards[0];
+  try {
+    for (let a = 0; a < act.n; a++) {
+      let reward: number | null = null;
+      for (let seed = 0; seed < REPLAYS_PER_ACTION; seed++) {
+        if (budget?.exhausted) return null;
+        const replay = replayEpisode(user, env, spec, seed, [act.start + a], draws);
+        // One start state whatever the seed, one reward per action whatever the seed, and no random draw after the reset.
+        start ??= replay.start;
+        if (replay.start.some((v, k) => v !== (start as Float32Array)[k])) return null;
+        if (reward !== null && replay.rewards[0] !== reward) return null;
+        if (draws.count > 0) return null;
+        reward = replay.rewards[0];
+      }
+      rewards.push(reward as number);
     }
-    rewards.push(reward as number);
+  } finally {
+    draws.restore();
   }
   if (!start) return null;
   return { start, rewards, replaysPerAction: REPLAYS_PER_ACTION };
+}
+
+/**
+ * Counts draws from the environment's this.rng() and from Math.random() made after each
+ * reset (in step and the reward export), while the enumeration replays.
+ */
+function countDrawsAfterReset(env: { rng: () => number }): { count: number; beforeReset(): void; afterReset(): void; restore(): void } {
+  const random = Math.random;
+  let armed = false;
+  const state = {
+    count: 0,
+    beforeReset: () => {
+      armed = false;
+    },
+    afterReset: () => {
+      armed = true;
+      // reset(seed) may replace the generator (super.reset reseeds it): wrap the one step will use.
+      const rng = env.rng;
+      if (!(rng as { counted?: boolean }).counted) {
+        const counted = Object.assign(
+          function (this: unknown) {
+            if (armed) state.count++;
+            return rng.call(env);
+          },
+          { counted: true },
+        );
+        env.rng = counted;
+      }
+    },
+    restore: () => {
+      Math.random = random;
+      armed = false;
+    },
+  };
+  Math.random = () => {
+    if (armed) state.count++;
+    return random();
+  };
+  return state;
 }
 
 /** ∇J, ‖∇J‖² and the traceCov of a one-episode estimate in a batch of `episodes`, exactly. */

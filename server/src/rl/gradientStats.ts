@@ -1,44 +1,70 @@
 /**
- * The numbers of design §3, from per-episode gradients g_i (i = 1..N):
+ * The numbers of design §3 for one batch of N per-episode gradients g_i (a training update).
+ *
+ * Without a baseline the g_i are i.i.d. and the table's forms are unbiased:
  *
  *   ĝ          = (1/N) Σ_i g_i                         the batch estimate of ∇J
  *   traceCov   = (1/(N−1)) Σ_i ‖g_i − ĝ‖²              variance of a one-episode estimate
- *   gradNormSq = max(‖ĝ‖² − traceCov/N, 0)             unbiased estimate of ‖∇J‖²  (E‖ĝ‖² = ‖∇J‖² + traceCov/N)
+ *   gradNormSq = ‖ĝ‖² − traceCov/N                     unbiased ‖∇J‖²  (E‖ĝ‖² = ‖∇J‖² + traceCov/N)
  *   snr        = gradNormSq / (traceCov/N)             signal over noise of the batch estimate
  *   noiseScale = traceCov / gradNormSq                 batch size at which signal and noise balance
  *
- * "Unbiased" assumes independent g_i. The leave-one-out mean baseline keeps E[ĝ] = ∇J but
- * couples the g_i of a batch: for one-step episodes E⟨g_i, g_j⟩ = ‖∇J‖²(1 + 1/(N−1)²), so
- * E[gradNormSq] = ‖∇J‖²(1 + 1/(N−1)²): +0.4% at N = 16, +0.1% at the probe's N ≥ 32 (and
- * traceCov estimates the one-episode variance less ‖∇J‖²/(N−1)²).
+ * The leave-one-out mean baseline couples the g_i of a batch (E⟨g_i, g_j⟩ = ‖∇J‖² + Q/(N−1)²),
+ * which biases those forms at small N (a two-armed bandit at N = 2 gives traceCov ≡ 0 and
+ * twice ‖∇J‖²). So ‖∇J‖² is taken from the baseline-free column G, whose g_i are i.i.d.
+ * (the baseline does not change E[g]), and the noise from the batch estimate itself:
+ *
+ *   c          = ‖ḡ_G‖² − traceCov_G/N                 unbiased ‖∇J‖² (may be < 0: kept unclamped)
+ *   traceCov   = (1/N) Σ_i ‖g_i‖² − c                  E‖g₁‖² − ‖∇J‖², the variance of one episode's estimate
+ *   V_N        = ‖ĝ‖² − c                              tr Var(ĝ), coupling and the baseline's own noise included
+ *   snr        = max(c, 0) / V_N,    noiseScale = N·V_N / c
+ *
+ * With independent g_i these reduce to the table above. The probe measures the same way
+ * over several batches (`probeStats.ts`).
  */
 import type { GradientStats, SnrAt } from "../protocol";
+import type { GradientMoments } from "./gradientPass";
 
-/** Stats of n per-episode gradients from their `traceCov` and ‖ĝ‖². */
-export function gradientStats(n: number, traceCov: number, meanNormSq: number, baselineReduction: number | null): GradientStats {
-  const gradNormSq = Math.max(meanNormSq - traceCov / n, 0);
+/** Which columns of a gradient pass hold Ψ as configured, G, and G minus the leave-one-out mean. */
+export interface StatsColumns {
+  stats: number;
+  none: number;
+  mean: number;
+}
+
+/** The statistics of one batch of n episodes from its gradient pass (see the file comment). */
+export function batchGradientStats(n: number, m: GradientMoments, cols: StatsColumns): GradientStats {
+  const c = n > 1 ? m.meanNormSq[cols.none] - m.traceCov[cols.none] / n : 0;
+  const secondMoment = ((n - 1) * m.traceCov[cols.stats] + n * m.meanNormSq[cols.stats]) / n;
+  const variance = (col: number) => m.meanNormSq[col] - c;
+  return statsOf(n, c, secondMoment - c, variance(cols.stats), batchReduction(variance(cols.mean), variance(cols.none)));
+}
+
+/**
+ * GradientStats from estimates: ‖∇J‖² (unclamped) `c`, the one-episode `traceCov`, and V_n, the
+ * variance of the batch estimate at `n` episodes.
+ */
+export function statsOf(n: number, c: number, traceCov: number, batchVariance: number, baselineReduction: number | null): GradientStats {
+  const gradNormSq = Math.max(c, 0);
   return {
     episodes: n,
-    traceCov,
+    traceCov: Math.max(traceCov, 0),
     gradNormSq,
-    snr: snrOf(gradNormSq, traceCov, n),
-    noiseScale: gradNormSq > 0 ? traceCov / gradNormSq : null,
+    gradNormSqUnclamped: c,
+    snr: batchVariance > 0 ? gradNormSq / batchVariance : null,
+    noiseScale: gradNormSq > 0 && batchVariance > 0 ? (n * batchVariance) / gradNormSq : null,
     baselineReduction,
   };
 }
 
-/** The same measurement's SNR for a batch of `episodes`. */
+/** The same measurement's SNR for a batch of `episodes`, at the per-episode noise it measured. */
 export function snrAt(g: GradientStats, episodes: number): SnrAt {
-  return { episodes, snr: snrOf(g.gradNormSq, g.traceCov, episodes), noiseScale: g.noiseScale };
+  return { episodes, snr: g.noiseScale === null ? (g.snr === null ? null : 0) : episodes / g.noiseScale, noiseScale: g.noiseScale };
 }
 
-function snrOf(gradNormSq: number, traceCov: number, n: number): number | null {
-  return traceCov > 0 ? gradNormSq / (traceCov / n) : null;
-}
-
-/** 1 − traceCov(mean baseline)/traceCov(none), measured on the same episodes. */
-export function baselineReduction(traceCovMean: number, traceCovNone: number): number | null {
-  return traceCovNone > 0 ? 1 - traceCovMean / traceCovNone : null;
+/** 1 − tr Var(ĝ with the mean baseline) / tr Var(ĝ without), on the same episodes. */
+export function batchReduction(withMean: number, withNone: number): number | null {
+  return withNone > 0 ? 1 - withMean / withNone : null;
 }
 
 /** traceCov and ‖ĝ‖² of explicit gradient vectors (tests and the exact enumeration use this). */

@@ -1,46 +1,60 @@
 /**
- * The variance probe: a short run of the current (initial) policy, no update, that
- * measures the gradient statistics of design §3 and the facts the reward diagnostics
- * rest on. Its episode count adapts to a time budget unless the caller asks for an
- * exact number. `check/rules.ts` turns its report into diagnostics.
+ * The variance probe: a run of the current (initial) policy, no update, that measures the
+ * gradient statistics of design §3 and the facts the reward diagnostics rest on.
+ *
+ * Its sample is fixed by the file, its settings and the seed, never by the clock (design §3):
+ * K batches of n = `episodesPerUpdate` episodes, K = max(PROBE_MIN_GROUPS, ⌊PROBE_EPISODES/n⌋)
+ * (256 episodes for the default n = 16), each formed and weighted exactly as a training
+ * update forms it, so the statistics describe the estimate training steps along
+ * (`probeStats.ts`). `--episodes N` asks for N episodes instead (batches of min(n, N)). The
+ * only bound is on the CPU time of the probe's own thread (a slow environment), so a loaded
+ * machine takes longer but concludes the same. `check/rules.ts` turns the report into diagnostics.
  */
 import { performance } from "node:perf_hooks";
 import type { Distribution, ProbeStats, RewardSummary, RewardTermShare, TrainingSettings } from "../protocol";
 import { makeRng } from "../runtime/index";
-import { testActionIndependence } from "./actionIndependence";
+import { testActionIndependence, type ActionDistribution } from "./actionIndependence";
 import { describeEnvironment, type EnvSpec } from "./envSpec";
 import { checkResetSeeding } from "./envChecks";
 import { enumerate, exactGradient } from "./exact";
-import { snrAt } from "./gradientStats";
-import { MAX_ROLLOUT_BYTES, checkTrainingSize, rolloutRowBytes } from "./limits";
+import { snrAt, statsOf } from "./gradientStats";
+import { checkTrainingSize } from "./limits";
 import type { ProbeFacts, ProbeReport, ProbeRequest } from "./probeReport";
+import { estimate, interval, jackknife, snrOfBatch, type GroupSummary } from "./probeStats";
 import { Reinforce } from "./reinforce";
-import { episodeReturns } from "./returns";
-import { LockstepRollout, concatBatches, type EpisodeBatch } from "./rollout";
+import { LockstepRollout, type EpisodeBatch } from "./rollout";
 import { resolveSettings } from "./settings";
 import { tf } from "./tf";
-import { UserTimeBudget, type ProbeTime } from "./timeBound";
+import { threadCpuMs } from "./threadCpuClock";
+import { CpuTimeBudget, type ProbeTime } from "./timeBound";
 import type { Cancellation, UserEnvironmentModule } from "./userCode";
 
-/** Never more than this many episodes when adapting to the budget. */
-const MAX_ADAPTIVE_EPISODES = 256;
+/** The probe's sample: this many episodes (in whole batches of `episodesPerUpdate`)… */
+export const PROBE_EPISODES = 256;
+/** …and never fewer than this many batches, so that every statistic has a standard error. */
+export const PROBE_MIN_GROUPS = 4;
 /**
- * Sampling stops at this fraction of the time budget: the gradient pass over the sampled
- * episodes, the contract checks and the enumeration take about as long again.
+ * The probe stops when its thread has spent this much CPU time (not wall time: a loaded
+ * machine never meets it) before its sample is complete: `slow-step`, and no statistics.
  */
-const SAMPLING_SHARE = 0.4;
-
-/** How far past the probe's budget the replay checks (enumeration, action independence) may run. */
-const REPLAY_GRACE_MS = 1000;
-/**
- * The probe's time bound (time spent in user calls, see `UserTimeBudget`) is its budget, but
- * never under this: the examples' user code takes a few milliseconds of a probe, so only a
- * slow environment meets the bound. A call started before the bound runs to its end (at
- * most the call time limit): that is the overrun.
- */
-const MIN_TIME_BOUND_MS = 1000;
+export const PROBE_CPU_LIMIT_MS = 20_000;
+/** The exact values are claimed only within this many standard errors of the Monte-Carlo traceCov (design §3). */
+const EXACT_AGREEMENT_SE = 4;
+/** Independence is never claimed while gradNormSq is more than this many standard errors above 0 (design §3). */
+const INDEPENDENCE_SIGNAL_SE = 4;
 
 export class ProbeCancelled extends Error {}
+
+/** The batch sizes of the probe's sample (see the file comment). */
+export function probeBatches(episodesPerUpdate: number, episodes?: number): number[] {
+  if (episodes !== undefined) {
+    const size = Math.min(episodesPerUpdate, episodes);
+    const sizes = new Array<number>(Math.floor(episodes / size)).fill(size);
+    if (episodes % size) sizes.push(episodes % size);
+    return sizes;
+  }
+  return new Array<number>(Math.max(PROBE_MIN_GROUPS, Math.floor(PROBE_EPISODES / episodesPerUpdate))).fill(episodesPerUpdate);
+}
 
 export function probe(user: UserEnvironmentModule, guard: Cancellation, request: ProbeRequest): ProbeReport {
   const start = performance.now();
@@ -48,50 +62,48 @@ export function probe(user: UserEnvironmentModule, guard: Cancellation, request:
   const first = user.create();
   const spec = user.guarded("construct", () => describeEnvironment(first));
   checkTrainingSize(spec, settings);
-  // The time bound, in time spent in user calls: none when an exact episode count was asked for (design §4).
-  const limitMs = Math.max(request.budgetMs, MIN_TIME_BOUND_MS);
-  const budget = request.episodes === undefined ? new UserTimeBudget(limitMs) : undefined;
-  const agent = new Reinforce(spec, settings);
+  // No bound when an exact episode count was asked for (design §4: however long they take).
+  const budget = request.episodes === undefined ? new CpuTimeBudget(PROBE_CPU_LIMIT_MS) : undefined;
+  // The probe takes no step: Ψ unnormalised, so the step's column is the statistics' column.
+  const agent = new Reinforce(spec, { ...settings, normalizeAdvantages: false });
   try {
-    const sample = sampleEpisodes(user, guard, spec, first, settings, agent, request, start, budget);
-    sample.time.limitMs = limitMs;
+    const sample = sampleEpisodes(user, guard, spec, first, settings, agent, request, budget);
     const reset = checkResetSeeding(user, spec, budget);
-    const batch = sample.batch;
-    const measured = batch && measure(agent, batch, settings);
-    // With an adaptive budget the replay checks stop a grace period after it (they take milliseconds on a
-    // fast environment); stopped, they claim nothing (no exact values, not independent).
-    const deadline = request.episodes === undefined ? start + request.budgetMs + REPLAY_GRACE_MS : Infinity;
-    // Enumeration takes two steps per action: only when they fit in what is left of the time bound.
-    const enumerationMs = spec.action.kind === "discrete" ? 2 * spec.action.n * (sample.time.stepMs ?? 0) : 0;
-    const fits = !budget || budget.spentMs + enumerationMs < budget.limitMs;
-    const enumeration = batch && measured && fits ? enumerate(user, spec, deadline) : null;
-    if (batch && measured && enumeration) {
-      const exact = exactGradient(agent.policy, spec, enumeration, settings.baseline, batch.n);
-      measured.stats.exact = {
-        gradNormSq: exact.gradNormSq,
-        traceCov: exact.traceCov,
-        episodes: exact.episodes,
-        replaysPerAction: exact.replaysPerAction,
-      };
+    const complete = sample.groups.length > 0 && !sample.time.stoppedEarly;
+    const measured = complete ? measure(sample, settings) : null;
+    const outOfTime = () => budget?.exhausted === true;
+    // Enumeration replays every action 32 times: cheap next to the sample, and bounded by the same CPU time.
+    const enumeration = measured && !outOfTime() ? enumerate(user, spec, budget) : null;
+    if (measured && enumeration) {
+      const exact = exactGradient(agent.policy, spec, enumeration, settings.baseline, sample.groupSize);
+      // Exact only where the Monte-Carlo estimate agrees with it: a rare random payout the replays missed shows here.
+      const se = measured.traceCovSe;
+      if (se !== null && Math.abs(exact.traceCov - measured.stats.gradient.traceCov) <= EXACT_AGREEMENT_SE * se)
+        measured.stats.exact = {
+          gradNormSq: exact.gradNormSq,
+          traceCov: exact.traceCov,
+          episodes: exact.episodes,
+          replaysPerAction: exact.replaysPerAction,
+        };
     }
-    const returns = batch ? episodeReturns(batch) : [];
-    const constant = batch ? constantReward(batch) : null;
-    // Equal returns everywhere already say the actions do not matter: no replays needed. Out of
-    // time before a complete batch: no independence test either (it would claim nothing).
+    const constant = sample.facts.constant;
+    // Equal returns everywhere already say the actions do not matter: no replays needed. A
+    // gradient measured clearly above 0 says they do.
+    const signal = measured ? measured.gradNormSqLower > 0 : false;
     const independence =
-      !batch || budget?.exhausted
+      !measured || signal || outOfTime()
         ? { independent: false, episodes: 0 }
-        : constant === null
-          ? testActionIndependence(user, spec, deadline)
-          : { independent: true, episodes: 0 };
+        : constant.value !== null
+          ? { independent: true, episodes: 0 }
+          : testActionIndependence(user, spec, sample.actions, budget);
     const facts: ProbeFacts = {
       episodesPerUpdate: settings.episodesPerUpdate,
       baseline: settings.baseline,
       milliseconds: 0,
       maxEpisodeSteps: spec.maxEpisodeSteps,
-      endedEpisodes: batch ? countEnded(spec, batch) : 0,
-      constantReward: constant,
-      nonZeroReturnEpisodes: returns.filter((r) => r !== 0).length,
+      endedEpisodes: sample.facts.ended,
+      constantReward: constant.value,
+      nonZeroReturnEpisodes: sample.facts.nonZeroReturns,
       actionIndependent: independence.independent,
       actionIndependenceEpisodes: independence.episodes,
       // Not measured (out of time) reads as healthy: no warning without evidence.
@@ -109,10 +121,80 @@ export function probe(user: UserEnvironmentModule, guard: Cancellation, request:
   }
 }
 
+/** What the sampled episodes say beyond the gradient: accumulated batch by batch (no episode is kept). */
+class EpisodeFacts {
+  returns: number[] = [];
+  steps = new RunningDistribution();
+  ended = 0;
+  nonZeroReturns = 0;
+  /** The one reward value and episode length of every episode so far (null once two differ). */
+  constant: { value: number | null; length: number | null; seen: boolean } = { value: null, length: null, seen: false };
+  termTotals = new Map<string, number>();
+
+  add(spec: EnvSpec, batch: EpisodeBatch): void {
+    for (let i = 0; i < batch.n; i++) {
+      const length = batch.lengths[i];
+      let total = 0;
+      for (let t = 0; t < length; t++) {
+        const r = batch.rewards[i * batch.stride + t];
+        total += r;
+        this.steps.add(r);
+        this.constantStep(r, length);
+      }
+      this.returns.push(total);
+      if (total !== 0) this.nonZeroReturns++;
+      if (batch.terminated[i] || length < spec.maxEpisodeSteps) this.ended++;
+      for (const [name, rewards] of batch.terms) {
+        let termTotal = 0;
+        for (let t = 0; t < length; t++) termTotal += rewards[i * batch.stride + t];
+        this.termTotals.set(name, (this.termTotals.get(name) ?? 0) + termTotal);
+      }
+    }
+  }
+
+  private constantStep(r: number, length: number): void {
+    const c = this.constant;
+    if (!c.seen) Object.assign(c, { value: r, length, seen: true });
+    else if (c.value !== null && (r !== c.value || length !== c.length)) c.value = null;
+  }
+}
+
+/** Mean, standard deviation, min and max of a stream (Welford's update). */
+class RunningDistribution {
+  private n = 0;
+  get count(): number {
+    return this.n;
+  }
+  private mean = 0;
+  private m2 = 0;
+  private min = Infinity;
+  private max = -Infinity;
+  add(x: number): void {
+    this.n++;
+    const d = x - this.mean;
+    this.mean += d / this.n;
+    this.m2 += d * (x - this.mean);
+    if (x < this.min) this.min = x;
+    if (x > this.max) this.max = x;
+  }
+  get value(): Distribution {
+    if (this.n === 0) return { mean: 0, std: 0, min: 0, max: 0 };
+    return { mean: this.mean, std: Math.sqrt(this.m2 / Math.max(this.n - 1, 1)), min: this.min, max: this.max };
+  }
+}
+
+interface Sample {
+  groups: GroupSummary[];
+  groupSize: number;
+  facts: EpisodeFacts;
+  /** π at the start: the initial policy is the same in every state (its last layer is zero). */
+  actions: ActionDistribution;
+  time: ProbeTime;
+}
+
 /**
- * The episodes to measure: exactly `request.episodes`, or at least two updates' worth and
- * as many more as the budget allows. At the deadline the complete batches so far are kept
- * (null when there is none), and what was seen is reported for `slow-step`.
+ * The probe's batches, each measured as it comes (its per-episode gradients reduced to a
+ * group summary) and its facts accumulated; the CPU-time bound stops it early.
  */
 function sampleEpisodes(
   user: UserEnvironmentModule,
@@ -122,136 +204,160 @@ function sampleEpisodes(
   settings: TrainingSettings,
   agent: Reinforce,
   request: ProbeRequest,
-  start: number,
-  budget: UserTimeBudget | undefined,
-): { batch: EpisodeBatch | null; time: ProbeTime } {
+  budget: CpuTimeBudget | undefined,
+): Sample {
   const rng = makeRng(`${settings.seed}/probe`);
-  const exact = request.episodes !== undefined;
-  const perUpdate = exact ? (request.episodes as number) : settings.episodesPerUpdate;
-  const wanted = exact ? perUpdate : 2 * perUpdate;
-  const rollout = new LockstepRollout(user, spec, perUpdate, settings.seed, guard, first, true, exact ? "probe" : "training");
-  const parts: EpisodeBatch[] = [];
+  const sizes = probeBatches(settings.episodesPerUpdate, request.episodes);
+  const groupSize = sizes[0];
+  const rollout = new LockstepRollout(
+    user,
+    spec,
+    groupSize,
+    settings.seed,
+    guard,
+    first,
+    true,
+    request.episodes !== undefined ? "probe" : "training",
+  );
+  const facts = new EpisodeFacts();
+  const groups: GroupSummary[] = [];
+  let actions: ActionDistribution | null = null;
   let episodes = 0;
-  // The kept copies hold every episode at full stride: as many as the rollout memory limit allows.
-  const inMemory = Math.floor(MAX_ROLLOUT_BYTES / (spec.maxEpisodeSteps * rolloutRowBytes(spec)));
-  do {
-    const batch = rollout.collect(agent.policy, rng, perUpdate, { budget });
+  const cpuStart = threadCpuMs();
+  const wallStart = performance.now();
+  for (const size of sizes) {
+    const batch = rollout.collect(agent.policy, rng, size, { budget });
     if (!batch) {
       if (rollout.outOfTime) break;
-      cancelled();
+      throw new ProbeCancelled();
     }
-    parts.push(exact ? batch : concatBatches([batch])); // the rollout reuses its buffers: keep a copy
-    episodes += perUpdate;
-  } while (
-    !exact &&
-    (episodes < wanted || performance.now() - start < SAMPLING_SHARE * request.budgetMs) &&
-    episodes + perUpdate <= Math.min(MAX_ADAPTIVE_EPISODES, inMemory)
-  );
-  const batch = parts.length === 0 ? null : parts.length === 1 ? parts[0] : concatBatches(parts);
+    actions ??= actionDistribution(agent, spec, batch);
+    facts.add(spec, batch);
+    groups.push(summarize(agent, batch));
+    episodes += size;
+  }
+  // The rollout times user calls on the wall clock; the thread's CPU share over the sampling turns that into CPU time.
+  const cpuShare = Math.min(1, (threadCpuMs() - cpuStart) / Math.max(performance.now() - wallStart, 1e-9));
   const t = rollout.timing;
-  let steps = 0;
-  if (batch) for (let i = 0; i < batch.n; i++) steps += batch.lengths[i];
+  const wanted = sizes.reduce((s, n) => s + n, 0);
   const time: ProbeTime = {
-    limitMs: 0,
-    stoppedEarly: rollout.outOfTime && episodes < wanted,
+    limitMs: budget?.limitMs ?? Infinity,
+    stoppedEarly: episodes < wanted,
     episodes,
     wanted,
     stepCalls: t.stepCalls,
-    stepMs: t.stepCalls ? t.stepMs / t.stepCalls : null,
-    rewardMs: t.rewardCalls ? t.rewardMs / t.rewardCalls : null,
-    meanEpisodeLength: episodes ? steps / episodes : null,
+    stepMs: t.stepCalls ? (cpuShare * t.stepMs) / t.stepCalls : null,
+    rewardMs: t.rewardCalls ? (cpuShare * t.rewardMs) / t.rewardCalls : null,
+    meanEpisodeLength: episodes ? facts.steps.count / episodes : null,
   };
-  return { batch, time };
+  return { groups, groupSize, facts, actions: actions ?? uniformActions(spec), time };
 }
-
-function cancelled(): never {
-  throw new ProbeCancelled();
-}
-
-/**
- * The statistics of Ψ over all sampled episodes, through the update's own pipeline (no
- * step taken), stated at the probe's N and at one update's N, and the reward summary with
- * each named term's share of the gradient variance.
- */
-export function measure(agent: Reinforce, batch: EpisodeBatch, settings: TrainingSettings): { stats: ProbeStats; summary: RewardSummary } {
-  const { gradient, moments, termShares } = agent.measure(batch, { terms: true, deviations: true });
+/** One batch reduced to its group summary (`probeStats.ts`) through the update's own pipeline. */
+function summarize(agent: Reinforce, batch: EpisodeBatch): GroupSummary {
+  const { columns, moments, termShares } = agent.measure(batch, { terms: true });
+  const parts = moments.step.map((t) => t.dataSync());
   tf.dispose(moments.step);
-  const atEpisodesPerUpdate = snrAt(gradient, settings.episodesPerUpdate);
-  const returnDist = distribution(episodeReturns(batch));
-  const terms: RewardTermShare[] = [...batch.terms.entries()].map(([name, rewards]) => ({
-    name,
-    meanReturn: episodeReturns(batch, rewards).reduce((s, v) => s + v, 0) / batch.n,
-    varianceShare: termShares?.[name] ?? 0,
-  }));
+  const sum = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) for (let k = 0; k < p.length; k++) sum[at++] = batch.n * p[k];
+  const spread = moments.traceCov[columns.stats] * Math.max(batch.n - 1, 1);
+  const termCross: Record<string, number> = {};
+  for (const { name } of columns.terms) termCross[name] = (termShares?.[name] ?? 0) * spread;
   return {
-    stats: { episodes: batch.n, returnMean: returnDist.mean, returnStd: returnDist.std, gradient, atEpisodesPerUpdate, exact: null },
-    summary: {
-      episodes: batch.n,
-      rewards: distribution(stepRewards(batch)),
-      returns: returnDist,
-      atEpisodesPerUpdate,
-      baselineReduction: gradient.baselineReduction,
-      terms,
-      traceCovRelativeError: moments.deviations ? relativeErrorOfMean(moments.deviations) : null,
-      gradNormSqRelativeError: gradNormSqRelativeError(gradient.gradNormSq, gradient.traceCov, batch.n),
+    n: batch.n,
+    sum,
+    meanNormSq: {
+      stats: moments.meanNormSq[columns.stats],
+      none: moments.meanNormSq[columns.none],
+      mean: moments.meanNormSq[columns.mean],
     },
+    traceCov: { stats: moments.traceCov[columns.stats], none: moments.traceCov[columns.none] },
+    spread,
+    termCross,
   };
 }
 
-/** Standard error of a mean over the mean itself (here: of traceCov, from ‖g_i − ĝ‖²). */
-function relativeErrorOfMean(xs: Float64Array): number | null {
-  const n = xs.length;
-  if (n < 2) return null;
-  const m = xs.reduce((s, v) => s + v, 0) / n;
-  if (m === 0) return null;
-  const sd = Math.sqrt(xs.reduce((s, v) => s + (v - m) ** 2, 0) / (n - 1));
-  return sd / Math.sqrt(n) / m;
+interface Measured {
+  stats: ProbeStats;
+  summary: RewardSummary;
+  /** Standard error of the one-episode traceCov (null: too few batches). */
+  traceCovSe: number | null;
+  /** The lower end of gradNormSq's interval of INDEPENDENCE_SIGNAL_SE standard errors (−∞ without one). */
+  gradNormSqLower: number;
 }
 
-/**
- * ‖ĝ‖² − tc/N estimates ‖∇J‖² with variance ≈ 4 ∇Jᵀ Σ ∇J / N + 2 tr(Σ²)/N²; bounding the
- * quadratic forms by an isotropic Σ (tr Σ = tc) gives the error below, relative to the estimate.
- */
-function gradNormSqRelativeError(gradNormSq: number, traceCov: number, n: number): number | null {
-  if (gradNormSq <= 0) return null;
-  const noise = traceCov / n;
-  return Math.sqrt(4 * gradNormSq * noise + 2 * noise * noise) / gradNormSq;
+/** The statistics of the sample (`probeStats.ts`), stated at the probe's N and at one update's N, with their intervals. */
+function measure(sample: Sample, settings: TrainingSettings): Measured {
+  const { groups, facts } = sample;
+  const e = estimate(groups);
+  const u = jackknife(groups);
+  const gradient = statsOf(e.episodes, e.gradNormSq, e.traceCov, e.batchVariance * (e.groupSize / e.episodes), e.baselineReduction);
+  const atEpisodesPerUpdate = snrAt(gradient, settings.episodesPerUpdate);
+  // The SNR at n and the noise scale n/snr move together: one interval gives both.
+  const snrInterval = sample.groupSize === settings.episodesPerUpdate ? interval(snrOfBatch(e), u.snr, u.t) : null;
+  const noiseInterval: [number, number] | null = snrInterval
+    ? [
+        settings.episodesPerUpdate / Math.max(snrInterval[1], 1e-300),
+        snrInterval[0] > 0 ? settings.episodesPerUpdate / snrInterval[0] : Infinity,
+      ]
+    : null;
+  const returns = new RunningDistribution();
+  for (const r of facts.returns) returns.add(r);
+  const returnDist = returns.value;
+  const terms: RewardTermShare[] = [...facts.termTotals.entries()].map(([name, total]) => ({
+    name,
+    meanReturn: total / e.episodes,
+    varianceShare: e.termShares[name] ?? 0,
+    shareInterval: interval(e.termShares[name] ?? 0, u.termShares?.[name] ?? null, u.t),
+  }));
+  const gradNormSqInterval = interval(e.gradNormSq, u.gradNormSq, u.t);
+  const confidence = {
+    batches: e.groups,
+    batchSize: e.groupSize,
+    gradNormSq: gradNormSqInterval,
+    traceCov: interval(e.traceCov, u.traceCov, u.t),
+  };
+  return {
+    stats: {
+      episodes: e.episodes,
+      returnMean: returnDist.mean,
+      returnStd: returnDist.std,
+      gradient,
+      atEpisodesPerUpdate,
+      exact: null,
+      confidence,
+    },
+    summary: {
+      episodes: e.episodes,
+      batches: e.groups,
+      batchSize: e.groupSize,
+      rewards: facts.steps.value,
+      returns: returnDist,
+      atEpisodesPerUpdate: { ...atEpisodesPerUpdate, snrInterval, noiseScaleInterval: noiseInterval },
+      baselineReduction: e.baselineReduction,
+      baselineReductionInterval: interval(e.baselineReduction, u.baselineReduction, u.t),
+      terms,
+    },
+    traceCovSe: u.traceCov,
+    gradNormSqLower: u.gradNormSq === null ? -Infinity : e.gradNormSq - INDEPENDENCE_SIGNAL_SE * u.gradNormSq,
+  };
 }
 
-function stepRewards(batch: EpisodeBatch): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < batch.n; i++) for (let t = 0; t < batch.lengths[i]; t++) out.push(batch.rewards[i * batch.stride + t]);
-  return out;
-}
-
-function distribution(xs: number[]): Distribution {
-  const n = xs.length;
-  if (n === 0) return { mean: 0, std: 0, min: 0, max: 0 };
-  let sum = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  for (const x of xs) {
-    sum += x;
-    if (x < min) min = x;
-    if (x > max) max = x;
+/** π in the probe's first state: the initial policy's, the same in every state. */
+function actionDistribution(agent: Reinforce, spec: EnvSpec, batch: EpisodeBatch): ActionDistribution {
+  const out = agent.policy.predict(batch.features.subarray(0, spec.featureDim), 1);
+  if (spec.action.kind === "discrete") {
+    const max = Math.max(...out);
+    const z = Array.from(out, (l) => Math.exp(l - max));
+    const total = z.reduce((s, v) => s + v, 0);
+    return { kind: "discrete", probabilities: z.map((v) => v / total) };
   }
-  const mean = sum / n;
-  const std = Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(n - 1, 1));
-  return { mean, std, min, max };
+  return { kind: "box", mean: Array.from(out), std: Array.from(agent.policy.std() as Float32Array) };
 }
 
-function countEnded(spec: EnvSpec, batch: EpisodeBatch): number {
-  let ended = 0;
-  for (let i = 0; i < batch.n; i++) if (batch.terminated[i] || batch.lengths[i] < spec.maxEpisodeSteps) ended++;
-  return ended;
-}
-
-/** The common reward when every sampled reward is one value and every episode equally long (all returns equal). */
-function constantReward(batch: EpisodeBatch): number | null {
-  const value = batch.rewards[0];
-  for (let i = 0; i < batch.n; i++) {
-    if (batch.lengths[i] !== batch.lengths[0]) return null;
-    for (let t = 0; t < batch.lengths[i]; t++) if (batch.rewards[i * batch.stride + t] !== value) return null;
-  }
-  return value;
+function uniformActions(spec: EnvSpec): ActionDistribution {
+  const a = spec.action;
+  return a.kind === "discrete"
+    ? { kind: "discrete", probabilities: new Array<number>(a.n).fill(1 / a.n) }
+    : { kind: "box", mean: new Array<number>(a.low.length).fill(0), std: new Array<number>(a.low.length).fill(1) };
 }

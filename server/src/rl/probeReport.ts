@@ -4,10 +4,8 @@ import type { Nondeterminism } from "./envChecks";
 import type { ProbeTime } from "./timeBound";
 
 export interface ProbeRequest {
-  /** Exactly this many episodes, however long they take; otherwise adapt to `budgetMs`. */
+  /** Exactly this many episodes, however long they take; otherwise the probe's fixed sample (`probe.ts`). */
   episodes?: number;
-  /** Target time of the whole probe, from the job's arrival in a started runner. */
-  budgetMs: number;
   /** Overrides on top of the file's `training` export (the probe uses its policy and baseline). */
   overrides: Partial<TrainingSettings>;
 }

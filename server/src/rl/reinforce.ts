@@ -19,7 +19,7 @@ import type { BaselineKind, GradientStats, TrainingSettings } from "../protocol"
 import type { EnvSpec } from "./envSpec";
 import { gradientPass, type GradientMoments } from "./gradientPass";
 import type { PaddedBatch } from "./episodeGradients";
-import { baselineReduction, gradientStats } from "./gradientStats";
+import { batchGradientStats } from "./gradientStats";
 import { Policy } from "./policy";
 import { mapRows, minusLeaveOneOutMean, normalized, rewardToGo } from "./returns";
 import type { EpisodeBatch } from "./rollout";
@@ -36,7 +36,7 @@ export interface WeightColumns {
   /** G, and G minus the leave-one-out mean: for `baselineReduction`. */
   none: number;
   mean: number;
-  /** The reference the reward terms split: Ψ with the mean baseline, or G without one. */
+  /** The reference the reward terms split: the statistics' Ψ. */
   total: number;
   /**
    * Per named reward term, its part of `total` (they sum to it: Ψ is linear in the rewards).
@@ -101,15 +101,18 @@ export class Reinforce {
     const stats = index(psi);
     const none = index(G);
     const mean = index(withMean);
-    const total = s.baseline === "none" ? none : mean;
-    // A term's column: its own return-to-go, minus its part of the mean baseline (a value
-    // network is not split by term, so with "value" the shares describe the mean baseline).
+    // The terms split the Ψ the statistics describe, so a share and the total it is a share of
+    // are about the same Ψ.
+    const total = stats;
+    // A term's column: its own return-to-go, minus its part of the mean baseline. A value
+    // network is not split by term: with "value" a term's column is its return-to-go, and what
+    // the shares leave of 1 is the value baseline's part (nothing while V is still zero).
     const named = withTerms ? [...batch.terms.entries()] : [];
-    const derived = deriveLastTerm && named.length > 1 && termsAddUp(batch) ? named.length - 1 : -1;
+    const derived = deriveLastTerm && s.baseline !== "value" && named.length > 1 && termsAddUp(batch) ? named.length - 1 : -1;
     const terms = named.map(([name, rewards], k) => {
       if (k === derived) return { name, column: null };
       const Gk = rewardToGo(batch, s.gamma, new Float64Array(batch.rewards.length), rewards);
-      return { name, column: columns.push(s.baseline === "none" ? Gk : minusLeaveOneOutMean(batch, Gk)) - 1 };
+      return { name, column: columns.push(s.baseline === "mean" ? minusLeaveOneOutMean(batch, Gk) : Gk) - 1 };
     });
     return { columns, step: 0, stats, none, mean, total, terms, returns: G };
   }
@@ -130,12 +133,7 @@ export class Reinforce {
       deviationsOf: options.deviations ? cols.stats : undefined,
       onChunk: options.onChunk,
     });
-    const gradient = gradientStats(
-      batch.n,
-      moments.traceCov[cols.stats],
-      moments.meanNormSq[cols.stats],
-      baselineReduction(moments.traceCov[cols.mean], moments.traceCov[cols.none]),
-    );
+    const gradient = batchGradientStats(batch.n, moments, cols);
     let termShares: Record<string, number> | null = null;
     if (cols.terms.length && moments.cross) {
       // traceCov = Σ_k (1/(N−1)) Σ_i ⟨g_i^k − ĝ^k, g_i − ĝ⟩: each term's share of the total's spread.

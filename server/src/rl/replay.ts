@@ -16,20 +16,29 @@ export interface Replay {
   rewards: number[];
 }
 
+/** Called around the reset (the enumeration counts random draws made after it). */
+export interface ReplayHooks {
+  beforeReset?(): void;
+  afterReset?(): void;
+}
+
 export function replayEpisode(
   user: UserEnvironmentModule,
   env: Environment<unknown, unknown>,
   spec: EnvSpec,
   seed: number,
   actions: unknown[],
+  hooks: ReplayHooks = {},
 ): Replay {
   const start = new Float32Array(spec.featureDim);
+  hooks.beforeReset?.();
   let observation = user.guarded("reset", () => {
     // A copy: an environment that reuses one array for every observation must not change this one.
     const obs = snapshot(checkReset(env.reset(seed)));
     writeFeatures(spec, obs, start, 0, "reset");
     return obs;
   });
+  hooks.afterReset?.();
   const rewards: number[] = [];
   for (const action of actions) {
     const s = user.guarded("step", () => {

@@ -20,7 +20,7 @@ import {
   type StepResult,
 } from "./envSpec";
 import { checkRolloutSize } from "./limits";
-import type { UserTimeBudget } from "./timeBound";
+import type { CpuTimeBudget } from "./timeBound";
 
 /** N finished episodes. Row `i * stride + t` holds step t of episode i. */
 export interface EpisodeBatch {
@@ -53,8 +53,8 @@ export interface ActingPolicy {
 
 /** Optional limits and hooks of one `collect`. */
 export interface CollectOptions {
-  /** The probe's time bound: user calls are charged to it, and none starts once it is spent. */
-  budget?: UserTimeBudget;
+  /** The probe's CPU-time bound: no user call starts once it is spent. */
+  budget?: CpuTimeBudget;
   /** Called between user calls at least every TICK_MS while the rollout runs (heartbeats). */
   onTick?(): void;
 }
@@ -169,7 +169,7 @@ export class LockstepRollout {
           writeFeatures(spec, obs, batch.features, i * stride * F, "reset");
           return keep(obs);
         });
-      this.current[i] = budget ? budget.charge(reset) : reset();
+      this.current[i] = reset();
       this.started[i] = true;
     }
 
@@ -238,7 +238,6 @@ export class LockstepRollout {
           const between = performance.now();
           r = user.hasRewardExport ? this.shapedReward(i, row, action, s, keep) : s.reward;
           const after = user.hasRewardExport ? performance.now() : between;
-          if (budget) budget.spentMs += after - before;
           if (timed) {
             timing.stepCalls++;
             timing.stepMs += between - before;

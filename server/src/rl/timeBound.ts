@@ -1,44 +1,61 @@
 /**
- * The probe's time bound (design §5 `slow-step`): what it counts, and what the sampling saw
- * before it.
+ * The probe's bound (design §5 `slow-step`), counted in CPU time of the thread that runs the
+ * probe, never in wall time: a loaded machine slows the probe down but does not change what
+ * it samples or concludes. Only an environment whose own code is slow meets the bound.
  */
 import { performance } from "node:perf_hooks";
+import { threadCpuMs } from "./threadCpuClock";
 
-/**
- * The probe's time bound, counted in time spent inside user calls: a slow environment
- * meets it, a loaded machine (slow engine, fast environment) does not, so `slow-step`
- * never blames a healthy file for the machine's load. A call that starts before the bound
- * runs to its end (at most the call time limit): that is the overrun.
- */
-export class UserTimeBudget {
-  spentMs = 0;
-  constructor(readonly limitMs: number) {}
+/** `slow-step` when the user code of one training update costs at least this much CPU time. */
+export const SLOW_UPDATE_MS = 500;
 
-  get exhausted(): boolean {
-    return this.spentMs >= this.limitMs;
+/** How often the bound reads the CPU clock at most (a read is a system call). */
+const READ_EVERY_MS = 20;
+
+export class CpuTimeBudget {
+  private readonly startCpu: number;
+  private lastRead = -Infinity;
+  private spent = 0;
+
+  constructor(
+    readonly limitMs: number,
+    private readonly clock: () => number = threadCpuMs,
+  ) {
+    this.startCpu = clock();
   }
 
-  /** Runs `fn` (a user call) and charges its time. */
+  /** CPU milliseconds spent by this thread since the bound was made. */
+  get spentMs(): number {
+    this.spent = this.clock() - this.startCpu;
+    this.lastRead = performance.now();
+    return this.spent;
+  }
+
+  get exhausted(): boolean {
+    if (performance.now() - this.lastRead >= READ_EVERY_MS) void this.spentMs;
+    return this.spent >= this.limitMs;
+  }
+
+  /** Runs `fn` (a user call) unless the bound is spent. */
   charge<T>(fn: () => T): T {
-    const start = performance.now();
-    try {
-      return fn();
-    } finally {
-      this.spentMs += performance.now() - start;
-    }
+    if (this.exhausted) throw new OutOfTime();
+    return fn();
   }
 }
 
-/** What the probe's sampling saw before its time bound: the facts behind `slow-step`. */
+/** A replay check refused to start a call once the bound was spent. */
+export class OutOfTime extends Error {}
+
+/** What the probe's sampling saw: the facts behind `slow-step`. */
 export interface ProbeTime {
-  /** The bound, in milliseconds spent in user calls. */
+  /** The bound, in CPU milliseconds of the probe's thread. */
   limitMs: number;
-  /** Sampling stopped at the bound before it had its minimum (two updates' worth of episodes). */
+  /** Sampling met the bound before the probe's fixed sample was complete: no statistics. */
   stoppedEarly: boolean;
-  /** Complete episodes sampled, and the minimum wanted. */
+  /** Complete episodes sampled, and the size of the probe's sample. */
   episodes: number;
   wanted: number;
-  /** Calls of step sampled, and the mean milliseconds per call of step and of the reward export (null: none made). */
+  /** Calls of step sampled, and the mean CPU milliseconds per call of step and of the reward export (null: none made). */
   stepCalls: number;
   stepMs: number | null;
   rewardMs: number | null;
