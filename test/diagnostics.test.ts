@@ -70,13 +70,17 @@ for (const name of ["cartpole.rl.ts", "bandit.rl.ts"]) {
   });
 }
 
-test("the probe adapts its episode count to its time budget", async () => {
-  const quick = await checkEnvironment(example("cartpole.rl.ts"), { backend: "wasm", budgetMs: 1 });
-  // At least two updates' worth, however small the budget.
-  assert.equal(quick.stats?.episodes, 32);
-  const generous = await checkEnvironment(example("bandit.rl.ts"), { backend: "wasm", budgetMs: 5000 });
-  // One-step episodes are cheap: the cap is reached long before the budget.
-  assert.equal(generous.stats?.episodes, 256);
+test("the probe's sample is fixed by the settings: whole batches of episodesPerUpdate, never fewer than four", async () => {
+  const cartpole = await checkEnvironment(example("cartpole.rl.ts"), { backend: "wasm" });
+  assert.equal(cartpole.stats?.episodes, 256);
+  assert.deepEqual([cartpole.stats?.confidence.batches, cartpole.stats?.confidence.batchSize], [16, 16]);
+  const big = await checkEnvironment(example("bandit.rl.ts"), { backend: "wasm", settings: { episodesPerUpdate: 100 } });
+  assert.equal(big.stats?.episodes, 400);
+  assert.deepEqual([big.stats?.confidence.batches, big.stats?.confidence.batchSize], [4, 100]);
+  // --episodes N: N episodes in batches of episodesPerUpdate, the last one smaller.
+  const exact = await checkEnvironment(example("bandit.rl.ts"), { backend: "wasm", episodes: 40 });
+  assert.equal(exact.stats?.episodes, 40);
+  assert.deepEqual([exact.stats?.confidence.batches, exact.stats?.confidence.batchSize], [3, 16]);
 });
 
 test("a probe in progress can be cancelled", async () => {

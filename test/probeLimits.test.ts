@@ -1,7 +1,7 @@
 /**
- * Issue 7 B1 and B2: a probe has a total time bound whatever a step costs, and says what it
- * saw; the engine's own size limits are reported as `resource-limit`, never as a crash, and
- * `train` never exits 0 after failing.
+ * A probe has a total bound in CPU time whatever a step costs, and says what it saw; the
+ * engine's own size limits are reported as `resource-limit`, never as a crash, and `train`
+ * never exits 0 after failing.
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
@@ -19,12 +19,10 @@ for (const [file, call] of [
   ["slow-step.rl.ts", "step"],
   ["slow-reward.rl.ts", "reward"],
 ] as const) {
-  test(`${file}: the check stops at its time bound with slow-step on ${call}(), saying what it saw`, async () => {
+  test(`${file}: the check stops at its CPU-time bound with slow-step on ${call}(), saying what it saw`, async () => {
     const text = fs.readFileSync(fixture(file), "utf8");
-    const started = Date.now();
-    // The default budget (300 ms, bound at 1 s of user time): 400 ms per call.
+    // 400 ms of CPU per call against the probe's bound of 5 s of CPU time.
     const result = await checkEnvironment(fixture(file), { pool });
-    const elapsed = Date.now() - started;
     assert.deepEqual(
       result.diagnostics.map((d) => [d.code, d.severity, d.range.start.line]),
       [["slow-step", "information", lineOf(text, "MARK: slow-step")]],
@@ -34,25 +32,25 @@ for (const [file, call] of [
     assert.match(
       message,
       new RegExp(
-        `^${call}\\(\\) takes 4\\d\\d ms per call: the check stopped at its 1 s time bound after \\d+ steps? and 0 complete episodes \\(it needs 32\\)`,
+        `^${call}\\(\\) takes \\d+ ms of CPU time per call\\. .* The check stopped at its bound of 5 s of CPU time after \\d+ steps? and 0 of its 256 episodes`,
       ),
     );
     // 16 episodes per update of up to 50 steps at ~0.4 s a step: minutes per update.
-    assert.match(message, /Training collects 16 episodes per update: with episodes of up to 50 steps that is up to 5\.\d+ min per update/);
-    assert.equal(result.stats, null, "no statistics without a batch of complete episodes");
-    // Unbounded, the minimum sample alone (32 episodes of ~20 steps at 0.4 s) takes minutes. Bounded, it takes
-    // the 1 s bound, one call's overrun and the runner's start: generous room for a loaded machine.
-    assert.ok(elapsed < 60_000, `took ${elapsed} ms`);
+    assert.match(
+      message,
+      /Training collects 16 episodes per update: with episodes of up to 50 steps that is up to \d+(\.\d+)? min per update/,
+    );
+    assert.equal(result.stats, null, "no statistics from a sample cut short");
   });
 }
 
-test("B1: a fast example under the default budget is not called slow, and is measured in full", async () => {
+test("a fast example is not called slow, and is measured in full", async () => {
   const result = await checkEnvironment(example("cartpole.rl.ts"), { pool });
   assert.deepEqual(result.diagnostics, []);
-  assert.ok((result.stats?.episodes ?? 0) >= 32);
+  assert.equal(result.stats?.episodes, 256);
 });
 
-test("B2: `train` on a file over the engine's limits exits 1 with resource-limit on the marked line", () => {
+test("`train` on a file over the engine's limits exits 1 with resource-limit on the marked line", () => {
   const file = fixture("huge-episode.rl.ts");
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "rlp-limits-"));
   const r = cli(["train", file, "--backend", "cpu", "--json", "--out", out], 60_000);

@@ -37,7 +37,7 @@ export const PROBE_MIN_GROUPS = 4;
  * The probe stops when its thread has spent this much CPU time (not wall time: a loaded
  * machine never meets it) before its sample is complete: `slow-step`, and no statistics.
  */
-export const PROBE_CPU_LIMIT_MS = 20_000;
+export const PROBE_CPU_LIMIT_MS = 5_000;
 /** The exact values are claimed only within this many standard errors of the Monte-Carlo traceCov (design §3). */
 const EXACT_AGREEMENT_SE = 4;
 /** Independence is never claimed while gradNormSq is more than this many standard errors above 0 (design §3). */
@@ -254,7 +254,7 @@ function sampleEpisodes(
 }
 /** One batch reduced to its group summary (`probeStats.ts`) through the update's own pipeline. */
 function summarize(agent: Reinforce, batch: EpisodeBatch): GroupSummary {
-  const { columns, moments, termShares } = agent.measure(batch, { terms: true });
+  const { columns, moments, termShares } = agent.measure(batch, { terms: true, direction: "mean" });
   const parts = moments.step.map((t) => t.dataSync());
   tf.dispose(moments.step);
   const sum = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
@@ -266,6 +266,7 @@ function summarize(agent: Reinforce, batch: EpisodeBatch): GroupSummary {
   return {
     n: batch.n,
     sum,
+    coupled: columns.stats === columns.mean,
     meanNormSq: {
       stats: moments.meanNormSq[columns.stats],
       none: moments.meanNormSq[columns.none],

@@ -4,12 +4,18 @@
  * inside each group. Within a group the leave-one-out mean couples the g_i; across groups
  * they are independent. That gives unbiased forms at any n:
  *
- *   S_k = Σ_{i∈k} g_i,  M = Σ_k n_k
+ *   S_k = Σ_{i∈k} g_i (leave-one-out-mean column),  M = Σ_k n_k
  *   c        = (‖Σ_k S_k‖² − Σ_k ‖S_k‖²) / (M² − Σ_k n_k²)     E[c] = ‖∇J‖²   (pairs from different groups)
  *   m₂       = (1/M) Σ_i ‖g_i‖²                               E[m₂] = E‖g₁‖²
  *   traceCov = m₂ − c                                          the variance of a one-episode estimate
  *   V_n      = (1/K) Σ_k ‖S_k/n‖² − c                          tr Var(ĝ) of a batch of n, baseline noise and coupling included
  *   snr at n = c / V_n,   noiseScale = n V_n / c
+ *
+ * c is taken from the leave-one-out-mean column whatever the configured baseline: every
+ * column estimates the same ∇J, and that one has the least variance (taking it from the
+ * baseline-free column, a three-armed bandit's c errs by more than the whole of V_n). Without
+ * a baseline, or with a value baseline (a fixed V(s) within a batch), the g_i are i.i.d. and
+ * V_n is simply the within-group variance over n, which needs no c.
  *
  * With one group (K = 1) nothing crosses groups: c comes from the baseline-free column,
  * whose g_i are i.i.d. (c = ‖ā‖² − tc_none/n). With independent g_i (no baseline) V_n is
@@ -25,8 +31,10 @@
 /** What one group contributes: its summary, from one gradient pass over its n episodes. */
 export interface GroupSummary {
   n: number;
-  /** S_k = Σ_i g_i of the statistics' column (Ψ as configured), all parameters flattened. */
+  /** S_k = Σ_i g_i of the leave-one-out-mean column, all parameters flattened. */
   sum: Float64Array;
+  /** The statistics' column (Ψ as configured) is the leave-one-out-mean column; otherwise its g_i are i.i.d. */
+  coupled: boolean;
   /** ‖ĝ_k‖² of the statistics' column, the baseline-free column and the leave-one-out-mean column. */
   meanNormSq: { stats: number; none: number; mean: number };
   /** (1/(n−1)) Σ_i ‖g_i − ĝ_k‖² of the statistics' and the baseline-free column (0 when n = 1). */
@@ -94,7 +102,7 @@ export function estimate(groups: readonly GroupSummary[]): GroupEstimates {
   // V_n over the groups of the full size n.
   const full = groups.filter((g) => g.n === n);
   const meanOf = (f: (g: GroupSummary) => number) => full.reduce((s, g) => s + f(g), 0) / full.length;
-  const batchVariance = meanOf((g) => g.meanNormSq.stats) - c;
+  const batchVariance = groups[0].coupled ? meanOf((g) => g.meanNormSq.stats) - c : meanOf((g) => g.traceCov.stats) / n;
   // The baseline-free g_i are i.i.d.: their batch variance is the within-group variance over n, no ‖∇J‖² needed.
   const vNone = meanOf((g) => g.traceCov.none) / n;
   const vMean = meanOf((g) => g.meanNormSq.mean) - c;

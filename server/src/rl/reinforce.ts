@@ -124,11 +124,18 @@ export class Reinforce {
    */
   measure(
     batch: EpisodeBatch,
-    options: { terms?: boolean; deviations?: boolean; deriveLastTerm?: boolean; onChunk?(p: PaddedBatch): void } = {},
+    options: {
+      terms?: boolean;
+      deviations?: boolean;
+      deriveLastTerm?: boolean;
+      onChunk?(p: PaddedBatch): void;
+      /** Whose ĝ `moments.step` holds: the step's (default), or the leave-one-out-mean column's (the probe's estimate of ‖∇J‖²). */
+      direction?: "step" | "mean";
+    } = {},
   ): Measurement {
     const cols = this.weightColumns(batch, options.terms, options.deriveLastTerm);
     const moments = gradientPass(this.policy, this.spec, batch, cols.columns, {
-      stepColumn: cols.step,
+      stepColumn: options.direction === "mean" ? cols.mean : cols.step,
       reference: cols.terms.length ? cols.total : undefined,
       deviationsOf: options.deviations ? cols.stats : undefined,
       onChunk: options.onChunk,
