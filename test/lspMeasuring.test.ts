@@ -67,7 +67,8 @@ describe("language server: a probe that overruns its budget", { timeout: 180_000
     assert.match(value, verdictArrived ? /Reward, as the probe saw it/ : /^\*\*Reward statistics\*\*: measuring…/);
 
     const complete = await lsp.diagnosticsFor(uri, 1, 60_000);
-    assert.deepEqual(story(uri), ["measuring", "interim v1 []", "not measuring", "final v1 [baseline-recommended]"]);
+    assert.ok(codes(complete).includes("baseline-recommended"), `the verdict: ${codes(complete).join(", ")}`);
+    assert.deepEqual(story(uri), ["measuring", "interim v1 []", "not measuring", `final v1 [${codes(complete).join(",")}]`]);
     for (const d of interim()!.diagnostics)
       assert.ok(
         complete.some((c) => JSON.stringify(c) === JSON.stringify(d)),
@@ -84,7 +85,7 @@ describe("language server: a probe that overruns its budget", { timeout: 180_000
     const v2 = lsp.change(uri, lsp.text(uri).replace('baseline: "none"', 'baseline: "mean"'));
     await lsp.waitFor("the v1 check's end", cancelledLogged(uri), 60_000);
     const complete = await lsp.diagnosticsFor(uri, v2, 60_000);
-    assert.deepEqual(codes(complete), [], "with the mean baseline there is nothing to recommend");
+    assert.ok(!codes(complete).includes("baseline-recommended"), "with the mean baseline there is nothing to recommend");
 
     // The v1 check ends (says so) when its runner has stopped, which may be after v2's check began.
     const seen = story(uri);
@@ -92,7 +93,15 @@ describe("language server: a probe that overruns its budget", { timeout: 180_000
     // v2 overran its budget too: the same story, ending with its verdict; no verdict of v1 in between.
     assert.deepEqual(
       seen.filter((e) => e !== "cancelled"),
-      ["measuring", "interim v1 []", "not measuring", "measuring", `interim v${v2} []`, "not measuring", `final v${v2} []`],
+      [
+        "measuring",
+        "interim v1 []",
+        "not measuring",
+        "measuring",
+        `interim v${v2} []`,
+        "not measuring",
+        `final v${v2} [${codes(complete).join(",")}]`,
+      ],
     );
   });
 
