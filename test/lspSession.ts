@@ -18,7 +18,7 @@ import {
   type PublishDiagnosticsParams,
   type WorkspaceEdit,
 } from "vscode-languageserver-protocol/node";
-import { Methods, type InitializationOptions } from "../server/src/protocol";
+import { Methods, type InitializationOptions, type StatusParams } from "../server/src/protocol";
 import { ROOT } from "./helpers";
 
 export const LSP_FIXTURES = path.join(ROOT, "test", "fixtures", "lsp");
@@ -36,6 +36,12 @@ export class LspSession {
   readonly notifications = new Map<string, unknown[]>();
   readonly workDoneProgress: unknown[] = [];
   readonly messages: string[] = [];
+  /** Every notification from the server, in the order received. */
+  readonly events: Array<{ method: string; params: unknown }> = [];
+  /** The documents the last `rlPlayground/status` said are being measured. */
+  measuring = new Set<string>();
+  /** Publishes received while their document was being measured: what was certain, not the verdict. */
+  private readonly interimPublishes = new WeakSet<PublishDiagnosticsParams>();
   private readonly waiters = new Set<Waiter>();
   private readonly versions = new Map<string, number>();
   private readonly texts = new Map<string, string>();
@@ -46,15 +52,21 @@ export class LspSession {
     readonly workspace: string,
   ) {
     connection.onNotification("textDocument/publishDiagnostics", (p: PublishDiagnosticsParams) =>
-      this.record(() => this.diagnostics.push(p)),
+      this.record("textDocument/publishDiagnostics", p, () => {
+        if (this.measuring.has(p.uri)) this.interimPublishes.add(p);
+        this.diagnostics.push(p);
+      }),
     );
     for (const method of Object.values(Methods))
       connection.onNotification(method, (p: unknown) =>
-        this.record(() => this.notifications.set(method, [...(this.notifications.get(method) ?? []), p])),
+        this.record(method, p, () => {
+          this.notifications.set(method, [...(this.notifications.get(method) ?? []), p]);
+          if (method === Methods.status) this.measuring = new Set((p as StatusParams).measuring ?? []);
+        }),
       );
-    connection.onNotification("$/progress", (p: unknown) => this.record(() => this.workDoneProgress.push(p)));
-    connection.onNotification("window/logMessage", (p: { message: string }) => this.record(() => this.messages.push(p.message)));
-    connection.onNotification("window/showMessage", (p: { message: string }) => this.record(() => this.messages.push(p.message)));
+    connection.onNotification("$/progress", (p: unknown) => this.record("$/progress", p, () => this.workDoneProgress.push(p)));
+    for (const method of ["window/logMessage", "window/showMessage"])
+      connection.onNotification(method, (p: { message: string }) => this.record(method, p, () => this.messages.push(p.message)));
     connection.onRequest("window/workDoneProgress/create", () => null);
     connection.onRequest("client/registerCapability", () => null);
   }
@@ -161,9 +173,15 @@ export class LspSession {
     });
   }
 
-  /** The first diagnostics published for `uri` at `version` (or, with no version, after the `after`-th publish). */
+  /** Whether `p` was published while its document was being measured (the certain part, before the verdict). */
+  isInterim(p: PublishDiagnosticsParams): boolean {
+    return this.interimPublishes.has(p);
+  }
+
+  /** The first complete diagnostics published for `uri` at `version` (with no version: at any), skipping interim ones. */
   async diagnosticsFor(uri: string, version?: number, timeoutMs?: number): Promise<Diagnostic[]> {
-    const find = () => this.diagnostics.find((p) => p.uri === uri && (version === undefined || p.version === version));
+    const find = () =>
+      this.diagnostics.find((p) => p.uri === uri && (version === undefined || p.version === version) && !this.isInterim(p));
     await this.waitFor(`diagnostics of ${path.basename(uri)} v${version ?? "any"}`, () => find() !== undefined, timeoutMs);
     return find()!.diagnostics;
   }
@@ -185,7 +203,8 @@ export class LspSession {
     fs.rmSync(this.workspace, { recursive: true, force: true });
   }
 
-  private record(add: () => void): void {
+  private record(method: string, params: unknown, add: () => void): void {
+    this.events.push({ method, params });
     add();
     for (const w of [...this.waiters])
       if (w.test()) {

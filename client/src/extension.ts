@@ -45,7 +45,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<RlPlay
     },
     status: (p) => {
       statusBar.status(p);
-      DashboardPanel.status(p);
+      // A status that only changes what is being measured may carry no message yet.
+      if (p.message) DashboardPanel.status(p);
     },
     serverState: (state) => {
       if (state !== "running") runs.clear();

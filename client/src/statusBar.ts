@@ -1,8 +1,10 @@
 /**
  * One status bar item: the running training's progress ("$(pulse) RL: update 12 · 87.3", the
- * mean return over the last 100 episodes), else the backend the server uses; the backend and
- * the server's last status line in the tooltip; a click opens the dashboard.
+ * mean return over the last 100 episodes), else "RL: measuring…" while a check's statistics
+ * are still being measured, else the backend the server uses; the backend, the files being
+ * measured and the server's last status line in the tooltip; a click opens the dashboard.
  */
+import * as path from "node:path";
 import * as vscode from "vscode";
 import type { BackendName, StatusParams } from "../../server/src/protocol";
 import type { RunningTraining, TrainingRuns } from "./trainingRuns";
@@ -14,6 +16,8 @@ export class TrainingStatusBar implements vscode.Disposable {
   private readonly subscription: vscode.Disposable;
   private backend: BackendName | null = null;
   private serverMessage = "";
+  /** URIs of the documents the server is still measuring (its whole list, from each status). */
+  private measuring: string[] = [];
   private serverState: ServerState = "starting";
 
   constructor(private readonly runs: TrainingRuns) {
@@ -25,12 +29,15 @@ export class TrainingStatusBar implements vscode.Disposable {
   status(p: StatusParams): void {
     if (p.backend) this.backend = p.backend;
     this.serverMessage = p.message;
+    this.measuring = p.measuring ?? [];
     this.render();
   }
 
   /** The item shows from the server's first start on: a TypeScript workspace without environments sees nothing. */
   setServerState(state: ServerState): void {
     this.serverState = state;
+    // A server that stopped or restarts measures nothing of what it said before.
+    if (state !== "running") this.measuring = [];
     this.render();
     this.item.show();
   }
@@ -48,6 +55,11 @@ export class TrainingStatusBar implements vscode.Disposable {
       this.item.text = `$(pulse) RL: update ${running.update}${score}${others > 0 ? ` (+${others})` : ""}`;
       this.item.command = "rlPlayground.openDashboard";
       tooltip.appendMarkdown(runTooltip(running, this.backend));
+      if (this.measuring.length) tooltip.appendMarkdown(`\n\n${measuringTooltip(this.measuring)}`);
+    } else if (this.measuring.length && this.serverState === "running") {
+      this.item.text = "$(loading~spin) RL: measuring…";
+      this.item.command = "rlPlayground.openDashboard";
+      tooltip.appendMarkdown(measuringTooltip(this.measuring));
     } else {
       this.item.text = this.serverState === "starting" ? "$(loading~spin) RL" : `$(beaker) RL${this.backend ? `: ${this.backend}` : ""}`;
       this.item.command = "rlPlayground.openDashboard";
@@ -72,6 +84,11 @@ function runTooltip(run: RunningTraining, serverBackend: BackendName | null): st
     `backend: **${run.backend ?? serverBackend ?? "unknown"}**`,
     "Click to open the training dashboard.",
   ].join("\n\n");
+}
+
+function measuringTooltip(uris: string[]): string {
+  const names = uris.map((u) => `**${escapeMarkdown(path.posix.basename(vscode.Uri.parse(u).path))}**`).join(", ");
+  return `Measuring the reward statistics of ${names}: the errors are shown, the probe's fixed sample of episodes is still running, and the warnings that rest on it come when it is done.`;
 }
 
 /** Enough digits to see progress whatever the reward's scale. */

@@ -367,6 +367,12 @@ export interface TrustChangedParams {
 export interface StatusParams {
   backend?: BackendName | null;
   message: string;
+  /**
+   * The documents (URIs) whose check overran its time budget: what is certain is published,
+   * the statistics are still being measured (design §3). Every status carries the whole
+   * list; absent means none.
+   */
+  measuring?: string[];
 }
 
 // ---------------------------------------------------------------------------------------

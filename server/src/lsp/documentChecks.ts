@@ -1,14 +1,17 @@
 /**
  * Diagnostics as you type: each watched document is checked on open and, debounced, on
  * change, on its unsaved contents. A newer edit aborts the running probe; a result is
- * published only if its document is still at the version that was checked. Diagnostics
+ * published only if its document is still at the version that was checked. A probe that
+ * has not finished `probeBudgetMs` after the check started does not hold back what is
+ * certain: the transpile errors of that version are published at once and the document is
+ * "measuring" (status and hover say so) until the complete verdict replaces them. Diagnostics
  * placed in imported files go to those files' URIs (merged over every document that
  * imports them); training failures are published beside the check's own.
  */
 import type { Connection, Diagnostic as LspDiagnostic, TextDocuments } from "vscode-languageserver";
 import type { TextDocument } from "vscode-languageserver-textdocument";
 import type { BackendName, Diagnostic, ProbeStats, RewardSummary } from "../protocol";
-import { checkDocument, staticCheck, type RunnerPools } from "./engine";
+import { checkDocument, staticCheck, transpileCheck, type RunnerPools } from "./engine";
 import { matchesFiles } from "./fileGlob";
 import { byUri, uriToPath, type DiagnosticData } from "./lspDiagnostics";
 import type { ServerSettings, SettingsReader } from "./settings";
@@ -26,6 +29,8 @@ export interface CheckContext {
   log(message: string): void;
   /** The backend a check ran on, why (the engine's words), and the settings that chose it. */
   onBackend(backend: BackendName, reason: string | null, settings: ServerSettings): void;
+  /** The documents whose statistics are being measured changed (the whole list, in check order). */
+  onMeasuring(uris: string[]): void;
 }
 
 /** The last published check of a document. */
@@ -36,11 +41,23 @@ export interface StoredCheck {
   summary: RewardSummary | null;
   /** Only static checks ran (untrusted workspace). */
   staticOnly: boolean;
+  /** What is certain was published; the probe is still measuring the statistics of this version. */
+  measuring: boolean;
+}
+
+/** A check in flight. */
+interface CheckRun {
+  controller: AbortController;
+  version: number;
+  /** Its interim diagnostics are published and it has not ended. */
+  measuring: boolean;
+  /** It published interim diagnostics at some point. */
+  publishedInterim: boolean;
 }
 
 export class DocumentChecks {
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly running = new Map<string, AbortController>();
+  private readonly running = new Map<string, CheckRun>();
   private readonly results = new Map<string, StoredCheck>();
   private readonly trainingDiagnostics = new Map<string, Diagnostic[]>();
   /** target URI → (document URI → its diagnostics there). */
@@ -51,7 +68,7 @@ export class DocumentChecks {
   /** Check `uri` after `delayMs` of quiet; an edit in between restarts the wait and aborts a running probe. */
   schedule(uri: string, delayMs: number): void {
     clearTimeout(this.timers.get(uri));
-    this.running.get(uri)?.abort();
+    this.cancel(uri);
     this.timers.set(
       uri,
       setTimeout(() => {
@@ -69,7 +86,7 @@ export class DocumentChecks {
   close(uri: string): void {
     clearTimeout(this.timers.get(uri));
     this.timers.delete(uri);
-    this.running.get(uri)?.abort();
+    this.cancel(uri);
     this.running.delete(uri);
     this.results.delete(uri);
     this.trainingDiagnostics.delete(uri);
@@ -90,7 +107,43 @@ export class DocumentChecks {
 
   dispose(): void {
     for (const t of this.timers.values()) clearTimeout(t);
-    for (const c of this.running.values()) c.abort();
+    for (const r of this.running.values()) r.controller.abort();
+  }
+
+  /** Aborts the document's running check: from now on it publishes nothing, and it no longer measures. */
+  private cancel(uri: string): void {
+    const run = this.running.get(uri);
+    if (!run) return;
+    run.controller.abort();
+    this.setMeasuring(run, false);
+    const stored = this.results.get(uri);
+    if (stored?.measuring) this.results.set(uri, { ...stored, measuring: false });
+  }
+
+  private setMeasuring(run: CheckRun, measuring: boolean): void {
+    if (run.measuring === measuring) return;
+    run.measuring = measuring;
+    this.ctx.onMeasuring([...this.running].filter(([, r]) => r.measuring).map(([uri]) => uri));
+  }
+
+  private isCurrent(uri: string, run: CheckRun): boolean {
+    return !run.controller.signal.aborted && this.ctx.documents.get(uri)?.version === run.version;
+  }
+
+  /**
+   * The probe overran its budget: publish what is certain for this version now (its
+   * transpile errors, which the complete check reports too) and mark it measuring. Run only
+   * at the deadline, so a check that finishes in time bundles the file once.
+   */
+  private async publishInterim(uri: string, file: string, contents: string, run: CheckRun, finished: () => boolean): Promise<void> {
+    const diagnostics = await transpileCheck(file, contents);
+    if (finished() || !this.isCurrent(uri, run)) return;
+    this.results.set(uri, { version: run.version, diagnostics, stats: null, summary: null, staticOnly: false, measuring: true });
+    this.trainingDiagnostics.delete(uri);
+    run.publishedInterim = true;
+    // The status first: a client sees the document measuring before its interim diagnostics.
+    this.setMeasuring(run, true);
+    this.publish(uri, run.version);
   }
 
   private async run(uri: string): Promise<void> {
@@ -105,33 +158,60 @@ export class DocumentChecks {
       if (this.results.has(uri)) this.close(uri);
       return;
     }
-    this.running.get(uri)?.abort();
-    const controller = new AbortController();
-    this.running.set(uri, controller);
+    this.cancel(uri);
+    const run: CheckRun = { controller: new AbortController(), version, measuring: false, publishedInterim: false };
+    this.running.set(uri, run);
     const contents = doc.getText();
-    let check: StoredCheck;
+    let check: StoredCheck | null = null;
     try {
       if (!this.ctx.trusted()) {
-        check = { version, diagnostics: await staticCheck(file, contents), stats: null, summary: null, staticOnly: true };
+        const diagnostics = await staticCheck(file, contents);
+        check = { version, diagnostics, stats: null, summary: null, staticOnly: true, measuring: false };
       } else {
+        let finished = false;
+        const deadline = setTimeout(
+          () =>
+            void this.publishInterim(uri, file, contents, run, () => finished).catch((error: unknown) =>
+              this.ctx.log(`interim check of ${file} failed: ${describe(error)}`),
+            ),
+          settings.probeBudgetMs,
+        );
         const result = await checkDocument({
           file,
           contents,
           backend: settings.backend,
           budgetMs: settings.probeBudgetMs,
           pool: this.ctx.pools.get(settings.backend),
-          signal: controller.signal,
+          signal: run.controller.signal,
+        }).finally(() => {
+          finished = true;
+          clearTimeout(deadline);
         });
-        if (result.cancelled) return;
         if (result.engineError) this.ctx.log(`check of ${file}: ${result.engineError}`);
         if (result.backend) this.ctx.onBackend(result.backend, result.backendReason, settings);
-        check = { version, diagnostics: result.diagnostics, stats: result.stats, summary: result.summary, staticOnly: false };
+        if (!result.cancelled)
+          check = {
+            version,
+            diagnostics: result.diagnostics,
+            stats: result.stats,
+            summary: result.summary,
+            staticOnly: false,
+            measuring: false,
+          };
       }
     } finally {
-      if (this.running.get(uri) === controller) this.running.delete(uri);
+      if (this.running.get(uri) === run) this.running.delete(uri);
+      // Ended, one way or another: no longer measuring (said before the verdict is published).
+      this.setMeasuring(run, false);
     }
-    // A newer edit, a close or a trust change since the start: this result is stale.
-    if (controller.signal.aborted || this.ctx.documents.get(uri)?.version !== version) return;
+    // Cancelled, or a newer edit, a close or a trust change since the start: this result is stale.
+    if (!check || !this.isCurrent(uri, run)) {
+      if (run.publishedInterim)
+        this.ctx.log(`check of ${file} (version ${version}) cancelled while measuring: its verdict is not published`);
+      const stored = this.results.get(uri);
+      if (stored?.measuring && stored.version === version) this.results.set(uri, { ...stored, measuring: false });
+      return;
+    }
     this.results.set(uri, check);
     this.trainingDiagnostics.delete(uri);
     this.publish(uri, version);

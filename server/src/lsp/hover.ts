@@ -34,7 +34,9 @@ function hoverText(check: StoredCheck | undefined): string {
   if (!check) return "**Reward statistics**: the probe has not run on this version yet.";
   if (check.staticOnly)
     return "**Reward statistics** appear when the workspace is trusted: the probe runs the file's code, which an untrusted workspace does not allow.";
-  return "**Reward statistics**: none for this version; the probe did not run to the end (see the file's errors).";
+  if (check.measuring)
+    return "**Reward statistics**: measuring… The probe is still running its fixed sample of episodes on this version; the numbers and the warnings that rest on them come when it is done. The errors shown already are certain.";
+  return "**Reward statistics**: none for this version; the probe did not run to the end (an error in the file, or an edit or a setting change stopped it).";
 }
 
 function contains(r: Range, p: Position): boolean {

@@ -49,16 +49,26 @@ export function startServer(connection: Connection): void {
   let folders: string[] = [];
   let pools: RunnerPools | null = null;
   let native: NativeBackendLocation | null = null;
-  let lastStatus = "";
+  let lastStatus: StatusParams = { message: "" };
+  let lastSent = "";
+  let measuring: string[] = [];
   const justOpened = new Set<string>();
   const places = new DocumentPlaces();
 
   const log = (message: string) => connection.console.log(message);
-  const status = (params: StatusParams) => {
-    if (params.message === lastStatus) return;
-    lastStatus = params.message;
-    log(params.message);
+  /** The last message with the documents being measured; sent when either changes. */
+  const sendStatus = () => {
+    const params: StatusParams = measuring.length ? { ...lastStatus, measuring } : lastStatus;
+    const key = JSON.stringify([params.message, measuring]);
+    if (key === lastSent) return;
+    lastSent = key;
     void connection.sendNotification(Methods.status, params);
+  };
+  const status = (params: StatusParams) => {
+    if (params.message === lastStatus.message) return;
+    lastStatus = params;
+    log(params.message);
+    sendStatus();
   };
   /** Runners start only in a trusted workspace: an untrusted one runs no user code at all. */
   const runnerPools = () => (pools ??= new RunnerPools());
@@ -75,6 +85,10 @@ export function startServer(connection: Connection): void {
     trusted: () => trusted,
     log,
     onBackend: (backend, reason, s) => status({ backend, message: backendStatus(backend, reason, s, native) }),
+    onMeasuring: (uris) => {
+      measuring = uris;
+      sendStatus();
+    },
   });
   const trainings = new TrainingSessions({ connection, documents, settings, checks, folders: () => folders, trusted: () => trusted, log });
 
