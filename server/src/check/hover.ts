@@ -1,24 +1,43 @@
 /** The reward function's hover: what the probe saw of the reward, in Markdown. */
-import type { Distribution, RewardSummary } from "../protocol";
+import type { Distribution, Interval, RewardSummary } from "../protocol";
+import { MIN_GROUPS } from "../rl/probeStats";
 import { fmt } from "./rules";
 
 export function rewardHoverMarkdown(s: RewardSummary): string {
   const dist = (d: Distribution) => `${fmt(d.mean)} ± ${fmt(d.std)} (min ${fmt(d.min)}, max ${fmt(d.max)})`;
   const opt = (x: number | null, unit = "") => (x === null ? "n/a" : fmt(x) + unit);
+  const range = (i: Interval | null) => (i ? ` (95%: ${fmt(i[0])}–${Number.isFinite(i[1]) ? fmt(i[1]) : "∞"})` : "");
+  const at = s.atEpisodesPerUpdate;
   const lines = [
-    `**Reward, as the probe saw it** (${s.episodes} episodes of the initial policy)`,
+    `**Reward, as the probe saw it** (${s.episodes} episodes of the initial policy, in ${s.batches} batches of ${s.batchSize} as training forms them)`,
     "",
     `| | |`,
     `|---|---|`,
     `| reward per step | ${dist(s.rewards)} |`,
     `| return per episode | ${dist(s.returns)} |`,
-    `| gradient SNR at ${s.atEpisodesPerUpdate.episodes} episodes/update | ${opt(s.atEpisodesPerUpdate.snr)} |`,
-    `| noise scale (episodes/update to balance noise) | ${opt(s.atEpisodesPerUpdate.noiseScale)} |`,
-    `| variance removed by a mean baseline | ${s.baselineReduction === null ? "n/a" : `${Math.round(s.baselineReduction * 100)}%`} |`,
+    `| gradient SNR at ${at.episodes} episodes/update | ${opt(at.snr)}${range(at.snrInterval)} |`,
+    `| noise scale (episodes/update to balance noise) | ${opt(at.noiseScale)}${range(at.noiseScaleInterval)} |`,
+    `| variance removed by a mean baseline | ${s.baselineReduction === null ? "n/a" : `${Math.round(s.baselineReduction * 100)}%`}${s.baselineReductionInterval ? ` (95%: ${Math.round(s.baselineReductionInterval[0] * 100)}–${Math.round(s.baselineReductionInterval[1] * 100)}%)` : ""} |`,
   ];
   if (s.terms.length) {
     lines.push("", "| term | mean per episode | share of gradient variance |", "|---|---|---|");
     for (const t of s.terms) lines.push(`| \`${t.name}\` | ${fmt(t.meanReturn)} | ${Math.round(t.varianceShare * 100)}% |`);
   }
+  const tell = evidenceNote(s);
+  if (tell) lines.push("", tell);
   return lines.join("\n");
+}
+
+/**
+ * Why a number near a threshold has no warning: a statistical warning needs its 95% interval
+ * on the threshold's far side (design §3), and these episodes do not show it.
+ */
+function evidenceNote(s: RewardSummary): string | null {
+  const at = s.atEpisodesPerUpdate;
+  if (at.snr === null) return null;
+  if (!at.snrInterval)
+    return `_Not enough episodes to tell_ whether the gradient is mostly noise: the probe's ${s.episodes} episodes form ${s.batches} batch${s.batches === 1 ? "" : "es"} of ${s.batchSize}, and a confidence bound needs ${MIN_GROUPS} or more. \`rl-playground check --episodes N\` measures more.`;
+  if (at.snrInterval[0] < 1 && at.snrInterval[1] >= 1)
+    return `_Not enough episodes to tell_ whether the SNR at ${at.episodes} episodes/update is below 1: its 95% interval ${fmt(at.snrInterval[0])}–${fmt(at.snrInterval[1])} contains 1, so no \`gradient-noise\` warning is shown.`;
+  return null;
 }

@@ -31,8 +31,13 @@ export function quickFixActions(uri: string, text: string, diagnostics: LspDiagn
         add('Set baseline: "mean" in the training export', d, setMeanBaseline(text));
         break;
       case "gradient-noise": {
-        const noiseScale = (d.data as DiagnosticData | undefined)?.noiseScale;
+        const data = d.data as DiagnosticData | undefined;
+        const noiseScale = data?.noiseScale;
         if (typeof noiseScale !== "number" || !Number.isFinite(noiseScale)) break;
+        // The number comes with its 95% interval (design §3): "64 episodes (40–110)".
+        const range = Array.isArray(data?.noiseScaleInterval)
+          ? `, 95% interval ${Math.ceil(data.noiseScaleInterval[0])}–${data.noiseScaleInterval[1] === null ? "∞" : Math.ceil(data.noiseScaleInterval[1])}`
+          : "";
         // SNR = N / noiseScale (design §3). N = noiseScale balances signal and noise (SNR 1,
         // design §5's fix, preferred); the noise scale is itself measured with an error of
         // tens of percent, so a second fix doubles it (SNR about 2) to clear the warning's threshold.
@@ -42,9 +47,9 @@ export function quickFixActions(uri: string, text: string, diagnostics: LspDiagn
         ] as const) {
           const { episodes, capped } = episodesForSnr(noiseScale, targetSnr);
           const why = capped
-            ? `capped at ${EPISODES_PER_UPDATE_CAP}; the noise scale is ${round(noiseScale)}`
+            ? `capped at ${EPISODES_PER_UPDATE_CAP}; the noise scale is ${round(noiseScale)}${range}`
             : targetSnr === 1
-              ? `the measured noise scale, SNR about 1`
+              ? `the measured noise scale${range}, SNR about 1`
               : `twice the noise scale ${round(noiseScale)}, SNR about 2`;
           add(`Set episodesPerUpdate to ${episodes} (${why})`, d, setEpisodesPerUpdate(text, episodes), preferred);
           if (capped) break;

@@ -223,7 +223,9 @@ export class DocumentChecks {
     const check = this.results.get(uri);
     const all = [...(check?.diagnostics ?? []), ...(this.trainingDiagnostics.get(uri) ?? [])];
     const data = (d: Diagnostic): DiagnosticData =>
-      d.code === "gradient-noise" ? { noiseScale: check?.stats?.gradient.noiseScale ?? null } : {};
+      d.code === "gradient-noise"
+        ? { noiseScale: check?.stats?.gradient.noiseScale ?? null, noiseScaleInterval: jsonInterval(check?.summary) }
+        : {};
     const grouped = byUri(all, { uri, path }, data);
     for (const [target, sources] of this.published) if (sources.has(uri) && !grouped.has(target)) grouped.set(target, []);
     for (const [target, list] of grouped) {
@@ -238,6 +240,12 @@ export class DocumentChecks {
       );
     }
   }
+}
+
+/** The noise scale's interval as JSON carries it (an unbounded end as null). */
+function jsonInterval(summary: RewardSummary | null | undefined): [number, number | null] | null {
+  const i = summary?.atEpisodesPerUpdate.noiseScaleInterval;
+  return i ? [i[0], Number.isFinite(i[1]) ? i[1] : null] : null;
 }
 
 function describe(error: unknown): string {

@@ -9,6 +9,8 @@ export const SOURCE = "rl-playground";
 export interface DiagnosticData {
   /** The measured gradient noise scale, for `gradient-noise`. */
   noiseScale?: number | null;
+  /** Its 95% interval; the upper end is null when the interval is unbounded (JSON has no Infinity). */
+  noiseScaleInterval?: [number, number | null] | null;
 }
 
 const SEVERITY: Record<Severity, DiagnosticSeverity> = {
