@@ -48,7 +48,8 @@ export function statsOf(n: number, c: number, traceCov: number, batchVariance: n
   const gradNormSq = Math.max(c, 0);
   return {
     episodes: n,
-    traceCov: Math.max(traceCov, 0),
+    // Unclamped: an unbiased estimate may fall below 0 on a tiny batch (a clamp would bias it).
+    traceCov,
     gradNormSq,
     gradNormSqUnclamped: c,
     snr: batchVariance > 0 ? gradNormSq / batchVariance : null,

@@ -152,10 +152,11 @@ class EpisodeFacts {
     }
   }
 
+  /** Every return is the same when every reward is one value and every episode as long, or when every reward is 0. */
   private constantStep(r: number, length: number): void {
     const c = this.constant;
     if (!c.seen) Object.assign(c, { value: r, length, seen: true });
-    else if (c.value !== null && (r !== c.value || length !== c.length)) c.value = null;
+    else if (c.value !== null && (r !== c.value || (length !== c.length && c.value !== 0))) c.value = null;
   }
 }
 
