@@ -78,6 +78,7 @@ test(
       assert.ok(stdout.length > MIN_OUTPUT_BYTES, `the output fits in a pipe (${stdout.length} bytes): no write was ever queued`);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill();
+      fs.rmSync(path.dirname(out), { recursive: true, force: true });
     }
   },
 );
