@@ -323,11 +323,28 @@ function timestamp(): string {
 
 /** Entry from `bin/rl-playground.js`. */
 export function run(argv: string[]): void {
-  main(argv).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      process.stderr.write(`rl-playground: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exit(EXIT_FILE_ERRORS);
-    },
-  );
+  main(argv).then(exitWhenWritten, (error: unknown) => {
+    process.stderr.write(`rl-playground: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    exitWhenWritten(EXIT_FILE_ERRORS);
+  });
+}
+
+/**
+ * Ends the process once stdout and stderr have handed every line to the OS. On a pipe Node
+ * writes asynchronously: a reader that falls behind leaves lines queued here, and exiting at
+ * once would drop them (the summary, last). Exiting explicitly rather than only setting
+ * `process.exitCode` still ends a run whose engine left a handle open.
+ */
+function exitWhenWritten(code: number): void {
+  process.exitCode = code;
+  const streams = [process.stdout, process.stderr];
+  let pending = streams.length;
+  const written = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  for (const stream of streams) {
+    // An empty write's callback runs after every write queued before it (or with the error of a closed reader).
+    if (stream.writable && !stream.destroyed) stream.write("", written);
+    else written();
+  }
 }

@@ -6,7 +6,7 @@
  * the folder it prints. Exits 1 when a scenario fails; always stops the code-server it started.
  *
  * Environment: RL_E2E_CACHE (tool cache, default ~/.cache/rl-playground-e2e), RL_E2E_OUT (run folder,
- * default a fresh folder under the system temp dir).
+ * default a fresh folder under the system temp dir), CHROMIUM_PATH (the browser, default /usr/bin/chromium).
  */
 import * as fs from "node:fs";
 import * as os from "node:os";

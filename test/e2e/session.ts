@@ -12,6 +12,9 @@ import type { Tools } from "./tools";
 import { Workbench } from "./workbench";
 import type { WorkspaceFolder } from "./workspace";
 
+/** `CHROMIUM_PATH` names another Chromium (as for the dashboard tests); Debian's package by default. */
+const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
 const chromiumArgs = [
   "--headless",
   "--no-sandbox",
@@ -47,7 +50,7 @@ export class Session {
   async start(): Promise<Workbench> {
     this.main = await this.server("trusted", true);
     await this.main.start();
-    this.browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: chromiumArgs, env: this.main.env });
+    this.browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, env: this.main.env });
     this.page = await this.newPage(this.main, this.options.trusted);
     this.workbench = new Workbench(this.page);
     await this.workbench.waitLoaded();

@@ -205,7 +205,7 @@ export async function openDashboard(
   options: { theme?: ThemeKind; state?: unknown; width?: number; height?: number } = {},
 ): Promise<DashboardPage> {
   if (!fs.existsSync(path.join(DIST, "main.js"))) throw new Error("dist/webview/main.js is missing: run `npm run build` first");
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rl-dashboard-"));
+  const dir = fs.mkdtempSync(path.join(runDir(), "page-"));
   const file = path.join(dir, "index.html");
   fs.writeFileSync(file, harnessHtml(options.theme ?? "dark"));
   const page = await browser.newPage({ viewport: { width: options.width ?? 1200, height: options.height ?? 2400 } });
@@ -268,8 +268,20 @@ export async function streamRun(d: DashboardPage, info: DashboardRunInfo, metric
   await d.settle();
 }
 
+let run: string | undefined;
+
+/**
+ * This run's folder, made fresh under the system temp folder on first use: the pages' scratch
+ * files and the screenshots. A shared fixed folder would mix (or overwrite) the screenshots of
+ * runs made at the same time, and show an older run's pictures when this one took none.
+ */
+export function runDir(): string {
+  run ??= fs.mkdtempSync(path.join(os.tmpdir(), "rl-dashboard-test-"));
+  return run;
+}
+
 export function screenshotDir(): string {
-  const dir = path.join(os.tmpdir(), "rl-dashboard-screenshots");
+  const dir = path.join(runDir(), "screenshots");
   fs.mkdirSync(dir, { recursive: true });
   return dir;
 }

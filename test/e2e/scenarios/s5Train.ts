@@ -7,6 +7,8 @@
  * minute, too soon to watch and stop: the scenario first deletes the `rewardThreshold` line and
  * gives the file a large episode budget (and saves), so the run goes on until it is stopped.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { episodesShown, pressDashboardButton, readDashboard, statusShown, type DashboardView } from "../dashboard";
 import { check, waitFor } from "../harness";
 import { firstCheckMs, type Scenario } from "../scenario";
@@ -14,6 +16,16 @@ import type { StatusItem } from "../workbench";
 
 /** Design §6: "a stop takes effect within a second". */
 const stopWithinMs = 1_000;
+
+/** The folders of the saved runs of `name` in the workspace (complete ones: a saved run has its summary). */
+function savedRuns(workspaceDir: string, name: string): string[] {
+  const runs = path.join(workspaceDir, ".rl-playground", "runs");
+  if (!fs.existsSync(runs)) return [];
+  return fs
+    .readdirSync(runs)
+    .filter((entry) => entry.startsWith(`${name}-`) && fs.existsSync(path.join(runs, entry, "summary.json")))
+    .map((entry) => path.join(runs, entry));
+}
 
 /** The update number in the status bar's training item ("RL: update 12 · 87.3"), or -1. */
 function statusBarUpdate(items: StatusItem[]): number {
@@ -112,6 +124,7 @@ export const train: Scenario = {
 
     await steps.step("RL: Stop Training stops it within a second and the dashboard says so", async () => {
       const before = episodesShown((await dashboard()).text);
+      const runsBefore = savedRuns(workspace.dir, "cartpole");
       await workbench.runCommand("RL: Stop Training");
       const commandAt = new Date().toISOString();
       const { value, ms } = await waitFor("the dashboard to say stopped", dashboard, (view) => statusShown(view.text) === "stopped", {
@@ -124,7 +137,18 @@ export const train: Scenario = {
         `      "stopped" shown ${ms} ms after the command (sent ${commandAt}); episodes ${before} when sent, ${stoppedAt} when stopped`,
       );
       shared.set("trainedEpisodes", stoppedAt);
-      await workbench.page.waitForTimeout(2_000);
+      // The run folder is saved once the run has ended, with the episodes it trained: more than the
+      // dashboard showed at "stopped" means training went on after it said so (its later progress
+      // may never reach the dashboard, so reading the dashboard alone could not tell).
+      const { value: runs } = await waitFor(
+        "the stopped run's folder",
+        async () => savedRuns(workspace.dir, "cartpole").filter((dir) => !runsBefore.includes(dir)),
+        (dirs) => dirs.length > 0,
+        { timeoutMs: 10_000 },
+      );
+      const saved = JSON.parse(fs.readFileSync(path.join(runs[0]!, "summary.json"), "utf8")) as { episodes: number; reason: string };
+      console.log(`      saved ${runs[0]}: ${saved.episodes} episodes, ${saved.reason}`);
+      check(saved.episodes === stoppedAt, `the run trained ${saved.episodes} episodes, the dashboard said "stopped" at ${stoppedAt}`);
       const later = await dashboard();
       check(episodesShown(later.text) === stoppedAt, `episodes kept growing after the stop: ${stoppedAt} → ${episodesShown(later.text)}`);
       const update = statusBarUpdate(await workbench.statusItems());

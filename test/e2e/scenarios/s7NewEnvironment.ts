@@ -2,6 +2,14 @@
 import { episodesShown, readDashboard } from "../dashboard";
 import { check, waitFor } from "../harness";
 import { firstCheckMs, type Scenario } from "../scenario";
+import type { ProblemRow } from "../workbench";
+
+/**
+ * A name nothing declares: a line using it is added and undone to learn when TypeScript has checked
+ * the file ("Cannot find name '…'" names it in the Problems row).
+ */
+const probeName = "rlPlaygroundE2eProbe";
+const isProbeError = (row: ProblemRow): boolean => row.source === "ts" && row.severity === "error" && row.text.includes(probeName);
 
 export const newEnvironment: Scenario = {
   id: 7,
@@ -50,7 +58,31 @@ export const newEnvironment: Scenario = {
           timeoutMs: firstCheckMs,
         },
       );
-      await workbench.page.waitForTimeout(3_000);
+      // TypeScript's verdict on the whole file is in once it has answered an edit: add a line naming
+      // something undeclared, which it must report, then revert the file and wait for that report to
+      // go. The diagnostics published after the revert are those of the scaffold as written.
+      await workbench.focusEditor();
+      await workbench.page.keyboard.press("Control+End");
+      // A type alias only: esbuild drops it, so the language server's own check runs the same code as before.
+      await workbench.insertText(`type RlPlaygroundE2eProbe = typeof ${probeName};`);
+      await waitFor(
+        "TypeScript's error on the added line",
+        () => workbench.problems(),
+        (rows) => rows.some(isProbeError),
+        {
+          timeoutMs: firstCheckMs,
+        },
+      );
+      // Revert, not undo: the editor's undo stops at word boundaries and would leave part of the line.
+      await workbench.revertActiveFile();
+      await waitFor(
+        "TypeScript's error to go with the reverted line",
+        () => workbench.problems(),
+        (rows) => !rows.some(isProbeError),
+        {
+          timeoutMs: firstCheckMs,
+        },
+      );
       const errors = await workbench.squiggleLines("error");
       check(errors.length === 0, `error squiggles on lines ${errors.join(", ")}`);
       const rows = (await workbench.problems()).filter((r) => r.severity === "error");
