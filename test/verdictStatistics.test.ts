@@ -11,6 +11,8 @@ import { loadInProcess } from "../bench/harness";
 import { checkEnvironment } from "../server/src/api";
 import { testActionIndependence } from "../server/src/rl/actionIndependence";
 import { describeEnvironment } from "../server/src/rl/envSpec";
+import { enumerate, exactGradient } from "../server/src/rl/exact";
+import { AveragedNoiseScale } from "../server/src/rl/gradientStats";
 import { Reinforce } from "../server/src/rl/reinforce";
 import { LockstepRollout } from "../server/src/rl/rollout";
 import { resolveSettings } from "../server/src/rl/settings";
@@ -124,4 +126,50 @@ test("a reward that is 0 on every sampled step is reward-constant, not reward-sp
     [["reward-constant", lineOf(fs.readFileSync(file, "utf8"), "MARK: reward")]],
   );
   assert.match(r.diagnostics[0].message, /every sampled reward is 0/);
+});
+
+test("the noise scale shown in training averages its numerator and denominator over updates before the ratio", async () => {
+  // A fixed policy (no step taken) on the bandit example (arms 0.2, 0.5, 1, 0.1; linear policy, uniform π), batches
+  // of n = 4 with the leave-one-out mean. The truth, by enumeration: B = n·tr Var(ĝ)/‖∇J‖², tr Var(ĝ) = Var g₁/n +
+  // ((n−1)/n)·‖∇J‖²/(n−1)² (one-step episodes). Averaging one batch's ratio is biased; the average-then-ratio is not.
+  const { user } = await loadInProcess(example("bandit.rl.ts"), "cpu");
+  const spec = describeEnvironment(user.create());
+  const n = 4;
+  const settings = resolveSettings(user.training, { episodesPerUpdate: n, baseline: "mean" });
+  const agent = new Reinforce(spec, settings);
+  const enumeration = enumerate(user, spec);
+  assert.ok(enumeration);
+  const exact = exactGradient(agent.policy, spec, enumeration, "mean", n);
+  const truth = (n * (exact.traceCov / n + ((n - 1) / n) * (exact.gradNormSq / (n - 1) ** 2))) / exact.gradNormSq;
+  const rollout = new LockstepRollout(user, spec, n, 0, { cancelled: false });
+  const rng = makeRng("averaged-noise-scale");
+  const R = 3000;
+  // A decay this close to 1 weighs the R updates almost equally: the ratio of means below, whose error is known.
+  const averaged = new AveragedNoiseScale(1 - 1e-6);
+  const noise: number[] = [];
+  const signal: number[] = [];
+  const perBatch: number[] = [];
+  let last: number | null = null;
+  for (let r = 0; r < R; r++) {
+    const batch = rollout.collect(agent.policy, rng);
+    assert.ok(batch);
+    const { gradient, moments } = agent.measure(batch);
+    tf.dispose(moments.step);
+    last = averaged.add(gradient);
+    noise.push(n * (gradient.batchVariance as number));
+    signal.push(gradient.gradNormSqUnclamped as number);
+    if (gradient.noiseScale !== null) perBatch.push(gradient.noiseScale);
+  }
+  agent.dispose();
+  // The ratio of means R̂ = mean(noise)/mean(signal): its standard error by the delta method.
+  const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const [mn, ms] = [mean(noise), mean(signal)];
+  const ratio = mn / ms;
+  const residual = noise.map((x, k) => x - ratio * signal[k]);
+  const se = Math.sqrt(mean(residual.map((x) => x * x)) / R) / ms;
+  assert.ok(last !== null && Math.abs(last - truth) < 4 * se, `averaged ${last}, truth ${truth} ± ${se}`);
+  const sorted = [...perBatch].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  // Averaging one batch's ratios (undefined where its ‖∇J‖² estimate is not above 0) misses the truth by far more.
+  assert.ok(Math.abs(mean(perBatch) - truth) > 4 * se, `one batch's ratio: mean ${mean(perBatch)}, median ${median}, truth ${truth}`);
 });

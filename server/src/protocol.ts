@@ -35,6 +35,8 @@ export interface GradientStats {
   gradNormSq: number;
   /** The estimate of ‖∇J‖² before clamping at 0: averages over updates (the noise scale shown in training) take it. */
   gradNormSqUnclamped?: number;
+  /** tr Var(ĝ) of the batch estimate at N = `episodes` (the leave-one-out coupling included); absent in older metrics. */
+  batchVariance?: number;
   snr: number | null;
   noiseScale: number | null;
   baselineReduction: number | null;
@@ -77,6 +79,12 @@ export interface UpdateMetrics {
   meanReturn100: number;
   policyEntropy: number;
   gradient: GradientStats;
+  /**
+   * The noise scale averaged over updates: an exponential moving average of the per-episode
+   * noise N·tr Var(ĝ) over one of ‖∇J‖² (unclamped), then their ratio (McCandlish et al. 2018: one
+   * batch's ratio is biased upward and heavy-tailed). Null while the averaged ‖∇J‖² is not above 0.
+   */
+  noiseScaleAveraged?: number | null;
   /** Per named reward term: mean episode total. */
   rewardTerms?: Record<string, number>;
   /** Per named reward term: its share of traceCov (design §3), summing to 1. */

@@ -172,6 +172,11 @@ export class ChartsView {
     return log ? positiveOnly(values) : values;
   }
 
+  /** The noise scale is already averaged over updates (its numerator and denominator apart): no second smoothing. */
+  private averaged(c: DrawContext, r: RunData): Column {
+    return positiveOnly(bucketize(r.cols.update, r.cols.noiseScale, c.b, "mean"));
+  }
+
   private addOverlays(c: DrawContext, lines: LineSpec[], series: Column[], pick: (r: RunData) => Column, log = false): void {
     for (const r of c.overlays) {
       lines.push({ label: runLabel(c.state, r), color: runColor(c.state, r, c.theme), width: 1.25 });
@@ -185,13 +190,16 @@ export class ChartsView {
     const batch = c.run?.info.settings?.episodesPerUpdate ?? null;
     if (c.run) {
       lines.push({ label: "noise scale", color: runColor(c.state, c.run, c.theme), width: 2 });
-      series.push(this.smoothed(c, c.run, (r) => r.cols.noiseScale, true));
+      series.push(this.averaged(c, c.run));
       if (batch !== null) {
         lines.push({ label: "episodes per update", color: c.theme.foreground, width: 1.5, dash: [6, 3] });
         series.push(c.b.x.map(() => batch));
       }
     }
-    this.addOverlays(c, lines, series, (r) => r.cols.noiseScale, true);
+    for (const r of c.overlays) {
+      lines.push({ label: runLabel(c.state, r), color: runColor(c.state, r, c.theme), width: 1.25 });
+      series.push(this.averaged(c, r));
+    }
     this.charts.noise.draw({ lines }, c.b.x, series, c.theme, c.updates);
     const noise = c.run?.cols.noiseScale.at(-1) ?? null;
     this.noiseHint.hidden = batch === null || noise === null || noise <= batch;

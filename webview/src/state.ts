@@ -108,7 +108,8 @@ export function appendMetrics(cols: RunColumns, m: UpdateMetrics): boolean {
   cols.episodeLength.push(m.episodeLengthMean);
   cols.entropy.push(m.policyEntropy);
   cols.snr.push(m.gradient.snr);
-  cols.noiseScale.push(m.gradient.noiseScale);
+  // The noise scale averaged over updates before the ratio (older runs: each update's own ratio).
+  cols.noiseScale.push(m.noiseScaleAveraged !== undefined ? m.noiseScaleAveraged : m.gradient.noiseScale);
   cols.baselineReduction.push(m.gradient.baselineReduction);
   for (const name of Object.keys(m.rewardTerms ?? {})) if (!cols.termNames.includes(name)) cols.termNames.push(name);
   const shares = m.rewardTermVarianceShares ?? {};

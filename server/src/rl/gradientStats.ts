@@ -52,10 +52,31 @@ export function statsOf(n: number, c: number, traceCov: number, batchVariance: n
     traceCov,
     gradNormSq,
     gradNormSqUnclamped: c,
+    batchVariance,
     snr: batchVariance > 0 ? gradNormSq / batchVariance : null,
     noiseScale: gradNormSq > 0 && batchVariance > 0 ? (n * batchVariance) / gradNormSq : null,
     baselineReduction,
   };
+}
+
+/**
+ * The noise scale averaged over updates (McCandlish et al. 2018): exponential moving averages
+ * of the per-episode noise N·tr Var(ĝ) and of the unclamped ‖∇J‖², and their ratio. One
+ * batch's ratio of two noisy estimates is biased upward and heavy-tailed (and a clamp at 0
+ * adds to it); averaging first keeps both unbiased. Both averages start at 0 and carry the
+ * same weights, so their ratio needs no start-up correction.
+ */
+export class AveragedNoiseScale {
+  private noise = 0;
+  private signal = 0;
+  constructor(private readonly decay = 0.9) {}
+
+  add(g: GradientStats): number | null {
+    if (g.batchVariance === undefined || g.gradNormSqUnclamped === undefined) return g.noiseScale;
+    this.noise = this.decay * this.noise + (1 - this.decay) * g.episodes * g.batchVariance;
+    this.signal = this.decay * this.signal + (1 - this.decay) * g.gradNormSqUnclamped;
+    return this.signal > 0 ? this.noise / this.signal : null;
+  }
 }
 
 /** The same measurement's SNR for a batch of `episodes`, at the per-episode noise it measured. */

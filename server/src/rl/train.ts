@@ -11,6 +11,7 @@ import { describeEnvironment, type EnvSpec } from "./envSpec";
 import type { Policy } from "./policy";
 import { PolicyProbe } from "./policySnapshot";
 import { Reinforce } from "./reinforce";
+import { AveragedNoiseScale } from "./gradientStats";
 import { checkTrainingSize } from "./limits";
 import { episodeReturns } from "./returns";
 import { LockstepRollout, type EpisodeBatch } from "./rollout";
@@ -58,6 +59,7 @@ export async function train(user: UserEnvironmentModule, guard: Cancellation, op
   const actionRng = makeRng(`${settings.seed}/actions`);
   const files = options.runDir ? new RunFiles(options.runDir) : null;
   const recent = new RecentReturns(100);
+  const noiseScale = new AveragedNoiseScale();
 
   const start = performance.now();
   let episodes = 0;
@@ -115,6 +117,7 @@ export async function train(user: UserEnvironmentModule, guard: Cancellation, op
         meanReturn100: recent.mean(),
         policyEntropy: batch.entropySum / sumOf(lengths),
         gradient,
+        noiseScaleAveraged: noiseScale.add(gradient),
         ...(batch.terms.size ? { rewardTerms: termTotals(batch) } : {}),
         ...(termShares ? { rewardTermVarianceShares: termShares } : {}),
         policy: probeStates.snapshot(agent.policy),
