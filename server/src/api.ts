@@ -36,6 +36,7 @@ import { readPolicyWeights } from "./sandbox/playback";
 import { runPlayback, runProbe, type RunnerPool } from "./sandbox/runner";
 import { findSourcePlaces, readSource, transpileDiagnostic } from "./check/diagnostics";
 import { probeDiagnostics } from "./check/rules";
+import { applySuppressions } from "./check/suppressions";
 import { failureDiagnostics } from "./engine/outcomes";
 
 export { EngineError } from "./engine/outcomes";
@@ -98,17 +99,18 @@ export async function checkEnvironment(file: string, options: CheckOptions = {})
     { ...options, onBackend: (_backend, reason) => (backendReason = reason) },
   );
   // The runner probes in its own process: find the places for the diagnostics meanwhile.
-  const places = findSourcePlaces(entry, readSource(entry, options.contents));
+  const source = readSource(entry, options.contents);
+  const places = findSourcePlaces(entry, source);
   const outcome = await probing;
   if (outcome.ok) {
     const report = outcome.value;
-    const diagnostics = probeDiagnostics(report, entry, places);
+    const diagnostics = applySuppressions(probeDiagnostics(report, entry, places), entry, source);
     const ok = !diagnostics.some((d) => d.severity === "error");
     return { ...base, ok, diagnostics, stats: report.stats, summary: report.summary, backend: outcome.backend, backendReason };
   }
   if ("cancelled" in outcome)
     return { ...base, ok: false, diagnostics: [], backend: outcome.backend, backendReason, stopped: true, cancelled: true };
-  const diagnostics = failureDiagnostics(outcome, entry, options.contents);
+  const diagnostics = applySuppressions(failureDiagnostics(outcome, entry, options.contents), entry, source);
   return { ...base, ok: false, diagnostics, backend: outcome.backend, backendReason };
 }
 

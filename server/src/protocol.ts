@@ -155,6 +155,9 @@ export type DiagnosticCode =
   | "gradient-noise"
   | "baseline-recommended"
   | "reward-term-dominates-variance"
+  | "termination-incentive"
+  | "unreachable-threshold"
+  | "suppression-unused"
   /** Not design §5's: the editor's check itself failed (a backend forced in the settings that cannot load, or our bug). */
   | "check-failed";
 

@@ -27,6 +27,9 @@ export const SEVERITY: Record<DiagnosticCode, Severity> = {
   "gradient-noise": "warning",
   "baseline-recommended": "information",
   "reward-term-dominates-variance": "information",
+  "termination-incentive": "warning",
+  "unreachable-threshold": "warning",
+  "suppression-unused": "information",
   "check-failed": "warning",
 };
 
