@@ -3,12 +3,26 @@
  * TensorFlow.js and its backend at once, then runs jobs one after another with a watchdog
  * on every call into user code. A V8 fatal error kills the whole process, which is why the
  * thread lives in a process of its own (see `processRunner.ts`).
+ *
+ * The watchdog limits the CPU time the thread spends in one call (`overLimit` in
+ * `callGuard.ts`), so a machine busy with other work never turns a quick call into a
+ * time-out.
  */
 import { Worker } from "node:worker_threads";
 import type { BackendChoice } from "../protocol";
 import type { EnvironmentBundle } from "./bundle";
 import { BundleMap } from "./bundleMap";
-import { CallWatch, createGuardBuffer, describeCall, failureCall, type UserCallName } from "./callGuard";
+import { threadCpuMsOf } from "../rl/threadCpuClock";
+import {
+  CallWatch,
+  WALL_BACKSTOP_FACTOR,
+  createGuardBuffer,
+  describeCall,
+  failureCall,
+  overLimit,
+  type OverLimit,
+  type UserCallName,
+} from "./callGuard";
 import type { UserFailure } from "./failure";
 import type { TrainingHeartbeat } from "../rl/train";
 import type { RunnerJob, RunnerJobMessage, RunnerMessage, RunnerOutcome, RunnerStart } from "./runnerMessages";
@@ -27,7 +41,7 @@ export interface ThreadRunOptions {
   onMessage(message: Exclude<RunnerMessage, { type: "done" }>): void;
   /**
    * Called at every watchdog tick (20 ms) with the user function being run and how long
-   * the same call has been running (0 when it just changed).
+   * the same call has been running on the wall clock (0 when it just changed).
    */
   onCall(call: UserCallName, runningMs: number): void;
 }
@@ -104,9 +118,11 @@ export class ThreadRunner {
           lastSignalAt = now;
           options.onMessage({ type: "heartbeat", heartbeat: { ...lastBeat, seconds: lastBeat.seconds + (now - lastBeatAt) / 1000 } });
         }
-        const stuck = watch.poll(Date.now());
-        options.onCall(watch.current, stuck);
-        if (stuck > timeoutMs) finish({ ok: false, backend, failure: timedOut(bundle, watch, timeoutMs) }, false);
+        const tid = watch.threadId;
+        const elapsed = watch.poll(Date.now(), tid === null ? null : threadCpuMsOf(tid));
+        options.onCall(watch.current, elapsed.wallMs);
+        const over = overLimit(elapsed, timeoutMs);
+        if (over !== null) finish({ ok: false, backend, failure: timedOut(bundle, watch, over, elapsed.cpuMs, timeoutMs) }, false);
       }, POLL_MS);
 
       const onAbort = () => {
@@ -174,14 +190,21 @@ export class ThreadRunner {
 }
 
 /** The call that did not return in time; a callback is placed on the line that scheduled it. */
-function timedOut(bundle: EnvironmentBundle, watch: CallWatch, timeoutMs: number): UserFailure {
+function timedOut(bundle: EnvironmentBundle, watch: CallWatch, over: OverLimit, cpuMs: number | null, timeoutMs: number): UserFailure {
   const call = watch.current;
   const at = call === "callback" ? watch.scheduledAt : null;
   const place = at ? new BundleMap(bundle).placeOf(at) : undefined;
+  const limit =
+    over === "cpu"
+      ? `did not return within ${timeoutMs} ms of CPU time: is there an endless loop?`
+      : over === "backstop"
+        ? `did not return within ${(timeoutMs * WALL_BACKSTOP_FACTOR) / 1000} s, spending only ${Math.round(cpuMs ?? 0)} ms of CPU time: ` +
+          "it is blocked, waiting for something that does not come (Atomics.wait, a synchronous sleep, a child process run with execSync)?"
+        : `did not return within ${timeoutMs} ms: is there an endless loop?`;
   const message =
     call === "callback"
-      ? `${describeCall(call)} did not return within ${timeoutMs} ms: is there an endless loop? ` +
+      ? `${describeCall(call)} ${limit} ` +
         "The engine calls reset, step and reward synchronously and does not wait for callbacks: do that work inside the call."
-      : `${describeCall(call)} did not return within ${timeoutMs} ms: is there an endless loop?`;
+      : `${describeCall(call)} ${limit}`;
   return { code: "user-code-timeout", call: failureCall(call), message, ...(place ? { place } : {}) };
 }
