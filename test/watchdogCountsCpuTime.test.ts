@@ -131,15 +131,17 @@ test("busy machine: running out of memory in reward() is user-code-crashed, neve
   assert.equal(first.range.start.line, marked);
 });
 
-test("busy machine: an endless loop in step() is user-code-timeout after 2000 ms of CPU time", async () => {
-  const { codes, first, all } = await check("loop-in-step.rl.ts");
+test("busy machine: an endless loop in step() is user-code-timeout after 2000 ms of CPU time, on the looping line", async () => {
+  const { codes, first, marked, all } = await check("loop-in-step.rl.ts");
   assert.deepEqual(codes, ["user-code-timeout"], all);
   assert.match(first.message, /^step\(\) did not return within 2000 ms of CPU time/);
+  assert.equal(first.range.start.line, marked, `on line ${first.range.start.line + 1}, not the loop's`);
 });
 
-test("a step() blocked in Atomics.wait (no CPU time spent) is stopped by the wall-clock backstop", async () => {
+test("a step() blocked in Atomics.wait (no CPU time spent) is stopped by the wall-clock backstop, on the waiting line", async () => {
   // A 200 ms limit makes the backstop 30 × 200 ms.
-  const { codes, first, all } = await check("wait-in-step.rl.ts", 200);
+  const { codes, first, marked, all } = await check("wait-in-step.rl.ts", 200);
   assert.deepEqual(codes, ["user-code-timeout"], all);
   assert.match(first.message, /^step\(\) did not return within 6 s, spending only \d+ ms of CPU time: it is blocked/);
+  assert.equal(first.range.start.line, marked);
 });

@@ -6,12 +6,13 @@
  *
  * The watchdog limits the CPU time the thread spends in one call (`overLimit` in
  * `callGuard.ts`), so a machine busy with other work never turns a quick call into a
- * time-out.
+ * time-out; before it terminates the thread, it pauses it to learn the line it was on
+ * (`pausedFrames.ts`).
  */
 import { Worker } from "node:worker_threads";
 import type { BackendChoice } from "../protocol";
 import type { EnvironmentBundle } from "./bundle";
-import { BundleMap } from "./bundleMap";
+import { BundleMap, bundleFileName } from "./bundleMap";
 import { threadCpuMsOf } from "../rl/threadCpuClock";
 import {
   CallWatch,
@@ -20,10 +21,12 @@ import {
   describeCall,
   failureCall,
   overLimit,
+  type BundlePosition,
   type OverLimit,
   type UserCallName,
 } from "./callGuard";
 import type { UserFailure } from "./failure";
+import { pausedFrames } from "./pausedFrames";
 import type { TrainingHeartbeat } from "../rl/train";
 import type { RunnerJob, RunnerJobMessage, RunnerMessage, RunnerOutcome, RunnerStart } from "./runnerMessages";
 import { DEFAULT_CALL_TIMEOUT_MS, builtScript } from "./runnerShared";
@@ -33,6 +36,13 @@ const POLL_MS = 20;
 const HEARTBEAT_MS = 1000;
 /** After a stop request, how long a job gets to stop by itself (a training saves its run) before termination. */
 const STOP_GRACE_MS = 800;
+/**
+ * How long a timed-out thread gets to pause in the debugger before it is terminated anyway
+ * (the failure is then placed on the function). Pausing took about 80 ms here idle and
+ * 170 ms at load 7 on 2 cores, most of it the thread listing its parsed scripts; the margin
+ * is for a busier machine, where the placement must not change with the load.
+ */
+const PAUSE_WAIT_MS = 1500;
 
 export interface ThreadRunOptions {
   callTimeoutMs?: number;
@@ -89,10 +99,12 @@ export class ThreadRunner {
 
     return new Promise((resolve) => {
       let settled = false;
+      /** The watchdog fired: the verdict is a time-out, whatever the thread does while it is paused. */
+      let timingOut = false;
       let stopTimer: NodeJS.Timeout | undefined;
 
       const finish = (outcome: RunnerOutcome<unknown>, reusable: boolean) => {
-        if (settled) return;
+        if (settled || (timingOut && !isTimeout(outcome))) return;
         settled = true;
         clearInterval(poller);
         clearTimeout(stopTimer);
@@ -122,7 +134,15 @@ export class ThreadRunner {
         const elapsed = watch.poll(Date.now(), tid === null ? null : threadCpuMsOf(tid));
         options.onCall(watch.current, elapsed.wallMs);
         const over = overLimit(elapsed, timeoutMs);
-        if (over !== null) finish({ ok: false, backend, failure: timedOut(bundle, watch, over, elapsed.cpuMs, timeoutMs) }, false);
+        if (over === null || timingOut) return;
+        timingOut = true;
+        clearInterval(poller);
+        const call = watch.current;
+        const scheduledAt = call === "callback" ? watch.scheduledAt : null;
+        // Read the guard now: the paused thread's stack is of this call.
+        void pausedFrames(worker.threadId, bundleFileName(bundle), PAUSE_WAIT_MS).then((frames) =>
+          finish({ ok: false, backend, failure: timedOut(bundle, call, scheduledAt, frames, over, elapsed.cpuMs, timeoutMs) }, false),
+        );
       }, POLL_MS);
 
       const onAbort = () => {
@@ -189,11 +209,25 @@ export class ThreadRunner {
   }
 }
 
-/** The call that did not return in time; a callback is placed on the line that scheduled it. */
-function timedOut(bundle: EnvironmentBundle, watch: CallWatch, over: OverLimit, cpuMs: number | null, timeoutMs: number): UserFailure {
-  const call = watch.current;
-  const at = call === "callback" ? watch.scheduledAt : null;
-  const place = at ? new BundleMap(bundle).placeOf(at) : undefined;
+const isTimeout = (outcome: RunnerOutcome<unknown>): boolean =>
+  !outcome.ok && "failure" in outcome && outcome.failure.code === "user-code-timeout";
+
+/**
+ * The call that did not return in time, placed on the innermost line of the user's files
+ * where the paused thread was (the loop); without one, a callback is placed on the line that
+ * scheduled it and a call on its function (by the caller, from `call`).
+ */
+function timedOut(
+  bundle: EnvironmentBundle,
+  call: UserCallName,
+  scheduledAt: BundlePosition | null,
+  frames: BundlePosition[],
+  over: OverLimit,
+  cpuMs: number | null,
+  timeoutMs: number,
+): UserFailure {
+  const map = new BundleMap(bundle);
+  const place = [...frames, ...(scheduledAt ? [scheduledAt] : [])].map((at) => map.placeOf(at)).find((p) => p !== undefined);
   const limit =
     over === "cpu"
       ? `did not return within ${timeoutMs} ms of CPU time: is there an endless loop?`
