@@ -1,7 +1,7 @@
 /**
  * Callbacks user code schedules (a timer at the top level, a promise reaction left by step)
  * run outside any call the engine makes; an endless loop in one must still end the job with
- * `user-code-timeout` on the line that scheduled it (for a training: userCallbacksTrain.slow.ts).
+ * `user-code-timeout`, placed on the loop inside the callback (for a training: userCallbacksTrain.slow.ts).
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
@@ -14,7 +14,7 @@ const pool = new RunnerPool("wasm");
 after(() => pool.dispose());
 
 for (const file of ["loop-in-timer.rl.ts", "loop-in-promise.rl.ts"]) {
-  test(`${file}: a callback that never returns is user-code-timeout on the line that scheduled it`, { timeout: 60_000 }, async () => {
+  test(`${file}: a callback that never returns is user-code-timeout on its looping line`, { timeout: 60_000 }, async () => {
     const entry = fixture(file);
     const text = fs.readFileSync(entry, "utf8");
     const result = await checkEnvironment(entry, { pool, episodes: 16 });

@@ -1,11 +1,14 @@
 /**
  * A few integers shared between the thread that runs user code and the thread that
  * watches it. The runner writes which user function it is in before every call and
- * bumps a sequence number on every entry and exit; the watcher, polling, sees a call
- * whose sequence number has not moved for longer than the time limit and terminates
- * the runner. Writing two integers costs nothing next to a call, so every call is guarded.
+ * bumps a sequence number on every entry and exit; it also writes its thread id once, so
+ * the watcher can read that thread's CPU time (`rl/threadCpuClock.ts`). The watcher, polling,
+ * sees a call whose sequence number has not moved while the thread spent more CPU time than
+ * the limit, and terminates the runner. Writing two integers costs nothing next to a call, so
+ * every call is guarded; the CPU clock is read by the watcher only, every poll.
  */
 import * as fs from "node:fs";
+import { ownThreadId } from "../rl/threadCpuClock";
 
 export const UserCall = {
   none: 0,
@@ -34,7 +37,9 @@ const SEQ = 2;
 /** Where the running callback was scheduled: line and column in the bundle (1-based), 0 when unknown. */
 const SCHEDULED_LINE = 3;
 const SCHEDULED_COLUMN = 4;
-const SLOTS = 5;
+/** The kernel's id of the thread running user code, 0 when unknown (no /proc). */
+const THREAD = 5;
+const SLOTS = 6;
 
 /** A position in the bundle's generated code, as a stack frame gives it (line and column 1-based). */
 export interface BundlePosition {
@@ -72,6 +77,7 @@ export class CallGuard {
     private readonly traceFd?: number,
   ) {
     this.slots = new Int32Array(buffer);
+    Atomics.store(this.slots, THREAD, ownThreadId() ?? 0);
   }
   enter(call: number): void {
     this.slots[CALL] = call;
@@ -98,11 +104,45 @@ export class CallGuard {
   }
 }
 
+/** How long the current user call has been running, since the poll that first saw it. */
+export interface CallElapsed {
+  wallMs: number;
+  /** CPU time of the thread running it; null when the thread's clock cannot be read (no /proc). */
+  cpuMs: number | null;
+}
+
+/**
+ * A call that waits without spending CPU (Atomics.wait, a synchronous sleep, execSync of a
+ * process that never ends) is still stopped once it has run for this many times the limit on
+ * the wall clock. 30: a thread that is ready to run gets about cores / (runnable threads) of a
+ * core, so 2 s of CPU time fit in 60 s of wall time up to about 30 runnable threads a core, a
+ * load far beyond a busy laptop's (8 on 2 cores is 4 a core); a call still under its CPU limit
+ * after 30 times the limit on the wall clock is blocked, not slow. With the default 2 s that is
+ * 60 s, and a test that sets a small limit gets a small backstop too.
+ */
+export const WALL_BACKSTOP_FACTOR = 30;
+
+/** Why a call is stopped: its CPU time, the wall-clock backstop, or the wall clock where there is no CPU clock. */
+export type OverLimit = "cpu" | "backstop" | "wall";
+
+/**
+ * The watchdog's rule: a call is stopped when its thread spent more than `limitMs` of CPU
+ * time in it, or when it ran `WALL_BACKSTOP_FACTOR` times as long on the wall clock. Without
+ * a CPU clock, the wall clock against the limit itself.
+ */
+export function overLimit(elapsed: CallElapsed, limitMs: number): OverLimit | null {
+  if (elapsed.cpuMs === null) return elapsed.wallMs > limitMs ? "wall" : null;
+  if (elapsed.cpuMs > limitMs) return "cpu";
+  return elapsed.wallMs > limitMs * WALL_BACKSTOP_FACTOR ? "backstop" : null;
+}
+
 /** The watcher's side. */
 export class CallWatch {
   private readonly slots: Int32Array;
   private lastSeq = -1;
-  private stuckSince = 0;
+  private enteredAt = 0;
+  private cpuAtEntry: number | null = null;
+  private cpuLast: number | null = null;
   constructor(buffer: SharedArrayBuffer) {
     this.slots = new Int32Array(buffer);
   }
@@ -118,15 +158,32 @@ export class CallWatch {
     const line = Atomics.load(this.slots, SCHEDULED_LINE);
     return line > 0 ? { line, column: Atomics.load(this.slots, SCHEDULED_COLUMN) } : null;
   }
-  /** Milliseconds the current user call has been running, as seen from successive polls. */
-  poll(now: number): number {
+  /** The kernel's id of the thread running user code, once a job has started there; null when unknown. */
+  get threadId(): number | null {
+    return Atomics.load(this.slots, THREAD) || null;
+  }
+  /**
+   * How long the current user call has been running, as seen from successive polls: `now`
+   * on the wall clock, `cpuNow` the running thread's CPU time (null when it cannot be read).
+   * A call is timed from the first poll that sees it (same sequence number), so up to one
+   * poll interval of its start is not counted. Once the CPU clock was read during a call, a
+   * reading that fails later counts as no progress (the backstop still applies), never as a
+   * switch to the wall clock against the CPU limit.
+   */
+  poll(now: number, cpuNow: number | null): CallElapsed {
     const seq = Atomics.load(this.slots, SEQ);
     const inCall = Atomics.load(this.slots, CALL) !== UserCall.none;
     if (!inCall || seq !== this.lastSeq) {
       this.lastSeq = seq;
-      this.stuckSince = now;
-      return 0;
+      this.enteredAt = now;
+      this.cpuAtEntry = this.cpuLast = cpuNow;
+      return { wallMs: 0, cpuMs: cpuNow === null ? null : 0 };
     }
-    return now - this.stuckSince;
+    if (cpuNow !== null) {
+      this.cpuAtEntry ??= cpuNow;
+      this.cpuLast = cpuNow;
+    }
+    const cpuMs = this.cpuAtEntry === null || this.cpuLast === null ? null : this.cpuLast - this.cpuAtEntry;
+    return { wallMs: now - this.enteredAt, cpuMs };
   }
 }

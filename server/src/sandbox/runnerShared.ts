@@ -7,7 +7,12 @@ import type { TrainingStart } from "./runnerMessages";
 
 export interface RunnerOptions {
   backend?: BackendChoice;
-  /** A call into user code that takes longer than this is stopped (an endless loop). */
+  /**
+   * A call into user code whose thread spends more CPU time than this in it is stopped (an
+   * endless loop); one that runs 30 times as long on the wall clock is stopped too (blocked,
+   * see `WALL_BACKSTOP_FACTOR`). Where the thread's CPU time cannot be read (no /proc), the
+   * wall clock is held to this limit itself.
+   */
   callTimeoutMs?: number;
   /** Heap limit of the runner; exceeding it is reported as a crash, not a hang. */
   memoryLimitMb?: number;

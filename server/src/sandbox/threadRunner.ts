@@ -3,13 +3,30 @@
  * TensorFlow.js and its backend at once, then runs jobs one after another with a watchdog
  * on every call into user code. A V8 fatal error kills the whole process, which is why the
  * thread lives in a process of its own (see `processRunner.ts`).
+ *
+ * The watchdog limits the CPU time the thread spends in one call (`overLimit` in
+ * `callGuard.ts`), so a machine busy with other work never turns a quick call into a
+ * time-out; before it terminates the thread, it pauses it to learn the line it was on
+ * (`pausedFrames.ts`).
  */
 import { Worker } from "node:worker_threads";
 import type { BackendChoice } from "../protocol";
 import type { EnvironmentBundle } from "./bundle";
-import { BundleMap } from "./bundleMap";
-import { CallWatch, createGuardBuffer, describeCall, failureCall, type UserCallName } from "./callGuard";
+import { BundleMap, bundleFileName } from "./bundleMap";
+import { threadCpuMsOf } from "../rl/threadCpuClock";
+import {
+  CallWatch,
+  WALL_BACKSTOP_FACTOR,
+  createGuardBuffer,
+  describeCall,
+  failureCall,
+  overLimit,
+  type BundlePosition,
+  type OverLimit,
+  type UserCallName,
+} from "./callGuard";
 import type { UserFailure } from "./failure";
+import { pausedFrames } from "./pausedFrames";
 import type { TrainingHeartbeat } from "../rl/train";
 import type { RunnerJob, RunnerJobMessage, RunnerMessage, RunnerOutcome, RunnerStart } from "./runnerMessages";
 import { DEFAULT_CALL_TIMEOUT_MS, builtScript } from "./runnerShared";
@@ -19,6 +36,13 @@ const POLL_MS = 20;
 const HEARTBEAT_MS = 1000;
 /** After a stop request, how long a job gets to stop by itself (a training saves its run) before termination. */
 const STOP_GRACE_MS = 800;
+/**
+ * How long a timed-out thread gets to pause in the debugger before it is terminated anyway
+ * (the failure is then placed on the function). Pausing took about 80 ms here idle and
+ * 170 ms at load 7 on 2 cores, most of it the thread listing its parsed scripts; the margin
+ * is for a busier machine, where the placement must not change with the load.
+ */
+const PAUSE_WAIT_MS = 1500;
 
 export interface ThreadRunOptions {
   callTimeoutMs?: number;
@@ -27,7 +51,7 @@ export interface ThreadRunOptions {
   onMessage(message: Exclude<RunnerMessage, { type: "done" }>): void;
   /**
    * Called at every watchdog tick (20 ms) with the user function being run and how long
-   * the same call has been running (0 when it just changed).
+   * the same call has been running on the wall clock (0 when it just changed).
    */
   onCall(call: UserCallName, runningMs: number): void;
 }
@@ -75,10 +99,12 @@ export class ThreadRunner {
 
     return new Promise((resolve) => {
       let settled = false;
+      /** The watchdog fired: the verdict is a time-out, whatever the thread does while it is paused. */
+      let timingOut = false;
       let stopTimer: NodeJS.Timeout | undefined;
 
       const finish = (outcome: RunnerOutcome<unknown>, reusable: boolean) => {
-        if (settled) return;
+        if (settled || (timingOut && !isTimeout(outcome))) return;
         settled = true;
         clearInterval(poller);
         clearTimeout(stopTimer);
@@ -104,9 +130,19 @@ export class ThreadRunner {
           lastSignalAt = now;
           options.onMessage({ type: "heartbeat", heartbeat: { ...lastBeat, seconds: lastBeat.seconds + (now - lastBeatAt) / 1000 } });
         }
-        const stuck = watch.poll(Date.now());
-        options.onCall(watch.current, stuck);
-        if (stuck > timeoutMs) finish({ ok: false, backend, failure: timedOut(bundle, watch, timeoutMs) }, false);
+        const tid = watch.threadId;
+        const elapsed = watch.poll(Date.now(), tid === null ? null : threadCpuMsOf(tid));
+        options.onCall(watch.current, elapsed.wallMs);
+        const over = overLimit(elapsed, timeoutMs);
+        if (over === null || timingOut) return;
+        timingOut = true;
+        clearInterval(poller);
+        const call = watch.current;
+        const scheduledAt = call === "callback" ? watch.scheduledAt : null;
+        // Read the guard now: the paused thread's stack is of this call.
+        void pausedFrames(worker.threadId, bundleFileName(bundle), PAUSE_WAIT_MS).then((frames) =>
+          finish({ ok: false, backend, failure: timedOut(bundle, call, scheduledAt, frames, over, elapsed.cpuMs, timeoutMs) }, false),
+        );
       }, POLL_MS);
 
       const onAbort = () => {
@@ -173,15 +209,36 @@ export class ThreadRunner {
   }
 }
 
-/** The call that did not return in time; a callback is placed on the line that scheduled it. */
-function timedOut(bundle: EnvironmentBundle, watch: CallWatch, timeoutMs: number): UserFailure {
-  const call = watch.current;
-  const at = call === "callback" ? watch.scheduledAt : null;
-  const place = at ? new BundleMap(bundle).placeOf(at) : undefined;
+const isTimeout = (outcome: RunnerOutcome<unknown>): boolean =>
+  !outcome.ok && "failure" in outcome && outcome.failure.code === "user-code-timeout";
+
+/**
+ * The call that did not return in time, placed on the innermost line of the user's files
+ * where the paused thread was (the loop); without one, a callback is placed on the line that
+ * scheduled it and a call on its function (by the caller, from `call`).
+ */
+function timedOut(
+  bundle: EnvironmentBundle,
+  call: UserCallName,
+  scheduledAt: BundlePosition | null,
+  frames: BundlePosition[],
+  over: OverLimit,
+  cpuMs: number | null,
+  timeoutMs: number,
+): UserFailure {
+  const map = new BundleMap(bundle);
+  const place = [...frames, ...(scheduledAt ? [scheduledAt] : [])].map((at) => map.placeOf(at)).find((p) => p !== undefined);
+  const limit =
+    over === "cpu"
+      ? `did not return within ${timeoutMs} ms of CPU time: is there an endless loop?`
+      : over === "backstop"
+        ? `did not return within ${(timeoutMs * WALL_BACKSTOP_FACTOR) / 1000} s, spending only ${Math.round(cpuMs ?? 0)} ms of CPU time: ` +
+          "it is blocked, waiting for something that does not come (Atomics.wait, a synchronous sleep, a child process run with execSync)?"
+        : `did not return within ${timeoutMs} ms: is there an endless loop?`;
   const message =
     call === "callback"
-      ? `${describeCall(call)} did not return within ${timeoutMs} ms: is there an endless loop? ` +
+      ? `${describeCall(call)} ${limit} ` +
         "The engine calls reset, step and reward synchronously and does not wait for callbacks: do that work inside the call."
-      : `${describeCall(call)} did not return within ${timeoutMs} ms: is there an endless loop?`;
+      : `${describeCall(call)} ${limit}`;
   return { code: "user-code-timeout", call: failureCall(call), message, ...(place ? { place } : {}) };
 }
