@@ -69,9 +69,7 @@ export function applySuppressions(diagnostics: Diagnostic[], file: string, text:
   const used = new Set<Suppression>();
   const kept = diagnostics.filter((d) => {
     if (d.file !== file) return true;
-    const match = suppressions.find(
-      (s) => s.reason !== "" && s.code === d.code && (s.wholeFile || s.line === d.range.start.line - 1),
-    );
+    const match = suppressions.find((s) => s.reason !== "" && s.code === d.code && (s.wholeFile || s.line === d.range.start.line - 1));
     if (!match) return true;
     used.add(match);
     return false;

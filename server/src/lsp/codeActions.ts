@@ -2,6 +2,7 @@
 import { CodeActionKind, type CodeAction, type Diagnostic as LspDiagnostic } from "vscode-languageserver";
 import { SOURCE, type DiagnosticData } from "./lspDiagnostics";
 import {
+  addSuppression,
   episodesForSnr,
   EPISODES_PER_UPDATE_CAP,
   exportEnvironmentAsDefault,
@@ -11,6 +12,9 @@ import {
   useThisRng,
   type TextEdit,
 } from "./quickFixes";
+
+/** A file that does not compile, a failed check, or a suppression itself: nothing to silence. */
+const UNSUPPRESSIBLE = new Set(["transpile-error", "check-failed", "suppression-unused"]);
 
 export function quickFixActions(uri: string, text: string, diagnostics: LspDiagnostic[]): CodeAction[] {
   const actions: CodeAction[] = [];
@@ -71,6 +75,10 @@ export function quickFixActions(uri: string, text: string, diagnostics: LspDiagn
       }
     }
   }
+  // Last: silencing a diagnostic comes after every fix of its cause.
+  for (const d of diagnostics)
+    if (d.source === SOURCE && typeof d.code === "string" && !UNSUPPRESSIBLE.has(d.code))
+      add(`Ignore ${d.code} here (rl-playground-ignore, with a reason)`, d, addSuppression(text, d.range, d.code), false);
   return actions;
 }
 

@@ -4,6 +4,7 @@
  * fix cannot be made mechanically (the `training` export is not an object literal, no
  * `Math.random()` to replace, a default export that is something else). No LSP here.
  */
+import { SUPPRESSION_PREFIX } from "../check/suppressions";
 import ts from "typescript";
 import type { Range } from "../protocol";
 import { findEnvironmentClass, findTrainingExport, hasModifier, parse, unwrap } from "./sourceFacts";
@@ -181,4 +182,19 @@ export function renameTrainingKey(source: string, at: Range, newName: string): T
   if (!found) return null;
   const name: ts.Identifier | ts.StringLiteral = found;
   return [{ range: rangeOf(sf, name), newText: ts.isStringLiteral(name) ? JSON.stringify(newName) : newName }];
+}
+
+/**
+ * Any diagnostic: a suppression comment on the line above its place, indented like that line,
+ * with a reason for the user to fill in (a suppression without one silences nothing).
+ */
+export function addSuppression(source: string, at: Range, code: string): TextEdit[] {
+  const line = source.split("\n")[at.start.line] ?? "";
+  const indent = /^\s*/.exec(line)?.[0] ?? "";
+  return [
+    {
+      range: { start: { line: at.start.line, character: 0 }, end: { line: at.start.line, character: 0 } },
+      newText: `${indent}// ${SUPPRESSION_PREFIX} ${code}: why it does not apply here\n`,
+    },
+  ];
 }
