@@ -1,7 +1,7 @@
 /** The reward function's hover: what the probe saw of the reward, in Markdown. */
 import type { Distribution, Interval, RewardSummary } from "../protocol";
 import { MIN_GROUPS } from "../rl/probeStats";
-import { fmt } from "./rules";
+import { fmt } from "./format";
 
 export function rewardHoverMarkdown(s: RewardSummary): string {
   const dist = (d: Distribution) => `${fmt(d.mean)} ± ${fmt(d.std)} (min ${fmt(d.min)}, max ${fmt(d.max)})`;

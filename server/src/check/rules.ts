@@ -11,6 +11,8 @@ import type { ProbeFacts, ProbeReport } from "../rl/probeReport";
 import { SLOW_UPDATE_MS } from "../rl/timeBound";
 import { binomialUpper95 } from "../rl/probeStats";
 import { diagnostic } from "./diagnostics";
+import { endingDiagnostics } from "./endingRules";
+import { fmt } from "./format";
 import { placeOfCall, placeOfReward, type SourcePlaces } from "./sourcePlaces";
 
 /** Under this fraction of episodes with a non-zero return, the reward is sparse. */
@@ -29,6 +31,7 @@ export function probeDiagnostics(report: ProbeReport, file: string, places: Sour
   const slow = slowStep(facts, file, places);
   if (slow) out.push(slow);
   if (!stats || !summary) return out;
+  out.push(...endingDiagnostics(facts, file, places));
 
   if (facts.endedEpisodes === 0 && facts.maxEpisodeSteps > 1)
     out.push(
@@ -233,13 +236,6 @@ function fmtInterval(i: [number, number] | null): string {
 /** The largest float32: training computes in float32, so squared gradients beyond it overflow there. */
 const FLOAT32_MAX = 3.4028234663852886e38;
 const float32Holds = (x: number | null) => x !== null && Math.abs(x) <= FLOAT32_MAX;
-
-export function fmt(x: number): string {
-  if (x === 0) return "0";
-  const a = Math.abs(x);
-  if (a >= 1e5 || a < 1e-3) return x.toExponential(2);
-  return Number(x.toPrecision(3)).toString();
-}
 
 function pct(x: number): string {
   return `${Math.round(x * 100)}%`;

@@ -19,7 +19,7 @@ import { checkResetSeeding } from "./envChecks";
 import { enumerate, exactGradient } from "./exact";
 import { snrAt, statsOf } from "./gradientStats";
 import { checkTrainingSize } from "./limits";
-import type { ProbeFacts, ProbeReport, ProbeRequest } from "./probeReport";
+import type { EpisodeEnd, ProbeFacts, ProbeReport, ProbeRequest } from "./probeReport";
 import { estimate, interval, jackknife, snrOfBatch, type GroupSummary } from "./probeStats";
 import { Reinforce } from "./reinforce";
 import { LockstepRollout, type EpisodeBatch } from "./rollout";
@@ -113,6 +113,11 @@ export function probe(user: UserEnvironmentModule, guard: Cancellation, request:
       stepsDeterministic: reset?.stepsDeterministic ?? true,
       ...(reset ? { nondeterminism: reset.nondeterminism } : {}),
       time: sample.time,
+      episodeEnds: sample.facts.ends,
+      meanStepReward: sample.facts.steps.value.mean,
+      rewardThreshold: spec.rewardThreshold,
+      // An enumerable environment's best action pays the most any episode can: a deterministic one-step reward.
+      provableMaxReturn: enumeration ? Math.max(...enumeration.rewards) : null,
     };
     facts.milliseconds = performance.now() - start;
     return { stats: measured?.stats ?? null, summary: measured?.summary ?? null, facts };
@@ -124,6 +129,7 @@ export function probe(user: UserEnvironmentModule, guard: Cancellation, request:
 /** What the sampled episodes say beyond the gradient: accumulated batch by batch (no episode is kept). */
 class EpisodeFacts {
   returns: number[] = [];
+  ends: EpisodeEnd[] = [];
   steps = new RunningDistribution();
   ended = 0;
   nonZeroReturns = 0;
@@ -142,6 +148,12 @@ class EpisodeFacts {
         this.constantStep(r, length);
       }
       this.returns.push(total);
+      this.ends.push({
+        length,
+        return: total,
+        terminated: batch.terminated[i] === 1,
+        finalReward: length > 0 ? batch.rewards[i * batch.stride + length - 1] : 0,
+      });
       if (total !== 0) this.nonZeroReturns++;
       if (batch.terminated[i] || length < spec.maxEpisodeSteps) this.ended++;
       for (const [name, rewards] of batch.terms) {

@@ -18,6 +18,15 @@ export interface ProbeReport {
   facts: ProbeFacts;
 }
 
+export interface EpisodeEnd {
+  length: number;
+  return: number;
+  /** Ended by `terminated` (else truncated, or cut at maxEpisodeSteps). */
+  terminated: boolean;
+  /** The reward of the last step. */
+  finalReward: number;
+}
+
 export interface ProbeFacts {
   episodesPerUpdate: number;
   baseline: BaselineKind;
@@ -45,4 +54,12 @@ export interface ProbeFacts {
   nondeterminism?: Nondeterminism | null;
   /** The sampling's time bound and what it saw (absent in reports made by hand). */
   time?: ProbeTime;
+  /** How each sampled episode ended (absent in reports made by hand): `termination-incentive` reads them. */
+  episodeEnds?: EpisodeEnd[];
+  /** Mean reward per step over the sample. */
+  meanStepReward?: number;
+  /** `rewardThreshold` as declared (null: none). */
+  rewardThreshold?: number | null;
+  /** The largest return the environment can pay, when it is provable (an enumerable environment's best action); else null. */
+  provableMaxReturn?: number | null;
 }
