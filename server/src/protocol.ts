@@ -158,6 +158,9 @@ export type DiagnosticCode =
   | "termination-incentive"
   | "unreachable-threshold"
   | "suppression-unused"
+  | "bad-render"
+  | "bad-close"
+  | "action-space-not-normalized"
   /** Not design §5's: the editor's check itself failed (a backend forced in the settings that cannot load, or our bug). */
   | "check-failed";
 

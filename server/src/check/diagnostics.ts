@@ -30,6 +30,9 @@ export const SEVERITY: Record<DiagnosticCode, Severity> = {
   "termination-incentive": "warning",
   "unreachable-threshold": "warning",
   "suppression-unused": "information",
+  "bad-render": "warning",
+  "bad-close": "warning",
+  "action-space-not-normalized": "information",
   "check-failed": "warning",
 };
 

@@ -28,6 +28,12 @@ export function probeDiagnostics(report: ProbeReport, file: string, places: Sour
   const onReward = placeOfReward(places);
 
   out.push(...nondeterminismDiagnostics(facts, file, places));
+  for (const f of facts.contract ?? []) {
+    // One nondeterministic-reset is enough: the replays' verdict, when they found one, says more.
+    if (f.code === "nondeterministic-reset" && out.some((d) => d.code === f.code)) continue;
+    const at = f.at === "actionSpace" ? (places.members.actionSpace ?? placeOfCall(places, "none")) : placeOfCall(places, f.at);
+    out.push(diagnostic(f.code, f.message, file, at));
+  }
   const slow = slowStep(facts, file, places);
   if (slow) out.push(slow);
   if (!stats || !summary) return out;

@@ -15,7 +15,7 @@ export interface SourcePlaces {
   environmentClass: Range | null;
   /** A class that extends Environment but is not the default export (for `missing-environment`). */
   otherEnvironmentClass: Range | null;
-  methods: Partial<Record<"constructor" | "reset" | "step" | "render", Range>>;
+  methods: Partial<Record<"constructor" | "reset" | "step" | "render" | "close", Range>>;
   /** Class properties such as `observationSpace = new Box(...)`: their names. */
   members: Partial<Record<EnvironmentMember, Range>>;
   /** Named reward terms: the property names of the object the `reward` function returns. */
@@ -139,7 +139,7 @@ function placesInTree(fileName: string, text: string): SourcePlaces {
       places.members[member.name.text as EnvironmentMember] = range(member.name);
     if (!ts.isMethodDeclaration(member) || !ts.isIdentifier(member.name)) continue;
     const name = member.name.text;
-    if (name === "reset" || name === "step" || name === "render") places.methods[name] = range(member.name);
+    if (name === "reset" || name === "step" || name === "render" || name === "close") places.methods[name] = range(member.name);
     if (name === "step" && member.body) places.stepRewardExpression = findStepReward(member.body, range);
   }
   return places;
@@ -233,6 +233,7 @@ export function placeOfCall(places: SourcePlaces, call: UserCallName): Range {
     case "reset":
     case "step":
     case "render":
+    case "close":
       return places.methods[call] ?? places.environmentClass ?? places.file;
     case "construct":
       // `methods` is an object literal: without an own constructor, `.constructor` is Object.

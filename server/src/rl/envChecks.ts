@@ -58,6 +58,8 @@ interface Replay {
   steps: number[];
   /** Per step: the `reward` export's value (empty without one). */
   rewards: number[];
+  /** Per step: step's info as JSON (Gymnasium's step determinism check compares it too). */
+  infos: string[];
 }
 
 /**
@@ -98,7 +100,7 @@ function replay(
         return obs;
       }),
     );
-    const out: Replay = { start: Array.from(features), steps: [], rewards: [] };
+    const out: Replay = { start: Array.from(features), steps: [], rewards: [], infos: [] };
     for (const action of actions) {
       draws.call = "step";
       const s = timed(budget, () =>
@@ -109,6 +111,7 @@ function replay(
         }),
       );
       out.steps.push(...features, s.reward, s.terminated ? 1 : 0, s.truncated ? 1 : 0);
+      out.infos.push(infoJson(s.info));
       if (user.hasRewardExport) {
         draws.call = "reward";
         out.rewards.push(timed(budget, () => transitionReward(user, observation, action, s).total));
@@ -161,7 +164,13 @@ export function checkResetSeeding(user: UserEnvironmentModule, spec: EnvSpec, bu
       const a = replay(user, env, spec, seed, actions, "a", draws, budget);
       const b = replay(user, env, spec, seed, actions, "b", draws, budget);
       deterministic &&= same(a.start, b.start);
-      differs = !same(a.start, b.start) ? "reset" : !same(a.steps, b.steps) ? "step" : !same(a.rewards, b.rewards) ? "reward" : null;
+      differs = !same(a.start, b.start)
+        ? "reset"
+        : !same(a.steps, b.steps) || a.infos.some((x, k) => x !== b.infos[k])
+          ? "step"
+          : !same(a.rewards, b.rewards)
+            ? "reward"
+            : null;
       if (differs) break;
     }
     return {
@@ -186,4 +195,19 @@ function culprit(differs: Nondeterminism["call"], draws: UnseededDraws): Nondete
   if (draws.unseededRng > 0) return { call: "reset", cause: "unseeded-rng" };
   for (const call of ["reset", "step", "reward"] as const) if (draws.mathRandom[call] > 0) return { call, cause: "math-random" };
   return { call: differs, cause: "other" };
+}
+
+/** info as JSON with its keys in order; what JSON cannot hold (functions, cycles) reads as its type. */
+function infoJson(info: unknown): string {
+  try {
+    return JSON.stringify(info, (_key, value: unknown) =>
+      value && typeof value === "object" && !Array.isArray(value)
+        ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        : typeof value === "function" || typeof value === "bigint"
+          ? typeof value
+          : value,
+    );
+  } catch {
+    return "unserialisable";
+  }
 }

@@ -16,6 +16,7 @@ import { makeRng } from "../runtime/index";
 import { testActionIndependence, type ActionDistribution } from "./actionIndependence";
 import { describeEnvironment, type EnvSpec } from "./envSpec";
 import { checkResetSeeding } from "./envChecks";
+import { gymnasiumChecks } from "./gymnasiumChecks";
 import { enumerate, exactGradient } from "./exact";
 import { snrAt, statsOf } from "./gradientStats";
 import { checkTrainingSize } from "./limits";
@@ -69,6 +70,7 @@ export function probe(user: UserEnvironmentModule, guard: Cancellation, request:
   try {
     const sample = sampleEpisodes(user, guard, spec, first, settings, agent, request, budget);
     const reset = checkResetSeeding(user, spec, budget);
+    const contract = gymnasiumChecks(user, spec, budget);
     const complete = sample.groups.length > 0 && !sample.time.stoppedEarly;
     const measured = complete ? measure(sample, settings) : null;
     const outOfTime = () => budget?.exhausted === true;
@@ -113,6 +115,7 @@ export function probe(user: UserEnvironmentModule, guard: Cancellation, request:
       stepsDeterministic: reset?.stepsDeterministic ?? true,
       ...(reset ? { nondeterminism: reset.nondeterminism } : {}),
       time: sample.time,
+      contract,
       episodeEnds: sample.facts.ends,
       meanStepReward: sample.facts.steps.value.mean,
       rewardThreshold: spec.rewardThreshold,

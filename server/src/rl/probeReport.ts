@@ -1,6 +1,7 @@
 /** What a probe is asked and what it reports; `check/rules.ts` turns the report into diagnostics. */
 import type { BaselineKind, ProbeStats, RewardSummary, TrainingSettings } from "../protocol";
 import type { Nondeterminism } from "./envChecks";
+import type { ContractFinding } from "./gymnasiumChecks";
 import type { ProbeTime } from "./timeBound";
 
 export interface ProbeRequest {
@@ -58,6 +59,8 @@ export interface ProbeFacts {
   episodeEnds?: EpisodeEnd[];
   /** Mean reward per step over the sample. */
   meanStepReward?: number;
+  /** What the checks of Gymnasium's and SB3's env checkers found (`gymnasiumChecks.ts`). */
+  contract?: ContractFinding[];
   /** `rewardThreshold` as declared (null: none). */
   rewardThreshold?: number | null;
   /** The largest return the environment can pay, when it is provable (an enumerable environment's best action); else null. */

@@ -8,7 +8,7 @@ import type { DiagnosticCode } from "../protocol";
 import type { Environment, Transition, TrainingOptions } from "../runtime/index";
 
 /** The user function a call or a failure is about ("none": the engine's own code). */
-export type UserCallName = "none" | "load" | "construct" | "reset" | "step" | "reward" | "render";
+export type UserCallName = "none" | "load" | "construct" | "reset" | "step" | "reward" | "render" | "close";
 
 /** The loaded environment file, as the engine uses it. */
 export interface UserEnvironmentModule {

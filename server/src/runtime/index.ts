@@ -128,8 +128,12 @@ export abstract class Environment<Obs = number[], Act = number> {
   /** This environment's own generator; `reset(seed)` restarts it. */
   rng: Rng = makeRng(Math.random());
 
-  /** Seeds `this.rng` when a seed is given; subclasses return `[observation, info]`. */
-  reset(seed?: number): [Obs, Info] {
+  /**
+   * Seeds `this.rng` when a seed is given; subclasses return `[observation, info]`. `options`
+   * is Gymnasium's: a plain object of reset options (the engine passes none; Python callers may).
+   */
+  reset(seed?: number, options?: Record<string, unknown>): [Obs, Info] {
+    void options;
     if (seed !== undefined) this.rng = makeRng(seed);
     return undefined as unknown as [Obs, Info];
   }
@@ -137,7 +141,13 @@ export abstract class Environment<Obs = number[], Act = number> {
   abstract step(action: Act): [Obs, number, boolean, boolean, Info];
 
   /** Optional: draw the current state for the dashboard's episode playback. */
-  render?(): Scene;
+  render?(): Scene | string;
+
+  /** What `render()` returns: "scene" (a `Scene`, the default) or "ansi" (text). */
+  declare renderModes?: ("scene" | "ansi")[];
+
+  /** Optional: release what the environment holds. May be called more than once (Gymnasium's contract). */
+  close?(): void;
 }
 
 /**

@@ -20,6 +20,7 @@ export const UserCall = {
   render: 6,
   /** A callback user code scheduled (timer, immediate, tick, microtask, promise reaction): see `callbackWatch.ts`. */
   callback: 7,
+  close: 8,
 } as const;
 export type UserCallName = keyof typeof UserCall;
 const NAMES = Object.keys(UserCall) as UserCallName[];
