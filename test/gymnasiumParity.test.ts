@@ -16,6 +16,13 @@ const cases: [string, string, string, RegExp][] = [
   ["render-not-scene.rl.ts", "bad-render", "MARK: render", /should return a Scene/],
   ["offset-actions.rl.ts", "action-space-not-normalized", "MARK: actionSpace", /0 lies outside the action bounds \[1, 5\]/],
   ["infinite-actions.rl.ts", "invalid-space", "MARK: actionSpace", /finite bounds/],
+  [
+    "unseeded-math-random.rl.ts",
+    "nondeterministic-reset",
+    "MARK: reset",
+    /reset\(\) without a seed, each time right after reset\(seed=123\)/,
+  ],
+  ["default-seed.rl.ts", "nondeterministic-reset", "MARK: reset", /a default seed/],
   // Gymnasium's step determinism compares info too.
   ["info-counter.rl.ts", "nondeterministic-reset", "MARK: step", /step\(\) is not reproducible/],
 ];

@@ -240,6 +240,8 @@ export interface RewardSummary {
   baselineReduction: number | null;
   baselineReductionInterval: Interval | null;
   terms: RewardTermShare[];
+  /** The exact values by enumeration, when the environment is enumerable and they were claimed (design §3). */
+  exact?: ExactGradient | null;
 }
 
 export interface CheckResult {

@@ -1,5 +1,5 @@
 /** The reward function's hover: what the probe saw of the reward, in Markdown. */
-import type { Distribution, Interval, RewardSummary } from "../protocol";
+import type { Distribution, ExactGradient, Interval, RewardSummary } from "../protocol";
 import { MIN_GROUPS } from "../rl/probeStats";
 import { fmt } from "./format";
 
@@ -23,6 +23,7 @@ export function rewardHoverMarkdown(s: RewardSummary): string {
     lines.push("", "| term | mean per episode | share of gradient variance |", "|---|---|---|");
     for (const t of s.terms) lines.push(`| \`${t.name}\` | ${fmt(t.meanReturn)} | ${Math.round(t.varianceShare * 100)}% |`);
   }
+  if (s.exact) lines.push("", ...exactLines(s.exact, at.episodes));
   const tell = evidenceNote(s);
   if (tell) lines.push("", tell);
   return lines.join("\n");
@@ -40,4 +41,26 @@ function evidenceNote(s: RewardSummary): string | null {
   if (at.snrInterval[0] < 1 && at.snrInterval[1] >= 1)
     return `_Not enough episodes to tell_ whether the SNR at ${at.episodes} episodes/update is below 1: its 95% interval ${fmt(at.snrInterval[0])}–${fmt(at.snrInterval[1])} contains 1, so no \`gradient-noise\` warning is shown.`;
   return null;
+}
+
+/**
+ * The exact gradient of an enumerable environment beside the estimate (the seed's first formula),
+ * and what it says about one update's estimate: with the batch noise scale B = n·tr Var(ĝ)/‖∇J‖²
+ * (the leave-one-out coupling ‖∇J‖²/(n−1)² included), the expected cosine between a batch
+ * estimate of N episodes and ∇J is about √(N/(N + B)), and a cosine of 0.9 needs N ≈ 4.26·B.
+ */
+function exactLines(e: ExactGradient, n: number): string[] {
+  const variance = e.traceCov / n + (n > 1 ? ((n - 1) / n) * (e.gradNormSq / (n - 1) ** 2) : 0);
+  const lines = [
+    `**Exact, by enumerating every action** (each replayed ${e.replaysPerAction} times): ‖∇J‖² = ${fmt(e.gradNormSq)}, traceCov = ${fmt(e.traceCov)} at ${e.episodes} episodes per batch.`,
+  ];
+  if (e.gradNormSq > 0) {
+    const B = (n * variance) / e.gradNormSq;
+    const cosine = Math.sqrt(n / (n + B));
+    lines.push(
+      "",
+      `Gradient quality at ${n} episodes/update: the estimate points along ∇J with an expected cosine of about ${fmt(cosine)}; a cosine of 0.9 needs about ${Math.ceil((0.81 / 0.19) * B)} episodes per update.`,
+    );
+  }
+  return lines;
 }

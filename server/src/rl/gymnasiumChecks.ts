@@ -42,10 +42,32 @@ export function gymnasiumChecks(user: UserEnvironmentModule, spec: EnvSpec, budg
       return Array.from(features);
     });
 
+  const differ = (x: number[], y: number[]) => x.some((v, k) => !Object.is(v, y[k]));
+  // Gymnasium's check_reset_seed_determinism: seeded, unseeded, seeded again, unseeded again.
   const a = first(SEED);
-  first();
+  const afterA = first();
   const b = first(SEED);
-  if (a.some((v, k) => !Object.is(v, b[k])))
+  const afterB = first();
+  // A default seed (reset(seed = 0)): an unseeded reset after another seed restarts the same stream.
+  first(SEED + 1);
+  const afterOther = first();
+  if (differ(afterA, afterB))
+    out.push({
+      code: "nondeterministic-reset",
+      at: "reset",
+      message:
+        `reset() without a seed, each time right after reset(seed=${SEED}), gave two different observations: reset() draws from randomness no seed controls (Math.random(), the clock), so episodes are not reproducible. ` +
+        "Draw from this.rng(): reset() without a seed continues its stream (Gymnasium's check_env makes the same check).",
+    });
+  else if (!differ(afterA, afterOther) && differ(first(SEED), first(SEED + 1)))
+    out.push({
+      code: "nondeterministic-reset",
+      at: "reset",
+      message:
+        "reset() without a seed starts the same episode whatever came before (a default seed, such as reset(seed = 0)): training resets its environments without a seed after their first episode, so every later episode of a copy repeats. " +
+        "Leave the seed undefined by default and pass it on: super.reset(seed).",
+    });
+  if (differ(a, b))
     out.push({
       code: "nondeterministic-reset",
       at: "reset",

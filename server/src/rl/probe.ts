@@ -81,7 +81,7 @@ export function probe(user: UserEnvironmentModule, guard: Cancellation, request:
       // Exact only where the Monte-Carlo estimate agrees with it: a rare random payout the replays missed shows here.
       const se = measured.traceCovSe;
       if (se !== null && Math.abs(exact.traceCov - measured.stats.gradient.traceCov) <= EXACT_AGREEMENT_SE * se)
-        measured.stats.exact = {
+        measured.stats.exact = measured.summary.exact = {
           gradNormSq: exact.gradNormSq,
           traceCov: exact.traceCov,
           episodes: exact.episodes,
