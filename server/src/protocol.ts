@@ -158,6 +158,7 @@ export type DiagnosticCode =
   | "termination-incentive"
   | "unreachable-threshold"
   | "suppression-unused"
+  | "shaping-changes-optimum"
   | "bad-render"
   | "bad-close"
   | "action-space-not-normalized"
@@ -216,6 +217,12 @@ export interface RewardTermShare {
    */
   varianceShare: number;
   shareInterval?: Interval | null;
+  /**
+   * For a finite environment (design §5 `shaping-changes-optimum`): "yes" when the term is
+   * γΦ(s′) − Φ(s) for some Φ (the optimum is unchanged), "gamma-one" when only for γ = 1, "no";
+   * absent where the analysis proves nothing.
+   */
+  potentialBased?: "yes" | "gamma-one" | "no";
 }
 
 /** `SnrAt` with its 95% intervals (null: not enough episodes to tell). */

@@ -30,6 +30,7 @@ export const SEVERITY: Record<DiagnosticCode, Severity> = {
   "termination-incentive": "warning",
   "unreachable-threshold": "warning",
   "suppression-unused": "information",
+  "shaping-changes-optimum": "information",
   "bad-render": "warning",
   "bad-close": "warning",
   "action-space-not-normalized": "information",

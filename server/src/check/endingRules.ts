@@ -30,6 +30,25 @@ export function endingDiagnostics(facts: ProbeFacts, file: string, places: Sourc
   const out: Diagnostic[] = [];
   const incentive = terminationIncentive(facts);
   if (incentive) out.push(diagnostic("termination-incentive", incentive, file, placeOfReward(places)));
+  for (const t of facts.shaping?.terms ?? []) {
+    if (!t.changesOptimum) continue;
+    const s = facts.shaping as NonNullable<ProbeFacts["shaping"]>;
+    const c = t.changesOptimum;
+    const gammaNote =
+      t.potentialBased === "gamma-one"
+        ? ` It is potential-based only for γ = 1: with γ = ${fmt(s.gamma)} a difference like d(s) − d(s′) is off by (1 − γ)Φ(s′), which is enough here; use γΦ(s′) − Φ(s), or γ = 1.`
+        : "";
+    out.push(
+      diagnostic(
+        "shaping-changes-optimum",
+        `the term "${t.name}" is not potential-based (no Φ gives it as γΦ(s′) − Φ(s) on the ${s.transitions} transitions of this environment's ${s.states} states), and it changes the optimal policy: ` +
+          `value iteration with γ = ${fmt(s.gamma)} chooses action ${c.with.join(" or ")} in state ${c.state} with the term, and ${c.without.join(" or ")} without it. ` +
+          `A term of the form γΦ(s′) − Φ(s) would guide learning without changing what is optimal (Ng, Harada & Russell 1999); otherwise the agent optimises the term itself.${gammaNote}`,
+        file,
+        places.rewardTerms[t.name] ?? placeOfReward(places),
+      ),
+    );
+  }
   const threshold = facts.rewardThreshold ?? null;
   const best = facts.provableMaxReturn ?? null;
   if (threshold !== null && best !== null && threshold > best)

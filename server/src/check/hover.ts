@@ -20,8 +20,16 @@ export function rewardHoverMarkdown(s: RewardSummary): string {
     `| variance removed by a mean baseline | ${s.baselineReduction === null ? "n/a" : `${Math.round(s.baselineReduction * 100)}%`}${s.baselineReductionInterval ? ` (95%: ${Math.round(s.baselineReductionInterval[0] * 100)}–${Math.round(s.baselineReductionInterval[1] * 100)}%)` : ""} |`,
   ];
   if (s.terms.length) {
-    lines.push("", "| term | mean per episode | share of gradient variance |", "|---|---|---|");
-    for (const t of s.terms) lines.push(`| \`${t.name}\` | ${fmt(t.meanReturn)} | ${Math.round(t.varianceShare * 100)}% |`);
+    const shaping = s.terms.some((t) => t.potentialBased !== undefined);
+    lines.push(
+      "",
+      `| term | mean per episode | share of gradient variance |${shaping ? " shaping |" : ""}`,
+      `|---|---|---|${shaping ? "---|" : ""}`,
+    );
+    for (const t of s.terms)
+      lines.push(
+        `| \`${t.name}\` | ${fmt(t.meanReturn)} | ${Math.round(t.varianceShare * 100)}% |${shaping ? ` ${SHAPING[t.potentialBased ?? "unknown"]} |` : ""}`,
+      );
   }
   if (s.exact) lines.push("", ...exactLines(s.exact, at.episodes));
   const tell = evidenceNote(s);
@@ -64,3 +72,10 @@ function exactLines(e: ExactGradient, n: number): string[] {
   }
   return lines;
 }
+
+const SHAPING = {
+  yes: "potential-based: the optimum is unchanged",
+  "gamma-one": "potential-based only for γ = 1",
+  no: "not potential-based",
+  unknown: "",
+} as const;

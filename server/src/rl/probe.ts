@@ -17,6 +17,7 @@ import { testActionIndependence, type ActionDistribution } from "./actionIndepen
 import { describeEnvironment, type EnvSpec } from "./envSpec";
 import { checkResetSeeding } from "./envChecks";
 import { gymnasiumChecks } from "./gymnasiumChecks";
+import { analyzeShaping } from "./shaping";
 import { enumerate, exactGradient } from "./exact";
 import { snrAt, statsOf } from "./gradientStats";
 import { checkTrainingSize } from "./limits";
@@ -88,6 +89,10 @@ export function probe(user: UserEnvironmentModule, guard: Cancellation, request:
           replaysPerAction: exact.replaysPerAction,
         };
     }
+    // The shaping analysis replays the environment's state graph: cheap for the small finite ones it applies to, bounded by the CPU time.
+    const shaping = measured && !outOfTime() ? analyzeShaping(user, spec, settings.seed, settings.gamma, budget) : null;
+    if (measured && shaping)
+      for (const t of measured.summary.terms) t.potentialBased = shaping.terms.find((x) => x.name === t.name)?.potentialBased;
     const constant = sample.facts.constant;
     // Equal returns everywhere already say the actions do not matter: no replays needed. A
     // gradient measured clearly above 0 says they do.
@@ -116,6 +121,7 @@ export function probe(user: UserEnvironmentModule, guard: Cancellation, request:
       ...(reset ? { nondeterminism: reset.nondeterminism } : {}),
       time: sample.time,
       contract,
+      shaping,
       episodeEnds: sample.facts.ends,
       meanStepReward: sample.facts.steps.value.mean,
       rewardThreshold: spec.rewardThreshold,

@@ -2,6 +2,7 @@
 import type { BaselineKind, ProbeStats, RewardSummary, TrainingSettings } from "../protocol";
 import type { Nondeterminism } from "./envChecks";
 import type { ContractFinding } from "./gymnasiumChecks";
+import type { ShapingReport } from "./shaping";
 import type { ProbeTime } from "./timeBound";
 
 export interface ProbeRequest {
@@ -61,6 +62,8 @@ export interface ProbeFacts {
   meanStepReward?: number;
   /** What the checks of Gymnasium's and SB3's env checkers found (`gymnasiumChecks.ts`). */
   contract?: ContractFinding[];
+  /** Named terms against the optimal policy, for finite environments (`shaping.ts`); null elsewhere. */
+  shaping?: ShapingReport | null;
   /** `rewardThreshold` as declared (null: none). */
   rewardThreshold?: number | null;
   /** The largest return the environment can pay, when it is provable (an enumerable environment's best action); else null. */
