@@ -192,8 +192,8 @@ export function startServer(connection: Connection): void {
     ),
   );
 
-  // The client syncs every TypeScript/JavaScript document; only environment files are checked
-  // (`run` skips the others), the rest are read when an environment imports them.
+  // The client syncs every TypeScript, JavaScript and JSON document; only environment files are
+  // checked (`run` skips the others), the rest are read when an environment imports them.
   documents.onDidOpen((e) => justOpened.add(e.document.uri));
   documents.onDidChangeContent((e) => {
     const opened = justOpened.delete(e.document.uri);

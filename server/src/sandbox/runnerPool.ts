@@ -109,13 +109,16 @@ export class RunnerPool {
       options.signal?.addEventListener("abort", waiter.onAbort, { once: true });
       this.waiting.push(waiter);
       this.serve();
+      // A spare starts loading while this job works (within the bound).
+      setImmediate(() => this.warm());
     });
   }
 
   /** Back from a job: handed to a waiting job, kept when it can serve another and fewer than `spares` + 1 wait, else ended. */
   give(runner: ProcessRunner): void {
     this.prune();
-    if (this.disposed || !runner.idle) this.end(runner);
+    // Over the bound when it was lowered while this runner worked.
+    if (this.disposed || !runner.idle || this.all.size > this.max) this.end(runner);
     else if (this.waiting.length || this.idle.length <= this.spares) this.idle.unshift(runner);
     else this.end(runner);
     this.serve();
