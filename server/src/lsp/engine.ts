@@ -52,7 +52,7 @@ export interface DocumentCheck {
 
 /**
  * Warm runners, one pool per backend choice (the backend setting is per resource), each
- * holding at most `maxRunners` processes (0: one per core). Pools of two backends each
+ * holding at most `maxRunners` processes (0: `defaultMaxRunners()`). Pools of two backends each
  * have the bound: a workspace whose folders choose different backends is rare.
  */
 export class RunnerPools {
