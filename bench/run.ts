@@ -16,6 +16,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { printBurstTable } from "./burst";
 import { printDashboardTable } from "./dashboard";
 import { printLspTable } from "./lsp";
 
@@ -183,4 +184,5 @@ if (crossoverRows.length) {
 
 // The editor's side: diagnostics and hover through LSP, and the dashboard's frame time.
 if (runs("lsp")) printLspTable();
+if (runs("burst")) printBurstTable();
 if (runs("dashboard")) printDashboardTable();

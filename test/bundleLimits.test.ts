@@ -24,7 +24,7 @@ export default class E extends Environment<number, number> {
 
 test("the first bundle that runs past its time limit stops esbuild; the next one starts it again", async () => {
   // No bundle finishes in 0 ms, least of all the first, which starts esbuild's process.
-  const stuck = await bundleEnvironment(example("cartpole.rl.ts"), undefined, 0);
+  const stuck = await bundleEnvironment(example("cartpole.rl.ts"), undefined, { timeoutMs: 0 });
   assert.equal(stuck.ok, false);
   assert.match(stuck.ok ? "" : stuck.errors[0].message, /bundling did not finish within 0 s/);
   const next = await bundleEnvironment(example("cartpole.rl.ts"));

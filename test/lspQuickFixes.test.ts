@@ -136,17 +136,19 @@ describe("rlPlayground.files and settings", () => {
   });
 
   it("falls back to the default for each bad setting", () => {
-    assert.deepEqual(validSettings({ files: "", backend: "gpu", probeBudgetMs: "fast", tfjsNodePath: 3 }), {
+    assert.deepEqual(validSettings({ files: "", backend: "gpu", probeBudgetMs: "fast", tfjsNodePath: 3, maxRunners: 1.5 }), {
       files: "**/*.rl.ts",
       backend: "auto",
       probeBudgetMs: DEFAULT_SERVER_SETTINGS.probeBudgetMs,
       tfjsNodePath: "",
+      maxRunners: 0,
     });
-    assert.deepEqual(validSettings({ backend: "wasm", probeBudgetMs: 500 }), {
+    assert.deepEqual(validSettings({ backend: "wasm", probeBudgetMs: 500, maxRunners: 3 }), {
       files: "**/*.rl.ts",
       backend: "wasm",
       probeBudgetMs: 500,
       tfjsNodePath: "",
+      maxRunners: 3,
     });
     assert.equal(validSettings(null).backend, "auto");
   });

@@ -19,6 +19,7 @@ import {
 } from "vscode-languageclient/node";
 import {
   Methods,
+  type ActiveDocumentParams,
   type InitializationOptions,
   type StatusParams,
   type TrainingEndedParams,
@@ -28,7 +29,7 @@ import {
 } from "../../server/src/protocol";
 import { NoWorkDoneProgressFeature } from "./noWorkDoneProgress";
 import { RestartBudget, MAX_RESTARTS, RESTART_WINDOW_MS } from "./restartBudget";
-import { environmentSelector } from "./settings";
+import { documentSelector, IMPORTABLE_FILES } from "./settings";
 import type { ServerState } from "./statusBar";
 
 /** Where the server's notifications go. */
@@ -45,19 +46,31 @@ export class ServerConnection implements vscode.Disposable {
   private readonly budget = new RestartBudget();
   private readonly disposables: vscode.Disposable[] = [];
   private starting: Promise<void> | undefined;
+  /** One watcher for every client the connection makes (a restart keeps it). */
+  private readonly importableFiles: vscode.FileSystemWatcher;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly output: vscode.LogOutputChannel,
     private readonly listener: ServerListener,
   ) {
+    this.importableFiles = vscode.workspace.createFileSystemWatcher(IMPORTABLE_FILES);
     this.client = this.createClient();
     this.disposables.push(
+      this.importableFiles,
       vscode.workspace.onDidGrantWorkspaceTrust(() => {
         if (!this.client.needsStart())
           void this.client.sendNotification(Methods.trustChanged, { trusted: true } satisfies TrustChangedParams);
       }),
+      vscode.window.onDidChangeActiveTextEditor(() => this.sendActiveDocument(this.client)),
     );
+  }
+
+  /** The active editor's file is checked first when checks wait for a runner. */
+  private sendActiveDocument(client: LanguageClient): void {
+    if (client !== this.client || !client.isRunning()) return;
+    const uri = vscode.window.activeTextEditor?.document.uri.toString() ?? null;
+    void client.sendNotification(Methods.activeDocument, { uri } satisfies ActiveDocumentParams);
   }
 
   /**
@@ -113,7 +126,8 @@ export class ServerConnection implements vscode.Disposable {
       debug: { module, transport: TransportKind.ipc, options: { execArgv: ["--nolazy", "--inspect=6011"] } },
     };
     const clientOptions: LanguageClientOptions = {
-      documentSelector: environmentSelector(),
+      documentSelector: documentSelector(),
+      synchronize: { fileEvents: this.importableFiles },
       // A function: read again at every (re)start, so a restart after trust was granted says so.
       initializationOptions: (): InitializationOptions => ({ trusted: vscode.workspace.isTrusted }),
       outputChannel: this.output,
@@ -129,6 +143,7 @@ export class ServerConnection implements vscode.Disposable {
     client.onNotification(Methods.status, (p: StatusParams) => this.listener.status(p));
     client.onDidChangeState((e) => {
       if (client !== this.client) return;
+      if (e.newState === State.Running) this.sendActiveDocument(client);
       this.listener.serverState(e.newState === State.Running ? "running" : e.newState === State.Starting ? "starting" : "stopped");
     });
     return client;

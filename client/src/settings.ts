@@ -41,6 +41,22 @@ export function environmentSelector(): DocumentSelector {
   }));
 }
 
+/** Languages of the files an environment can import: their open buffers are what a check bundles. */
+const IMPORTABLE_LANGUAGES = ["typescript", "typescriptreact", "javascript", "javascriptreact", "json"];
+
+/**
+ * The documents synced to the server: the environment files, and every TypeScript,
+ * JavaScript or JSON file on disk, so that an environment importing one is bundled with its
+ * unsaved text and checked again when it changes. The server checks the environment files
+ * only.
+ */
+export function documentSelector(): DocumentSelector {
+  return [...environmentSelector(), ...IMPORTABLE_LANGUAGES.map((language) => ({ scheme: "file", language }))];
+}
+
+/** Files whose change on disk can change a check: anything an environment can import. */
+export const IMPORTABLE_FILES = "**/*.{ts,mts,js,mjs,json}";
+
 export function isEnvironmentDocument(document: vscode.TextDocument): boolean {
   const filters = environmentFilters().map(({ scheme, folder, glob }) => ({
     scheme,

@@ -2,11 +2,14 @@
  * The engine's entry points for the CLI, the language server and tests. User code only
  * ever runs in a runner process (`sandbox/`), with a watchdog on every call.
  *
- *   checkEnvironment(file, {contents?, pool?, signal?, episodes?, settings?})
+ *   checkEnvironment(file, {contents?, sources?, pool?, priority?, signal?, episodes?, settings?})
  *     → CheckOutcome: the checks and the variance probe as diagnostics, stats and the reward
- *       hover data. With a `RunnerPool` the probe runs in a warm runner that serves check
- *       after check (on-type feedback); aborting `signal` resolves at once with
- *       `stopped: true` (the probe saves nothing; its runner is freed or killed behind it).
+ *       hover data, and `inputs`, the files its bundle read. With a `RunnerPool` the probe
+ *       runs in a warm runner that serves check after check (on-type feedback); when every
+ *       runner of the pool is busy it waits for one, the highest `priority()` first;
+ *       aborting `signal` resolves at once with `stopped: true` (the probe saves nothing;
+ *       its runner is freed or killed behind it). `sources(path)` gives the unsaved
+ *       contents of an imported file (an editor's open buffer), undefined for the disk's.
  *
  *   startTraining(file, {settings?, runDir?, onProgress?, throttleMs?, onStart?, onBackend?,
  *                       onPlayback?, signal?, pool?}) → {result, stop()}
@@ -42,7 +45,7 @@ import { failureDiagnostics } from "./engine/outcomes";
 export { EngineError } from "./engine/outcomes";
 export { RunDirError } from "./engine/runFolder";
 export { startTraining, trainEnvironment, type TrainOptions, type TrainResult, type TrainingHandle } from "./engine/training";
-export { RunnerPool } from "./sandbox/runner";
+export { defaultMaxRunners, RunnerPool } from "./sandbox/runner";
 export type { TrainingStart } from "./sandbox/runnerMessages";
 export { NATIVE_ABSENT_NOTE, nativeInstalled } from "./rl/backend";
 
@@ -55,6 +58,10 @@ export interface CommonOptions {
   signal?: AbortSignal;
   /** Warm runners (the language server keeps one); otherwise each call starts its own. */
   pool?: RunnerPool;
+  /** With a pool whose runners are all busy: waiting calls with a higher priority get a runner first. */
+  priority?: () => number;
+  /** Unsaved contents of an imported file by its absolute path (an editor's buffer); undefined: the file on disk. */
+  sources?: (file: string) => string | undefined;
 }
 
 export interface CheckOptions extends CommonOptions {
@@ -81,12 +88,14 @@ export interface CheckOutcome extends CheckResult {
   /** Same as `stopped` (older name). */
   cancelled?: boolean;
   backendReason: string | null;
+  /** The absolute paths of the files the check's bundle read (the environment file first): a change to one changes the check. */
+  inputs: string[];
 }
 
 export async function checkEnvironment(file: string, options: CheckOptions = {}): Promise<CheckOutcome> {
   const entry = path.resolve(file);
-  const bundled = await bundleEnvironment(entry, options.contents);
-  const base = { file: entry, stats: null, summary: null, backend: null, backendReason: null, stopped: false };
+  const bundled = await bundleEnvironment(entry, options.contents, { sources: options.sources });
+  const base = { file: entry, stats: null, summary: null, backend: null, backendReason: null, stopped: false, inputs: bundled.inputs };
   if (!bundled.ok) return { ...base, ok: false, diagnostics: bundled.errors.map(transpileDiagnostic) };
   if (options.signal?.aborted) return { ...base, ok: false, diagnostics: [], stopped: true, cancelled: true };
   let backendReason: string | null = null;

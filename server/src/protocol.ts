@@ -376,6 +376,8 @@ export const Methods = {
   playback: "rlPlayground/playback",
   /** Notification client → server: Workspace Trust was granted. */
   trustChanged: "rlPlayground/trustChanged",
+  /** Notification client → server: the active editor's document (its check goes first). */
+  activeDocument: "rlPlayground/activeDocument",
   /** Notification server → client: a one-line status for the output channel and status bar. */
   status: "rlPlayground/status",
 } as const;
@@ -386,6 +388,10 @@ export interface InitializationOptions {
 }
 export interface TrustChangedParams {
   trusted: boolean;
+}
+/** The active editor's document; null when no editor is active. */
+export interface ActiveDocumentParams {
+  uri: string | null;
 }
 export interface StatusParams {
   backend?: BackendName | null;

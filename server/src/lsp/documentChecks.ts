@@ -7,10 +7,18 @@
  * "measuring" (status and hover say so) until the complete verdict replaces them. Diagnostics
  * placed in imported files go to those files' URIs (merged over every document that
  * imports them); training failures are published beside the check's own.
+ *
+ * Checks share a bounded pool of runners (`rlPlayground.maxRunners`): when every runner is
+ * busy a check waits, and the editor's active document is served first. Each check knows
+ * the files its bundle read; a change to one of them (an edit in another open editor, or a
+ * change on disk) checks the open documents that read it again. Imported files are bundled
+ * from their open editors' contents when they have one.
  */
+import * as fs from "node:fs";
 import type { Connection, Diagnostic as LspDiagnostic, TextDocuments } from "vscode-languageserver";
 import type { TextDocument } from "vscode-languageserver-textdocument";
 import type { BackendName, Diagnostic, ProbeStats, RewardSummary } from "../protocol";
+import { BundleInputs, canonicalPath } from "./bundleInputs";
 import { checkDocument, staticCheck, transpileCheck, type RunnerPools } from "./engine";
 import { matchesFiles } from "./fileGlob";
 import { byUri, uriToPath, type DiagnosticData } from "./lspDiagnostics";
@@ -62,6 +70,16 @@ export class DocumentChecks {
   private readonly trainingDiagnostics = new Map<string, Diagnostic[]>();
   /** target URI → (document URI → its diagnostics there). */
   private readonly published = new Map<string, Map<string, LspDiagnostic[]>>();
+  private readonly inputs = new BundleInputs();
+  /** Canonical path → URI of every open document, for bundling from editors' contents. */
+  private readonly openPaths = new Map<string, string>();
+  /** The active editor's document: its check is the first to get a runner. */
+  private active: string | null = null;
+  /** What an imported file contains as far as the checks are concerned: its open editor's text, else the disk's. */
+  private readonly sources = (file: string): string | undefined => {
+    const uri = this.openPaths.get(file);
+    return uri === undefined ? undefined : this.ctx.documents.get(uri)?.getText();
+  };
 
   constructor(private readonly ctx: CheckContext) {}
 
@@ -90,7 +108,62 @@ export class DocumentChecks {
     this.running.delete(uri);
     this.results.delete(uri);
     this.trainingDiagnostics.delete(uri);
+    this.inputs.forget(uri);
     this.publish(uri, null);
+  }
+
+  /** The editor's active document changed: a check of it waiting for a runner goes first. */
+  setActive(uri: string | null): void {
+    this.active = uri;
+  }
+
+  /**
+   * Any document opened (environment file or not): imports of it are bundled from its text
+   * from now on, so when that differs from the disk (an unsaved buffer restored) the
+   * documents that import it are checked again.
+   */
+  opened(doc: TextDocument): void {
+    const file = uriToPath(doc.uri);
+    if (!file) return;
+    this.openPaths.set(canonicalPath(file), doc.uri);
+    if (doc.getText() !== readDisk(file)) this.fileChanged(file, doc.uri);
+  }
+
+  /** An open document's text changed: the documents that import it are checked again. */
+  edited(uri: string): void {
+    const file = uriToPath(uri);
+    if (file) this.fileChanged(file, uri);
+  }
+
+  /** Any document closed: imports of it are read from disk again, which may differ from what its editor had. */
+  closed(doc: TextDocument): void {
+    const file = uriToPath(doc.uri);
+    if (!file) return;
+    this.openPaths.delete(canonicalPath(file));
+    if (doc.getText() !== readDisk(file)) this.fileChanged(file, doc.uri);
+  }
+
+  /**
+   * Files changed on disk (the client's watcher). A change to a file open in an editor is
+   * not one the checks see (they read its editor's text); a file created or deleted changes
+   * what imports resolve to, so those count even when open, and a created file may be the
+   * missing import of a document whose check could not bundle it.
+   */
+  filesChanged(changes: Array<{ uri: string; kind: "created" | "changed" | "deleted" }>): void {
+    for (const change of changes) {
+      const file = uriToPath(change.uri);
+      if (!file) continue;
+      if (change.kind === "changed" && this.openPaths.has(canonicalPath(file))) continue;
+      this.fileChanged(file, null);
+      if (change.kind !== "created") continue;
+      for (const [uri, check] of this.results)
+        if (check.diagnostics.some((d) => d.code === "transpile-error")) this.schedule(uri, CHANGE_DEBOUNCE_MS);
+    }
+  }
+
+  /** `file` changed: every open document whose last check read it (other than `file`'s own) is checked again. */
+  private fileChanged(file: string, except: string | null): void {
+    for (const uri of this.inputs.changed(file)) if (uri !== except && this.ctx.documents.get(uri)) this.schedule(uri, CHANGE_DEBOUNCE_MS);
   }
 
   /** Check every open document again (trust granted, settings changed). */
@@ -136,7 +209,7 @@ export class DocumentChecks {
    * at the deadline, so a check that finishes in time bundles the file once.
    */
   private async publishInterim(uri: string, file: string, contents: string, run: CheckRun, finished: () => boolean): Promise<void> {
-    const diagnostics = await transpileCheck(file, contents);
+    const { diagnostics } = await transpileCheck(file, contents, this.sources);
     if (finished() || !this.isCurrent(uri, run)) return;
     this.results.set(uri, { version: run.version, diagnostics, stats: null, summary: null, staticOnly: false, measuring: true });
     this.trainingDiagnostics.delete(uri);
@@ -162,11 +235,14 @@ export class DocumentChecks {
     const run: CheckRun = { controller: new AbortController(), version, measuring: false, publishedInterim: false };
     this.running.set(uri, run);
     const contents = doc.getText();
+    const mark = this.inputs.mark();
     let check: StoredCheck | null = null;
+    let inputs: string[] = [];
     try {
       if (!this.ctx.trusted()) {
-        const diagnostics = await staticCheck(file, contents);
-        check = { version, diagnostics, stats: null, summary: null, staticOnly: true, measuring: false };
+        const result = await staticCheck(file, contents, this.sources);
+        inputs = result.inputs;
+        check = { version, diagnostics: result.diagnostics, stats: null, summary: null, staticOnly: true, measuring: false };
       } else {
         let finished = false;
         const deadline = setTimeout(
@@ -181,14 +257,17 @@ export class DocumentChecks {
           contents,
           backend: settings.backend,
           budgetMs: settings.probeBudgetMs,
-          pool: this.ctx.pools.get(settings.backend),
+          pool: this.ctx.pools.get(settings.backend, settings.maxRunners),
           signal: run.controller.signal,
+          priority: () => (uri === this.active ? 1 : 0),
+          sources: this.sources,
         }).finally(() => {
           finished = true;
           clearTimeout(deadline);
         });
         if (result.engineError) this.ctx.log(`check of ${file}: ${result.engineError}`);
         if (result.backend) this.ctx.onBackend(result.backend, result.backendReason, settings);
+        inputs = result.inputs;
         if (!result.cancelled)
           check = {
             version,
@@ -210,6 +289,12 @@ export class DocumentChecks {
         this.ctx.log(`check of ${file} (version ${version}) cancelled while measuring: its verdict is not published`);
       const stored = this.results.get(uri);
       if (stored?.measuring && stored.version === version) this.results.set(uri, { ...stored, measuring: false });
+      return;
+    }
+    this.inputs.record(uri, inputs);
+    // An imported file changed while this check was bundling: it may have read the old text.
+    if (this.inputs.stale(mark, inputs)) {
+      this.schedule(uri, 0);
       return;
     }
     this.results.set(uri, check);
@@ -246,6 +331,15 @@ export class DocumentChecks {
 function jsonInterval(summary: RewardSummary | null | undefined): [number, number | null] | null {
   const i = summary?.atEpisodesPerUpdate.noiseScaleInterval;
   return i ? [i[0], Number.isFinite(i[1]) ? i[1] : null] : null;
+}
+
+/** The file's text on disk, null when it cannot be read (deleted, or never saved). */
+function readDisk(file: string): string | null {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return null;
+  }
 }
 
 function describe(error: unknown): string {

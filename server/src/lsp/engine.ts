@@ -4,7 +4,15 @@
  * in this file only. No LSP types here: plain engine types in and out.
  */
 import * as path from "node:path";
-import { checkEnvironment, EngineError, playbackEpisode as enginePlayback, readRunPolicy, RunnerPool, startTraining } from "../api";
+import {
+  checkEnvironment,
+  defaultMaxRunners,
+  EngineError,
+  playbackEpisode as enginePlayback,
+  readRunPolicy,
+  RunnerPool,
+  startTraining,
+} from "../api";
 import { findSourcePlaces, readSource, transpileDiagnostic, diagnostic } from "../check/diagnostics";
 import { rewardHoverMarkdown } from "../check/hover";
 import type {
@@ -38,19 +46,26 @@ export interface DocumentCheck {
   cancelled: boolean;
   /** The engine itself failed (a bad setting or our bug): for the log; the diagnostics hold a `check-failed` warning. */
   engineError?: string;
+  /** The files the check's bundle read (absolute paths): a change to one of them calls for a new check. */
+  inputs: string[];
 }
 
-/** Warm runners, one pool per backend choice (the backend setting is per resource). */
+/**
+ * Warm runners, one pool per backend choice (the backend setting is per resource), each
+ * holding at most `maxRunners` processes (0: `defaultMaxRunners()`). Pools of two backends each
+ * have the bound: a workspace whose folders choose different backends is rare.
+ */
 export class RunnerPools {
   private readonly pools = new Map<BackendChoice, RunnerPool>();
 
-  get(backend: BackendChoice): RunnerPool {
+  get(backend: BackendChoice, maxRunners = 0): RunnerPool {
+    const max = maxRunners > 0 ? maxRunners : defaultMaxRunners();
     let pool = this.pools.get(backend);
     if (!pool) {
-      pool = new RunnerPool(backend);
+      pool = new RunnerPool(backend, undefined, undefined, max);
       pool.warm();
       this.pools.set(backend, pool);
-    }
+    } else if (pool.maxRunners !== max) pool.setMaxRunners(max);
     return pool;
   }
 
@@ -68,6 +83,10 @@ export interface CheckRequest {
   budgetMs: number;
   pool: RunnerPool;
   signal: AbortSignal;
+  /** When every runner is busy, higher goes first (the editor's active file). */
+  priority: () => number;
+  /** Open editors' contents of imported files, by absolute path. */
+  sources: Sources;
 }
 
 /** The full check: bundling, the environment checks and the variance probe, in a runner. */
@@ -78,6 +97,8 @@ export async function checkDocument(request: CheckRequest): Promise<DocumentChec
       backend: request.backend,
       pool: request.pool,
       signal: request.signal,
+      priority: request.priority,
+      sources: request.sources,
     });
     return {
       diagnostics: result.diagnostics,
@@ -86,6 +107,7 @@ export async function checkDocument(request: CheckRequest): Promise<DocumentChec
       backend: result.backend,
       backendReason: result.backendReason ?? null,
       cancelled: result.stopped || request.signal.aborted,
+      inputs: result.inputs,
     };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -96,6 +118,7 @@ export async function checkDocument(request: CheckRequest): Promise<DocumentChec
       backend: null,
       backendReason: null,
       cancelled: false,
+      inputs: [path.resolve(request.file)],
       engineError: error instanceof EngineError ? message : error instanceof Error ? (error.stack ?? message) : message,
     };
   }
@@ -119,22 +142,30 @@ function checkFailed(file: string, contents: string, message: string): Diagnosti
  * Checks that run no user code (an untrusted workspace): esbuild's transpile errors and a
  * missing default-exported Environment class, found in the syntax tree.
  */
-export async function staticCheck(file: string, contents: string): Promise<Diagnostic[]> {
+export async function staticCheck(file: string, contents: string, sources?: Sources): Promise<TranspileCheck> {
   const entry = path.resolve(file);
-  const errors = await transpileCheck(entry, contents);
-  if (errors.length) return errors;
+  const transpiled = await transpileCheck(entry, contents, sources);
+  if (transpiled.diagnostics.length) return transpiled;
   const places = findSourcePlaces(entry, readSource(entry, contents));
-  if (places.environmentClass) return [];
-  return [
-    diagnostic(
-      "missing-environment",
-      places.otherEnvironmentClass
-        ? "the class extending Environment is not the default export: add `export default` to it"
-        : 'the file has no default export: add `export default class MyEnv extends Environment { ... }` (Environment from "rl-playground")',
-      entry,
-      places.otherEnvironmentClass ?? places.file,
-    ),
-  ];
+  if (places.environmentClass) return transpiled;
+  const missing = diagnostic(
+    "missing-environment",
+    places.otherEnvironmentClass
+      ? "the class extending Environment is not the default export: add `export default` to it"
+      : 'the file has no default export: add `export default class MyEnv extends Environment { ... }` (Environment from "rl-playground")',
+    entry,
+    places.otherEnvironmentClass ?? places.file,
+  );
+  return { diagnostics: [missing], inputs: transpiled.inputs };
+}
+
+/** Unsaved contents of a file by its absolute path (an open editor), undefined for the disk's. */
+export type Sources = (file: string) => string | undefined;
+
+export interface TranspileCheck {
+  diagnostics: Diagnostic[];
+  /** The files the bundle read. */
+  inputs: string[];
 }
 
 /**
@@ -142,9 +173,9 @@ export async function staticCheck(file: string, contents: string): Promise<Diagn
  * reports exactly these. (A missing environment found in the syntax tree is not certain: a
  * default export re-exported or returned by a call is found only by loading the module.)
  */
-export async function transpileCheck(file: string, contents: string): Promise<Diagnostic[]> {
-  const bundled = await bundleEnvironment(path.resolve(file), contents);
-  return bundled.ok ? [] : bundled.errors.map(transpileDiagnostic);
+export async function transpileCheck(file: string, contents: string, sources?: Sources): Promise<TranspileCheck> {
+  const bundled = await bundleEnvironment(path.resolve(file), contents, { sources });
+  return { diagnostics: bundled.ok ? [] : bundled.errors.map(transpileDiagnostic), inputs: bundled.inputs };
 }
 
 /** What the dashboard needs when a training starts. */

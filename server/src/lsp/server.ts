@@ -8,6 +8,7 @@ import { pathToFileURL } from "node:url";
 import {
   CodeActionKind,
   DidChangeConfigurationNotification,
+  FileChangeType,
   MessageType,
   ShowMessageNotification,
   TextDocuments,
@@ -19,6 +20,7 @@ import { TextDocument } from "vscode-languageserver-textdocument";
 import {
   Methods,
   ServerCommands,
+  type ActiveDocumentParams,
   type BackendName,
   type InitializationOptions,
   type PlaybackParams,
@@ -106,7 +108,7 @@ export function startServer(connection: Connection): void {
     const old = pools;
     pools = null;
     await old?.dispose();
-    if (trusted) runnerPools().get(s.backend);
+    if (trusted) runnerPools().get(s.backend, s.maxRunners);
   };
 
   const isWatched = async (uri: string, s?: ServerSettings) => {
@@ -174,13 +176,34 @@ export function startServer(connection: Connection): void {
     checks.recheckOpen();
   });
 
+  connection.onNotification(Methods.activeDocument, (params: ActiveDocumentParams) => {
+    const uri = params?.uri;
+    if (typeof uri === "string" || uri === null) checks.setActive(uri);
+    else log(`${Methods.activeDocument}: expected {uri: string | null}, got ${JSON.stringify(params)}`);
+  });
+
+  // The client reports changes to any file an environment can import (its watcher's glob).
+  connection.onDidChangeWatchedFiles((params) =>
+    checks.filesChanged(
+      params.changes.map((c) => ({
+        uri: c.uri,
+        kind: c.type === FileChangeType.Created ? "created" : c.type === FileChangeType.Deleted ? "deleted" : "changed",
+      })),
+    ),
+  );
+
+  // The client syncs every TypeScript, JavaScript and JSON document; only environment files are
+  // checked (`run` skips the others), the rest are read when an environment imports them.
   documents.onDidOpen((e) => justOpened.add(e.document.uri));
   documents.onDidChangeContent((e) => {
     const opened = justOpened.delete(e.document.uri);
+    if (opened) checks.opened(e.document);
+    else checks.edited(e.document.uri);
     checks.schedule(e.document.uri, opened ? 0 : CHANGE_DEBOUNCE_MS);
   });
   documents.onDidClose((e) => {
     justOpened.delete(e.document.uri);
+    checks.closed(e.document);
     checks.close(e.document.uri);
     places.forget(e.document.uri);
     settings.forget(e.document.uri);

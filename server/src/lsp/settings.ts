@@ -17,6 +17,8 @@ export interface ServerSettings {
   probeBudgetMs: number;
   /** Where `@tensorflow/tfjs-node` is: its package folder or a `node_modules` folder; empty = the workspace's. */
   tfjsNodePath: string;
+  /** Runner processes for checks at once, at most; 0 = one per core. */
+  maxRunners: number;
 }
 
 export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
@@ -24,6 +26,7 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
   backend: "auto",
   probeBudgetMs: DEFAULT_PROBE_BUDGET_MS,
   tfjsNodePath: "",
+  maxRunners: 0,
 };
 
 const SettingsSchema = v.object({
@@ -31,6 +34,7 @@ const SettingsSchema = v.object({
   backend: v.fallback(v.picklist(["auto", "tensorflow", "wasm", "cpu"]), DEFAULT_SERVER_SETTINGS.backend),
   probeBudgetMs: v.fallback(v.pipe(v.number(), v.minValue(50), v.maxValue(10_000)), DEFAULT_SERVER_SETTINGS.probeBudgetMs),
   tfjsNodePath: v.fallback(v.string(), DEFAULT_SERVER_SETTINGS.tfjsNodePath),
+  maxRunners: v.fallback(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(64)), DEFAULT_SERVER_SETTINGS.maxRunners),
 });
 
 export function validSettings(raw: unknown): ServerSettings {

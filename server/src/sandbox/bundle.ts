@@ -1,7 +1,10 @@
 /**
  * Bundles a user's environment file with esbuild: local imports are followed,
  * `"rl-playground"` stays external (the runner supplies its runtime), and the source
- * map is kept so a runtime error maps back to the user's line and column.
+ * map is kept so a runtime error maps back to the user's line and column. Imported files
+ * are read from `sources` when it has them (the editor's unsaved buffers), else from disk;
+ * every file the bundle read is listed in `inputs`, so the editor knows which checks a
+ * changed file affects.
  */
 import * as path from "node:path";
 import * as esbuild from "./esbuildLoader";
@@ -24,23 +27,36 @@ export interface TranspileError {
   length: number;
 }
 
-export type BundleResult = { ok: true; bundle: EnvironmentBundle } | { ok: false; errors: TranspileError[] };
+/**
+ * `inputs`: the absolute paths of the files the bundle read, the entry first; on failure,
+ * those read before it failed (a syntax error in an imported file lists that file).
+ */
+export type BundleResult =
+  { ok: true; bundle: EnvironmentBundle; inputs: string[] } | { ok: false; errors: TranspileError[]; inputs: string[] };
+
+export interface BundleOptions {
+  /** Unsaved contents of other files, by absolute path; undefined: read the file on disk. */
+  sources?: (file: string) => string | undefined;
+  /** The build's own time limit, not counting time queued behind other builds. */
+  timeoutMs?: number;
+}
 
 /**
  * A bundle takes milliseconds (about 4 ms for an example, well under a second for thousands
- * of lines); one that runs this long is stuck, and a stuck one would hold every check after it.
+ * of lines); one that runs this long on its own is stuck, and a stuck one would hold the
+ * checks queued behind it.
  */
 export const BUNDLE_TIMEOUT_MS = 10_000;
-
-class BundleTimeout extends Error {}
 
 const atFileStart = (entry: string, message: string): BundleResult => ({
   ok: false,
   errors: [{ message, length: 0, place: { file: entry, line: 0, character: 0 } }],
+  inputs: [entry],
 });
 
 /** `contents` overrides the file on disk (an unsaved editor buffer). */
-export async function bundleEnvironment(file: string, contents?: string, timeoutMs = BUNDLE_TIMEOUT_MS): Promise<BundleResult> {
+export async function bundleEnvironment(file: string, contents?: string, options: BundleOptions = {}): Promise<BundleResult> {
+  const { timeoutMs = BUNDLE_TIMEOUT_MS } = options;
   const entry = path.resolve(file);
   const refused =
     contents === undefined
@@ -49,54 +65,55 @@ export async function bundleEnvironment(file: string, contents?: string, timeout
         ? `the file is over the limit of ${MAX_SOURCE_BYTES / 2 ** 20} MiB for a source file`
         : null;
   if (refused) return atFileStart(entry, refused);
+  const inputs = new Set<string>(contents === undefined ? [] : [entry]);
   try {
-    return await withTimeout(build(entry, contents), timeoutMs);
+    return await build(entry, contents, timeoutMs, inputs, options.sources);
   } catch (error) {
-    if (!(error instanceof BundleTimeout)) throw error;
-    // The build goes on in esbuild's process: end that process, so it cannot grow or spin.
-    esbuild.stop();
+    if (!(error instanceof esbuild.BuildTimeout)) throw error;
     return atFileStart(
       entry,
-      `bundling did not finish within ${timeoutMs / 1000} s (esbuild was stopped): look for an import of a huge or endless file`,
+      `bundling did not finish within ${timeoutMs / 1000} s of its own (queued time not counted): look for an import of a huge or endless file`,
     );
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new BundleTimeout()), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-async function build(entry: string, contents: string | undefined): Promise<BundleResult> {
+async function build(
+  entry: string,
+  contents: string | undefined,
+  timeoutMs: number,
+  inputs: Set<string>,
+  sources: BundleOptions["sources"],
+): Promise<BundleResult> {
   const dir = path.dirname(entry);
   try {
-    const result = await esbuild.build({
-      ...(contents === undefined ? { entryPoints: [entry] } : { stdin: { contents, sourcefile: entry, resolveDir: dir, loader: "ts" } }),
-      absWorkingDir: dir,
-      bundle: true,
-      write: false,
-      format: "cjs",
-      platform: "node",
-      target: "node20",
-      sourcemap: "external",
-      sourcesContent: false,
-      keepNames: true,
-      outfile: path.join(dir, "__rl_playground_bundle.js"),
-      external: ["rl-playground"],
-      plugins: [sourceFileGuard()],
-      logLevel: "silent",
-    });
+    const result = await esbuild.build(
+      {
+        ...(contents === undefined ? { entryPoints: [entry] } : { stdin: { contents, sourcefile: entry, resolveDir: dir, loader: "ts" } }),
+        absWorkingDir: dir,
+        bundle: true,
+        write: false,
+        format: "cjs",
+        platform: "node",
+        target: "node20",
+        sourcemap: "external",
+        sourcesContent: false,
+        keepNames: true,
+        outfile: path.join(dir, "__rl_playground_bundle.js"),
+        external: ["rl-playground"],
+        plugins: [sourceFileGuard(), openBuffers(inputs, sources)],
+        logLevel: "silent",
+      },
+      timeoutMs,
+    );
     const code = result.outputFiles.find((f) => f.path.endsWith(".js"))?.text ?? "";
     const map = result.outputFiles.find((f) => f.path.endsWith(".map"))?.text ?? "";
-    return { ok: true, bundle: { entry, code, map } };
+    return { ok: true, bundle: { entry, code, map }, inputs: [...inputs] };
   } catch (error) {
     const failure = error as esbuild.BuildFailure;
     if (!Array.isArray(failure.errors)) throw error;
     return {
       ok: false,
+      inputs: [...inputs],
       errors: failure.errors.map((e) => ({
         message: e.text,
         length: e.location?.length ?? 0,
@@ -108,4 +125,39 @@ async function build(entry: string, contents: string | undefined): Promise<Bundl
       })),
     };
   }
+}
+
+/** esbuild's loader for a file it would load by its extension; others are read from disk. */
+const LOADERS: Record<string, esbuild.Loader> = {
+  ".ts": "ts",
+  ".mts": "ts",
+  ".cts": "ts",
+  ".tsx": "tsx",
+  ".js": "js",
+  ".mjs": "js",
+  ".cjs": "js",
+  ".jsx": "jsx",
+  ".json": "json",
+};
+
+/**
+ * Records every file esbuild loads (as it loads them, so a failed build knows its inputs too,
+ * which its metafile would not), and serves the ones `sources` has from there: an edited,
+ * unsaved helper is what the user sees, so it is what the check runs.
+ */
+function openBuffers(inputs: Set<string>, sources: BundleOptions["sources"]): esbuild.Plugin {
+  return {
+    name: "rl-playground-open-buffers",
+    setup(build) {
+      build.onLoad({ filter: /.*/, namespace: "file" }, (args) => {
+        inputs.add(args.path);
+        const loader = LOADERS[path.extname(args.path)];
+        const text = loader ? sources?.(args.path) : undefined;
+        if (text === undefined) return undefined;
+        if (Buffer.byteLength(text) > MAX_SOURCE_BYTES)
+          return { errors: [{ text: `${args.path} is over the limit of ${MAX_SOURCE_BYTES / 2 ** 20} MiB for a source file` }] };
+        return { contents: text, loader };
+      });
+    },
+  };
 }

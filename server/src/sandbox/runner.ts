@@ -9,17 +9,19 @@ import type { PlaybackResult, TrainingSummary } from "../protocol";
 import type { EnvironmentBundle } from "./bundle";
 import type { ProbeReport } from "./messages";
 import { ProcessRunner } from "./processRunner";
-import type { RunnerPool } from "./runnerPool";
+import type { RunnerPool, TakeOptions } from "./runnerPool";
 import type { RunnerJob, RunnerOutcome } from "./runnerMessages";
 import { DEFAULT_MEMORY_LIMIT_MB, type RunnerOptions } from "./runnerShared";
 
 export { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MEMORY_LIMIT_MB, type RunnerOptions } from "./runnerShared";
 export type { RunnerOutcome } from "./runnerMessages";
-export { RunnerPool } from "./runnerPool";
+export { defaultMaxRunners, RunnerPool } from "./runnerPool";
 
 export interface JobOptions extends RunnerOptions {
   /** Take a warm runner from here (backend and memory limit are the pool's) and give it back after. */
   pool?: RunnerPool;
+  /** With a pool whose runners are all busy: waiting jobs with a higher priority get a runner first. */
+  priority?: TakeOptions["priority"];
 }
 
 export function runTraining(bundle: EnvironmentBundle, job: Extract<RunnerJob, { kind: "train" }>, options: JobOptions = {}) {
@@ -34,10 +36,17 @@ export function runPlayback(bundle: EnvironmentBundle, job: Extract<RunnerJob, {
   return runJob<PlaybackResult>(bundle, job, options);
 }
 
-function runJob<T>(bundle: EnvironmentBundle, job: RunnerJob, options: JobOptions): Promise<RunnerOutcome<T>> {
+async function runJob<T>(bundle: EnvironmentBundle, job: RunnerJob, options: JobOptions): Promise<RunnerOutcome<T>> {
   const { pool } = options;
-  const runner = pool?.take() ?? new ProcessRunner(options.backend ?? "auto", options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB);
+  const runner = pool
+    ? await pool.take({ signal: options.signal, priority: options.priority })
+    : new ProcessRunner(options.backend ?? "auto", options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB);
+  // Stopped while waiting for a runner, or the pool went away meanwhile: the job never ran.
+  if (!runner || runner.dead) {
+    if (runner) pool?.give(runner);
+    return { ok: false, cancelled: true, backend: null };
+  }
   const running = runner.start<T>(bundle, job, options);
-  void running.free.then((free) => (pool && free ? pool.give(runner) : runner.terminate()));
+  void running.free.then(() => (pool ? pool.give(runner) : runner.terminate()));
   return running.outcome;
 }
