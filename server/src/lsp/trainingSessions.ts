@@ -32,9 +32,6 @@ import { playbackFromRun, trainDocument, type TrainingOutcome, type TrainingRun,
 import { uriToPath } from "./lspDiagnostics";
 import type { SettingsReader } from "./settings";
 
-/** A stopped run is reported ended after this long at the latest, even if its runner is still winding down (the client and the page add their own latency within the second design §6 allows). */
-const STOP_DEADLINE_MS = 600;
-
 export interface TrainingContext {
   connection: Connection;
   documents: TextDocuments<TextDocument>;
@@ -175,15 +172,14 @@ class TrainingSession {
     this.endListeners.push(listener);
   }
 
-  /** Asks the engine to stop; the end is reported within STOP_DEADLINE_MS. */
+  /**
+   * Asks the engine to stop. The end is reported when the run has ended: the engine saves it
+   * as stopped if it stops in time, else kills its runner, and answers once the runner is gone.
+   */
   stop(): boolean {
     if (this.ended || this.stopping) return false;
     this.stopping = true;
     this.training?.stop();
-    setTimeout(
-      () => this.end({ runId: this.runId, uri: this.spec.uri, reason: "stopped", message: "training was stopped" }),
-      STOP_DEADLINE_MS,
-    );
     return true;
   }
 
