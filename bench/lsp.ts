@@ -7,7 +7,12 @@
  *                        (target p95 < 500 ms)
  *   hover in training    hover latency while a CartPole training runs in the background
  *                        (target p95 < 50 ms)
+ *   stop → trainingEnded from a stop request to `trainingEnded`, which the server sends once
+ *                        the run has ended (its runner exited): CartPole, which stops at its
+ *                        next step and saves, and an environment whose 3 s step outlasts the
+ *                        grace, so its runner is killed at the deadline (target < 1000 ms)
  *
+ * `node --import tsx bench/lsp.ts stop` measures the stops only.
  * `printLspTable()` runs this file as a child process (the measurement is asynchronous,
  * the benchmark script is not) and prints its table.
  */
@@ -15,6 +20,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { pathToFileURL } from "node:url";
 import { Methods, type StartTrainingResult } from "../server/src/protocol";
 import { CHANGE_DEBOUNCE_MS } from "../server/src/lsp/documentChecks";
 import { delay, LspSession } from "../test/lspSession";
@@ -60,8 +66,8 @@ async function editLatencies(lsp: LspSession, name: string): Promise<number[]> {
   return latencies;
 }
 
-/** Hover latencies while CartPole trains, then the time from the stop request to `trainingEnded`. */
-async function duringTraining(lsp: LspSession): Promise<{ hovers: number[]; stopMs: number }> {
+/** Hover latencies while CartPole trains. */
+async function hoversDuringTraining(lsp: LspSession): Promise<number[]> {
   const file = path.join(lsp.workspace, "training-cartpole.rl.ts");
   fs.copyFileSync(path.join(__dirname, "..", "examples", "cartpole.rl.ts"), file);
   const uri = lsp.open(file);
@@ -70,11 +76,7 @@ async function duringTraining(lsp: LspSession): Promise<{ hovers: number[]; stop
     uri,
     settings: { maxEpisodes: 1_000_000 },
   });
-  await lsp.waitFor(
-    "training progress",
-    () => lsp.notificationsOf<{ runId: string }>(Methods.trainingProgress).some((p) => p.runId === runId),
-    60_000,
-  );
+  await lsp.waitFor("training progress", () => progressOf(lsp, runId) > 0, 60_000);
   const line = lsp
     .text(uri)
     .split("\n")
@@ -87,6 +89,16 @@ async function duringTraining(lsp: LspSession): Promise<{ hovers: number[]; stop
     if (!hover) throw new Error("no hover during training");
     await delay(20);
   }
+  await stopLatency(lsp, runId);
+  lsp.close(uri);
+  return latencies;
+}
+
+const progressOf = (lsp: LspSession, runId: string) =>
+  lsp.notificationsOf<{ runId: string }>(Methods.trainingProgress).filter((p) => p.runId === runId).length;
+
+/** From the stop request to `trainingEnded` (sent once the run's runner has exited). */
+async function stopLatency(lsp: LspSession, runId: string): Promise<number> {
   const stopAsked = performance.now();
   await lsp.connection.sendRequest(Methods.stopTraining, { runId });
   await lsp.waitFor(
@@ -94,33 +106,93 @@ async function duringTraining(lsp: LspSession): Promise<{ hovers: number[]; stop
     () => lsp.notificationsOf<{ runId: string }>(Methods.trainingEnded).some((e) => e.runId === runId),
     10_000,
   );
-  return { hovers: latencies, stopMs: performance.now() - stopAsked };
+  return performance.now() - stopAsked;
+}
+
+/** One-step episodes whose step sleeps `stepMs` (no CPU, so the watchdog does not stop it). */
+const sleepyStep = (stepMs: number) => `import { Discrete, Environment } from "rl-playground";
+export default class SleepyStep extends Environment<number, number> {
+  observationSpace = new Discrete(1);
+  actionSpace = new Discrete(2);
+  maxEpisodeSteps = 1;
+  reset(seed?: number): [number, Record<string, unknown>] {
+    super.reset(seed);
+    return [0, {}];
+  }
+  step(action: number): [number, number, boolean, boolean, Record<string, unknown>] {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${stepMs});
+    return [0, action, true, false, {}];
+  }
+}
+export const training = { episodesPerUpdate: 2, maxEpisodes: 100_000, policy: { hidden: [] } };
+`;
+
+/** Stops of `runs` trainings of `source` (not opened: no check runs it), each after `updates` updates. */
+async function stopLatencies(lsp: LspSession, name: string, source: string, runs: number, updates: number): Promise<number[]> {
+  const file = path.join(lsp.workspace, `stop-${name}.rl.ts`);
+  fs.writeFileSync(file, source);
+  const uri = pathToFileURL(file).toString();
+  const latencies: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const { runId } = await lsp.connection.sendRequest<StartTrainingResult>(Methods.startTraining, {
+      uri,
+      settings: { maxEpisodes: 1_000_000 },
+    });
+    await lsp.waitFor(`${updates} updates`, () => progressOf(lsp, runId) >= updates, 60_000);
+    latencies.push(await stopLatency(lsp, runId));
+  }
+  return latencies;
+}
+
+const STOP_RUNS = 5;
+
+async function stopRows(lsp: LspSession): Promise<Record<string, string | number>[]> {
+  const cartpole = fs.readFileSync(path.join(__dirname, "..", "examples", "cartpole.rl.ts"), "utf8");
+  const cases: Array<[string, string, string, number]> = [
+    ["CartPole (stops at its next step, saves)", "cartpole", cartpole.replace(/^\s*rewardThreshold = .*$/m, ""), 3],
+    ["3 s step (runner killed at the deadline)", "sleepy", sleepyStep(3000), 1],
+  ];
+  const rows: Record<string, string | number>[] = [];
+  for (const [what, name, source, updates] of cases) {
+    const ms = await stopLatencies(lsp, name, source, STOP_RUNS, updates);
+    rows.push({
+      measure: `stop → trainingEnded, ${what}`,
+      n: ms.length,
+      "p50 ms": Math.round(percentile(ms, 50)),
+      "p95 ms": Math.round(percentile(ms, 95)),
+      target: "< 1000",
+    });
+  }
+  return rows;
 }
 
 async function main(): Promise<void> {
+  const stopsOnly = process.argv[2] === "stop";
   const lsp = await LspSession.start();
   lsp.configure({ backend: "wasm" });
   const rows: Record<string, string | number>[] = [];
   try {
-    for (const name of EXAMPLES) {
-      const ms = await editLatencies(lsp, name);
+    if (!stopsOnly) {
+      for (const name of EXAMPLES) {
+        const ms = await editLatencies(lsp, name);
+        rows.push({
+          measure: `edit → diagnostics, ${name}`,
+          n: ms.length,
+          "p50 ms": Math.round(percentile(ms, 50)),
+          "p95 ms": Math.round(percentile(ms, 95)),
+          target: "p95 < 500",
+        });
+      }
+      const hovers = await hoversDuringTraining(lsp);
       rows.push({
-        measure: `edit → diagnostics, ${name}`,
-        n: ms.length,
-        "p50 ms": Math.round(percentile(ms, 50)),
-        "p95 ms": Math.round(percentile(ms, 95)),
-        target: "p95 < 500",
+        measure: "hover while CartPole trains",
+        n: hovers.length,
+        "p50 ms": percentile(hovers, 50).toFixed(1),
+        "p95 ms": percentile(hovers, 95).toFixed(1),
+        target: "p95 < 50",
       });
     }
-    const { hovers, stopMs } = await duringTraining(lsp);
-    rows.push({
-      measure: "hover while CartPole trains",
-      n: hovers.length,
-      "p50 ms": percentile(hovers, 50).toFixed(1),
-      "p95 ms": percentile(hovers, 95).toFixed(1),
-      target: "p95 < 50",
-    });
-    rows.push({ measure: "stop → trainingEnded", n: 1, "p50 ms": Math.round(stopMs), "p95 ms": "", target: "< 1000" });
+    rows.push(...(await stopRows(lsp)));
   } finally {
     await lsp.dispose();
   }

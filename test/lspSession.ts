@@ -71,9 +71,18 @@ export class LspSession {
     connection.onRequest("client/registerCapability", () => null);
   }
 
-  /** A server over stdio with `workspace` as its one folder (a fresh temporary folder by default). */
+  /**
+   * A server over stdio with `workspace` as its one folder (a fresh temporary folder by default).
+   * With `configuration` the client answers `workspace/configuration` with it for every item, as
+   * VS Code does (the server then pulls settings instead of taking pushed ones).
+   */
   static async start(
-    options: { workspace?: string; initializationOptions?: InitializationOptions; env?: Record<string, string> } = {},
+    options: {
+      workspace?: string;
+      initializationOptions?: InitializationOptions;
+      env?: Record<string, string>;
+      configuration?: Record<string, unknown>;
+    } = {},
   ): Promise<LspSession> {
     const workspace = options.workspace ?? fs.mkdtempSync(path.join(os.tmpdir(), "rl-lsp-"));
     const child = spawn(process.execPath, [SERVER_SCRIPT, "--stdio"], {
@@ -82,12 +91,14 @@ export class LspSession {
     });
     const connection = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     const session = new LspSession(connection, child, workspace);
+    const { configuration } = options;
+    if (configuration) connection.onRequest("workspace/configuration", (p: { items: unknown[] }) => p.items.map(() => configuration));
     connection.listen();
     await connection.sendRequest("initialize", {
       processId: process.pid,
       rootUri: pathToFileURL(workspace).toString(),
       workspaceFolders: [{ uri: pathToFileURL(workspace).toString(), name: "workspace" }],
-      capabilities: { window: { workDoneProgress: true } },
+      capabilities: { window: { workDoneProgress: true }, ...(configuration ? { workspace: { configuration: true } } : {}) },
       initializationOptions: options.initializationOptions,
     });
     await connection.sendNotification("initialized", {});

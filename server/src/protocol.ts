@@ -1,7 +1,9 @@
 /**
  * Types shared by the engine, the CLI, the language server, the client and the
- * webview. One module, imported by all of them: no copied interfaces.
+ * webview. One module, imported by all of them: no copied interfaces. The params a client
+ * sends are valibot schemas, their types inferred from them, so the two cannot drift apart.
  */
+import * as v from "valibot";
 
 export type BackendChoice = "auto" | "tensorflow" | "wasm" | "cpu";
 export type BackendName = "tensorflow" | "wasm" | "cpu";
@@ -278,18 +280,29 @@ export interface PolicyWeights {
 export type { Scene, Shape } from "./runtime/index";
 import type { Scene } from "./runtime/index";
 
-/** Request `rlPlayground/startTraining`. `settings` override the file's `training` export. */
-export interface StartTrainingParams {
-  uri: string;
-  settings?: Partial<TrainingSettings>;
-}
+/** A document's URI, as every custom method names it. */
+const documentUri = v.string("must be a string (a document URI)");
+
+/**
+ * Request `rlPlayground/startTraining`. `settings` override the file's `training` export: the
+ * schema takes an object; its keys and values are the engine's rules (`rl/settings.ts`) to check.
+ */
+export const StartTrainingParamsSchema = v.object({
+  uri: documentUri,
+  settings: v.optional(
+    v.custom<Partial<TrainingSettings>>(
+      (x) => typeof x === "object" && x !== null && !Array.isArray(x),
+      'must be an object of training settings, e.g. {"maxEpisodes": 500}',
+    ),
+  ),
+});
+export type StartTrainingParams = v.InferOutput<typeof StartTrainingParamsSchema>;
 export interface StartTrainingResult {
   runId: string;
 }
 /** Request `rlPlayground/stopTraining`. */
-export interface StopTrainingParams {
-  runId: string;
-}
+export const StopTrainingParamsSchema = v.object({ runId: v.string("must be a string (a run id from startTraining)") });
+export type StopTrainingParams = v.InferOutput<typeof StopTrainingParamsSchema>;
 export interface StopTrainingResult {
   stopped: boolean;
 }
@@ -347,16 +360,21 @@ export interface TrainingStartedParams {
   actionSpace: { kind: "discrete"; n: number } | { kind: "box"; dims: number };
 }
 
-/** Request `rlPlayground/playback` `{runId?, uri, mode}`: one episode of the current (or last) policy. */
-export interface PlaybackParams {
-  uri: string;
-  runId?: string;
-  /** A saved run's folder (reopened in the dashboard): plays the policy saved there on the file at `uri`. */
-  runDir?: string;
-  mode: "greedy" | "sampled";
-  /** Frames beyond this are cut (default 500). */
-  maxFrames?: number;
-}
+/**
+ * Request `rlPlayground/playback` `{runId?, uri, mode}`: one episode of the current (or last) policy.
+ * `runDir`: a saved run's folder (reopened in the dashboard), whose policy is played on the file at
+ * `uri`. Frames beyond `maxFrames` are cut (default 500).
+ */
+export const PlaybackParamsSchema = v.object({
+  uri: documentUri,
+  runId: v.optional(v.string("must be a string (a run id)")),
+  runDir: v.optional(v.string("must be a string (a run folder's path)")),
+  mode: v.picklist(["greedy", "sampled"], 'must be "greedy" or "sampled"'),
+  maxFrames: v.optional(
+    v.pipe(v.number("must be a whole number >= 1"), v.integer("must be a whole number >= 1"), v.minValue(1, "must be a whole number >= 1")),
+  ),
+});
+export type PlaybackParams = v.InferOutput<typeof PlaybackParamsSchema>;
 export type PlaybackResult =
   | { ok: true; frames: Scene[]; actions: unknown[]; rewards: number[]; episodeReturn: number }
   | { ok: false; reason: "no-render" | "no-policy" | "error"; message: string };
@@ -381,6 +399,26 @@ export const Methods = {
   /** Notification server → client: a one-line status for the output channel and status bar. */
   status: "rlPlayground/status",
 } as const;
+
+/** What a custom method's params must be: the schema, and the shape a client is told it expected when they do not match. */
+export interface ParamsSpec<T> {
+  schema: v.GenericSchema<unknown, T>;
+  expected: string;
+}
+
+/** The params of every custom method a client sends, checked where they arrive (design §6). */
+export const MethodParams = {
+  startTraining: { schema: StartTrainingParamsSchema, expected: "{uri: string, settings?: object}" },
+  stopTraining: { schema: StopTrainingParamsSchema, expected: "{runId: string}" },
+  playback: {
+    schema: PlaybackParamsSchema,
+    expected: '{uri: string, mode: "greedy" | "sampled", runId?: string, runDir?: string, maxFrames?: number}',
+  },
+  trustChanged: {
+    schema: v.object({ trusted: v.boolean("must be true or false") }) satisfies v.GenericSchema<unknown, TrustChangedParams>,
+    expected: "{trusted: boolean}",
+  },
+} satisfies Partial<Record<keyof typeof Methods, ParamsSpec<unknown>>>;
 
 /** `initializationOptions` the client passes (design §6): absent means trusted. */
 export interface InitializationOptions {

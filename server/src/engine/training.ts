@@ -8,7 +8,9 @@ import type { BackendChoice, BackendName, Diagnostic, EndReason, PlaybackResult,
 import { transpileDiagnostic } from "../check/diagnostics";
 import { bundleEnvironment } from "../sandbox/bundle";
 import { runTraining, type RunnerPool } from "../sandbox/runner";
+import { resolveSettings } from "../rl/settings";
 import type { TrainingHeartbeat } from "../rl/train";
+import { UserCodeError } from "../rl/userCode";
 import type { TrainingStart } from "../sandbox/runnerMessages";
 import { failureDiagnostics } from "./outcomes";
 import { ProgressMerge, type ProgressListener } from "./progressMerge";
@@ -151,4 +153,20 @@ async function train(entry: string, options: TrainOptions, signal: AbortSignal, 
 /** `startTraining(...).result`; a bad run folder rejects with `RunDirError`. */
 export async function trainEnvironment(file: string, options: TrainOptions = {}): Promise<TrainResult> {
   return startTraining(file, options).result;
+}
+
+/**
+ * What is wrong with training settings given by a caller (an editor's request), as the file's
+ * `training` export is held to: a value of the wrong type or out of range, and a key that is
+ * no setting (a typo would otherwise be ignored). One sentence each, the settings named
+ * `<name>.<key>`; empty when every setting is valid.
+ */
+export function settingsProblems(settings: Record<string, unknown>, name = "settings"): string[] {
+  try {
+    resolveSettings(settings);
+    return [];
+  } catch (error) {
+    if (!(error instanceof UserCodeError)) throw error;
+    return [error.failure, ...(error.failure.also ?? [])].map((f) => f.message.replace(/^training\./, `${name}.`));
+  }
 }

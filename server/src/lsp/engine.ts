@@ -29,6 +29,7 @@ import type {
   UpdateMetrics,
 } from "../protocol";
 import { bundleEnvironment } from "../sandbox/bundle";
+import { settingsProblems } from "../engine/training";
 
 export { rewardHoverMarkdown, findSourcePlaces };
 export { DEFAULT_PROBE_BUDGET_MS } from "../api";
@@ -204,6 +205,9 @@ export interface TrainingRun {
   /** Ends the training within a second. */
   stop(): void;
 }
+
+/** What is wrong with a request's training settings, by the rules of the `training` export (empty: nothing). */
+export const trainingSettingsProblems = (settings: Record<string, unknown>): string[] => settingsProblems(settings, "settings");
 
 /** Progress reaches the server in batches at most 20 times a second; each update is still sent on (design §6). */
 export const PROGRESS_INTERVAL_MS = 50;

@@ -14,23 +14,18 @@ import {
   TextDocuments,
   TextDocumentSyncKind,
   type Connection,
+  type FileOperationRegistrationOptions,
   type InitializeResult,
 } from "vscode-languageserver";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import {
+  MethodParams,
   Methods,
   ServerCommands,
   type ActiveDocumentParams,
   type BackendName,
   type InitializationOptions,
-  type PlaybackParams,
-  type PlaybackResult,
-  type StartTrainingParams,
-  type StartTrainingResult,
   type StatusParams,
-  type StopTrainingParams,
-  type StopTrainingResult,
-  type TrustChangedParams,
 } from "../protocol";
 import { quickFixActions } from "./codeActions";
 import { environmentLenses } from "./codeLens";
@@ -39,6 +34,7 @@ import { RunnerPools } from "./engine";
 import { matchesFiles } from "./fileGlob";
 import { DocumentPlaces, rewardHover } from "./hover";
 import { uriToPath } from "./lspDiagnostics";
+import { notificationParams, onCheckedRequest } from "./methodParams";
 import { exposeToRunners, locateTfjsNode, type NativeBackendLocation } from "./nativeBackend";
 import { DEFAULT_SERVER_SETTINGS, SettingsReader, type ServerSettings } from "./settings";
 import { TrainingSessions } from "./trainingSessions";
@@ -129,7 +125,10 @@ export function startServer(connection: Connection): void {
         codeLensProvider: { resolveProvider: false },
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
         executeCommandProvider: { commands: [ServerCommands.recheck] },
-        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+        workspace: {
+          workspaceFolders: { supported: true, changeNotifications: true },
+          fileOperations: { didDelete: TRAINED_FILE_OPERATIONS, willRename: TRAINED_FILE_OPERATIONS, didRename: TRAINED_FILE_OPERATIONS },
+        },
       },
       serverInfo: { name: "rl-playground" },
     };
@@ -164,8 +163,9 @@ export function startServer(connection: Connection): void {
     void configureNativeBackend().finally(() => checks.recheckOpen());
   });
 
-  connection.onNotification(Methods.trustChanged, (params: TrustChangedParams) => {
-    if (params.trusted === trusted) return;
+  connection.onNotification(Methods.trustChanged, (raw: unknown) => {
+    const params = notificationParams(Methods.trustChanged, MethodParams.trustChanged, raw, log);
+    if (!params || params.trusted === trusted) return;
     trusted = params.trusted;
     if (!trusted) trainings.stopAll();
     status({
@@ -181,16 +181,6 @@ export function startServer(connection: Connection): void {
     if (typeof uri === "string" || uri === null) checks.setActive(uri);
     else log(`${Methods.activeDocument}: expected {uri: string | null}, got ${JSON.stringify(params)}`);
   });
-
-  // The client reports changes to any file an environment can import (its watcher's glob).
-  connection.onDidChangeWatchedFiles((params) =>
-    checks.filesChanged(
-      params.changes.map((c) => ({
-        uri: c.uri,
-        kind: c.type === FileChangeType.Created ? "created" : c.type === FileChangeType.Deleted ? "deleted" : "changed",
-      })),
-    ),
-  );
 
   // The client syncs every TypeScript, JavaScript and JSON document; only environment files are
   // checked (`run` skips the others), the rest are read when an environment imports them.
@@ -233,9 +223,34 @@ export function startServer(connection: Connection): void {
     if (params.command === ServerCommands.recheck && typeof uri === "string" && documents.get(uri)) checks.schedule(uri, 0);
   });
 
-  connection.onRequest(Methods.startTraining, (params: StartTrainingParams): Promise<StartTrainingResult> => trainings.start(params));
-  connection.onRequest(Methods.stopTraining, (params: StopTrainingParams): StopTrainingResult => trainings.stop(params.runId));
-  connection.onRequest(Methods.playback, (params: PlaybackParams): Promise<PlaybackResult> => trainings.playback(params));
+  // Params are checked against their schemas before the handlers see them (InvalidParams otherwise).
+  onCheckedRequest(connection, Methods.startTraining, MethodParams.startTraining, (params) => trainings.start(params));
+  onCheckedRequest(connection, Methods.stopTraining, MethodParams.stopTraining, (params) => trainings.stop(params.runId));
+  onCheckedRequest(connection, Methods.playback, MethodParams.playback, (params) => trainings.playback(params));
+  // A training whose file is deleted stops and says so; one whose file is renamed follows it. The
+  // client's file watcher reports deletes made outside the editor, `workspace/didDeleteFiles` and
+  // `workspace/{will,did}RenameFiles` the editor's own (the client sends them for the filters
+  // declared in the capabilities; the watcher's delete of a renamed file may come before
+  // `didRenameFiles`), and a document closed with its file gone covers a watcher that missed it.
+  // One handler for the watcher (a connection keeps only the last registered): the client reports
+  // changes to any file an environment can import (its watcher's glob), so checks that read a
+  // changed file run again, and a deleted environment file stops its training.
+  connection.onDidChangeWatchedFiles((params) => {
+    checks.filesChanged(
+      params.changes.map((c) => ({
+        uri: c.uri,
+        kind: c.type === FileChangeType.Created ? "created" : c.type === FileChangeType.Deleted ? "deleted" : "changed",
+      })),
+    );
+    trainings.deleted(params.changes.filter((c) => c.type === FileChangeType.Deleted).map((c) => c.uri));
+  });
+  connection.workspace.onDidDeleteFiles((params) => trainings.deleted(params.files.map((f) => f.uri)));
+  connection.workspace.onWillRenameFiles((params) => {
+    trainings.willRename(params.files);
+    return null;
+  });
+  connection.workspace.onDidRenameFiles((params) => trainings.renamed(params.files));
+  documents.onDidClose((e) => trainings.closed(e.document.uri));
 
   connection.onShutdown(async () => {
     trainings.stopAll();
@@ -252,6 +267,9 @@ function backendStatus(backend: BackendName, reason: string | null, s: ServerSet
   const why = s.backend !== DEFAULT_SERVER_SETTINGS.backend ? "set by rlPlayground.backend" : `auto: ${reason ?? "the engine's choice"}`;
   return `RL Playground: backend ${backend} (${why}; ${native?.reason ?? "@tensorflow/tfjs-node not looked up yet"})`;
 }
+
+/** Files and folders on disk whose delete or rename may concern a training (any name: rlPlayground.files is per resource). */
+const TRAINED_FILE_OPERATIONS: FileOperationRegistrationOptions = { filters: [{ scheme: "file", pattern: { glob: "**/*" } }] };
 
 function folderUri(folder: string | undefined): string | undefined {
   return folder ? pathToFileURL(folder).toString() : undefined;

@@ -1,69 +1,75 @@
 /**
- * Training in the background: each session trains one file in the engine's runner process
- * (the server's thread only relays), so the server keeps answering. One session per file
- * at a time: a second `startTraining` for a file that is training returns the running
- * session's runId. Several files may train at once. Progress goes out as
- * `rlPlayground/trainingProgress` at most 20 times a second, each with the newest update and
- * the ones since the previous notification (`merged`), so every update reaches the client; and
- * as `$/progress` (the newest only).
+ * Training in the background, one session per file at a time (`trainingSession.ts` runs
+ * one), even when requests race: a `startTraining` for a file that is training returns the
+ * running session's runId, one that comes while another start of the file is under way
+ * shares it, and one that comes while the file's session is stopping waits for it to end and
+ * starts anew (a stopping session is never handed out). Several files may train at once.
+ * A session follows its file when it is renamed and stops when it is deleted.
  * Playback: the running training's latest episode, else one played from a finished run's folder.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ErrorCodes, ResponseError, type Connection, type TextDocuments, type WorkDoneProgressServerReporter } from "vscode-languageserver";
-import type { TextDocument } from "vscode-languageserver-textdocument";
+import { ErrorCodes, ResponseError } from "vscode-languageserver";
 import {
   Methods,
-  type BackendChoice,
-  type EndReason,
   type PlaybackParams,
   type PlaybackResult,
   type StartTrainingParams,
   type StartTrainingResult,
   type StopTrainingResult,
-  type TrainingEndedParams,
-  type TrainingProgressParams,
-  type TrainingSettings,
-  type TrainingStartedParams,
-  type UpdateMetrics,
 } from "../protocol";
-import type { DocumentChecks } from "./documentChecks";
-import { playbackFromRun, trainDocument, type TrainingOutcome, type TrainingRun, type TrainingStartInfo } from "./engine";
+import { playbackFromRun, trainingSettingsProblems } from "./engine";
+import { matchesFiles } from "./fileGlob";
 import { uriToPath } from "./lspDiagnostics";
-import type { SettingsReader } from "./settings";
-
-/** A stopped run is reported ended after this long at the latest, even if its runner is still winding down (the client and the page add their own latency within the second design §6 allows). */
-const STOP_DEADLINE_MS = 600;
-
-export interface TrainingContext {
-  connection: Connection;
-  documents: TextDocuments<TextDocument>;
-  settings: SettingsReader;
-  checks: DocumentChecks;
-  folders(): string[];
-  trusted(): boolean;
-  log(message: string): void;
-}
+import { TrainingSession, type TrainingContext } from "./trainingSession";
 
 export class TrainingSessions {
+  /** Sessions whose run has not ended, by runId. */
   private readonly byRunId = new Map<string, TrainingSession>();
+  /** Each file's session until its run has ended (stopping ones included), by the file's URI. */
   private readonly byUri = new Map<string, TrainingSession>();
+  /** Renames announced (`workspace/willRenameFiles`) and not yet done: old URI → new URI. */
+  private readonly renaming = new Map<string, string>();
+  /** Starts under way (settings being read, a stopping session being waited for), by the file's URI. */
+  private readonly starting = new Map<string, Promise<StartTrainingResult>>();
   /** Finished runs that saved a policy: runId → its file and folder (for playback). */
   private readonly saved = new Map<string, { uri: string; file: string; runDir: string }>();
   private count = 0;
 
   constructor(private readonly ctx: TrainingContext) {}
 
-  async start(params: StartTrainingParams): Promise<StartTrainingResult> {
-    const running = this.byUri.get(params.uri);
-    if (running) return { runId: running.runId };
-    if (!this.ctx.trusted())
-      throw new ResponseError(
-        ErrorCodes.InvalidRequest,
-        "training runs the environment's code: trust this workspace first (Workspace Trust)",
-      );
+  /**
+   * The file's one training: the running session's, the start under way, or a new session.
+   * The checks that need no await come first, so a bad request never gets another's run.
+   */
+  start(params: StartTrainingParams): Promise<StartTrainingResult> {
+    const problems = params.settings ? trainingSettingsProblems(params.settings as Record<string, unknown>) : [];
+    if (problems.length > 0) throw new ResponseError(ErrorCodes.InvalidParams, `${Methods.startTraining}: ${problems.join(" ")}`);
+    const pending = this.starting.get(params.uri);
+    if (pending) return pending;
+    const current = this.byUri.get(params.uri);
+    if (current && !current.stopping) return Promise.resolve({ runId: current.runId });
+    const started = this.startAfter(params, current).finally(() => {
+      if (this.starting.get(params.uri) === started) this.starting.delete(params.uri);
+    });
+    this.starting.set(params.uri, started);
+    return started;
+  }
+
+  /** A new session for the file, once `stopping` (the file's previous session, if any) has ended. */
+  private async startAfter(params: StartTrainingParams, stopping: TrainingSession | undefined): Promise<StartTrainingResult> {
+    this.refuseUntrusted();
     const file = uriToPath(params.uri);
     if (!file) throw new ResponseError(ErrorCodes.InvalidParams, `only files on disk can be trained: ${params.uri}`);
+    const settings = await this.ctx.settings.forResource(params.uri);
+    if (!matchesFiles(file, settings.files, this.ctx.folders()))
+      throw new ResponseError(
+        ErrorCodes.InvalidParams,
+        `${path.basename(file)} is not an environment file: only files matching rlPlayground.files ("${settings.files}") are trained`,
+      );
+    if (stopping) await stopping.ended;
+    // Trust may have been withdrawn while the settings were read or the previous run stopped.
+    this.refuseUntrusted();
     const open = this.ctx.documents.get(params.uri);
     let contents: string;
     try {
@@ -71,7 +77,6 @@ export class TrainingSessions {
     } catch {
       throw new ResponseError(ErrorCodes.InvalidParams, `no such file: ${file}`);
     }
-    const settings = await this.ctx.settings.forResource(params.uri);
     const name = path.basename(file).replace(/\.rl\.ts$|\.ts$/, "");
     const runId = `${name}-${Date.now().toString(36)}-${++this.count}`;
     const session = new TrainingSession(this.ctx, {
@@ -86,12 +91,21 @@ export class TrainingSessions {
     this.byRunId.set(runId, session);
     this.byUri.set(params.uri, session);
     this.ctx.checks.setTrainingDiagnostics(params.uri, []);
-    void session.run().finally(() => this.byRunId.delete(runId));
-    session.onEnded((runDir) => {
-      if (this.byUri.get(params.uri) === session) this.byUri.delete(params.uri);
-      if (runDir) this.saved.set(runId, { uri: params.uri, file, runDir });
+    void session.ended.then((runDir) => {
+      this.byRunId.delete(runId);
+      if (this.byUri.get(session.uri) === session) this.byUri.delete(session.uri);
+      if (runDir) this.saved.set(runId, { uri: session.uri, file: session.file, runDir });
     });
+    void session.run();
     return { runId };
+  }
+
+  private refuseUntrusted(): void {
+    if (!this.ctx.trusted())
+      throw new ResponseError(
+        ErrorCodes.InvalidRequest,
+        "training runs the environment's code: trust this workspace first (Workspace Trust)",
+      );
   }
 
   stop(runId: string): StopTrainingResult {
@@ -101,6 +115,53 @@ export class TrainingSessions {
 
   stopAll(): void {
     for (const s of this.byRunId.values()) s.stop();
+  }
+
+  /**
+   * Files or folders deleted (the client's file watcher, or `workspace/didDeleteFiles`): the
+   * trainings of files in them stop, and say why. A file that is back on disk (a save that
+   * replaces the file) keeps training.
+   */
+  deleted(uris: string[]): void {
+    // The watcher may report a rename's delete before `didRenameFiles` arrives: follow the rename announced.
+    const announced = [...this.renaming].filter(([oldUri, newUri]) => uris.some((uri) => isWithin(uri, oldUri)) && onDisk(newUri));
+    this.renamed(announced.map(([oldUri, newUri]) => ({ oldUri, newUri })));
+    for (const session of this.byUri.values())
+      if (uris.some((uri) => isWithin(session.uri, uri)) && !fs.existsSync(session.file))
+        session.stop(`training was stopped: ${path.basename(session.file)} was deleted`);
+  }
+
+  /** Renames about to be done (`workspace/willRenameFiles`): remembered until done, so that the watcher's delete of the old name is not taken for a delete. */
+  willRename(files: Array<{ oldUri: string; newUri: string }>): void {
+    for (const { oldUri, newUri } of files) this.renaming.set(oldUri, newUri);
+  }
+
+  /** A document closed: if its file is gone, nothing is left to train (a delete the watcher may not report). */
+  closed(uri: string): void {
+    const session = this.byUri.get(uri);
+    if (session && !fs.existsSync(session.file)) session.stop(`training was stopped: ${path.basename(session.file)} was deleted`);
+  }
+
+  /** Files or folders renamed (`workspace/didRenameFiles`): their trainings follow, reported under the new URI. */
+  renamed(files: Array<{ oldUri: string; newUri: string }>): void {
+    for (const { oldUri, newUri } of files) {
+      this.renaming.delete(oldUri);
+      const moved = (uri: string) => (isWithin(uri, oldUri) ? newUri + uri.slice(oldUri.length) : null);
+      for (const session of [...this.byUri.values()]) {
+        const uri = moved(session.uri);
+        const file = uri ? uriToPath(uri) : null;
+        if (!uri || !file) continue;
+        this.byUri.delete(session.uri);
+        this.ctx.log(`run ${session.runId}: ${session.file} was renamed to ${file}; the training follows it`);
+        session.follow(uri, file);
+        this.byUri.set(uri, session);
+      }
+      for (const run of this.saved.values()) {
+        const uri = moved(run.uri);
+        const file = uri ? uriToPath(uri) : null;
+        if (uri && file) Object.assign(run, { uri, file });
+      }
+    }
   }
 
   /**
@@ -144,132 +205,15 @@ function cutFrames(result: PlaybackResult, maxFrames: number | undefined): Playb
   };
 }
 
-interface SessionSpec {
-  runId: string;
-  uri: string;
-  file: string;
-  contents: string;
-  backend: BackendChoice;
-  overrides: Partial<TrainingSettings>;
-  runDir: string;
+/** Whether the file `uri` names exists on disk. */
+function onDisk(uri: string): boolean {
+  const file = uriToPath(uri);
+  return file !== null && fs.existsSync(file);
 }
 
-class TrainingSession {
-  readonly runId: string;
-  /** The newest episode of the current policy the engine played (environments with render()). */
-  latestPlayback: PlaybackResult | null = null;
-  private training: TrainingRun | null = null;
-  private stopping = false;
-  private ended = false;
-  private readonly endListeners: Array<(runDir: string | null) => void> = [];
-  private reporter: WorkDoneProgressServerReporter | null = null;
-
-  constructor(
-    private readonly ctx: TrainingContext,
-    private readonly spec: SessionSpec,
-  ) {
-    this.runId = spec.runId;
-  }
-
-  onEnded(listener: (runDir: string | null) => void): void {
-    this.endListeners.push(listener);
-  }
-
-  /** Asks the engine to stop; the end is reported within STOP_DEADLINE_MS. */
-  stop(): boolean {
-    if (this.ended || this.stopping) return false;
-    this.stopping = true;
-    this.training?.stop();
-    setTimeout(
-      () => this.end({ runId: this.runId, uri: this.spec.uri, reason: "stopped", message: "training was stopped" }),
-      STOP_DEADLINE_MS,
-    );
-    return true;
-  }
-
-  async run(): Promise<void> {
-    const { spec, ctx } = this;
-    ctx.log(`training ${spec.file} (run ${spec.runId}) into ${spec.runDir}`);
-    void ctx.connection.window.createWorkDoneProgress().then((reporter) => {
-      if (this.ended) return reporter.done();
-      this.reporter = reporter;
-      reporter.begin(`Training ${path.basename(spec.file)}`, 0, "starting the runner", true);
-      reporter.token.onCancellationRequested(() => this.stop());
-    });
-    this.training = trainDocument({
-      file: spec.file,
-      contents: spec.contents,
-      backend: spec.backend,
-      settings: spec.overrides,
-      runDir: spec.runDir,
-      onStarted: (info) => this.started(info),
-      onProgress: (updates) => this.progress(updates),
-      onPlayback: (result) => (this.latestPlayback = result),
-    });
-    if (this.stopping) this.training.stop();
-    this.finished(await this.training.result);
-  }
-
-  private started(info: TrainingStartInfo): void {
-    const params: TrainingStartedParams = { runId: this.runId, uri: this.spec.uri, ...info };
-    void this.ctx.connection.sendNotification(Methods.trainingStarted, params);
-    this.ctx.log(`run ${this.runId}: ${info.environment} on backend ${info.backend ?? "unknown"}`);
-  }
-
-  private progress(updates: UpdateMetrics[]): void {
-    if (this.ended || updates.length === 0) return;
-    const m = updates[updates.length - 1]!;
-    const merged = updates.length > 1 ? { merged: updates.slice(0, -1) } : {};
-    const params: TrainingProgressParams = {
-      runId: this.runId,
-      uri: this.spec.uri,
-      update: m.update,
-      episodes: m.episodes,
-      metrics: m,
-      ...merged,
-    };
-    void this.ctx.connection.sendNotification(Methods.trainingProgress, params);
-    this.reporter?.report(Math.min(100, Math.floor((100 * m.episodes) / Math.max(m.episodeBudget, 1))), progressMessage(m));
-  }
-
-  private finished(outcome: TrainingOutcome): void {
-    const base = { runId: this.runId, uri: this.spec.uri };
-    if (outcome.ok) {
-      const s = outcome.summary;
-      const reason: EndReason = s.solved ? "solved" : s.reason;
-      this.end({
-        ...base,
-        reason,
-        message: `${s.environment}: ${reason} after ${s.episodes} episodes, mean return (last 100) ${s.meanReturn100.toFixed(2)}`,
-        ...(s.runDir ? { runDir: s.runDir } : {}),
-        summary: s,
-      });
-      return;
-    }
-    if (outcome.reason === "error") {
-      this.ctx.checks.setTrainingDiagnostics(this.spec.uri, outcome.diagnostics);
-      this.ctx.log(`run ${this.runId} failed: ${outcome.message}`);
-    }
-    // A stopped run that saved in time has a folder and a summary.
-    const saved = outcome.summary?.runDir ? { runDir: outcome.summary.runDir, summary: outcome.summary } : {};
-    this.end({ ...base, reason: outcome.reason, message: outcome.message, ...saved });
-  }
-
-  private end(params: TrainingEndedParams): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.reporter?.done();
-    void this.ctx.connection.sendNotification(Methods.trainingEnded, params);
-    for (const listener of this.endListeners) listener(params.runDir ?? null);
-  }
-}
-
-function progressMessage(m: UpdateMetrics): string {
-  return `update ${m.update} · mean return ${formatReturn(m.meanReturn100)}`;
-}
-
-function formatReturn(x: number): string {
-  return Math.abs(x) >= 100 ? x.toFixed(0) : Number(x.toPrecision(3)).toString();
+/** Whether `uri` is `container` or inside it (a deleted or renamed folder). */
+function isWithin(uri: string, container: string): boolean {
+  return uri === container || uri.startsWith(container.endsWith("/") ? container : `${container}/`);
 }
 
 /** The workspace folder that holds the file; else the file's own folder. */

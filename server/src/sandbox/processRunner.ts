@@ -27,7 +27,7 @@ const MEMORY_ALLOWANCE_MB = 1024;
 /**
  * After a stop request: a training gets this long to stop by itself and save its run as
  * stopped (the thread gives it 800 ms), then the process is killed; the stop takes effect
- * within a second either way.
+ * within a second either way, and the caller has the outcome once the process has exited.
  */
 const TRAIN_STOP_MS = 950;
 /** A probe or playback saves nothing: the caller has its answer at once; the runner gets this long to become free. */
@@ -61,6 +61,8 @@ export class ProcessRunner {
   /** Sweeps for the mark done at the runner's end (see `sweep`). */
   private sweeps = 0;
   private exited = false;
+  /** Resolves when the process has exited (or never started). */
+  private readonly gone: Promise<void>;
   private killed = false;
   private busy = false;
   private stderrTail = "";
@@ -97,6 +99,10 @@ export class ProcessRunner {
     });
     // Errors of a process that failed to start surface as its exit.
     this.child.on("error", () => undefined);
+    this.gone = new Promise((resolve) => {
+      this.child.once("exit", () => resolve());
+      this.child.once("error", () => this.child.pid === undefined && resolve());
+    });
   }
 
   /** Exited, or killed (its exit may not have been seen yet). */
@@ -184,6 +190,8 @@ export class ProcessRunner {
     /** How long `lastCall` had been running at the last report: 0 means it may have moved on since. */
     let lastRunningMs = 0;
     let killTimer: NodeJS.Timeout | undefined;
+    /** A training asked to stop: its end is the runner's (see `end`). */
+    let stoppingTraining = false;
     const where = () => describeCall(lastCall);
 
     const reply = (o: RunnerOutcome<T>) => {
@@ -191,9 +199,14 @@ export class ProcessRunner {
       answered = true;
       answer(o);
     };
-    /** The job is over for the runner: `reusable` keeps the process for the next job, else it is killed. */
+    /**
+     * The job is over for the runner: `reusable` keeps the process for the next job, else it is
+     * killed. A training asked to stop is over when its runner is: the runner is retired and the
+     * outcome answered once the process has exited, so a caller that reports the end reports
+     * something that has happened (nothing of the run is still running, its folder is final).
+     */
     const end = (o: RunnerOutcome<T>, reusable: boolean) => {
-      reply(o);
+      if (!stoppingTraining) reply(o);
       if (ended) return;
       ended = true;
       clearTimeout(killTimer);
@@ -202,8 +215,9 @@ export class ProcessRunner {
       child.off("message", onMessage);
       child.off("exit", onExit);
       this.busy = false;
-      if (!reusable) this.terminate();
-      release(reusable && !this.dead);
+      if (!reusable || stoppingTraining) this.terminate();
+      if (stoppingTraining) void this.gone.then(() => reply(o));
+      release(reusable && !stoppingTraining && !this.dead);
     };
 
     // Memory outside the JavaScript heap (buffers, typed arrays) is not covered by the heap
@@ -276,7 +290,8 @@ export class ProcessRunner {
           false,
         );
       };
-      if (answered) end({ ok: false, cancelled: true, backend }, false);
+      // A training asked to stop that dies meanwhile has stopped (its runner was on the way out).
+      if (answered || stoppingTraining) end({ ok: false, cancelled: true, backend }, false);
       else if (known || this.traceFile) crash(lastCall);
       else void this.replayForCall(bundle, job, options, lastCall).then(crash);
     };
@@ -284,7 +299,8 @@ export class ProcessRunner {
     const onAbort = () => {
       send({ type: "cancel" });
       if (job.kind === "train") {
-        // The training stops at its next update and saves its run as stopped; a slow update is cut short.
+        // The training stops at its next step and saves its run as stopped; a slow step is cut short.
+        stoppingTraining = true;
         killTimer = setTimeout(() => end({ ok: false, cancelled: true, backend }, false), TRAIN_STOP_MS);
       } else {
         // Nothing to save: the caller has its answer now; the runner is reused if it stops in time.
