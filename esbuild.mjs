@@ -46,6 +46,8 @@ const builds = [
       runnerHost: "server/src/sandbox/runnerHost.ts",
       worker: "server/src/sandbox/worker.ts",
       server: "server/src/lsp/main.ts",
+      // The Python package's environments (python/): one per Gymnasium (vector) environment.
+      "gym-bridge": "server/src/gymBridge.ts",
     },
     outdir: DIST,
   },

@@ -8,6 +8,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { EngineError, NATIVE_ABSENT_NOTE, RunDirError, checkEnvironment, nativeInstalled, startTraining, type TrainResult } from "./api";
 import type { BackendChoice, BackendName, CheckResult, Diagnostic, RewardSummary, UpdateMetrics } from "./protocol";
 import { MAX_PROBE_EPISODES } from "./rl/limits";
+import { addSetting } from "./settingOverrides";
+import { addSweepCommand } from "./sweepCommand";
 import { DEFAULT_SETTINGS } from "./rl/settings";
 import { TrainingBar } from "./trainingBar";
 
@@ -59,9 +61,21 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(backendOption())
     .option("--json", "print one JSON object per line: progress per update, then the summary")
     .option("--out <dir>", "run folder (default .rl-playground/runs/<name>-<time>/)")
-    .action(async (file: string, opts: { episodes?: number; seed?: number; backend: BackendChoice; json?: boolean; out?: string }) => {
-      exitCode = await train(file, opts);
-    });
+    .option(
+      "--set <key=value>",
+      "override a training setting (repeatable), e.g. --set learningRate=0.01 --set policy.hidden=[16]",
+      addSetting,
+    )
+    .action(
+      async (
+        file: string,
+        opts: { episodes?: number; seed?: number; backend: BackendChoice; json?: boolean; out?: string; set?: Record<string, unknown> },
+      ) => {
+        exitCode = await train(file, opts);
+      },
+    );
+
+  addSweepCommand(program, (code) => (exitCode = code));
 
   program
     .command("check")
@@ -129,12 +143,13 @@ function noteNativeAbsent(): void {
 
 async function train(
   file: string,
-  opts: { episodes?: number; seed?: number; backend: BackendChoice; json?: boolean; out?: string },
+  opts: { episodes?: number; seed?: number; backend: BackendChoice; json?: boolean; out?: string; set?: Record<string, unknown> },
 ): Promise<number> {
   if (badFile(file)) return EXIT_BAD_ARGUMENTS;
   const name = path.basename(file).replace(/\.rl\.ts$/, "");
   const runDir = path.resolve(opts.out ?? path.join(".rl-playground", "runs", `${name}-${timestamp()}`));
   const settings = {
+    ...opts.set,
     ...(opts.episodes !== undefined ? { maxEpisodes: opts.episodes } : {}),
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
   };

@@ -14,6 +14,7 @@ import type {
 import type { TrainingHeartbeat } from "../rl/train";
 import type { EnvironmentBundle } from "./bundle";
 import type { UserCallName } from "./callGuard";
+import type { GymServeRequest } from "./gymServe";
 import type { ProbeRequest } from "./messages";
 import type { RunnerMark } from "./runnerMark";
 import type { UserFailure } from "./failure";
@@ -43,7 +44,9 @@ export type RunnerJob =
       playbackMode?: "greedy" | "sampled";
     }
   | { kind: "probe"; probe: ProbeRequest }
-  | { kind: "playback"; playback: PlaybackRequest };
+  | { kind: "playback"; playback: PlaybackRequest }
+  /** Serve N copies of the environment to Python's Gymnasium API (`gymServe.ts`). */
+  | { kind: "gym"; gym: GymServeRequest };
 
 /** The thread's `workerData`: it loads its backend at once, then serves jobs one after another. */
 export interface RunnerStart {

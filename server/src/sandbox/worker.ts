@@ -21,6 +21,7 @@ import { CallGuard } from "./callGuard";
 import { unexpectedErrorOutcome } from "./engineFailure";
 import { UserCodeError } from "./failure";
 import { leftBehind, threadState } from "./leftovers";
+import { serveGym } from "./gymServe";
 import { playEpisode } from "./playback";
 import type { RunnerJob, RunnerJobMessage, RunnerMessage, RunnerOutcome, RunnerStart, TrainingStart } from "./runnerMessages";
 import { loadUserModule, type UserModule } from "./userModule";
@@ -113,6 +114,8 @@ async function runJob(user: UserModule, guard: CallGuard, job: RunnerJob, backen
       return probe(user, guard, job.probe);
     case "playback":
       return playEpisode(user, job.playback);
+    case "gym":
+      return serveGym(user, job.gym);
     case "train": {
       const every = job.playbackEveryMs ?? null;
       let lastPlayback = performance.now();
@@ -157,6 +160,7 @@ function describe(user: UserModule, overrides: Partial<TrainingSettings>): { set
 /** The policy's size, which `auto` picks the backend by: its layer sizes from the settings and the spaces. */
 function parametersOf(user: UserModule, job: RunnerJob): number {
   if (job.kind === "playback") return job.playback.policy.tensors.reduce((n, x) => n + x.values.length, 0);
+  if (job.kind === "gym") return 0; // no policy: the agent is in Python
   const { settings, spec } = describe(user, job.kind === "train" ? job.overrides : job.probe.overrides);
   const box = spec.action.kind === "box";
   return policyParameters([spec.featureDim, ...settings.policy.hidden, spec.actionDim], box ? spec.actionDim : 0);
