@@ -32,7 +32,7 @@ for (const [file, call] of [
     assert.match(
       message,
       new RegExp(
-        `^${call}\\(\\) takes \\d+ ms of CPU time per call\\. .* The check stopped at its bound of 5 s of CPU time after \\d+ steps? and 0 of its 256 episodes`,
+        `^${call}\\(\\) takes [\\d.]+ ms of CPU time per call\\. .* The check stopped at its bound of 5 s of CPU time after \\d+ steps? and 0 of its 256 episodes`,
       ),
     );
     // 16 episodes per update of up to 50 steps at ~0.4 s a step: minutes per update.

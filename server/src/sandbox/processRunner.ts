@@ -86,10 +86,10 @@ export class ProcessRunner {
     this.child = PRLIMIT
       ? spawn(
           PRLIMIT,
-          [`--data=${dataLimit}:${dataLimit}`, ...prlimitOptions(this.mark), process.execPath, ...process.execArgv, ...args],
+          [`--data=${dataLimit}:${dataLimit}`, ...prlimitOptions(this.mark), process.execPath, ...runnerExecArgv(), ...args],
           options,
         )
-      : fork(args[0], args.slice(1), options);
+      : fork(args[0], args.slice(1), { ...options, execArgv: runnerExecArgv() });
     this.child.stderr?.on("data", (chunk: Buffer) => (this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4000)));
     this.child.on("exit", () => {
       this.exited = true;
@@ -327,4 +327,23 @@ export class ProcessRunner {
     send({ type: "job", bundle, job, callTimeoutMs: options.callTimeoutMs });
     return { outcome, free };
   }
+}
+
+/**
+ * The caller's Node options for the runner (a loader such as tsx must carry over), without the
+ * ones that name code to run: a caller started as `node -e "…"` would otherwise have every
+ * runner run that code again, and start runners of its own, and so on.
+ */
+export function runnerExecArgv(execArgv: readonly string[] = process.execArgv): string[] {
+  const out: string[] = [];
+  for (let k = 0; k < execArgv.length; k++) {
+    const a = execArgv[k];
+    if (a === "-e" || a === "--eval" || a === "-p" || a === "--print") {
+      k++; // its value
+      continue;
+    }
+    if (/^(--eval|--print)=/.test(a) || a === "--test" || a.startsWith("--test-") || a === "--watch" || a.startsWith("--watch-")) continue;
+    out.push(a);
+  }
+  return out;
 }
