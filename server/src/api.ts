@@ -35,7 +35,7 @@
 import * as path from "node:path";
 import type { BackendChoice, BackendName, CheckResult, PlaybackResult, PolicyWeights, TrainingSettings } from "./protocol";
 import { bundleEnvironment } from "./sandbox/bundle";
-import { readPolicyWeights } from "./sandbox/playback";
+import { readPolicyWeights } from "./engine/savedPolicy";
 import { runPlayback, runProbe, type RunnerPool } from "./sandbox/runner";
 import { findSourcePlaces, readSource, transpileDiagnostic } from "./check/diagnostics";
 import { probeDiagnostics } from "./check/rules";
@@ -47,7 +47,15 @@ export { RunDirError } from "./engine/runFolder";
 export { startTraining, trainEnvironment, type TrainOptions, type TrainResult, type TrainingHandle } from "./engine/training";
 export { defaultMaxRunners, RunnerPool } from "./sandbox/runner";
 export type { TrainingStart } from "./sandbox/runnerMessages";
-export { NATIVE_ABSENT_NOTE, nativeInstalled } from "./rl/backend";
+export { NATIVE_ABSENT_NOTE, nativeInstalled } from "./rl/nativeInstall";
+// What the language server and the CLI read of the engine besides checks and trainings: one door.
+export { diagnostic, findSourcePlaces, readSource, transpileDiagnostic } from "./check/diagnostics";
+export { rewardHoverMarkdown } from "./check/hover";
+export type { SourcePlaces } from "./check/sourcePlaces";
+export { bundleEnvironment } from "./sandbox/bundle";
+export { settingsProblems } from "./engine/training";
+export { MAX_PROBE_EPISODES } from "./rl/limits";
+export { DEFAULT_SETTINGS } from "./rl/settings";
 
 export interface CommonOptions {
   backend?: BackendChoice;

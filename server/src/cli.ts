@@ -5,12 +5,20 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { EngineError, NATIVE_ABSENT_NOTE, RunDirError, checkEnvironment, nativeInstalled, startTraining, type TrainResult } from "./api";
+import {
+  DEFAULT_SETTINGS,
+  EngineError,
+  MAX_PROBE_EPISODES,
+  NATIVE_ABSENT_NOTE,
+  RunDirError,
+  checkEnvironment,
+  nativeInstalled,
+  startTraining,
+  type TrainResult,
+} from "./api";
 import type { BackendChoice, BackendName, CheckResult, Diagnostic, RewardSummary, UpdateMetrics } from "./protocol";
-import { MAX_PROBE_EPISODES } from "./rl/limits";
 import { addSetting } from "./settingOverrides";
 import { addSweepCommand } from "./sweepCommand";
-import { DEFAULT_SETTINGS } from "./rl/settings";
 import { TrainingBar } from "./trainingBar";
 
 const EXIT_OK = 0;

@@ -9,6 +9,9 @@ export type BackendChoice = "auto" | "tensorflow" | "wasm" | "cpu";
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 export type BaselineKind = "none" | "mean" | "value";
 
+/** A comment `// rl-playground-ignore CODE: reason` silences CODE (design §5). */
+export const SUPPRESSION_PREFIX = "rl-playground-ignore";
+
 /** Training settings with every default filled in (see `rl/settings.ts`). */
 export interface TrainingSettings {
   episodesPerUpdate: number;

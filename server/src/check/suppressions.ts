@@ -9,10 +9,9 @@
  * suppression that silences nothing is itself reported (`suppression-unused`), so stale ones
  * do not pile up.
  */
-import type { Diagnostic, Range } from "../protocol";
+import { SUPPRESSION_PREFIX, type Diagnostic, type Range } from "../protocol";
 import { diagnostic } from "./diagnostics";
 
-export const SUPPRESSION_PREFIX = "rl-playground-ignore";
 const COMMENT = /^(\s*)\/\/\s*rl-playground-ignore\s+([a-z][a-z-]*)\s*(?::\s*(.*?))?\s*$/;
 
 export interface Suppression {

@@ -12,9 +12,14 @@ import {
   readRunPolicy,
   RunnerPool,
   startTraining,
+  findSourcePlaces,
+  readSource,
+  transpileDiagnostic,
+  diagnostic,
+  rewardHoverMarkdown,
+  bundleEnvironment,
+  settingsProblems,
 } from "../api";
-import { findSourcePlaces, readSource, transpileDiagnostic, diagnostic } from "../check/diagnostics";
-import { rewardHoverMarkdown } from "../check/hover";
 import type {
   BackendChoice,
   BackendName,
@@ -28,12 +33,10 @@ import type {
   TrainingSummary,
   UpdateMetrics,
 } from "../protocol";
-import { bundleEnvironment } from "../sandbox/bundle";
-import { settingsProblems } from "../engine/training";
 
 export { rewardHoverMarkdown, findSourcePlaces };
 export { DEFAULT_PROBE_BUDGET_MS } from "../api";
-export type { SourcePlaces } from "../check/sourcePlaces";
+export type { SourcePlaces } from "../api";
 
 /** What one check of a document found. */
 export interface DocumentCheck {

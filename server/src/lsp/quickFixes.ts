@@ -4,9 +4,8 @@
  * fix cannot be made mechanically (the `training` export is not an object literal, no
  * `Math.random()` to replace, a default export that is something else). No LSP here.
  */
-import { SUPPRESSION_PREFIX } from "../check/suppressions";
 import ts from "typescript";
-import type { Range } from "../protocol";
+import { SUPPRESSION_PREFIX, type Range } from "../protocol";
 import { findEnvironmentClass, findTrainingExport, hasModifier, parse, unwrap } from "./sourceFacts";
 
 export interface TextEdit {

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { BackendChoice, BackendName } from "../protocol";
 import { tf } from "./tf";
+import { nativeInstalled } from "./nativeInstall";
 
 export class BackendError extends Error {}
 
@@ -48,25 +49,6 @@ export function shortCount(n: number): string {
   if (n < 1000) return String(n);
   return n < 10_000 ? `${(n / 1000).toFixed(1)}k` : `${Math.round(n / 1000)}k`;
 }
-
-/**
- * Whether `@tensorflow/tfjs-node` is installed and has its native addon built (without
- * loading it). `RL_PLAYGROUND_NO_NATIVE=1` makes the engine behave as if it were not.
- */
-export function nativeInstalled(): boolean {
-  if (process.env.RL_PLAYGROUND_NO_NATIVE === "1") return false;
-  try {
-    const pkg = path.dirname(require.resolve("@tensorflow/tfjs-node/package.json"));
-    const lib = path.join(pkg, "lib");
-    return fs.existsSync(lib) && fs.readdirSync(lib).some((d) => fs.existsSync(path.join(lib, d, "tfjs_binding.node")));
-  } catch {
-    return false;
-  }
-}
-
-/** The one line a user sees when native TensorFlow is absent. */
-export const NATIVE_ABSENT_NOTE =
-  "native TensorFlow (@tensorflow/tfjs-node) is absent: training runs on WebAssembly; `npm run native` builds it for large policies";
 
 /**
  * Pick and initialise a backend. `parameters` is the policy's size when known (auto picks

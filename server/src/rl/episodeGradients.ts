@@ -17,7 +17,6 @@
 import type { EnvSpec } from "./envSpec";
 import type { Policy } from "./policy";
 import type { EpisodeBatch } from "./rollout";
-import type { HostGradients } from "./hostGradients";
 import { tf } from "./tf";
 
 /** A part of a batch: episodes [from, to), steps [t0, t1) of each. */
@@ -186,21 +185,4 @@ export function addEpisodeGradients(a: EpisodeGradients, b: EpisodeGradients): E
   const tensors = a.tensors.map((t, k) => tf.add(t, b.tensors[k]));
   tf.dispose([...a.tensors, ...b.tensors]);
   return { ...a, tensors };
-}
-
-/** Per-episode gradients of one column as flat vectors (parameter order of `Policy.variables`), from either kernel. */
-export function flattenColumn(g: EpisodeGradients | HostGradients, column: number): Float64Array[] {
-  const { n, columns } = g;
-  const size = g.layout.reduce((s, l) => s + l.pre * l.post, 0);
-  const out = Array.from({ length: n }, () => new Float64Array(size));
-  const values = "arrays" in g ? g.arrays : g.tensors.map((t) => t.dataSync());
-  let offset = 0;
-  values.forEach((data, k) => {
-    const { pre, post } = g.layout[k];
-    for (let i = 0; i < n; i++)
-      for (let p = 0; p < pre; p++)
-        for (let q = 0; q < post; q++) out[i][offset + p * post + q] = data[((i * pre + p) * columns + column) * post + q];
-    offset += pre * post;
-  });
-  return out;
 }

@@ -22,7 +22,8 @@
  */
 import type { BaselineKind, ExactGradient } from "../protocol";
 import type { EnvSpec } from "./envSpec";
-import { episodeGradients, flattenColumn, padBatch } from "./episodeGradients";
+import { episodeGradients, padBatch } from "./episodeGradients";
+import { flattenColumn } from "./gradientPass";
 import { vectorMoments } from "./gradientStats";
 import type { Policy } from "./policy";
 import { replayEpisode } from "./replay";

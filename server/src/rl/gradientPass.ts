@@ -24,6 +24,7 @@ import {
   type PaddedBatch,
 } from "./episodeGradients";
 import { HostMomentSums, addHostGradients, hostEpisodeGradients, type HostGradients } from "./hostGradients";
+import type { GradientMoments, KernelPlace, PassOptions } from "./gradientMoments";
 import { tf } from "./tf";
 
 /**
@@ -31,24 +32,6 @@ import { tf } from "./tf";
  * update of CartPole (16 episodes × 500 steps) and the probe's default batches fit in one.
  */
 export const CHUNK_ELEMENTS = 1 << 22;
-
-export interface PassOptions {
-  /** The column whose batch mean is the update direction. */
-  stepColumn: number;
-  /** Also Σ_i ⟨g_i^(c) − ĝ^(c), g_i^(r) − ĝ^(r)⟩ for every column c against this column r. */
-  reference?: number;
-  /** Also ‖g_i^(s) − c^(s)‖² per episode for this column s (c as above: ĝ when one chunk). */
-  deviationsOf?: number;
-  /** Sees each chunk's padded rows (for terms that add over rows, like the entropy bonus). */
-  onChunk?(padded: PaddedBatch): void;
-  /** The chunk budget (tests set a small one to exercise the chunking). */
-  chunkElements?: number;
-  /** Where the per-episode gradients are formed and reduced (default: `preferredKernel()`). */
-  kernel?: KernelPlace;
-}
-
-/** Tensor ops on the device, or loops on the host (`hostGradients.ts`). */
-export type KernelPlace = "device" | "host";
 
 /**
  * Native TensorFlow multiplies batches of small matrices fast; WebAssembly and the cpu
@@ -59,19 +42,6 @@ export type KernelPlace = "device" | "host";
  */
 export function preferredKernel(): KernelPlace {
   return tf.getBackend() === "tensorflow" ? "device" : "host";
-}
-
-export interface GradientMoments {
-  n: number;
-  /** (1/(N−1)) Σ_i ‖g_i − ĝ‖² per column. */
-  traceCov: number[];
-  /** ‖ĝ‖² per column. */
-  meanNormSq: number[];
-  /** Σ_i ⟨g_i^(c) − ĝ^(c), g_i^(r) − ĝ^(r)⟩ per column c, when a reference was asked for. */
-  cross: number[] | null;
-  deviations: Float64Array | null;
-  /** ĝ of the step column, per policy variable (in `Policy.variables` order), on the device: the caller frees it. */
-  step: tf.Tensor[];
 }
 
 /** Per-episode gradients of every column over the batch, reduced to their moments. */
@@ -261,4 +231,21 @@ class MomentSums {
       step,
     };
   }
+}
+
+/** Per-episode gradients of one column as flat vectors (parameter order of `Policy.variables`), from either kernel. */
+export function flattenColumn(g: EpisodeGradients | HostGradients, column: number): Float64Array[] {
+  const { n, columns } = g;
+  const size = g.layout.reduce((s, l) => s + l.pre * l.post, 0);
+  const out = Array.from({ length: n }, () => new Float64Array(size));
+  const values = "arrays" in g ? g.arrays : g.tensors.map((t) => t.dataSync());
+  let offset = 0;
+  values.forEach((data, k) => {
+    const { pre, post } = g.layout[k];
+    for (let i = 0; i < n; i++)
+      for (let p = 0; p < pre; p++)
+        for (let q = 0; q < post; q++) out[i][offset + p * post + q] = data[((i * pre + p) * columns + column) * post + q];
+    offset += pre * post;
+  });
+  return out;
 }

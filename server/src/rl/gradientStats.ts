@@ -23,7 +23,7 @@
  * over several batches (`probeStats.ts`).
  */
 import type { GradientStats, SnrAt } from "../protocol";
-import type { GradientMoments } from "./gradientPass";
+import type { GradientMoments } from "./gradientMoments";
 
 /** Which columns of a gradient pass hold Ψ as configured, G, and G minus the leave-one-out mean. */
 export interface StatsColumns {

@@ -13,7 +13,7 @@
  * of the step column does.
  */
 import { gradientLayout, layerScores, type EpisodeGradients, type PaddedBatch } from "./episodeGradients";
-import type { GradientMoments, PassOptions } from "./gradientPass";
+import type { GradientMoments, PassOptions } from "./gradientMoments";
 import type { Policy } from "./policy";
 import { tf } from "./tf";
 

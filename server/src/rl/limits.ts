@@ -35,7 +35,7 @@
  */
 import type { TrainingSettings } from "../protocol";
 import { UserCodeError, type EnvironmentMember } from "./userCode";
-import type { EnvSpec } from "./envSpec";
+import type { EnvSpec } from "./spaceSpec";
 
 export const MAX_ROLLOUT_BYTES = 128 * 2 ** 20;
 export const MAX_POLICY_PARAMETERS = 2 ** 20;

@@ -17,7 +17,8 @@
  */
 import type { BaselineKind, GradientStats, TrainingSettings } from "../protocol";
 import type { EnvSpec } from "./envSpec";
-import { gradientPass, type GradientMoments } from "./gradientPass";
+import type { GradientMoments } from "./gradientMoments";
+import { gradientPass } from "./gradientPass";
 import type { PaddedBatch } from "./episodeGradients";
 import { batchGradientStats } from "./gradientStats";
 import { Policy } from "./policy";
