@@ -38,6 +38,17 @@ const common = {
   logOverride: { "require-resolve-not-external": "silent" },
 };
 
+/**
+ * The language server loads the TypeScript compiler on its first parse, not at start-up: in its
+ * bundle `typescript` resolves to a lazy module that requires dist/typescript.js, a bundle of its own.
+ */
+const lazyTypescript = {
+  name: "lazy-typescript",
+  setup(build) {
+    build.onResolve({ filter: /^typescript$/ }, () => ({ path: path.resolve("server/src/lsp/lazyTypescript.ts") }));
+  },
+};
+
 const builds = [
   {
     ...common,
@@ -45,12 +56,18 @@ const builds = [
       cli: "server/src/cli.ts",
       runnerHost: "server/src/sandbox/runnerHost.ts",
       worker: "server/src/sandbox/worker.ts",
-      server: "server/src/lsp/main.ts",
       // The Python package's environments (python/): one per Gymnasium (vector) environment.
       "gym-bridge": "server/src/gymBridge.ts",
     },
     outdir: DIST,
   },
+  {
+    ...common,
+    entryPoints: { server: "server/src/lsp/main.ts" },
+    plugins: [lazyTypescript],
+    outdir: DIST,
+  },
+  { ...common, sourcemap: false, entryPoints: { typescript: createRequire(import.meta.url).resolve("typescript") }, outdir: DIST },
   {
     ...common,
     entryPoints: { extension: "client/src/extension.ts" },
