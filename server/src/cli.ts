@@ -236,6 +236,8 @@ function report(result: TrainResult, json: boolean, last: UpdateMetrics | null, 
     return EXIT_FILE_ERRORS;
   }
   const s = result.summary;
+  // What the run showed of the reward's terms (reward-term-inert), before the summary.
+  printDiagnostics(result.diagnostics, json);
   if (json) {
     process.stdout.write(JSON.stringify(s ?? fallback("stopped")) + "\n");
     return EXIT_OK;

@@ -98,6 +98,10 @@ export interface UpdateMetrics {
   policy?: PolicySnapshot;
 }
 
+export type TermFinding =
+  | { name: string; kind: "constant"; value: number; updates: number }
+  | { name: string; kind: "dominant"; minShare: number; updates: number };
+
 export type EndReason = "solved" | "stopped" | "budget" | "error";
 
 export interface TrainingSummary {
@@ -122,6 +126,11 @@ export interface TrainingSummary {
   backendReason?: string;
   /** The environment's `rewardThreshold` (null when it declares none), so a saved run can draw it. Absent in older summaries. */
   rewardThreshold?: number | null;
+  /**
+   * Named reward terms that never changed over the run (the same mean per episode at every
+   * update), or that carried at least 75% of the gradient variance at every update.
+   */
+  termFindings?: TermFinding[];
   /** Absolute path of the environment file trained, so a saved run can be trained again. Absent in older summaries. */
   file?: string;
 }
@@ -164,6 +173,7 @@ export type DiagnosticCode =
   | "unreachable-threshold"
   | "suppression-unused"
   | "shaping-changes-optimum"
+  | "reward-term-inert"
   | "bad-render"
   | "bad-close"
   | "action-space-not-normalized"

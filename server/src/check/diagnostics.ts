@@ -31,6 +31,7 @@ export const SEVERITY: Record<DiagnosticCode, Severity> = {
   "unreachable-threshold": "warning",
   "suppression-unused": "information",
   "shaping-changes-optimum": "information",
+  "reward-term-inert": "information",
   "bad-render": "warning",
   "bad-close": "warning",
   "action-space-not-normalized": "information",

@@ -6,6 +6,7 @@
 import * as path from "node:path";
 import type { BackendChoice, BackendName, Diagnostic, EndReason, PlaybackResult, TrainingSettings, TrainingSummary } from "../protocol";
 import { transpileDiagnostic } from "../check/diagnostics";
+import { termDiagnostics } from "../check/trainingRules";
 import { bundleEnvironment } from "../sandbox/bundle";
 import { runTraining, type RunnerPool } from "../sandbox/runner";
 import { resolveSettings } from "../rl/settings";
@@ -130,13 +131,15 @@ async function train(entry: string, options: TrainOptions, signal: AbortSignal, 
   if (outcome.ok) {
     const summary = { ...outcome.value, file: entry, backendReason: backendReason ?? undefined };
     const saved = staged ? staged.commit(summary) : summary;
+    // What the run showed of each named term, on the term (a stopped run too: its updates happened).
+    const diagnostics = termDiagnostics(saved.termFindings, entry, options.contents);
     if (saved.reason === "solved" || saved.reason === "budget")
-      return { ok: true, reason: saved.reason, summary: saved, diagnostics: [], message: null, backend: saved.backend, backendReason };
+      return { ok: true, reason: saved.reason, summary: saved, diagnostics, message: null, backend: saved.backend, backendReason };
     return {
       ok: false,
       reason: "stopped",
       summary: saved,
-      diagnostics: [],
+      diagnostics,
       message: "training was stopped",
       backend: saved.backend,
       backendReason,

@@ -186,7 +186,7 @@ export async function transpileCheck(file: string, contents: string, sources?: S
 export type TrainingStartInfo = Omit<TrainingStartedParams, "runId" | "uri">;
 
 export type TrainingOutcome =
-  | { ok: true; summary: TrainingSummary }
+  | { ok: true; summary: TrainingSummary; diagnostics: Diagnostic[] }
   | { ok: false; reason: "stopped" | "error"; message: string; diagnostics: Diagnostic[]; summary: TrainingSummary | null };
 
 export interface TrainingRequest {
@@ -234,7 +234,7 @@ export function trainDocument(request: TrainingRequest): TrainingRun {
     const result = handle.result.then(
       (r): TrainingOutcome =>
         r.ok
-          ? { ok: true, summary: r.summary }
+          ? { ok: true, summary: r.summary, diagnostics: r.diagnostics }
           : { ok: false, reason: r.reason, message: r.message, diagnostics: r.diagnostics, summary: r.summary },
       (error: unknown): TrainingOutcome => engineFailure(error),
     );

@@ -137,6 +137,8 @@ export class TrainingSession {
 
   private finished(outcome: TrainingOutcome): void {
     const base = { runId: this.runId, uri: this.uri };
+    // What the run showed of its reward terms (reward-term-inert), or why it failed, on the file until the next check.
+    this.ctx.checks.setTrainingDiagnostics(this.uri, outcome.diagnostics);
     if (outcome.ok) {
       const s = outcome.summary;
       const reason: EndReason = s.solved ? "solved" : s.reason;
@@ -150,7 +152,6 @@ export class TrainingSession {
       return;
     }
     if (outcome.reason === "error") {
-      this.ctx.checks.setTrainingDiagnostics(this.uri, outcome.diagnostics);
       this.ctx.log(`run ${this.runId} failed: ${outcome.message}`);
     }
     // A stopped run that saved in time has a folder and a summary.

@@ -4,7 +4,7 @@
  * last 100 episodes (solved), when the episode budget is spent, or when cancelled.
  */
 import { performance } from "node:perf_hooks";
-import type { BackendName, EndReason, TrainingSettings, TrainingSummary, UpdateMetrics } from "../protocol";
+import type { BackendName, EndReason, TermFinding, TrainingSettings, TrainingSummary, UpdateMetrics } from "../protocol";
 import { makeRng } from "../runtime/index";
 import type { Cancellation, UserEnvironmentModule } from "./userCode";
 import { describeEnvironment, type EnvSpec } from "./envSpec";
@@ -60,6 +60,7 @@ export async function train(user: UserEnvironmentModule, guard: Cancellation, op
   const files = options.runDir ? new RunFiles(options.runDir) : null;
   const recent = new RecentReturns(100);
   const noiseScale = new AveragedNoiseScale();
+  const terms = new TermTracker();
 
   const start = performance.now();
   let episodes = 0;
@@ -122,6 +123,7 @@ export async function train(user: UserEnvironmentModule, guard: Cancellation, op
         ...(termShares ? { rewardTermVarianceShares: termShares } : {}),
         policy: probeStates.snapshot(agent.policy),
       };
+      terms.add(metrics);
       files?.append(metrics);
       options.onProgress?.(metrics);
       options.onUpdate?.(agent.policy, spec);
@@ -152,11 +154,50 @@ export async function train(user: UserEnvironmentModule, guard: Cancellation, op
       settings,
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
       rewardThreshold: spec.rewardThreshold,
+      ...(update > 1 ? { termFindings: terms.findings(update) } : {}),
     };
     await files?.finish(agent.policy, summary);
     return summary;
   } finally {
     agent.dispose();
+  }
+}
+
+/** A share of the gradient variance at or above this at every update makes a term dominant for the run. */
+const DOMINANT_SHARE = 0.75;
+
+/**
+ * What each named term did over a run (what a reward designer wants fed back, as Eureka does):
+ * whether its mean per episode ever changed, and whether it carried most of the gradient
+ * variance at every update.
+ */
+class TermTracker {
+  private readonly first = new Map<string, number>();
+  private readonly changed = new Set<string>();
+  private readonly minShare = new Map<string, number>();
+
+  add(m: UpdateMetrics): void {
+    for (const [name, value] of Object.entries(m.rewardTerms ?? {})) {
+      const first = this.first.get(name);
+      if (first === undefined) this.first.set(name, value);
+      else if (Math.abs(value - first) > 1e-12 * Math.max(1, Math.abs(first))) this.changed.add(name);
+    }
+    for (const name of this.first.keys()) {
+      const share = m.rewardTermVarianceShares?.[name] ?? 0;
+      this.minShare.set(name, Math.min(this.minShare.get(name) ?? Infinity, share));
+    }
+  }
+
+  findings(updates: number): TermFinding[] {
+    // A constant term changes nothing: with one term, it is the whole reward (reward-constant's business).
+    if (this.first.size < 2) return [];
+    const out: TermFinding[] = [];
+    for (const [name, value] of this.first) {
+      if (!this.changed.has(name)) out.push({ name, kind: "constant", value, updates });
+      else if ((this.minShare.get(name) ?? 0) >= DOMINANT_SHARE)
+        out.push({ name, kind: "dominant", minShare: this.minShare.get(name) as number, updates });
+    }
+    return out;
   }
 }
 
