@@ -194,7 +194,8 @@ class TermTracker {
     const out: TermFinding[] = [];
     for (const [name, value] of this.first) {
       if (!this.changed.has(name)) out.push({ name, kind: "constant", value, updates });
-      else if ((this.minShare.get(name) ?? 0) >= DOMINANT_SHARE)
+      // Dominance over terms that never changed says nothing: they carry no variance to share.
+      else if ((this.minShare.get(name) ?? 0) >= DOMINANT_SHARE && [...this.changed].some((other) => other !== name))
         out.push({ name, kind: "dominant", minShare: this.minShare.get(name) as number, updates });
     }
     return out;
