@@ -38,7 +38,7 @@ for (const [file, call] of [
     // 16 episodes per update of up to 50 steps at ~0.4 s a step: minutes per update.
     assert.match(
       message,
-      /Training collects 16 episodes per update: with episodes of up to 50 steps that is up to \d+(\.\d+)? min per update/,
+      /Training collects 16 episodes per update: with episodes of up to 50 steps that is up to [\d.]+ (ms|s|min|h) per update/,
     );
     assert.equal(result.stats, null, "no statistics from a sample cut short");
   });

@@ -314,6 +314,7 @@ function checkJson(r: CheckResult) {
       message: d.message,
       range: d.range,
       ...(d.file !== r.file ? { file: d.file } : {}),
+      ...(d.episode ? { episode: d.episode } : {}),
     })),
     stats: r.stats,
     summary: r.summary,

@@ -187,6 +187,20 @@ export interface Diagnostic {
   /** Absolute path of the file the range is in (the checked file unless an import is at fault). */
   file: string;
   range: Range;
+  /** A failure found while sampling: the episode that leads to it, to replay (design §5 "Failing episodes"). */
+  episode?: FailingEpisode;
+}
+
+/**
+ * An episode that fails: reset(seed), then the actions in order (resetting without a seed where
+ * an episode ends), shrunk by delta debugging to a 1-minimal sequence: no single action can be
+ * removed and the rest still fail the same way.
+ */
+export interface FailingEpisode {
+  seed: number;
+  actions: (number | number[])[];
+  /** How many actions the sampled run had taken when it failed. */
+  shrunkFrom: number;
 }
 
 /** The probe's numbers. Every statistic states the N it refers to. */

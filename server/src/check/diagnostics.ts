@@ -68,6 +68,23 @@ export function transpileDiagnostic(e: TranspileError): Diagnostic {
 
 /** A user failure placed on the throwing line when known, else on the function that was running. */
 export function failureDiagnostic(f: UserFailure, file: string, source: string, places: SourcePlaces): Diagnostic {
+  const d = placedFailure(f, file, source, places);
+  if (!f.episode) return d;
+  const e = f.episode;
+  const actions =
+    e.actions.length <= 20
+      ? JSON.stringify(e.actions)
+      : `${JSON.stringify(e.actions.slice(0, 20)).slice(0, -1)}, … (${e.actions.length} in all)]`;
+  return {
+    ...d,
+    message:
+      `${/[.!?]$/.test(d.message) ? d.message : `${d.message}.`} The episode that leads here: reset(seed=${e.seed}), then the actions ${actions}` +
+      (e.actions.length < e.shrunkFrom ? ` (shrunk from ${e.shrunkFrom}: without any one of them it does not fail).` : "."),
+    episode: e,
+  };
+}
+
+function placedFailure(f: UserFailure, file: string, source: string, places: SourcePlaces): Diagnostic {
   if (f.place) {
     const { line, character } = f.place;
     const text = (f.place.file === file ? source : readSource(f.place.file)).split("\n")[line] ?? "";

@@ -29,7 +29,8 @@ import { resolveSettings } from "./settings";
 import { tf } from "./tf";
 import { threadCpuMs } from "./threadCpuClock";
 import { CpuTimeBudget, type ProbeTime } from "./timeBound";
-import type { Cancellation, UserEnvironmentModule } from "./userCode";
+import { UserCodeError, type Cancellation, type UserEnvironmentModule } from "./userCode";
+import { replayable, shrinkFailingEpisode } from "./failingEpisode";
 
 /** The probe's sample: this many episodes (in whole batches of `episodesPerUpdate`)… */
 export const PROBE_EPISODES = 256;
@@ -40,6 +41,8 @@ export const PROBE_MIN_GROUPS = 4;
  * machine never meets it) before its sample is complete: `slow-step`, and no statistics.
  */
 export const PROBE_CPU_LIMIT_MS = 5_000;
+/** CPU time the shrinking of a failing episode may take (it replays the episode many times). */
+const SHRINK_CPU_MS = 3_000;
 /** The exact values are claimed only within this many standard errors of the Monte-Carlo traceCov (design §3). */
 const EXACT_AGREEMENT_SE = 4;
 /** Independence is never claimed while gradNormSq is more than this many standard errors above 0 (design §3). */
@@ -247,8 +250,9 @@ function sampleEpisodes(
   let episodes = 0;
   const cpuStart = threadCpuMs();
   const wallStart = performance.now();
+  rollout.actionHistory = Array.from({ length: groupSize }, () => []);
   for (const size of sizes) {
-    const batch = rollout.collect(agent.policy, rng, size, { budget });
+    const batch = collectOrExplain(user, spec, rollout, settings.seed, () => rollout.collect(agent.policy, rng, size, { budget }));
     if (!batch) {
       if (rollout.outOfTime) break;
       throw new ProbeCancelled();
@@ -274,6 +278,35 @@ function sampleEpisodes(
   };
   return { groups, groupSize, facts, actions: actions ?? uniformActions(spec), time };
 }
+/**
+ * A batch, or — when user code fails on one copy — the failure with the episode that leads to
+ * it (the copy's seed and its actions since, shrunk), so it can be replayed.
+ */
+function collectOrExplain(
+  user: UserEnvironmentModule,
+  spec: EnvSpec,
+  rollout: LockstepRollout,
+  seed: number,
+  collect: () => EpisodeBatch | null,
+): EpisodeBatch | null {
+  try {
+    return collect();
+  } catch (error) {
+    const copy = rollout.lastCopy;
+    if (!(error instanceof UserCodeError) || !replayable(error.failure) || copy < 0 || !rollout.actionHistory) throw error;
+    const episode = shrinkFailingEpisode(
+      user,
+      spec,
+      seed + copy,
+      rollout.actionHistory[copy],
+      error.failure,
+      new CpuTimeBudget(SHRINK_CPU_MS),
+    );
+    if (episode) error.failure.episode = episode;
+    throw error;
+  }
+}
+
 /** One batch reduced to its group summary (`probeStats.ts`) through the update's own pipeline. */
 function summarize(agent: Reinforce, batch: EpisodeBatch): GroupSummary {
   const { columns, moments, termShares } = agent.measure(batch, { terms: true, direction: "mean" });

@@ -89,6 +89,10 @@ export class LockstepRollout {
   stepsTaken = 0;
   /** Set when the last `collect` stopped because the budget was spent. */
   outOfTime = false;
+  /** When set (the probe), every action each copy took since its seeded reset: a failing episode is replayed from it. */
+  actionHistory: unknown[][] | null = null;
+  /** The copy whose reset or step was called last: the one that failed, when a call throws. */
+  lastCopy = -1;
   /** Filled when constructed with `timed`: the probe reports a slow step from it. */
   readonly timing: CallTiming = { stepCalls: 0, stepMs: 0, rewardCalls: 0, rewardMs: 0 };
 
@@ -163,6 +167,7 @@ export class LockstepRollout {
     for (let i = 0; i < n; i++) {
       if ((budget || onTick) && !mayCall(performance.now())) return null;
       const seed = this.started[i] ? undefined : this.seed + i;
+      this.lastCopy = i;
       const reset = () =>
         user.guarded("reset", () => {
           const obs = checkReset(envs[i].reset(seed));
@@ -225,6 +230,8 @@ export class LockstepRollout {
 
         const length = t + 1;
         this.stepsTaken++;
+        this.lastCopy = i;
+        this.actionHistory?.[i].push(action);
         // The step, and reading what it returned, both under the watchdog.
         env = envs[i];
         ends = length >= stride;

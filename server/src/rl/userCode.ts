@@ -4,7 +4,7 @@
  * no runner: the sandbox implements `UserEnvironmentModule` and `Cancellation`, and
  * catches `UserCodeError` at the top of a runner to turn it into a diagnostic.
  */
-import type { DiagnosticCode } from "../protocol";
+import type { DiagnosticCode, FailingEpisode } from "../protocol";
 import type { Environment, Transition, TrainingOptions } from "../runtime/index";
 
 /** The user function a call or a failure is about ("none": the engine's own code). */
@@ -63,6 +63,8 @@ export interface UserFailure {
   thrownText?: string;
   /** More failures the same check found (every bad property of `training`): one diagnostic each. */
   also?: UserFailure[];
+  /** The episode that leads to it, shrunk (a failure found while sampling). */
+  episode?: FailingEpisode;
 }
 
 /** Thrown inside the runner; caught at its top and sent as a `UserFailure`. */
