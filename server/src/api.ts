@@ -33,11 +33,21 @@
  * setting or our own bug (not the user's code) throws `EngineError`.
  */
 import * as path from "node:path";
-import type { BackendChoice, BackendName, CheckResult, PlaybackResult, PolicyWeights, TrainingSettings } from "./protocol";
+import type {
+  BackendChoice,
+  BackendName,
+  CheckResult,
+  Diagnostic,
+  FailingEpisode,
+  PlaybackResult,
+  PolicyWeights,
+  TrainingSettings,
+} from "./protocol";
+import type { ReplayStep } from "./rl/failingEpisode";
 import { bundleEnvironment } from "./sandbox/bundle";
 import { readPolicyWeights } from "./engine/savedPolicy";
-import { runPlayback, runProbe, type RunnerPool } from "./sandbox/runner";
-import { findSourcePlaces, readSource, transpileDiagnostic } from "./check/diagnostics";
+import { runPlayback, runProbe, runReplay, type RunnerPool } from "./sandbox/runner";
+import { failureDiagnostic, findSourcePlaces, readSource, transpileDiagnostic } from "./check/diagnostics";
 import { probeDiagnostics } from "./check/rules";
 import { applySuppressions } from "./check/suppressions";
 import { failureDiagnostics } from "./engine/outcomes";
@@ -52,6 +62,7 @@ export { NATIVE_ABSENT_NOTE, nativeInstalled } from "./rl/nativeInstall";
 export { diagnostic, findSourcePlaces, readSource, transpileDiagnostic } from "./check/diagnostics";
 export { rewardHoverMarkdown } from "./check/hover";
 export type { SourcePlaces } from "./check/sourcePlaces";
+export type { ReplayStep } from "./rl/failingEpisode";
 export { bundleEnvironment } from "./sandbox/bundle";
 export { settingsProblems } from "./engine/training";
 export { MAX_PROBE_EPISODES } from "./rl/limits";
@@ -162,4 +173,35 @@ export async function playbackEpisode(file: string, options: PlaybackOptions): P
   if ("cancelled" in outcome) return { ok: false, reason: "error", message: "the playback was stopped" };
   if ("failure" in outcome) return { ok: false, reason: "error", message: outcome.failure.message };
   return { ok: false, reason: "error", message: outcome.error };
+}
+
+export interface ReplayOptions extends CommonOptions {
+  episode: FailingEpisode;
+}
+
+/** A failing episode's replay: every step's action, observation and reward, then the diagnostic it ends in (or none). */
+export interface EpisodeReplay {
+  steps: ReplayStep[];
+  diagnostic: Diagnostic | null;
+  backend: BackendName | null;
+}
+
+/**
+ * Replays a failing episode (a diagnostic's `episode`) step by step in a runner: "Replay failing
+ * episode" in the editor, `rl-playground replay` on the command line. A bad setting or our own
+ * bug throws `EngineError`.
+ */
+export async function replayFailingEpisode(file: string, options: ReplayOptions): Promise<EpisodeReplay> {
+  const entry = path.resolve(file);
+  const bundled = await bundleEnvironment(entry, options.contents);
+  if (!bundled.ok) return { steps: [], diagnostic: transpileDiagnostic(bundled.errors[0]), backend: null };
+  const outcome = await runReplay(bundled.bundle, { kind: "replay", episode: options.episode }, options);
+  const source = readSource(entry, options.contents);
+  const places = findSourcePlaces(entry, source);
+  if (outcome.ok) {
+    const { steps, failure } = outcome.value;
+    return { steps, diagnostic: failure ? failureDiagnostic(failure, entry, source, places) : null, backend: outcome.backend };
+  }
+  if ("cancelled" in outcome) return { steps: [], diagnostic: null, backend: outcome.backend };
+  return { steps: [], diagnostic: failureDiagnostics(outcome, entry, options.contents)[0] ?? null, backend: outcome.backend };
 }

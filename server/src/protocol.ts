@@ -410,6 +410,8 @@ export type PlaybackResult =
 export const ServerCommands = {
   /** Check a document again now: `[uri]`. */
   recheck: "rlPlayground.server.recheck",
+  /** Replay a failing episode step by step into the output channel: `[uri, FailingEpisode]`. */
+  replayEpisode: "rlPlayground.server.replayEpisode",
 } as const;
 
 export const Methods = {

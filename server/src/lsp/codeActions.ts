@@ -1,5 +1,6 @@
 /** The quick fixes of design §5 as LSP code actions (the edits themselves are in `quickFixes.ts`). */
 import { CodeActionKind, type CodeAction, type Diagnostic as LspDiagnostic } from "vscode-languageserver";
+import { ServerCommands } from "../protocol";
 import { SOURCE, type DiagnosticData } from "./lspDiagnostics";
 import {
   addSuppression,
@@ -74,6 +75,17 @@ export function quickFixActions(uri: string, text: string, diagnostics: LspDiagn
         break;
       }
     }
+  }
+  // A failure found while sampling: replay its episode, step by step, into the output channel.
+  for (const d of diagnostics) {
+    const episode = (d.data as DiagnosticData | undefined)?.episode;
+    if (d.source === SOURCE && episode)
+      actions.push({
+        title: `Replay failing episode (${episode.actions.length} action${episode.actions.length === 1 ? "" : "s"} from seed ${episode.seed})`,
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [d],
+        command: { title: "Replay failing episode", command: ServerCommands.replayEpisode, arguments: [uri, episode] },
+      });
   }
   // Last: silencing a diagnostic comes after every fix of its cause.
   for (const d of diagnostics)

@@ -307,10 +307,12 @@ export class DocumentChecks {
     const path = uriToPath(uri) ?? uri;
     const check = this.results.get(uri);
     const all = [...(check?.diagnostics ?? []), ...(this.trainingDiagnostics.get(uri) ?? [])];
-    const data = (d: Diagnostic): DiagnosticData =>
-      d.code === "gradient-noise"
+    const data = (d: Diagnostic): DiagnosticData => ({
+      ...(d.code === "gradient-noise"
         ? { noiseScale: check?.stats?.gradient.noiseScale ?? null, noiseScaleInterval: jsonInterval(check?.summary) }
-        : {};
+        : {}),
+      ...(d.episode ? { episode: d.episode } : {}),
+    });
     const grouped = byUri(all, { uri, path }, data);
     for (const [target, sources] of this.published) if (sources.has(uri) && !grouped.has(target)) grouped.set(target, []);
     for (const [target, list] of grouped) {

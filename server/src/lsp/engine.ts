@@ -18,10 +18,12 @@ import {
   diagnostic,
   rewardHoverMarkdown,
   bundleEnvironment,
+  replayFailingEpisode,
   settingsProblems,
 } from "../api";
 import type {
   BackendChoice,
+  FailingEpisode,
   BackendName,
   Diagnostic,
   PlaybackParams,
@@ -261,4 +263,9 @@ export async function playbackFromRun(
   } catch (error) {
     return { ok: false, reason: "error", message: error instanceof Error ? error.message : String(error) };
   }
+}
+
+/** A failing episode replayed in a runner of the pool, step by step. */
+export async function replayEpisode(file: string, contents: string, episode: FailingEpisode, backend: BackendChoice, pool: RunnerPool) {
+  return replayFailingEpisode(file, { episode, contents, backend, pool });
 }

@@ -1,7 +1,7 @@
 /** Engine diagnostics (0-based ranges, an absolute `file`) as LSP diagnostics, grouped by the URI they belong to. */
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { DiagnosticSeverity, type Diagnostic as LspDiagnostic } from "vscode-languageserver";
-import type { Diagnostic, Severity } from "../protocol";
+import type { Diagnostic, FailingEpisode, Severity } from "../protocol";
 
 export const SOURCE = "rl-playground";
 
@@ -11,6 +11,8 @@ export interface DiagnosticData {
   noiseScale?: number | null;
   /** Its 95% interval; the upper end is null when the interval is unbounded (JSON has no Infinity). */
   noiseScaleInterval?: [number, number | null] | null;
+  /** The episode that leads to a failure found while sampling, for "Replay failing episode". */
+  episode?: FailingEpisode;
 }
 
 const SEVERITY: Record<Severity, DiagnosticSeverity> = {

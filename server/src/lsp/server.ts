@@ -124,7 +124,7 @@ export function startServer(connection: Connection): void {
         hoverProvider: true,
         codeLensProvider: { resolveProvider: false },
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
-        executeCommandProvider: { commands: [ServerCommands.recheck] },
+        executeCommandProvider: { commands: [ServerCommands.recheck, ServerCommands.replayEpisode] },
         workspace: {
           workspaceFolders: { supported: true, changeNotifications: true },
           fileOperations: { didDelete: TRAINED_FILE_OPERATIONS, willRename: TRAINED_FILE_OPERATIONS, didRename: TRAINED_FILE_OPERATIONS },

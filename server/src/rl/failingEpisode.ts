@@ -24,6 +24,12 @@ export function replayable(f: UserFailure): boolean {
   return REPLAYABLE.has(f.code);
 }
 
+/** A replay's steps and the failure it ended in (null: it did not fail). */
+export interface ReplayResult {
+  steps: ReplayStep[];
+  failure: UserFailure | null;
+}
+
 /** What one step of a replay saw (for "Replay failing episode"). */
 export interface ReplayStep {
   episode: number;

@@ -5,6 +5,7 @@
  * not return in time, or a runner that dies, becomes a failure placed on the user function
  * that was running. With a `RunnerPool` the runner is a warm one and goes back to the pool.
  */
+import type { ReplayResult } from "../rl/failingEpisode";
 import type { PlaybackResult, TrainingSummary } from "../protocol";
 import type { EnvironmentBundle } from "./bundle";
 import type { ProbeReport } from "./messages";
@@ -30,6 +31,10 @@ export function runTraining(bundle: EnvironmentBundle, job: Extract<RunnerJob, {
 
 export function runProbe(bundle: EnvironmentBundle, job: Extract<RunnerJob, { kind: "probe" }>, options: JobOptions = {}) {
   return runJob<ProbeReport>(bundle, job, options);
+}
+
+export function runReplay(bundle: EnvironmentBundle, job: Extract<RunnerJob, { kind: "replay" }>, options: JobOptions = {}) {
+  return runJob<ReplayResult>(bundle, job, options);
 }
 
 export function runPlayback(bundle: EnvironmentBundle, job: Extract<RunnerJob, { kind: "playback" }>, options: JobOptions = {}) {

@@ -10,6 +10,7 @@ import type {
   TrainingSettings,
   TrainingStartedParams,
   UpdateMetrics,
+  FailingEpisode,
 } from "../protocol";
 import type { TrainingHeartbeat } from "../rl/train";
 import type { EnvironmentBundle } from "./bundle";
@@ -45,6 +46,8 @@ export type RunnerJob =
     }
   | { kind: "probe"; probe: ProbeRequest }
   | { kind: "playback"; playback: PlaybackRequest }
+  /** Replay a failing episode step by step (design §5 "Failing episodes"). */
+  | { kind: "replay"; episode: FailingEpisode }
   /** Serve N copies of the environment to Python's Gymnasium API (`gymServe.ts`). */
   | { kind: "gym"; gym: GymServeRequest };
 

@@ -7,7 +7,7 @@
  */
 import * as fs from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
-import type { BackendName, PlaybackResult, TrainingSettings } from "../protocol";
+import type { BackendName, FailingEpisode, PlaybackResult, TrainingSettings } from "../protocol";
 import { decideBackend, policyParameters, type BackendDecision } from "../rl/backend";
 import { describeEnvironment, type EnvSpec } from "../rl/envSpec";
 import { ProbeCancelled, probe } from "../rl/probe";
@@ -23,6 +23,7 @@ import { UserCodeError } from "./failure";
 import { leftBehind, threadState } from "./leftovers";
 import { serveGym } from "./gymServe";
 import { playEpisode } from "./playback";
+import { replayActions, type ReplayResult, type ReplayStep } from "../rl/failingEpisode";
 import type { RunnerJob, RunnerJobMessage, RunnerMessage, RunnerOutcome, RunnerStart, TrainingStart } from "./runnerMessages";
 import { loadUserModule, type UserModule } from "./userModule";
 
@@ -116,6 +117,8 @@ async function runJob(user: UserModule, guard: CallGuard, job: RunnerJob, backen
       return playEpisode(user, job.playback);
     case "gym":
       return serveGym(user, job.gym);
+    case "replay":
+      return replayEpisode(user, job.episode);
     case "train": {
       const every = job.playbackEveryMs ?? null;
       let lastPlayback = performance.now();
@@ -150,6 +153,14 @@ function playDuringTraining(play: () => PlaybackResult): PlaybackResult {
   }
 }
 
+/** Every step of a failing episode and the failure it ends in (the failure is a result here, not an error). */
+function replayEpisode(user: UserModule, episode: FailingEpisode): ReplayResult {
+  const spec = user.guarded("construct", () => describeEnvironment(user.create()));
+  const steps: ReplayStep[] = [];
+  const failure = replayActions(user, spec, episode.seed, episode.actions, (s) => steps.push(s));
+  return { steps, failure };
+}
+
 /** Settings and spaces as the job will see them (a bad value fails here as it would there). */
 function describe(user: UserModule, overrides: Partial<TrainingSettings>): { settings: TrainingSettings; spec: EnvSpec } {
   const settings = resolveSettings(user.training, overrides);
@@ -160,7 +171,7 @@ function describe(user: UserModule, overrides: Partial<TrainingSettings>): { set
 /** The policy's size, which `auto` picks the backend by: its layer sizes from the settings and the spaces. */
 function parametersOf(user: UserModule, job: RunnerJob): number {
   if (job.kind === "playback") return job.playback.policy.tensors.reduce((n, x) => n + x.values.length, 0);
-  if (job.kind === "gym") return 0; // no policy: the agent is in Python
+  if (job.kind === "gym" || job.kind === "replay") return 0; // no policy: the actions are given
   const { settings, spec } = describe(user, job.kind === "train" ? job.overrides : job.probe.overrides);
   const box = spec.action.kind === "box";
   return policyParameters([spec.featureDim, ...settings.policy.hidden, spec.actionDim], box ? spec.actionDim : 0);
