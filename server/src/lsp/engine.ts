@@ -51,6 +51,11 @@ export interface DocumentCheck {
   inputs: string[];
 }
 
+/** The runner processes the setting allows at once (`rlPlayground.maxRunners`; 0: one per core, at most 4). */
+export function runnerBound(maxRunners: number): number {
+  return maxRunners > 0 ? maxRunners : defaultMaxRunners();
+}
+
 /**
  * Warm runners, one pool per backend choice (the backend setting is per resource), each
  * holding at most `maxRunners` processes (0: `defaultMaxRunners()`). Pools of two backends each
@@ -60,7 +65,7 @@ export class RunnerPools {
   private readonly pools = new Map<BackendChoice, RunnerPool>();
 
   get(backend: BackendChoice, maxRunners = 0): RunnerPool {
-    const max = maxRunners > 0 ? maxRunners : defaultMaxRunners();
+    const max = runnerBound(maxRunners);
     let pool = this.pools.get(backend);
     if (!pool) {
       pool = new RunnerPool(backend, undefined, undefined, max);
