@@ -80,6 +80,8 @@ export class DocumentChecks {
    * to come: measuring, as far as the client is concerned, until a check publishes its verdict.
    */
   private readonly editedInterim = new Set<string>();
+  /** Callers of `checkNow` waiting for the document's next verdict. */
+  private readonly verdictWaiters = new Map<string, Array<(check: StoredCheck | null) => void>>();
   /** The active editor's document: its check is the first to get a runner. */
   private active: string | null = null;
   /** What an imported file contains as far as the checks are concerned: its open editor's text, else the disk's. */
@@ -101,9 +103,28 @@ export class DocumentChecks {
         void this.run(uri).catch((error: unknown) => {
           this.ctx.log(`check of ${uri} failed: ${describe(error)}`);
           if (this.editedInterim.delete(uri)) this.reportMeasuring();
+          this.verdict(uri, null);
         });
       }, delayMs),
     );
+  }
+
+  /**
+   * Checks the document now and resolves with the next verdict published for it (of its newest
+   * text, when it is edited meanwhile); null when it is closed, or is no environment file.
+   */
+  checkNow(uri: string): Promise<StoredCheck | null> {
+    const verdict = new Promise<StoredCheck | null>((resolve) =>
+      this.verdictWaiters.set(uri, [...(this.verdictWaiters.get(uri) ?? []), resolve]),
+    );
+    this.schedule(uri, 0);
+    return verdict;
+  }
+
+  private verdict(uri: string, check: StoredCheck | null): void {
+    const waiters = this.verdictWaiters.get(uri);
+    this.verdictWaiters.delete(uri);
+    for (const resolve of waiters ?? []) resolve(check);
   }
 
   latest(uri: string): StoredCheck | undefined {
@@ -121,6 +142,7 @@ export class DocumentChecks {
     this.inputs.forget(uri);
     if (this.editedInterim.delete(uri)) this.reportMeasuring();
     this.publish(uri, null);
+    this.verdict(uri, null);
   }
 
   /** The editor's active document changed: a check of it waiting for a runner goes first. */
@@ -290,6 +312,7 @@ export class DocumentChecks {
     if (this.ctx.documents.get(uri)?.version !== version) return;
     if (!matchesFiles(file, settings.files, this.ctx.folders())) {
       if (this.results.has(uri)) this.close(uri);
+      this.verdict(uri, null);
       return;
     }
     this.cancel(uri);
@@ -363,6 +386,7 @@ export class DocumentChecks {
     // The verdict replaces what an edit showed ahead of it; the status says so first.
     if (this.editedInterim.delete(uri)) this.reportMeasuring();
     this.publish(uri, version);
+    this.verdict(uri, check);
   }
 
   /** Publishes a document's diagnostics (null version: it was closed, clear them). */
