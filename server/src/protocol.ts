@@ -479,8 +479,11 @@ export interface ActiveDocumentParams {
   uri: string | null;
 }
 export interface StatusParams {
+  /** The backend the checks run on; null when the one the settings force cannot load (`backendProblem` says why). */
   backend?: BackendName | null;
   message: string;
+  /** The checks fail because the backend set in `rlPlayground.backend` cannot load: what the user should change. */
+  backendProblem?: string;
   /**
    * The documents (URIs) whose check overran its time budget: what is certain is published,
    * the statistics are still being measured (design §3). Every status carries the whole

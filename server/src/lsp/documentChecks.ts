@@ -19,7 +19,7 @@ import type { Connection, Diagnostic as LspDiagnostic, TextDocuments } from "vsc
 import type { TextDocument } from "vscode-languageserver-textdocument";
 import type { BackendName, Diagnostic, ProbeStats, RewardSummary } from "../protocol";
 import { BundleInputs, canonicalPath } from "./bundleInputs";
-import { checkDocument, staticCheck, transpileCheck, type RunnerPools } from "./engine";
+import { BACKEND_SETTING, checkDocument, staticCheck, transpileCheck, type RunnerPools } from "./engine";
 import { matchesFiles } from "./fileGlob";
 import { byUri, uriToPath, type DiagnosticData } from "./lspDiagnostics";
 import type { ServerSettings, SettingsReader } from "./settings";
@@ -37,6 +37,8 @@ export interface CheckContext {
   log(message: string): void;
   /** The backend a check ran on, why (the engine's words), and the settings that chose it. */
   onBackend(backend: BackendName, reason: string | null, settings: ServerSettings): void;
+  /** The backend the settings force could not load: `message` is the check-failed diagnostic's. */
+  onBackendFailed(message: string, settings: ServerSettings): void;
   /** The documents whose statistics are being measured changed (the whole list, in check order). */
   onMeasuring(uris: string[]): void;
 }
@@ -351,6 +353,10 @@ export class DocumentChecks {
         });
         if (result.engineError) this.ctx.log(`check of ${file}: ${result.engineError}`);
         if (result.backend) this.ctx.onBackend(result.backend, result.backendReason, settings);
+        else {
+          const failed = result.diagnostics.find((d) => d.code === "check-failed" && d.message.includes(BACKEND_SETTING));
+          if (failed) this.ctx.onBackendFailed(failed.message, settings);
+        }
         inputs = result.inputs;
         if (!result.cancelled)
           check = {

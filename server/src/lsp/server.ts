@@ -85,6 +85,12 @@ export function startServer(connection: Connection): void {
     trusted: () => trusted,
     log,
     onBackend: (backend, reason, s) => status({ backend, message: backendStatus(backend, reason, s, native) }),
+    onBackendFailed: (message, s) =>
+      status({
+        backend: null,
+        message: `RL Playground: checks fail: the backend set in rlPlayground.backend ("${s.backend}") cannot load`,
+        backendProblem: message.replace(/^RL Playground could not check this file: /, "").split(". No diagnostics")[0]!,
+      }),
     onMeasuring: (uris) => {
       measuring = uris;
       sendStatus();
