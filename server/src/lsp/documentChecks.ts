@@ -185,7 +185,8 @@ export class DocumentChecks {
    * document at a time; edits made meanwhile are bundled after it, newest text only.
    */
   private async publishTranspileErrors(uri: string): Promise<void> {
-    if (this.transpiling.has(uri)) return;
+    // Untrusted, the check itself is bundling only: nothing slow to get ahead of.
+    if (this.transpiling.has(uri) || !this.ctx.trusted()) return;
     this.transpiling.add(uri);
     try {
       for (;;) {
