@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Diagnostic } from "vscode-languageserver-protocol/node";
+import { Methods, type StatusParams } from "../server/src/protocol";
 import { lineOf } from "./helpers";
 import { delay, LspSession } from "./lspSession";
 
@@ -169,6 +170,16 @@ describe("language server: a check that fails in the engine", { timeout: 120_000
         [["check-failed", 2]],
       );
       assert.match(String(diagnostics[0].message), /could not check this file: .*tensorflow/i);
+      // Written for the editor: it names the setting, links its code to it, and gives no command-line advice.
+      const message = String(diagnostics[0].message);
+      assert.match(message, /the backend set in rlPlayground\.backend \("tensorflow"\) cannot load/);
+      assert.match(message, /Set rlPlayground\.backend to "auto"/);
+      assert.doesNotMatch(message, /--backend|npm (run|ci)|\.\./);
+      assert.equal(diagnostics[0].codeDescription?.href, "command:workbench.action.openSettings?%5B%22rlPlayground.backend%22%5D");
+      // The status agrees: no backend, and why.
+      const status = lsp.notificationsOf<StatusParams>(Methods.status).at(-1)!;
+      assert.equal(status.backend, null);
+      assert.match(status.backendProblem ?? "", /rlPlayground\.backend/);
       // The settings put right, the next check is an ordinary one.
       lsp.configure({ backend: "wasm" });
       const version = lsp.change(uri, lsp.text(uri) + "\n");

@@ -57,7 +57,7 @@ describe("language server: training requests", { timeout: 180_000 }, () => {
   it("answers malformed params with InvalidParams that say what was expected", async () => {
     const { uri } = cartpole("params.rl.ts");
     for (const params of [null, 42, "x", {}, { uri: 42 }, { uri: null }])
-      await refused(start(params), /rlPlayground\/startTraining expects \{uri: string, settings\?: object\}/);
+      await refused(start(params), /rlPlayground\/startTraining expects \{uri: string, settings\?: object, seeds\?: number\[\]\}/);
     await refused(start({ uri: 42 }), /uri.*string.*got 42/);
     await refused(start({ uri, settings: 42 }), /settings.*object.*got 42/);
     await refused(start({ uri, settings: [1] }), /settings.*object/);

@@ -5,8 +5,12 @@
  */
 import * as vscode from "vscode";
 import {
+  MAX_GROUP_SEEDS,
+  MIN_GROUP_SEEDS,
   Methods,
   ServerCommands,
+  type CheckReport,
+  type StartGroupResult,
   type StartTrainingParams,
   type StartTrainingResult,
   type StopTrainingResult,
@@ -73,7 +77,50 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const document = await environmentDocument(arg, "check");
       if (!document) return;
       await server.ready();
-      await vscode.commands.executeCommand(ServerCommands.recheck, document.uri.toString());
+      const name = vscode.workspace.asRelativePath(document.uri);
+      // The status bar shows the check under way; its answer says what was checked and found.
+      const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Checking ${name}` }, () =>
+        vscode.commands.executeCommand<CheckReport | null>(ServerCommands.recheck, document.uri.toString()),
+      );
+      if (!report) return;
+      output.info(`${new Date().toISOString()} checked ${name} (version ${report.version}): ${report.summary}`);
+      if (report.errors + report.warnings === 0) {
+        void vscode.window.showInformationMessage(`${name}: ${report.summary}`);
+        return;
+      }
+      const choice = await vscode.window.showWarningMessage(`${name}: ${report.summary}`, "Show Problems");
+      if (choice) await vscode.commands.executeCommand("workbench.actions.view.problems");
+    }),
+
+    register("rlPlayground.trainSeeds", async (arg) => {
+      const document = await environmentDocument(arg, "train");
+      if (!document) return;
+      if (!vscode.workspace.isTrusted) {
+        void vscode.window.showWarningMessage(
+          "Training runs the code of this workspace, and the workspace is not trusted. Trust it to train.",
+        );
+        return;
+      }
+      const answer = await vscode.window.showInputBox({
+        title: "RL: Train Policy over Seeds",
+        prompt: `How many seeds (${MIN_GROUP_SEEDS} to ${MAX_GROUP_SEEDS})? Seeds 0, 1, 2, … are trained side by side, as many at once as rlPlayground.maxRunners allows.`,
+        value: "5",
+        validateInput: (text) =>
+          /^\d+$/.test(text.trim()) && Number(text) >= MIN_GROUP_SEEDS && Number(text) <= MAX_GROUP_SEEDS
+            ? undefined
+            : `A whole number from ${MIN_GROUP_SEEDS} to ${MAX_GROUP_SEEDS}.`,
+      });
+      if (!answer) return;
+      const seeds = Array.from({ length: Number(answer) }, (_, i) => i);
+      const client = await server.ready();
+      const params: StartTrainingParams = { uri: document.uri.toString(), seeds };
+      const result = await client.sendRequest<StartGroupResult | StartTrainingResult>(Methods.startTraining, params);
+      output.info(
+        "groupId" in result
+          ? `${new Date().toISOString()} training ${document.uri.fsPath} over seeds ${seeds.join(", ")} as group ${result.groupId} (runs ${result.runIds.join(", ")}).`
+          : `${new Date().toISOString()} ${document.uri.fsPath} is already training (run ${result.runId}).`,
+      );
+      DashboardPanel.createOrShow(context, host);
     }),
 
     register("rlPlayground.newEnvironment", () => newEnvironment(context, (m) => output.info(m))),

@@ -11,7 +11,30 @@ import { LazyStart } from "./lazyStart";
 import { ServerConnection } from "./serverConnection";
 import { SECTION } from "./settings";
 import { TrainingStatusBar } from "./statusBar";
+import { outcomeNotice, type OutcomeNotice } from "./trainingOutcome";
 import { TrainingRuns } from "./trainingRuns";
+
+/** Workspace state: the environments training when the window last changed its trainings. */
+const INTERRUPTED_KEY = "rlPlayground.trainingsRunning";
+
+/** A training's end where the user looks, with the dashboard and the run folder a click away. */
+async function notifyOutcome(
+  notice: OutcomeNotice,
+  runDir: string | undefined,
+  context: vscode.ExtensionContext,
+  host: ReturnType<typeof dashboardHost> | undefined,
+): Promise<void> {
+  const actions = ["Open Dashboard", ...(runDir ? ["Reveal Run Folder"] : [])];
+  const show =
+    notice.severity === "error"
+      ? vscode.window.showErrorMessage
+      : notice.severity === "warning"
+        ? vscode.window.showWarningMessage
+        : vscode.window.showInformationMessage;
+  const choice = await show(notice.text, ...actions);
+  if (choice === "Open Dashboard" && host) DashboardPanel.createOrShow(context, host);
+  if (choice === "Reveal Run Folder" && runDir) await vscode.commands.executeCommand("revealFileInOS", vscode.Uri.file(runDir));
+}
 
 /** What `activate` returns: the running trainings, for the extension tests (test/extension/). */
 export interface RlPlaygroundApi {
@@ -28,6 +51,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<RlPlay
   const connection = new ServerConnection(context, output, {
     trainingStarted: (p) => {
       runs.started(p);
+      output.info(`${new Date().toISOString()} run ${p.runId} started: ${p.environment} on ${p.backend ?? "an unknown backend"}`);
       DashboardPanel.trainingStarted(p);
       if (host) DashboardPanel.createOrShow(context, host);
     },
@@ -38,10 +62,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<RlPlay
     trainingEnded: (p) => {
       runs.ended(p);
       DashboardPanel.trainingEnded(p);
-      if (p.reason === "error")
-        void vscode.window.showErrorMessage(
-          `Training ${p.uri.slice(p.uri.lastIndexOf("/") + 1)} failed: ${p.message ?? "see the output channel"}`,
-        );
+      const notice = outcomeNotice(p);
+      output.info(
+        `${new Date().toISOString()} run ${p.runId} ended (${p.reason}): ${notice.text}${p.runDir ? ` Saved in ${p.runDir}.` : ""}`,
+      );
+      void notifyOutcome(notice, p.runDir, context, host);
     },
     status: (p) => {
       statusBar.status(p);
@@ -70,6 +95,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<RlPlay
     DashboardPanel.registerSerializer(context, host),
     ...registerCommands({ context, server: connection, runs, host, output }),
     runs.onDidChange(updateContextKeys),
+    // What is training is kept in the workspace state: a window reload ends it, and the next window says so.
+    runs.onDidChange(
+      () =>
+        void context.workspaceState.update(
+          INTERRUPTED_KEY,
+          runs.all().map((r) => r.environment),
+        ),
+    ),
     vscode.window.onDidChangeActiveTextEditor(updateContextKeys),
     // The document selector is fixed when a client is made: a new files glob needs a new client.
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -77,6 +110,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<RlPlay
     }),
   );
   updateContextKeys();
+  const interrupted = context.workspaceState.get<string[]>(INTERRUPTED_KEY) ?? [];
+  if (interrupted.length) {
+    void context.workspaceState.update(INTERRUPTED_KEY, []);
+    const names = [...new Set(interrupted)].join(", ");
+    output.warn(`The window was closed or reloaded while training ${names}: that training was stopped.`);
+    void vscode.window.showWarningMessage(
+      `The window was closed or reloaded while training ${names}: the training stopped with it (a run stopped that way is not saved). Train again to go on.`,
+    );
+  }
   void refreshTypings(context, (m) => output.info(m)).catch((error: unknown) => output.error(`Typings refresh failed: ${String(error)}`));
   // A server that fails to start is logged and shown in the status bar; commands retry it.
   const lazyStart = new LazyStart(

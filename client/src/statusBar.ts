@@ -16,6 +16,8 @@ export class TrainingStatusBar implements vscode.Disposable {
   private readonly subscription: vscode.Disposable;
   private backend: BackendName | null = null;
   private serverMessage = "";
+  /** The backend the settings force cannot load: the checks fail until the setting changes. */
+  private backendProblem: string | null = null;
   /** URIs of the documents the server is still measuring (its whole list, from each status). */
   private measuring: string[] = [];
   private serverState: ServerState = "starting";
@@ -27,7 +29,8 @@ export class TrainingStatusBar implements vscode.Disposable {
   }
 
   status(p: StatusParams): void {
-    if (p.backend) this.backend = p.backend;
+    if (p.backend !== undefined) this.backend = p.backend;
+    this.backendProblem = p.backendProblem ?? null;
     this.serverMessage = p.message;
     this.measuring = p.measuring ?? [];
     this.render();
@@ -60,6 +63,12 @@ export class TrainingStatusBar implements vscode.Disposable {
       this.item.text = "$(loading~spin) RL: measuring…";
       this.item.command = "rlPlayground.openDashboard";
       tooltip.appendMarkdown(measuringTooltip(this.measuring));
+    } else if (this.backendProblem && this.serverState === "running") {
+      this.item.text = "$(warning) RL: no backend";
+      this.item.command = { title: "Open Setting", command: "workbench.action.openSettings", arguments: ["rlPlayground.backend"] };
+      tooltip.appendMarkdown(`RL Playground cannot check files: ${escapeMarkdown(this.backendProblem)}. Click to open the setting.`);
+      this.item.tooltip = tooltip;
+      return;
     } else {
       this.item.text = this.serverState === "starting" ? "$(loading~spin) RL" : `$(beaker) RL${this.backend ? `: ${this.backend}` : ""}`;
       this.item.command = "rlPlayground.openDashboard";

@@ -307,6 +307,10 @@ export interface PolicyWeights {
 export type { Scene, Shape } from "./runtime/index";
 import type { Scene } from "./runtime/index";
 
+export const MIN_GROUP_SEEDS = 2;
+export const MAX_GROUP_SEEDS = 16;
+const SEEDS_RULE = `must be an array of ${MIN_GROUP_SEEDS} to ${MAX_GROUP_SEEDS} distinct whole numbers`;
+
 /** A document's URI, as every custom method names it. */
 const documentUri = v.string("must be a string (a document URI)");
 
@@ -322,12 +326,30 @@ export const StartTrainingParamsSchema = v.object({
       'must be an object of training settings, e.g. {"maxEpisodes": 500}',
     ),
   ),
+  /** Train a seed group: one run per seed (`settings.seed` = that seed), 2 to 16 distinct whole numbers. */
+  seeds: v.optional(
+    v.pipe(
+      v.array(v.pipe(v.number(SEEDS_RULE), v.integer(SEEDS_RULE)), SEEDS_RULE),
+      v.minLength(MIN_GROUP_SEEDS, SEEDS_RULE),
+      v.maxLength(MAX_GROUP_SEEDS, SEEDS_RULE),
+      v.check((seeds) => new Set(seeds).size === seeds.length, "must be distinct seeds (no seed twice)"),
+    ),
+  ),
 });
 export type StartTrainingParams = v.InferOutput<typeof StartTrainingParamsSchema>;
+/**
+ * What `startTraining` answers: a run's id (`StartTrainingResult`), or, with `seeds`, the seed
+ * group's id and one run id per seed in the order of `seeds` (`StartGroupResult`). A file
+ * already training answers with its training, a run or a group, whichever it is.
+ */
 export interface StartTrainingResult {
   runId: string;
 }
-/** Request `rlPlayground/stopTraining`. */
+export interface StartGroupResult {
+  groupId: string;
+  runIds: string[];
+}
+/** Request `rlPlayground/stopTraining`: a run's id, or a seed group's id (every run of the group stops). */
 export const StopTrainingParamsSchema = v.object({ runId: v.string("must be a string (a run id from startTraining)") });
 export type StopTrainingParams = v.InferOutput<typeof StopTrainingParamsSchema>;
 export interface StopTrainingResult {
@@ -352,6 +374,8 @@ export type PolicySnapshot =
  */
 export interface TrainingProgressParams {
   runId: string;
+  /** The seed group the run belongs to; absent for a run of its own. */
+  groupId?: string;
   uri: string;
   update: number;
   episodes: number;
@@ -368,6 +392,8 @@ export function progressUpdates(p: TrainingProgressParams): UpdateMetrics[] {
 /** Notification `rlPlayground/trainingEnded`. */
 export interface TrainingEndedParams {
   runId: string;
+  /** The seed group the run belongs to; absent for a run of its own. */
+  groupId?: string;
   uri: string;
   reason: EndReason;
   message?: string;
@@ -378,6 +404,8 @@ export interface TrainingEndedParams {
 /** Notification `rlPlayground/trainingStarted` (server → client): lets the client open the dashboard. */
 export interface TrainingStartedParams {
   runId: string;
+  /** The seed group the run belongs to; absent for a run of its own. */
+  groupId?: string;
   uri: string;
   environment: string;
   backend: BackendName | null;
@@ -408,11 +436,30 @@ export type PlaybackResult =
 
 /** Server-side commands (the client's palette commands have other ids; the language client registers these). */
 export const ServerCommands = {
-  /** Check a document again now: `[uri]`. */
+  /** Check a document again now: `[uri]`; answers with a `CheckReport` when its verdict is published (null: closed first). */
   recheck: "rlPlayground.server.recheck",
   /** Replay a failing episode step by step into the output channel: `[uri, FailingEpisode]`. */
   replayEpisode: "rlPlayground.server.replayEpisode",
 } as const;
+
+/** What a check found, in one line for the editor to show ("no problems · 256 episodes · SNR 2.5 at 16 episodes/update"). */
+export interface CheckReport {
+  uri: string;
+  /** The document version checked. */
+  version: number;
+  errors: number;
+  warnings: number;
+  /** Information and hints. */
+  notes: number;
+  /** The probe's episodes; null when the probe did not run (an error, an untrusted workspace). */
+  episodes: number | null;
+  /** The SNR of one training update's batch, at N = `episodesPerUpdate`. */
+  snr: number | null;
+  episodesPerUpdate: number | null;
+  /** Only static checks ran: the workspace is not trusted. */
+  staticOnly: boolean;
+  summary: string;
+}
 
 export const Methods = {
   startTraining: "rlPlayground/startTraining",
@@ -437,7 +484,7 @@ export interface ParamsSpec<T> {
 
 /** The params of every custom method a client sends, checked where they arrive (design §6). */
 export const MethodParams = {
-  startTraining: { schema: StartTrainingParamsSchema, expected: "{uri: string, settings?: object}" },
+  startTraining: { schema: StartTrainingParamsSchema, expected: "{uri: string, settings?: object, seeds?: number[]}" },
   stopTraining: { schema: StopTrainingParamsSchema, expected: "{runId: string}" },
   playback: {
     schema: PlaybackParamsSchema,
@@ -461,8 +508,11 @@ export interface ActiveDocumentParams {
   uri: string | null;
 }
 export interface StatusParams {
+  /** The backend the checks run on; null when the one the settings force cannot load (`backendProblem` says why). */
   backend?: BackendName | null;
   message: string;
+  /** The checks fail because the backend set in `rlPlayground.backend` cannot load: what the user should change. */
+  backendProblem?: string;
   /**
    * The documents (URIs) whose check overran its time budget: what is certain is published,
    * the statistics are still being measured (design §3). Every status carries the whole

@@ -19,7 +19,7 @@ import type { Connection, Diagnostic as LspDiagnostic, TextDocuments } from "vsc
 import type { TextDocument } from "vscode-languageserver-textdocument";
 import type { BackendName, Diagnostic, ProbeStats, RewardSummary } from "../protocol";
 import { BundleInputs, canonicalPath } from "./bundleInputs";
-import { checkDocument, staticCheck, transpileCheck, type RunnerPools } from "./engine";
+import { BACKEND_SETTING, checkDocument, staticCheck, transpileCheck, type RunnerPools } from "./engine";
 import { matchesFiles } from "./fileGlob";
 import { byUri, uriToPath, type DiagnosticData } from "./lspDiagnostics";
 import type { ServerSettings, SettingsReader } from "./settings";
@@ -37,6 +37,8 @@ export interface CheckContext {
   log(message: string): void;
   /** The backend a check ran on, why (the engine's words), and the settings that chose it. */
   onBackend(backend: BackendName, reason: string | null, settings: ServerSettings): void;
+  /** The backend the settings force could not load: `message` is the check-failed diagnostic's. */
+  onBackendFailed(message: string, settings: ServerSettings): void;
   /** The documents whose statistics are being measured changed (the whole list, in check order). */
   onMeasuring(uris: string[]): void;
 }
@@ -73,6 +75,15 @@ export class DocumentChecks {
   private readonly inputs = new BundleInputs();
   /** Canonical path → URI of every open document, for bundling from editors' contents. */
   private readonly openPaths = new Map<string, string>();
+  /** Documents whose text is being bundled for its transpile errors right after an edit. */
+  private readonly transpiling = new Set<string>();
+  /**
+   * Documents showing an edit's transpile errors (published at once) while their check is still
+   * to come: measuring, as far as the client is concerned, until a check publishes its verdict.
+   */
+  private readonly editedInterim = new Set<string>();
+  /** Callers of `checkNow` waiting for the document's next verdict. */
+  private readonly verdictWaiters = new Map<string, Array<(check: StoredCheck | null) => void>>();
   /** The active editor's document: its check is the first to get a runner. */
   private active: string | null = null;
   /** What an imported file contains as far as the checks are concerned: its open editor's text, else the disk's. */
@@ -91,9 +102,31 @@ export class DocumentChecks {
       uri,
       setTimeout(() => {
         this.timers.delete(uri);
-        void this.run(uri).catch((error: unknown) => this.ctx.log(`check of ${uri} failed: ${describe(error)}`));
+        void this.run(uri).catch((error: unknown) => {
+          this.ctx.log(`check of ${uri} failed: ${describe(error)}`);
+          if (this.editedInterim.delete(uri)) this.reportMeasuring();
+          this.verdict(uri, null);
+        });
       }, delayMs),
     );
+  }
+
+  /**
+   * Checks the document now and resolves with the next verdict published for it (of its newest
+   * text, when it is edited meanwhile); null when it is closed, or is no environment file.
+   */
+  checkNow(uri: string): Promise<StoredCheck | null> {
+    const verdict = new Promise<StoredCheck | null>((resolve) =>
+      this.verdictWaiters.set(uri, [...(this.verdictWaiters.get(uri) ?? []), resolve]),
+    );
+    this.schedule(uri, 0);
+    return verdict;
+  }
+
+  private verdict(uri: string, check: StoredCheck | null): void {
+    const waiters = this.verdictWaiters.get(uri);
+    this.verdictWaiters.delete(uri);
+    for (const resolve of waiters ?? []) resolve(check);
   }
 
   latest(uri: string): StoredCheck | undefined {
@@ -109,7 +142,9 @@ export class DocumentChecks {
     this.results.delete(uri);
     this.trainingDiagnostics.delete(uri);
     this.inputs.forget(uri);
+    if (this.editedInterim.delete(uri)) this.reportMeasuring();
     this.publish(uri, null);
+    this.verdict(uri, null);
   }
 
   /** The editor's active document changed: a check of it waiting for a runner goes first. */
@@ -129,10 +164,54 @@ export class DocumentChecks {
     if (doc.getText() !== readDisk(file)) this.fileChanged(file, doc.uri);
   }
 
-  /** An open document's text changed: the documents that import it are checked again. */
+  /**
+   * An open document's text changed: the documents that import it are checked again, and a
+   * transpile error the edit removed (or one it made) is shown at once rather than after the
+   * debounce and the probe. Bundling takes milliseconds; the check proper waits for quiet.
+   */
   edited(uri: string): void {
     const file = uriToPath(uri);
     if (file) this.fileChanged(file, uri);
+    void this.publishTranspileErrors(uri).catch((error: unknown) =>
+      this.ctx.log(`transpile check of ${uri} after an edit failed: ${describe(error)}`),
+    );
+  }
+
+  /**
+   * Bundles the document's newest text and, when what it shows would change (it shows a
+   * transpile error, or the new text has one), publishes the new text's transpile errors for its
+   * version, as the interim publish at the probe's deadline does: what is certain for that
+   * version, the document measuring until its check's verdict. At most one bundling per
+   * document at a time; edits made meanwhile are bundled after it, newest text only.
+   */
+  private async publishTranspileErrors(uri: string): Promise<void> {
+    // Untrusted, the check itself is bundling only: nothing slow to get ahead of.
+    if (this.transpiling.has(uri) || !this.ctx.trusted()) return;
+    this.transpiling.add(uri);
+    try {
+      for (;;) {
+        const doc = this.ctx.documents.get(uri);
+        const file = uriToPath(uri);
+        const shown = this.results.get(uri);
+        // Only documents that have been checked (watched environment files) and whose shown version is older.
+        if (!doc || !file || !shown || shown.version >= doc.version) return;
+        const version = doc.version;
+        const { diagnostics } = await transpileCheck(file, doc.getText(), this.sources);
+        if (this.ctx.documents.get(uri)?.version !== version) continue;
+        const now = this.results.get(uri);
+        if (!now || now.version >= version) return;
+        if (diagnostics.length === 0 && !now.diagnostics.some((d) => d.code === "transpile-error")) return;
+        this.results.set(uri, { version, diagnostics, stats: null, summary: null, staticOnly: now.staticOnly, measuring: true });
+        this.trainingDiagnostics.delete(uri);
+        this.editedInterim.add(uri);
+        // The status first: a client sees the document measuring before its interim diagnostics.
+        this.reportMeasuring();
+        this.publish(uri, version);
+        return;
+      }
+    } finally {
+      this.transpiling.delete(uri);
+    }
   }
 
   /** Any document closed: imports of it are read from disk again, which may differ from what its editor had. */
@@ -196,7 +275,14 @@ export class DocumentChecks {
   private setMeasuring(run: CheckRun, measuring: boolean): void {
     if (run.measuring === measuring) return;
     run.measuring = measuring;
-    this.ctx.onMeasuring([...this.running].filter(([, r]) => r.measuring).map(([uri]) => uri));
+    this.reportMeasuring();
+  }
+
+  /** The documents measuring: checks past their deadline, and edits whose transpile errors were published ahead of their check. */
+  private reportMeasuring(): void {
+    const uris = [...this.running].filter(([, r]) => r.measuring).map(([uri]) => uri);
+    for (const uri of this.editedInterim) if (!uris.includes(uri)) uris.push(uri);
+    this.ctx.onMeasuring(uris);
   }
 
   private isCurrent(uri: string, run: CheckRun): boolean {
@@ -229,6 +315,7 @@ export class DocumentChecks {
     if (this.ctx.documents.get(uri)?.version !== version) return;
     if (!matchesFiles(file, settings.files, this.ctx.folders())) {
       if (this.results.has(uri)) this.close(uri);
+      this.verdict(uri, null);
       return;
     }
     this.cancel(uri);
@@ -267,6 +354,10 @@ export class DocumentChecks {
         });
         if (result.engineError) this.ctx.log(`check of ${file}: ${result.engineError}`);
         if (result.backend) this.ctx.onBackend(result.backend, result.backendReason, settings);
+        else {
+          const failed = result.diagnostics.find((d) => d.code === "check-failed" && d.message.includes(BACKEND_SETTING));
+          if (failed) this.ctx.onBackendFailed(failed.message, settings);
+        }
         inputs = result.inputs;
         if (!result.cancelled)
           check = {
@@ -299,7 +390,10 @@ export class DocumentChecks {
     }
     this.results.set(uri, check);
     this.trainingDiagnostics.delete(uri);
+    // The verdict replaces what an edit showed ahead of it; the status says so first.
+    if (this.editedInterim.delete(uri)) this.reportMeasuring();
     this.publish(uri, version);
+    this.verdict(uri, check);
   }
 
   /** Publishes a document's diagnostics (null version: it was closed, clear them). */

@@ -56,6 +56,11 @@ export interface DocumentCheck {
   inputs: string[];
 }
 
+/** The runner processes the setting allows at once (`rlPlayground.maxRunners`; 0: one per core, at most 4). */
+export function runnerBound(maxRunners: number): number {
+  return maxRunners > 0 ? maxRunners : defaultMaxRunners();
+}
+
 /**
  * Warm runners, one pool per backend choice (the backend setting is per resource), each
  * holding at most `maxRunners` processes (0: `defaultMaxRunners()`). Pools of two backends each
@@ -65,7 +70,7 @@ export class RunnerPools {
   private readonly pools = new Map<BackendChoice, RunnerPool>();
 
   get(backend: BackendChoice, maxRunners = 0): RunnerPool {
-    const max = maxRunners > 0 ? maxRunners : defaultMaxRunners();
+    const max = runnerBound(maxRunners);
     let pool = this.pools.get(backend);
     if (!pool) {
       pool = new RunnerPool(backend, undefined, undefined, max);
@@ -118,7 +123,7 @@ export async function checkDocument(request: CheckRequest): Promise<DocumentChec
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return {
-      diagnostics: [checkFailed(request.file, request.contents, message)],
+      diagnostics: [checkFailed(request.file, request.contents, editorFailure(message, request.backend))],
       stats: null,
       summary: null,
       backend: null,
@@ -130,6 +135,22 @@ export async function checkDocument(request: CheckRequest): Promise<DocumentChec
   }
 }
 
+/** The setting that chose the backend, as a failure in the editor names it. */
+export const BACKEND_SETTING = "rlPlayground.backend";
+
+/**
+ * The engine's reason in editor terms: a backend forced in the settings that cannot load names
+ * the setting and what to set it to; the engine's advice for the command line (its options, its
+ * npm scripts) does not apply in the editor and is left out.
+ */
+export function editorFailure(message: string, backend: BackendChoice): string {
+  const unavailable = /backend is not available|no TensorFlow\.js backend/.test(message);
+  if (!unavailable || backend === "auto") return message;
+  const why = message.split(/\.\s+(?=Install|Use|use|Run)/)[0]!.replace(/[.\s]+$/, "");
+  const native = backend === "tensorflow" ? ', or rlPlayground.tfjsNodePath to a folder that holds "@tensorflow/tfjs-node"' : "";
+  return `the backend set in ${BACKEND_SETTING} ("${backend}") cannot load: ${why}. Set ${BACKEND_SETTING} to "auto"${native}`;
+}
+
 /**
  * A check that failed in the engine still says so in the file (a warning on its first
  * statement, in the Problems panel), rather than leaving it looking clean.
@@ -138,7 +159,7 @@ function checkFailed(file: string, contents: string, message: string): Diagnosti
   const place = findSourcePlaces(file, contents).file;
   return diagnostic(
     "check-failed",
-    `RL Playground could not check this file: ${message}. No diagnostics about the environment are shown until a check succeeds; the output channel ("RL Playground") has the details.`,
+    `RL Playground could not check this file: ${message.replace(/[.\s]+$/, "")}. No diagnostics about the environment are shown until a check succeeds; the output channel ("RL Playground") has the details.`,
     path.resolve(file),
     place,
   );

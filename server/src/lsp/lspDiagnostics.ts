@@ -22,8 +22,14 @@ const SEVERITY: Record<Severity, DiagnosticSeverity> = {
   hint: DiagnosticSeverity.Hint,
 };
 
+/** Opens the settings editor at `rlPlayground.backend` (a command link: VS Code opens it from the diagnostic's code). */
+export const BACKEND_SETTING_LINK = `command:workbench.action.openSettings?${encodeURIComponent(JSON.stringify(["rlPlayground.backend"]))}`;
+
 export function toLspDiagnostic(d: Diagnostic, data: DiagnosticData = {}): LspDiagnostic {
-  return { range: d.range, severity: SEVERITY[d.severity], code: d.code, source: SOURCE, message: d.message, data };
+  const lsp: LspDiagnostic = { range: d.range, severity: SEVERITY[d.severity], code: d.code, source: SOURCE, message: d.message, data };
+  // A check that failed for the backend setting links its code to that setting.
+  if (d.code === "check-failed" && d.message.includes("rlPlayground.backend")) lsp.codeDescription = { href: BACKEND_SETTING_LINK };
+  return lsp;
 }
 
 /**

@@ -24,9 +24,11 @@ import {
   ServerCommands,
   type ActiveDocumentParams,
   type BackendName,
+  type CheckReport,
   type InitializationOptions,
   type StatusParams,
 } from "../protocol";
+import { checkReport } from "./checkReport";
 import { quickFixActions } from "./codeActions";
 import { environmentLenses } from "./codeLens";
 import { CHANGE_DEBOUNCE_MS, DocumentChecks } from "./documentChecks";
@@ -83,6 +85,12 @@ export function startServer(connection: Connection): void {
     trusted: () => trusted,
     log,
     onBackend: (backend, reason, s) => status({ backend, message: backendStatus(backend, reason, s, native) }),
+    onBackendFailed: (message, s) =>
+      status({
+        backend: null,
+        message: `RL Playground: checks fail: the backend set in rlPlayground.backend ("${s.backend}") cannot load`,
+        backendProblem: message.replace(/^RL Playground could not check this file: /, "").split(". No diagnostics")[0]!,
+      }),
     onMeasuring: (uris) => {
       measuring = uris;
       sendStatus();
@@ -218,9 +226,16 @@ export function startServer(connection: Connection): void {
     return doc ? quickFixActions(doc.uri, doc.getText(), params.context.diagnostics) : [];
   });
 
-  connection.onExecuteCommand((params) => {
+  // An explicit check answers with what it checked and found, once its verdict is published.
+  connection.onExecuteCommand(async (params): Promise<CheckReport | null> => {
     const uri = params.arguments?.[0];
-    if (params.command === ServerCommands.recheck && typeof uri === "string" && documents.get(uri)) checks.schedule(uri, 0);
+    if (params.command !== ServerCommands.recheck || typeof uri !== "string" || !documents.get(uri)) return null;
+    const started = Date.now();
+    const check = await checks.checkNow(uri);
+    if (!check) return null;
+    const report = checkReport(uri, check);
+    log(`checked ${uriToPath(uri) ?? uri} (version ${report.version}) in ${Date.now() - started} ms: ${report.summary}`);
+    return report;
   });
 
   // Params are checked against their schemas before the handlers see them (InvalidParams otherwise).

@@ -34,6 +34,8 @@ export interface TrainingContext {
 
 export interface SessionSpec {
   runId: string;
+  /** The seed group the run belongs to, if any: every notification of the run carries it. */
+  groupId?: string;
   uri: string;
   file: string;
   contents: string;
@@ -84,6 +86,21 @@ export class TrainingSession {
     return true;
   }
 
+  /**
+   * Ends a run that never started (a seed group's run still waiting for a runner when the group
+   * was stopped): `trainingEnded` says so, and no runner was started for it.
+   */
+  endUnstarted(message: string): void {
+    if (this.done || this.training) return;
+    this.stopMessage = message;
+    this.end({ ...this.ids(), reason: "stopped", message });
+  }
+
+  /** The run's ids as every notification of it carries them. */
+  private ids(): { runId: string; groupId?: string; uri: string } {
+    return this.spec.groupId ? { runId: this.runId, groupId: this.spec.groupId, uri: this.uri } : { runId: this.runId, uri: this.uri };
+  }
+
   /** The file was renamed: the rest of the run is reported under the new URI (the runner has the code loaded already). */
   follow(uri: string, file: string): void {
     this.uri = uri;
@@ -92,6 +109,7 @@ export class TrainingSession {
 
   async run(): Promise<void> {
     const { spec, ctx } = this;
+    if (this.done) return;
     ctx.log(`training ${spec.file} (run ${spec.runId}) into ${spec.runDir}`);
     void ctx.connection.window.createWorkDoneProgress().then((reporter) => {
       if (this.done) return reporter.done();
@@ -114,7 +132,7 @@ export class TrainingSession {
   }
 
   private started(info: TrainingStartInfo): void {
-    const params: TrainingStartedParams = { runId: this.runId, uri: this.uri, ...info };
+    const params: TrainingStartedParams = { ...this.ids(), ...info };
     void this.ctx.connection.sendNotification(Methods.trainingStarted, params);
     this.ctx.log(`run ${this.runId}: ${info.environment} on backend ${info.backend ?? "unknown"}`);
   }
@@ -124,8 +142,7 @@ export class TrainingSession {
     const m = updates[updates.length - 1]!;
     const merged = updates.length > 1 ? { merged: updates.slice(0, -1) } : {};
     const params: TrainingProgressParams = {
-      runId: this.runId,
-      uri: this.uri,
+      ...this.ids(),
       update: m.update,
       episodes: m.episodes,
       metrics: m,
@@ -136,7 +153,7 @@ export class TrainingSession {
   }
 
   private finished(outcome: TrainingOutcome): void {
-    const base = { runId: this.runId, uri: this.uri };
+    const base = this.ids();
     // What the run showed of its reward terms (reward-term-inert), or why it failed, on the file until the next check.
     this.ctx.checks.setTrainingDiagnostics(this.uri, outcome.diagnostics);
     if (outcome.ok) {

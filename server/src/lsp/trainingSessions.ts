@@ -14,24 +14,35 @@ import {
   Methods,
   type PlaybackParams,
   type PlaybackResult,
+  type StartGroupResult,
   type StartTrainingParams,
   type StartTrainingResult,
   type StopTrainingResult,
 } from "../protocol";
-import { playbackFromRun, trainingSettingsProblems } from "./engine";
+import { playbackFromRun, runnerBound, trainingSettingsProblems } from "./engine";
 import { matchesFiles } from "./fileGlob";
 import { uriToPath } from "./lspDiagnostics";
+import { SeedGroup } from "./seedGroup";
 import { TrainingSession, type TrainingContext } from "./trainingSession";
+
+/** A file's one training: a run, or a seed group of runs. */
+type FileTraining = TrainingSession | SeedGroup;
+
+function answerOf(training: FileTraining): StartTrainingResult | StartGroupResult {
+  return training instanceof SeedGroup ? training.answer() : { runId: training.runId };
+}
 
 export class TrainingSessions {
   /** Sessions whose run has not ended, by runId. */
   private readonly byRunId = new Map<string, TrainingSession>();
-  /** Each file's session until its run has ended (stopping ones included), by the file's URI. */
-  private readonly byUri = new Map<string, TrainingSession>();
+  /** Each file's training (a session or a seed group) until it has ended (stopping ones included), by the file's URI. */
+  private readonly byUri = new Map<string, FileTraining>();
+  /** Seed groups that have not ended, by groupId (a stop may name the group). */
+  private readonly groups = new Map<string, SeedGroup>();
   /** Renames announced (`workspace/willRenameFiles`) and not yet done: old URI → new URI. */
   private readonly renaming = new Map<string, string>();
   /** Starts under way (settings being read, a stopping session being waited for), by the file's URI. */
-  private readonly starting = new Map<string, Promise<StartTrainingResult>>();
+  private readonly starting = new Map<string, Promise<StartTrainingResult | StartGroupResult>>();
   /** Finished runs that saved a policy: runId → its file and folder (for playback). */
   private readonly saved = new Map<string, { uri: string; file: string; runDir: string }>();
   private count = 0;
@@ -42,13 +53,16 @@ export class TrainingSessions {
    * The file's one training: the running session's, the start under way, or a new session.
    * The checks that need no await come first, so a bad request never gets another's run.
    */
-  start(params: StartTrainingParams): Promise<StartTrainingResult> {
+  start(params: StartTrainingParams): Promise<StartTrainingResult | StartGroupResult> {
     const problems = params.settings ? trainingSettingsProblems(params.settings as Record<string, unknown>) : [];
+    // Each seed of a group is the run's `seed` setting, held to that setting's rules.
+    for (const seed of params.seeds ?? [])
+      problems.push(...trainingSettingsProblems({ seed }).map((p) => p.replace(/^settings\.seed\b/, `seeds: ${seed}`)));
     if (problems.length > 0) throw new ResponseError(ErrorCodes.InvalidParams, `${Methods.startTraining}: ${problems.join(" ")}`);
     const pending = this.starting.get(params.uri);
     if (pending) return pending;
     const current = this.byUri.get(params.uri);
-    if (current && !current.stopping) return Promise.resolve({ runId: current.runId });
+    if (current && !current.stopping) return Promise.resolve(answerOf(current));
     const started = this.startAfter(params, current).finally(() => {
       if (this.starting.get(params.uri) === started) this.starting.delete(params.uri);
     });
@@ -57,7 +71,10 @@ export class TrainingSessions {
   }
 
   /** A new session for the file, once `stopping` (the file's previous session, if any) has ended. */
-  private async startAfter(params: StartTrainingParams, stopping: TrainingSession | undefined): Promise<StartTrainingResult> {
+  private async startAfter(
+    params: StartTrainingParams,
+    stopping: FileTraining | undefined,
+  ): Promise<StartTrainingResult | StartGroupResult> {
     this.refuseUntrusted();
     const file = uriToPath(params.uri);
     if (!file) throw new ResponseError(ErrorCodes.InvalidParams, `only files on disk can be trained: ${params.uri}`);
@@ -78,26 +95,51 @@ export class TrainingSessions {
       throw new ResponseError(ErrorCodes.InvalidParams, `no such file: ${file}`);
     }
     const name = path.basename(file).replace(/\.rl\.ts$|\.ts$/, "");
-    const runId = `${name}-${Date.now().toString(36)}-${++this.count}`;
-    const session = new TrainingSession(this.ctx, {
-      runId,
-      uri: params.uri,
-      file,
-      contents,
-      backend: settings.backend,
-      overrides: params.settings ?? {},
-      runDir: freshRunDir(path.join(workspaceFolderOf(file, this.ctx.folders()), ".rl-playground", "runs"), name),
-    });
-    this.byRunId.set(runId, session);
-    this.byUri.set(params.uri, session);
+    const runs = path.join(workspaceFolderOf(file, this.ctx.folders()), ".rl-playground", "runs");
+    const session = (groupId: string | undefined, seed: number | undefined) => {
+      const runId = `${name}-${Date.now().toString(36)}-${++this.count}`;
+      const s = new TrainingSession(this.ctx, {
+        runId,
+        ...(groupId ? { groupId } : {}),
+        uri: params.uri,
+        file,
+        contents,
+        backend: settings.backend,
+        overrides: seed === undefined ? (params.settings ?? {}) : { ...params.settings, seed },
+        runDir: freshRunDir(runs, seed === undefined ? name : `${name}-seed${seed}`),
+      });
+      this.byRunId.set(runId, s);
+      void s.ended.then((runDir) => {
+        this.byRunId.delete(runId);
+        if (this.byUri.get(s.uri) === s) this.byUri.delete(s.uri);
+        if (runDir) this.saved.set(runId, { uri: s.uri, file: s.file, runDir });
+      });
+      return s;
+    };
     this.ctx.checks.setTrainingDiagnostics(params.uri, []);
-    void session.ended.then((runDir) => {
-      this.byRunId.delete(runId);
-      if (this.byUri.get(session.uri) === session) this.byUri.delete(session.uri);
-      if (runDir) this.saved.set(runId, { uri: session.uri, file: session.file, runDir });
+    if (!params.seeds) {
+      const single = session(undefined, undefined);
+      this.byUri.set(params.uri, single);
+      void single.run();
+      return { runId: single.runId };
+    }
+    const groupId = `${name}-group-${Date.now().toString(36)}-${++this.count}`;
+    const group = new SeedGroup(
+      groupId,
+      params.seeds.map((seed) => session(groupId, seed)),
+      runnerBound(settings.maxRunners),
+    );
+    this.byUri.set(params.uri, group);
+    this.groups.set(groupId, group);
+    void group.ended.then(() => {
+      this.groups.delete(groupId);
+      if (this.byUri.get(group.uri) === group) this.byUri.delete(group.uri);
     });
-    void session.run();
-    return { runId };
+    this.ctx.log(
+      `seed group ${groupId}: ${params.seeds.length} runs of ${file} (seeds ${params.seeds.join(", ")}), at most ${runnerBound(settings.maxRunners)} at once`,
+    );
+    group.begin();
+    return group.answer();
   }
 
   private refuseUntrusted(): void {
@@ -108,12 +150,15 @@ export class TrainingSessions {
       );
   }
 
+  /** Stops a run, or every run of a seed group when `runId` is the group's id. */
   stop(runId: string): StopTrainingResult {
-    const session = this.byRunId.get(runId);
-    return { stopped: session ? session.stop() : false };
+    const training = this.byRunId.get(runId) ?? this.groups.get(runId);
+    return { stopped: training ? training.stop() : false };
   }
 
   stopAll(): void {
+    // Groups first: their waiting runs end without starting a runner.
+    for (const g of this.groups.values()) g.stop();
     for (const s of this.byRunId.values()) s.stop();
   }
 
