@@ -25,6 +25,7 @@ import {
   type ActiveDocumentParams,
   type BackendName,
   type CheckReport,
+  type FailingEpisode,
   type InitializationOptions,
   type StatusParams,
 } from "../protocol";
@@ -32,7 +33,7 @@ import { checkReport } from "./checkReport";
 import { quickFixActions } from "./codeActions";
 import { environmentLenses } from "./codeLens";
 import { CHANGE_DEBOUNCE_MS, DocumentChecks } from "./documentChecks";
-import { RunnerPools } from "./engine";
+import { replayEpisode, RunnerPools } from "./engine";
 import { matchesFiles } from "./fileGlob";
 import { DocumentPlaces, rewardHover } from "./hover";
 import { uriToPath } from "./lspDiagnostics";
@@ -227,8 +228,9 @@ export function startServer(connection: Connection): void {
   });
 
   // An explicit check answers with what it checked and found, once its verdict is published.
-  connection.onExecuteCommand(async (params): Promise<CheckReport | null> => {
+  connection.onExecuteCommand(async (params): Promise<CheckReport | ReplayReport | null> => {
     const uri = params.arguments?.[0];
+    if (params.command === ServerCommands.replayEpisode) return replay(uri, params.arguments?.[1]);
     if (params.command !== ServerCommands.recheck || typeof uri !== "string" || !documents.get(uri)) return null;
     const started = Date.now();
     const check = await checks.checkNow(uri);
@@ -237,6 +239,31 @@ export function startServer(connection: Connection): void {
     log(`checked ${uriToPath(uri) ?? uri} (version ${report.version}) in ${Date.now() - started} ms: ${report.summary}`);
     return report;
   });
+
+  /**
+   * "Replay failing episode": the episode a diagnostic carries, replayed in a runner, every step
+   * written to the output channel, and the failure it ends in said in a message.
+   */
+  const replay = async (uri: unknown, episode: unknown): Promise<ReplayReport | null> => {
+    const doc = typeof uri === "string" ? documents.get(uri) : undefined;
+    const file = typeof uri === "string" ? uriToPath(uri) : null;
+    if (!doc || !file || !isFailingEpisode(episode) || !trusted) return null;
+    const s = await settings.forResource(doc.uri);
+    const result = await replayEpisode(file, doc.getText(), episode, s.backend, runnerPools().get(s.backend, s.maxRunners));
+    log(`replay of ${file}: reset(seed=${episode.seed}), ${episode.actions.length} action(s)`);
+    for (const [k, step] of result.steps.entries())
+      log(
+        `  step ${k + 1}${step.episode ? ` (episode ${step.episode + 1})` : ""}: action ${JSON.stringify(step.action)} → observation ${JSON.stringify(step.observation)}, reward ${step.reward}${step.terminated ? ", terminated" : step.truncated ? ", truncated" : ""}`,
+      );
+    const ending = result.diagnostic ? `${result.diagnostic.code}: ${result.diagnostic.message}` : "it did not fail this time";
+    log(`  then ${ending}`);
+    const message = `Replayed ${result.steps.length} step(s) of the failing episode (each in the output channel "RL Playground"); ${result.diagnostic ? `it ends in ${result.diagnostic.code}.` : "it did not fail this time."}`;
+    void connection.sendNotification(ShowMessageNotification.type, {
+      type: result.diagnostic ? MessageType.Warning : MessageType.Info,
+      message,
+    });
+    return { steps: result.steps.length, failed: result.diagnostic !== null, code: result.diagnostic?.code ?? null };
+  };
 
   // Params are checked against their schemas before the handlers see them (InvalidParams otherwise).
   onCheckedRequest(connection, Methods.startTraining, MethodParams.startTraining, (params) => trainings.start(params));
@@ -278,6 +305,25 @@ export function startServer(connection: Connection): void {
 }
 
 /** Which backend runs the checks, and why (design §7): the engine's reason, and where tfjs-node was looked for. */
+/** What "Replay failing episode" answers the client (the steps are in the output channel). */
+interface ReplayReport {
+  steps: number;
+  failed: boolean;
+  code: string | null;
+}
+
+function isFailingEpisode(x: unknown): x is FailingEpisode {
+  const e = x as FailingEpisode;
+  return (
+    typeof x === "object" &&
+    x !== null &&
+    Number.isInteger(e.seed) &&
+    Array.isArray(e.actions) &&
+    e.actions.every((a) => typeof a === "number" || (Array.isArray(a) && a.every((v) => typeof v === "number"))) &&
+    typeof e.shrunkFrom === "number"
+  );
+}
+
 function backendStatus(backend: BackendName, reason: string | null, s: ServerSettings, native: NativeBackendLocation | null): string {
   const why = s.backend !== DEFAULT_SERVER_SETTINGS.backend ? "set by rlPlayground.backend" : `auto: ${reason ?? "the engine's choice"}`;
   return `RL Playground: backend ${backend} (${why}; ${native?.reason ?? "@tensorflow/tfjs-node not looked up yet"})`;

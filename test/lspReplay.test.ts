@@ -1,0 +1,43 @@
+/**
+ * "Replay failing episode": a failure found while sampling offers a code action that replays its
+ * shrunk episode in a runner, writes every step to the output channel, and says how it ended.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { ServerCommands } from "../server/src/protocol";
+import { LspSession } from "./lspSession";
+
+describe("language server: replaying a failing episode", { timeout: 120_000 }, () => {
+  let lsp: LspSession;
+  before(async () => {
+    lsp = await LspSession.start();
+    lsp.configure({ probeBudgetMs: 3000 });
+  });
+  after(async () => {
+    await lsp.dispose();
+  });
+
+  it("offers the replay on the failure, and the replay reproduces it step by step", async () => {
+    const uri = lsp.open(lsp.copyFixture("throw-after-pattern.rl.ts"));
+    const diagnostics = await lsp.diagnosticsFor(uri, 1, 60_000);
+    const threw = diagnostics.filter((d) => d.code === "user-code-threw");
+    assert.equal(threw.length, 1);
+    const actions = await lsp.codeActions(uri, threw);
+    const replay = actions.find((a) => a.command?.command === ServerCommands.replayEpisode);
+    assert.ok(replay, JSON.stringify(actions.map((a) => a.title)));
+    assert.match(replay.title, /^Replay failing episode \(7 actions from seed \d+\)/);
+    const logged = lsp.messages.length;
+    const report = await lsp.connection.sendRequest<{ steps: number; failed: boolean; code: string | null }>(
+      "workspace/executeCommand",
+      replay.command,
+    );
+    // Six steps complete; the seventh throws.
+    assert.deepEqual(report, { steps: 6, failed: true, code: "user-code-threw" });
+    const log = lsp.messages.slice(logged);
+    assert.equal(log.filter((m) => /^ {2}step \d+: action \d/.test(m)).length, 6);
+    assert.ok(
+      log.some((m) => /then user-code-threw: step\(\) threw Error: the pattern came up/.test(m)),
+      log.join("\n"),
+    );
+  });
+});
