@@ -26,6 +26,50 @@ export interface TrainingSettings {
 }
 
 /**
+ * What each training setting accepts (the engine's `invalid-training` check, see `rl/settings.ts`):
+ * a schema and the words that tell the user what to write. Here, not in the engine, so the
+ * dashboard's "Train again" form checks a value by the very rule the engine will apply.
+ */
+export interface TrainingSettingRule {
+  schema: v.GenericSchema<unknown>;
+  expected: string;
+}
+
+const finiteNumber = v.pipe(v.number(), v.finite());
+const wholeAtLeast = (min: number) => v.pipe(v.number(), v.finite(), v.integer(), v.minValue(min));
+const positiveNumber = v.pipe(v.number(), v.finite(), v.gtValue(0));
+const layerSizes: TrainingSettingRule = {
+  schema: v.array(wholeAtLeast(1)),
+  expected: "a list of layer sizes (whole numbers >= 1), e.g. [32], or [] for a linear policy",
+};
+
+export type NestedTrainingSetting = "policy" | "value";
+export type FlatTrainingSetting = Exclude<keyof TrainingSettings, NestedTrainingSetting>;
+
+export const TRAINING_SETTING_RULES: Record<FlatTrainingSetting, TrainingSettingRule> = {
+  episodesPerUpdate: { schema: wholeAtLeast(2), expected: "a whole number >= 2 (the variance needs two episodes)" },
+  learningRate: { schema: positiveNumber, expected: "a number > 0" },
+  gamma: { schema: v.pipe(finiteNumber, v.minValue(0), v.maxValue(1)), expected: "a number in [0, 1]" },
+  baseline: { schema: v.picklist(["none", "mean", "value"]), expected: '"none", "mean" or "value"' },
+  normalizeAdvantages: { schema: v.boolean(), expected: "true or false" },
+  entropyCoef: { schema: v.pipe(finiteNumber, v.minValue(0)), expected: "a number >= 0" },
+  seed: { schema: v.pipe(finiteNumber, v.integer()), expected: "a whole number" },
+  maxEpisodes: { schema: wholeAtLeast(1), expected: "a whole number >= 1 (the episode budget)" },
+};
+
+export const NESTED_TRAINING_SETTING_RULES: { [K in NestedTrainingSetting]: Record<keyof TrainingSettings[K], TrainingSettingRule> } = {
+  policy: {
+    hidden: layerSizes,
+    activation: { schema: v.picklist(["relu", "tanh"]), expected: '"relu" or "tanh"' },
+  },
+  value: {
+    hidden: layerSizes,
+    learningRate: { schema: positiveNumber, expected: "a number > 0" },
+    stepsPerUpdate: { schema: wholeAtLeast(1), expected: "a whole number >= 1" },
+  },
+};
+
+/**
  * Design §3, over all policy parameters flattened, measured on `episodes` episodes: `snr`
  * is the signal over noise of a batch estimate of that many episodes. `traceCov`,
  * `gradNormSq`, `noiseScale` and `baselineReduction` describe one episode's estimate and

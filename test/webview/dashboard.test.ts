@@ -161,6 +161,45 @@ test("Train again posts the edited settings and whether to save them to the file
   await d.page.close();
 });
 
+test("Train again refuses a value the engine's training check would reject, says why beside the field, and writes nothing", async () => {
+  const d = await openDashboard(browser);
+  await streamRun(d, info, metrics);
+  await d.page.locator('[data-section="settings"] > summary').click();
+  await d.page.locator('input[name="episodesPerUpdate"]').fill("0.05");
+  await d.page.locator('input[name="writeBack"]').check();
+  await d.page.locator('[data-action="train"]').click();
+  await d.settle();
+  assert.deepEqual(
+    (await d.posted()).filter((m) => m.type === "train"),
+    [],
+    "nothing is trained or written",
+  );
+  const error = d.page.locator('[data-error="episodesPerUpdate"]');
+  assert.equal(await error.isVisible(), true);
+  assert.match((await error.textContent()) ?? "", /whole number >= 2/);
+  assert.equal(await d.page.locator('input[name="episodesPerUpdate"]').getAttribute("aria-invalid"), "true");
+  // Beside the field: the message sits directly under its input.
+  const [inputBox, errorBox] = await Promise.all([d.page.locator('input[name="episodesPerUpdate"]').boundingBox(), error.boundingBox()]);
+  assert.ok(inputBox && errorBox && errorBox.y >= inputBox.y + inputBox.height - 1 && errorBox.y - (inputBox.y + inputBox.height) < 12);
+  for (const [name, bad] of [
+    ["maxEpisodes", "0"],
+    ["gamma", "1.5"],
+    ["learningRate", "0"],
+    ["seed", "2.5"],
+  ] as const) {
+    await d.page.locator(`input[name="${name}"]`).fill(bad);
+    await d.page.locator('[data-action="train"]').click();
+    assert.equal(await d.page.locator(`[data-error="${name}"]`).isVisible(), true, `${name} = ${bad} is flagged`);
+    await d.page.locator(`input[name="${name}"]`).fill(String(info.settings?.[name]));
+  }
+  await d.page.locator('input[name="episodesPerUpdate"]').fill("32");
+  assert.equal(await error.isVisible(), false, "the error goes when the value is fixed");
+  await d.page.locator('[data-action="train"]').click();
+  const train = (await d.posted()).filter((m) => m.type === "train");
+  assert.deepEqual(train, [{ type: "train", uri: info.uri, settings: { episodesPerUpdate: 32 }, writeBack: true }]);
+  await d.page.close();
+});
+
 test("saved runs are asked for, listed, and a click reopens one", async () => {
   const d = await openDashboard(browser);
   await d.page.locator('[data-section="saved"] > summary').click();

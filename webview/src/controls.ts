@@ -3,11 +3,12 @@
  * (with a small settings form), the latest numbers of the run, the smoothing slider, and
  * the saved runs.
  */
-import type { SavedRun, TrainingSettings } from "../../server/src/protocol";
+import { TRAINING_SETTING_RULES, type SavedRun, type TrainingSettings } from "../../server/src/protocol";
 import { formatElapsed, formatNumber } from "./format";
 import { runColor, runLabel } from "./chartsView";
 import { EDITABLE_SETTINGS, type EditableSetting } from "./host/trainingExportEdit";
 import { lastValue } from "./series";
+import { settingProblem } from "./settingsCheck";
 import { comparableRuns, findRun, updatesPerSecond, type RunData, type ViewState } from "./state";
 import type { Theme } from "./theme";
 
@@ -60,8 +61,10 @@ export class ControlsView {
   private readonly smoothingInput = el("input");
   private readonly smoothingValue = el("span", "readout");
   private readonly settingsForm = el("form", "settings");
+  private readonly settingsDetails = el("details", "section");
   private readonly writeBack = el("input");
   private readonly settingInputs = new Map<EditableSetting, HTMLInputElement | HTMLSelectElement>();
+  private readonly settingErrors = new Map<EditableSetting, HTMLElement>();
   private readonly savedList = el("ul", "saved-runs");
   private readonly statusLine = el("p", "status-line");
   private formRunId: string | null = null;
@@ -103,7 +106,7 @@ export class ControlsView {
   }
 
   private buildSettings(): HTMLElement {
-    const details = el("details", "section");
+    const details = this.settingsDetails;
     details.dataset.section = "settings";
     details.append(el("summary", "", "Training settings for “Train again”"));
     for (const key of EDITABLE_SETTINGS) {
@@ -119,9 +122,18 @@ export class ControlsView {
         if (kind === "number") input.step = "any";
       }
       input.name = key;
+      const error = el("span", "field-error");
+      error.dataset.error = key;
+      error.id = `error-${key}`;
+      error.hidden = true;
+      input.setAttribute("aria-describedby", error.id);
+      input.addEventListener("input", () => this.current && this.formValue(this.current, key));
+      const field = el("div", "field");
       label.append(input);
-      this.settingsForm.append(label);
+      field.append(label, error);
+      this.settingsForm.append(field);
       this.settingInputs.set(key, input);
+      this.settingErrors.set(key, error);
     }
     this.writeBack.type = "checkbox";
     this.writeBack.name = "writeBack";
@@ -148,15 +160,49 @@ export class ControlsView {
     return details;
   }
 
-  /** Settings in the form that differ from the run's, or undefined when none does. */
-  private changedSettings(run: RunData): Partial<TrainingSettings> | undefined {
+  /**
+   * The field's value when the engine would accept it, shown as an error beside the field
+   * when it would not; `undefined` for a number field left empty on a run without settings
+   * (nothing to change).
+   */
+  private formValue(run: RunData, key: EditableSetting): { ok: true; value: number | boolean | string | undefined } | { ok: false } {
+    const input = this.settingInputs.get(key) as HTMLInputElement | HTMLSelectElement;
+    const kind = SETTING_KINDS[key];
+    let value: number | boolean | string | undefined;
+    let problem: string | null = null;
+    if (kind === "boolean") value = (input as HTMLInputElement).checked;
+    else if (kind === "baseline") value = input.value;
+    else if (input instanceof HTMLInputElement && input.validity.badInput) problem = "is not a number";
+    else if (input.value.trim() === "") {
+      if (run.info.settings !== null) problem = "is empty";
+    } else value = Number(input.value);
+    if (problem !== null) problem = `${problem}; it must be ${TRAINING_SETTING_RULES[key].expected}`;
+    else if (value !== undefined) problem = settingProblem(key, value);
+    if (problem !== null) problem = `${key} ${problem}`;
+    const error = this.settingErrors.get(key) as HTMLElement;
+    error.textContent = problem ?? "";
+    error.hidden = problem === null;
+    input.setAttribute("aria-invalid", String(problem !== null));
+    return problem === null ? { ok: true, value } : { ok: false };
+  }
+
+  /** Settings in the form that differ from the run's (undefined when none does), or null when a field holds a value the engine would reject. */
+  private changedSettings(run: RunData): Partial<TrainingSettings> | undefined | null {
     const base = run.info.settings;
     const changed: Record<string, number | boolean | string> = {};
-    for (const [key, input] of this.settingInputs) {
-      const kind = SETTING_KINDS[key];
-      const value = kind === "boolean" ? (input as HTMLInputElement).checked : kind === "number" ? Number(input.value) : input.value;
-      if (kind === "number" && (input.value === "" || !Number.isFinite(value))) continue;
-      if (!base || base[key] !== value) changed[key] = value;
+    let firstBad: EditableSetting | null = null;
+    for (const key of this.settingInputs.keys()) {
+      const read = this.formValue(run, key);
+      if (!read.ok) {
+        firstBad ??= key;
+        continue;
+      }
+      if (read.value !== undefined && (!base || base[key] !== read.value)) changed[key] = read.value;
+    }
+    if (firstBad !== null) {
+      this.settingsDetails.open = true;
+      this.settingInputs.get(firstBad)?.focus();
+      return null;
     }
     return Object.keys(changed).length > 0 ? (changed as Partial<TrainingSettings>) : undefined;
   }
@@ -165,6 +211,8 @@ export class ControlsView {
     const run = this.current;
     if (!run || run.info.uri === null) return;
     const settings = this.changedSettings(run);
+    // A value the engine would reject is neither written into the file nor trained with: the field says why.
+    if (settings === null) return;
     this.callbacks.train(run, settings, settings !== undefined && this.writeBack.checked);
   }
 
@@ -243,6 +291,9 @@ export class ControlsView {
       const value = s?.[key];
       if (input instanceof HTMLInputElement && input.type === "checkbox") input.checked = value === true;
       else input.value = value === undefined ? "" : String(value);
+      input.removeAttribute("aria-invalid");
+      const error = this.settingErrors.get(key);
+      if (error) error.hidden = true;
     }
   }
 

@@ -18,6 +18,7 @@ import type {
   TrainingSettings,
   UpdateMetrics,
 } from "../../server/src/protocol";
+import { settingsProblems } from "./settingsCheck";
 
 const num = v.number();
 const nullableNum = v.nullable(num);
@@ -74,7 +75,17 @@ const trainingSettingsEntries = {
   maxEpisodes: num,
 };
 const trainingSettings: v.GenericSchema<TrainingSettings> = v.object(trainingSettingsEntries);
-const partialTrainingSettings: v.GenericSchema<Partial<TrainingSettings>> = v.partial(v.object(trainingSettingsEntries));
+/** Settings the page asks to train with (and maybe to write into the file): only values the engine accepts. */
+const partialTrainingSettings: v.GenericSchema<Partial<TrainingSettings>> = v.pipe(
+  v.partial(v.object(trainingSettingsEntries)),
+  v.check(
+    (s) => settingsProblems(s).length === 0,
+    (issue) => {
+      const [key, problem] = settingsProblems(issue.input as Record<string, unknown>)[0] ?? ["settings", "are invalid"];
+      return `${key} ${problem}`;
+    },
+  ),
+);
 
 const actionSpace = v.variant("kind", [v.object({ kind: v.literal("discrete"), n: num }), v.object({ kind: v.literal("box"), dims: num })]);
 
