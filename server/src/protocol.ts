@@ -407,7 +407,7 @@ export interface TrainingStartedParams {
 /**
  * Request `rlPlayground/playback` `{runId?, uri, mode}`: one episode of the current (or last) policy.
  * `runDir`: a saved run's folder (reopened in the dashboard), whose policy is played on the file at
- * `uri`. Frames beyond `maxFrames` are cut (default 500).
+ * `uri`. Steps beyond `maxFrames` are not drawn (default 500); the reset's frame is drawn besides them.
  */
 export const PlaybackParamsSchema = v.object({
   uri: documentUri,
@@ -419,8 +419,19 @@ export const PlaybackParamsSchema = v.object({
   ),
 });
 export type PlaybackParams = v.InferOutput<typeof PlaybackParamsSchema>;
+/**
+ * How a played episode ended: the environment terminated it, it was truncated (by the
+ * environment, or at `maxEpisodeSteps` as in training), or playback stopped drawing after
+ * `steps` steps (the `maxFrames` cap) while the episode went on.
+ */
+export type PlaybackEnding =
+  | { kind: "terminated" }
+  | { kind: "truncated"; by: "environment" }
+  | { kind: "truncated"; by: "maxEpisodeSteps"; maxEpisodeSteps: number }
+  | { kind: "cut"; steps: number };
 export type PlaybackResult =
-  | { ok: true; frames: Scene[]; actions: unknown[]; rewards: number[]; episodeReturn: number }
+  /** `frames[0]` is the reset's, `frames[k]` follows step k (`actions[k − 1]`, `rewards[k − 1]`). `ending` is absent from older servers. */
+  | { ok: true; frames: Scene[]; actions: unknown[]; rewards: number[]; episodeReturn: number; ending?: PlaybackEnding }
   | { ok: false; reason: "no-render" | "no-policy" | "error"; message: string };
 
 /** Server-side commands (the client's palette commands have other ids; the language client registers these). */

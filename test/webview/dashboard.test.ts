@@ -283,6 +283,53 @@ test("playback frames draw the cart at the positions of the recorded episode", a
   await d.page.close();
 });
 
+test("playback counts steps, not frames: a 500-step episode reads step 500 / 500 with its whole return and how it ended", async () => {
+  const d = await openDashboard(browser);
+  await streamRun(d, info, metrics.slice(0, 3), false);
+  await d.page.locator('[data-action="new-episode"]').click();
+  const request = (await d.posted()).filter((m) => m.type === "playback").at(-1);
+  assert.ok(request && request.type === "playback");
+  const frames: Scene[] = Array.from({ length: 501 }, (_, k) => ({
+    viewBox: [0, 0, 600, 10],
+    shapes: [{ type: "circle", cx: k, cy: 5, r: 1 }],
+  }));
+  const result: PlaybackResult = {
+    ok: true,
+    frames,
+    actions: frames.slice(1).map(() => 0),
+    rewards: frames.slice(1).map(() => 1),
+    episodeReturn: 500,
+    ending: { kind: "truncated", by: "maxEpisodeSteps", maxEpisodeSteps: 500 },
+  };
+  await d.send({ type: "playback", requestId: request.requestId, result });
+  await d.settle();
+  const readout = d.page.locator("[data-playback-info]");
+  // It plays on arrival: pause, then go through the frames by hand.
+  await d.page.locator('[data-action="play"]').click();
+  await d.page.locator('input[aria-label="Frame"]').fill("0");
+  assert.equal(await readout.textContent(), "reset · step 0 / 500 · return 0 of 500");
+  await d.page.locator('input[aria-label="Frame"]').fill("250");
+  assert.equal(await readout.textContent(), "step 250 / 500 · return 250 of 500");
+  await d.page.locator('input[aria-label="Frame"]').fill("500");
+  assert.equal(await readout.textContent(), "step 500 / 500 · return 500 of 500 · truncated at maxEpisodeSteps (500)");
+  await d.send({
+    type: "playback",
+    requestId: request.requestId,
+    result: {
+      ...result,
+      frames: frames.slice(0, 13),
+      rewards: result.rewards.slice(0, 12),
+      episodeReturn: 12,
+      ending: { kind: "terminated" },
+    },
+  });
+  await d.settle();
+  await d.page.locator('input[aria-label="Frame"]').fill("12");
+  assert.equal(await readout.textContent(), "step 12 / 12 · return 12 of 12 · terminated");
+  assert.deepEqual(d.errors, []);
+  await d.page.close();
+});
+
 test("an environment without render() gets a one-line hint", async () => {
   const d = await openDashboard(browser);
   await streamRun(d, info, metrics.slice(0, 2), false);

@@ -147,6 +147,16 @@ const playbackResult: v.GenericSchema<PlaybackResult> = v.variant("ok", [
     actions: v.array(v.unknown()),
     rewards: v.array(num),
     episodeReturn: num,
+    ending: v.optional(
+      v.variant("kind", [
+        v.object({ kind: v.literal("terminated") }),
+        v.variant("by", [
+          v.object({ kind: v.literal("truncated"), by: v.literal("environment") }),
+          v.object({ kind: v.literal("truncated"), by: v.literal("maxEpisodeSteps"), maxEpisodeSteps: num }),
+        ]),
+        v.object({ kind: v.literal("cut"), steps: num }),
+      ]),
+    ),
   }),
   v.object({ ok: v.literal(false), reason: v.picklist(["no-render", "no-policy", "error"]), message: v.string() }),
 ]);
