@@ -43,6 +43,20 @@ async function chartData(d: DashboardPage, id: string): Promise<{ points: number
   }, id);
 }
 
+/** What a chart's legend reads beside each line a person sees (uPlot's legend, away from the cursor: the latest values). */
+async function legend(d: DashboardPage, id: string): Promise<Record<string, string>> {
+  return d.page.evaluate((chart) => {
+    const { document } = globalThis as unknown as PageGlobals;
+    const rows = Array.from(document.querySelectorAll(`[data-chart="${chart}"] .u-legend .u-series:not(.quiet)`));
+    return Object.fromEntries(
+      rows.slice(1).map((row) => {
+        const cells = row as unknown as { querySelector(s: string): { textContent: string | null } | null };
+        return [cells.querySelector(".u-label")?.textContent ?? "", cells.querySelector(".u-value")?.textContent ?? ""];
+      }),
+    );
+  }, id);
+}
+
 /** One CartPole episode with a fixed action pattern: its observations and render() frames. */
 function recordEpisode(steps: number): { xs: number[]; thetas: number[]; frames: Scene[]; rewards: number[] } {
   const env = new CartPole();
@@ -377,7 +391,7 @@ function gridworldRun(): UpdateMetrics[] {
   return parseMetricsJsonl(text);
 }
 
-test("action probabilities at a probe state and stacked variance shares are drawn from the metrics", async () => {
+test("action probabilities at a probe state and each reward term's variance share are drawn from the metrics", async () => {
   const grid = gridworldRun();
   const gridInfo = {
     ...info,
@@ -397,11 +411,8 @@ test("action probabilities at a probe state and stacked variance shares are draw
   await d.page.locator(".probe-select select").selectOption("1");
   await d.settle();
   assert.deepEqual(Object.values((await chartData(d, "policy")).last), probs[1]);
-  const terms = await chartData(d, "terms");
-  const shares = lastGrid.rewardTermVarianceShares ?? {};
-  // Stacked edges: goal, goal + progress, goal + progress + max(stepCost, 0); the negative part apart.
-  assert.ok(Math.abs((terms.last.goal ?? NaN) - shares.goal) < 1e-12);
-  assert.ok(Math.abs((terms.last.progress ?? NaN) - (shares.goal + shares.progress)) < 1e-12);
+  // Each term's signed share in percent (as recorded: goal 79.2%, progress 14.0%, stepCost 6.8%), and their sum, 100%.
+  assert.deepEqual(await legend(d, "terms"), { goal: "79.2%", progress: "14.0%", stepCost: "6.8%", sum: "100.0%" });
   assert.equal(await d.page.locator('[data-hint="terms"]').isVisible(), false);
   // A GridWorld episode along the shortest path: the agent's circle sits in the cell it reached.
   const env = new GridWorld();
@@ -420,6 +431,15 @@ test("action probabilities at a probe state and stacked variance shares are draw
   await d.page.locator('[data-action="step"]').click();
   await d.page.screenshot({ path: path.join(screenshotDir(), "dashboard-gridworld-dark.png"), fullPage: true });
   assert.deepEqual(d.errors, []);
+  await d.page.close();
+});
+
+test("a reward term that cancels others' noise reads as a negative share; the shares still add up to 100%, nothing stacked past it", async () => {
+  const grid = gridworldRun().slice(0, 19);
+  const d = await openDashboard(browser);
+  await streamRun(d, { ...info, runId: "grid-2", environment: "GridWorld", actionSpace: { kind: "discrete", n: 4 } }, grid);
+  // Update 19 as recorded: goal 0.892, progress 0.313, stepCost −0.205.
+  assert.deepEqual(await legend(d, "terms"), { goal: "89.2%", progress: "31.3%", stepCost: "-20.5%", sum: "100.0%" });
   await d.page.close();
 });
 

@@ -92,9 +92,12 @@ export class ChartsView {
     this.charts.noise = new LiveChart(this.gradient.body, "noise", "Gradient noise scale vs episodes per update (log)", { log: true });
     this.noiseHint = hint(this.gradient.body, "noise");
     this.charts.baseline = new LiveChart(this.gradient.body, "baseline", "Variance removed by the baseline", { percent: true });
-    this.charts.terms = new LiveChart(this.gradient.body, "terms", "Share of gradient variance per reward term (stacked)", {
-      percent: true,
-    });
+    this.charts.terms = new LiveChart(
+      this.gradient.body,
+      "terms",
+      "Share of gradient variance per reward term: Cov(term, total) / Var(total), adding up to 100% (negative: the term cancels others' noise)",
+      { percent: true },
+    );
     this.termsHint = hint(this.gradient.body, "terms");
   }
 
@@ -256,50 +259,37 @@ export class ChartsView {
   }
 
   /**
-   * Shares stacked upward: edge i is Σ_{j≤i} max(share_j, 0). Shares are covariances and may
-   * be negative (a term that cancels another's noise); their sum is drawn below zero.
+   * Each term's signed share of the gradient variance, Cov(g^term, g) / Var(g): the shares add
+   * up to 100% by construction, and the "sum" line shows that they do, so a reader can check
+   * the decomposition. A share is not stacked on the others: a negative one (a term whose
+   * noise cancels the others') would push a stack above 100% and below 0.
    */
   private drawTerms(c: DrawContext): void {
     const terms = c.run ? Object.entries(c.run.cols.termShares) : [];
-    const lines: LineSpec[] = [{ label: "zero", color: "transparent", width: 0, quiet: true }];
-    const series: Column[] = [c.b.x.map(() => 0)];
-    const bands: BandSpec[] = [];
+    const lines: LineSpec[] = [];
+    const series: Column[] = [];
     const u = c.run?.cols.update ?? [];
-    const owner = c.run?.cols.termShares ?? {};
     const columns = terms.map(([, shares]) => shares);
-    const sumOf = (upTo: number, part: (v: number) => number) => (i: number) => {
-      let sum = 0;
-      for (let j = 0; j <= upTo; j++) sum += part(columns[j][i] ?? 0);
-      return sum;
-    };
     terms.forEach(([name, shares], k) => {
-      const color = c.theme.palette[k % c.theme.palette.length];
-      const cumulative = derivedColumn(
-        owner,
-        `positive ≤ ${name}`,
-        u.length,
-        sumOf(k, (v) => Math.max(0, v)),
-      );
-      const raw = bucketize(u, shares, c.b, "mean");
-      lines.push({ label: name, color, width: 1, format: (_v, i) => formatShare(raw[i] ?? null) });
-      series.push(bucketize(u, cumulative, c.b, "mean"));
-      bands.push({ upper: lines.length - 1, lower: lines.length - 2, fill: withAlpha(color, 0.35) });
+      lines.push({ label: name, color: c.theme.palette[k % c.theme.palette.length], width: 1.75, format: formatShare });
+      series.push(bucketize(u, shares, c.b, "mean"));
     });
-    const below =
-      terms.length > 0
-        ? derivedColumn(
-            owner,
-            "negative",
-            u.length,
-            sumOf(terms.length - 1, (v) => Math.min(0, v)),
-          )
-        : [];
-    if (below.some((v) => v !== null && v < 0)) {
-      lines.push({ label: "negative shares", color: c.theme.bad, width: 1 });
-      series.push(bucketize(u, below, c.b, "mean"));
-      bands.push({ upper: 0, lower: lines.length - 1, fill: withAlpha(c.theme.bad, 0.2) });
+    if (terms.length > 0) {
+      const sum = derivedColumn(c.run?.cols.termShares ?? {}, "sum", u.length, (i) => {
+        let total = 0;
+        for (const column of columns) {
+          const v = column[i];
+          if (v === null) return null;
+          total += v;
+        }
+        return total;
+      });
+      lines.push({ label: "sum", color: c.theme.foreground, width: 1, dash: [4, 3], format: formatShare });
+      series.push(bucketize(u, sum, c.b, "mean"));
+      lines.push({ label: "zero", color: c.theme.muted, width: 0.75, quiet: true });
+      series.push(c.b.x.map(() => 0));
     }
-    this.charts.terms.draw({ lines, bands }, c.b.x, series, c.theme, c.updates);
+    this.charts.terms.draw({ lines }, c.b.x, series, c.theme, c.updates);
     this.charts.terms.root.hidden = terms.length === 0;
     this.termsHint.hidden = terms.length > 0 || !c.run;
     this.termsHint.textContent =
