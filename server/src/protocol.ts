@@ -513,6 +513,8 @@ export interface DashboardRunInfo {
   actionSpace: TrainingStartedParams["actionSpace"] | null;
   source: "live" | "saved";
   runDir: string | null;
+  /** Runs trained together over several seeds share it; the dashboard draws them as one line with a band. */
+  groupId?: string | null;
 }
 
 /** A run folder found in the workspace (from its `summary.json`). */

@@ -44,17 +44,40 @@ async function chartData(d: DashboardPage, id: string): Promise<{ points: number
 }
 
 /** What a chart's legend reads beside each line a person sees (uPlot's legend, away from the cursor: the latest values). */
-async function legend(d: DashboardPage, id: string): Promise<Record<string, string>> {
-  return d.page.evaluate((chart) => {
-    const { document } = globalThis as unknown as PageGlobals;
-    const rows = Array.from(document.querySelectorAll(`[data-chart="${chart}"] .u-legend .u-series:not(.quiet)`));
-    return Object.fromEntries(
-      rows.slice(1).map((row) => {
-        const cells = row as unknown as { querySelector(s: string): { textContent: string | null } | null };
-        return [cells.querySelector(".u-label")?.textContent ?? "", cells.querySelector(".u-value")?.textContent ?? ""];
-      }),
-    );
-  }, id);
+async function legend(d: DashboardPage, id: string, options: { quiet?: boolean; x?: boolean } = {}): Promise<Record<string, string>> {
+  return d.page.evaluate(
+    ({ chart, quiet, x }) => {
+      const { document } = globalThis as unknown as PageGlobals;
+      const rows = Array.from(document.querySelectorAll(`[data-chart="${chart}"] .u-legend .u-series${quiet ? "" : ":not(.quiet)"}`));
+      return Object.fromEntries(
+        rows.slice(x ? 0 : 1).map((row) => {
+          const cells = row as unknown as { querySelector(s: string): { textContent: string | null } | null };
+          return [cells.querySelector(".u-label")?.textContent ?? "", cells.querySelector(".u-value")?.textContent ?? ""];
+        }),
+      );
+    },
+    { chart: id, quiet: options.quiet ?? false, x: options.x ?? false },
+  );
+}
+
+/** A legend's number read as the number it shows: within the rounding of its three significant digits. */
+function assertReads(text: string | undefined, expected: number, what: string): void {
+  const shown = Number(text);
+  assert.ok(
+    Number.isFinite(shown) && Math.abs(shown - expected) <= Math.abs(expected) * 6e-3 + 1e-9,
+    `${what}: shows ${text}, expected ${expected}`,
+  );
+}
+
+/** The debiased exponential moving average of `xs` with weight w per update, written out here (not the page's). */
+function ema(xs: number[], w: number): number[] {
+  const out: number[] = [];
+  let s = 0;
+  xs.forEach((x, k) => {
+    s = w * s + (1 - w) * x;
+    out.push(s / (1 - w ** (k + 1)));
+  });
+  return out;
 }
 
 /** One CartPole episode with a fixed action pattern: its observations and render() frames. */
@@ -484,6 +507,105 @@ test("screenshots in light, dark and high contrast themes", async () => {
     await d.page.locator('[data-action="step"]').click();
     const file = path.join(dir, `dashboard-${theme}.png`);
     await d.page.screenshot({ path: file, fullPage: true });
+    assert.deepEqual(d.errors, []);
+    await d.page.close();
+  }
+  console.log(`screenshots: ${dir}`);
+});
+
+/** Five seeds of one file: the recorded run, each seed's returns offset by 10·seed. */
+function seedGroupRuns(groupId: string, firstId: number): Array<{ info: typeof info; metrics: UpdateMetrics[] }> {
+  return [0, 1, 2, 3, 4].map((seed) => ({
+    info: { ...info, runId: `run-${firstId + seed}`, groupId, settings: info.settings && { ...info.settings, seed } },
+    metrics: metrics.map((m) => ({ ...m, returnMean: m.returnMean + 10 * seed, meanReturn100: m.meanReturn100 - 5 * seed })),
+  }));
+}
+
+test("runs of one seed group draw as one line, their mean, with a band of ± one standard deviation over the seeds", async () => {
+  const d = await openDashboard(browser);
+  for (const r of seedGroupRuns("g1", 1)) await streamRun(d, r.info, r.metrics);
+  await d.page.locator('[data-control="smoothing"]').fill("0");
+  await d.settle();
+  const shown = await legend(d, "reward");
+  assert.deepEqual(Object.keys(shown), ["mean return (mean of 5 seeds)", "last 100 episodes", "solve threshold"], "one line for the group");
+  // Offsets 0, 10, 20, 30, 40: mean +20, sample standard deviation √250.
+  assertReads(shown["mean return (mean of 5 seeds)"], last.returnMean + 20, "group mean");
+  const band = await legend(d, "reward", { quiet: true });
+  assertReads(band["mean return +σ"], last.returnMean + 20 + Math.sqrt(250), "upper edge");
+  assertReads(band["mean return −σ"], last.returnMean + 20 - Math.sqrt(250), "lower edge");
+  assertReads(shown["last 100 episodes"], last.meanReturn100 - 10, "group's last-100 mean");
+  // Turned off, the selected seed is drawn alone.
+  await d.page.locator('[data-control="group-seeds"]').uncheck();
+  await d.settle();
+  assertReads((await legend(d, "reward"))["mean return"], last.returnMean + 40, "the last seed alone");
+  assert.deepEqual(d.errors, []);
+  await d.page.close();
+});
+
+test("the x axis counts updates, episodes, environment steps or wall time", async () => {
+  const d = await openDashboard(browser);
+  await streamRun(d, info, metrics);
+  for (const [axis, label, value] of [
+    ["episodes", "episodes", String(last.episodes)],
+    ["envSteps", "environment steps", String(last.envSteps)],
+    ["seconds", "wall time (s)", last.seconds.toFixed(1)],
+    ["update", "update", String(last.update)],
+  ] as const) {
+    await d.page.locator('[data-control="x-axis"]').selectOption(axis);
+    await d.settle();
+    const x = await legend(d, "reward", { x: true });
+    assert.equal(Object.keys(x)[0], label);
+    assert.equal(Object.values(x)[0], value, `${axis}: the latest point sits at the run's last ${label}`);
+  }
+  assert.deepEqual(d.errors, []);
+  await d.page.close();
+});
+
+test("a smoothed curve reads the same at the same update however many points the chart draws", async () => {
+  // A long, noisy run: many updates per drawn point.
+  const noisy: UpdateMetrics[] = Array.from({ length: 3000 }, (_, i) => ({
+    ...metrics[i % metrics.length],
+    update: i + 1,
+    episodes: 16 * (i + 1),
+    returnMean: 100 + 50 * Math.sin(i / 40) + (i % 7 === 0 ? 60 : 0) - (i % 11 === 0 ? 45 : 0),
+  }));
+  const expected = ema(
+    noisy.map((m) => m.returnMean),
+    0.9,
+  ).at(-1) as number;
+  for (const width of [640, 1400]) {
+    const d = await openDashboard(browser, { width });
+    await d.send({ type: "runLoaded", run: info, metrics: noisy, reason: "stopped" });
+    await d.settle();
+    await d.page.locator('[data-control="smoothing"]').fill("0.9");
+    await d.settle();
+    assertReads((await legend(d, "reward"))["mean return"], expected, `width ${width}`);
+    await d.page.close();
+  }
+});
+
+test("the gradient norm panel draws √gradNormSq of each update", async () => {
+  const upTo = metrics.map((m) => m.gradient.gradNormSq > 0).lastIndexOf(true) + 1;
+  assert.ok(upTo > 0);
+  const d = await openDashboard(browser);
+  await streamRun(d, info, metrics.slice(0, upTo));
+  await d.page.locator('[data-control="smoothing"]').fill("0");
+  await d.settle();
+  assertReads((await legend(d, "gradNorm"))["‖∇J‖"], Math.sqrt(metrics[upTo - 1].gradient.gradNormSq), "‖∇J‖");
+  await d.page.close();
+});
+
+test("screenshots of seed groups compared, in dark and light themes", async () => {
+  const dir = screenshotDir();
+  for (const theme of ["dark", "light"] as const) {
+    const d = await openDashboard(browser, { theme });
+    const a = seedGroupRuns("g-a", 1);
+    const b = seedGroupRuns("g-b", 11).map((r) => ({ ...r, metrics: r.metrics.map((m) => ({ ...m, returnMean: m.returnMean * 0.7 })) }));
+    for (const r of [...a, ...b]) await streamRun(d, r.info, r.metrics);
+    await d.page.locator('[data-control="run"]').selectOption("run-11");
+    await d.page.locator('[data-compare="run-1"]').check();
+    await d.settle();
+    await d.page.screenshot({ path: path.join(dir, `dashboard-seeds-${theme}.png`), fullPage: true });
     assert.deepEqual(d.errors, []);
     await d.page.close();
   }

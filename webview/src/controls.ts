@@ -9,7 +9,7 @@ import { runColor, runLabel } from "./chartsView";
 import { EDITABLE_SETTINGS, type EditableSetting } from "./host/trainingExportEdit";
 import { lastValue } from "./series";
 import { settingProblem } from "./settingsCheck";
-import { comparableRuns, findRun, updatesPerSecond, type RunData, type ViewState } from "./state";
+import { comparableRuns, findRun, updatesPerSecond, X_AXES, type RunData, type ViewState, type XAxis } from "./state";
 import type { Theme } from "./theme";
 
 export interface ControlCallbacks {
@@ -18,6 +18,8 @@ export interface ControlCallbacks {
   stop(run: RunData): void;
   train(run: RunData, settings: Partial<TrainingSettings> | undefined, writeBack: boolean): void;
   setSmoothing(weight: number): void;
+  setXAxis(axis: XAxis): void;
+  setGroupSeeds(on: boolean): void;
   listRuns(): void;
   openRun(runDir: string): void;
 }
@@ -60,6 +62,9 @@ export class ControlsView {
   private readonly readouts = new Map<string, HTMLElement>();
   private readonly smoothingInput = el("input");
   private readonly smoothingValue = el("span", "readout");
+  private readonly xAxisSelect = el("select");
+  private readonly groupSeeds = el("input");
+  private readonly groupLabel = el("label", "group-seeds");
   private readonly settingsForm = el("form", "settings");
   private readonly settingsDetails = el("details", "section");
   private readonly writeBack = el("input");
@@ -91,7 +96,19 @@ export class ControlsView {
     this.smoothingInput.addEventListener("input", () => callbacks.setSmoothing(Number(this.smoothingInput.value)));
     const smoothingLabel = el("label", "smoothing", "Smoothing ");
     smoothingLabel.append(this.smoothingInput, this.smoothingValue);
-    header.append(this.runSelect, this.compareList, this.stopButton, this.trainButton, smoothingLabel);
+    this.xAxisSelect.dataset.control = "x-axis";
+    this.xAxisSelect.title = "What the charts' x axis counts";
+    this.xAxisSelect.append(...Object.entries(X_AXES).map(([key, a]) => new Option(a.label, key)));
+    this.xAxisSelect.addEventListener("change", () => callbacks.setXAxis(this.xAxisSelect.value as XAxis));
+    const xAxisLabel = el("label", "x-axis", "x ");
+    xAxisLabel.append(this.xAxisSelect);
+    this.groupSeeds.type = "checkbox";
+    this.groupSeeds.dataset.control = "group-seeds";
+    this.groupSeeds.addEventListener("change", () => callbacks.setGroupSeeds(this.groupSeeds.checked));
+    const groupLabel = this.groupLabel;
+    groupLabel.title = "Runs trained together over several seeds: one line (their mean) with a band (± one standard deviation)";
+    groupLabel.append(this.groupSeeds, " seeds as mean ± σ");
+    header.append(this.runSelect, this.compareList, this.stopButton, this.trainButton, smoothingLabel, xAxisLabel, groupLabel);
 
     const stats = el("dl", "readouts");
     for (const [key, label] of READOUTS) {
@@ -252,6 +269,9 @@ export class ControlsView {
     this.trainButton.disabled = !run || run.info.uri === null;
     this.smoothingInput.value = String(state.smoothing);
     this.smoothingValue.textContent = state.smoothing.toFixed(2);
+    this.xAxisSelect.value = state.xAxis;
+    this.groupSeeds.checked = state.groupSeeds;
+    this.groupLabel.hidden = !state.runs.some((r) => r.info.groupId);
     const idle = state.runs.length === 0 ? "No run yet: “RL: Train Policy” on an environment file (*.rl.ts) draws its curves here." : null;
     this.statusLine.textContent = state.lastStatus ?? idle ?? "";
     this.statusLine.hidden = this.statusLine.textContent === "";
@@ -314,7 +334,7 @@ export class ControlsView {
 
   private syncCompare(state: ViewState, run: RunData | undefined, theme: Theme): void {
     const others = run ? comparableRuns(state, run) : [];
-    const key = JSON.stringify([others.map((r) => r.info.runId), state.compareRunIds, theme.palette]);
+    const key = JSON.stringify([others.map((r) => [r.info.runId, runLabel(state, r)]), state.compareRunIds, theme.palette]);
     if (this.compareList.dataset.key === key) return;
     this.compareList.dataset.key = key;
     if (others.length === 0) {

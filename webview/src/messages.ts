@@ -99,6 +99,7 @@ const runInfo: v.GenericSchema<DashboardRunInfo> = v.object({
   actionSpace: v.nullable(actionSpace),
   source: v.picklist(["live", "saved"]),
   runDir: v.nullable(v.string()),
+  groupId: v.optional(v.nullable(v.string())),
 });
 
 const savedRun: v.GenericSchema<SavedRun> = v.object({
