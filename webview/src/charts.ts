@@ -129,18 +129,6 @@ export class LiveChart {
     this.showLatestInLegend();
     this.root.dataset.points = String(x.length);
     this.root.dataset.updates = String(updates);
-    this.root.dataset.last = JSON.stringify(Object.fromEntries(layout.lines.map((l, i) => [l.label, this.lastDrawn(i)])));
-  }
-
-  /** The drawn value of line `line` (0-based) at the last point, for read-outs and tests. */
-  lastDrawn(line: number): number | null {
-    const col = this.plot?.data[line + 1];
-    if (!col) return null;
-    for (let i = col.length - 1; i >= 0; i--) {
-      const v = col[i];
-      if (v !== null && v !== undefined) return v;
-    }
-    return null;
   }
 
   /** Away from the cursor the legend reads the latest values, not dashes. */
