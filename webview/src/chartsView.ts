@@ -192,7 +192,7 @@ export class ChartsView {
     this.addOverlays(c, { lines, series, bands }, (r) => r.cols.returnMean);
     this.charts.reward.title =
       c.members.length > 1
-        ? `Mean episode return per update, mean of ${c.members.length} seeds (band: ± one standard deviation over the seeds)`
+        ? `Mean episode return of ${c.members.length} seeds (band: ± σ over the seeds)`
         : "Mean episode return per update (band: min–max)";
     this.drawChart(c, this.charts.reward, lines, series, bands);
   }
