@@ -31,6 +31,8 @@ const LEVELS = [
   { updates: 5000, perMessage: 1 },
   { updates: 10000, perMessage: 1 },
   { updates: 50000, perMessage: 10 },
+  // A seed group of 5 runs drawn as one line with a band: every run at 10k, each message one update of one seed in turn.
+  { updates: 10000, perMessage: 1, seeds: 5 },
 ];
 const STREAMED_MESSAGES = 100;
 const UPDATE_INTERVAL_MS = 50;
@@ -92,23 +94,29 @@ async function measure(): Promise<void> {
   const browser = await launchBrowser();
   const rows: Array<Record<string, string | number>> = [];
   try {
-    for (const { updates: level, perMessage } of LEVELS) {
+    for (const { updates: level, perMessage, seeds = 1 } of LEVELS) {
       const streamedUpdates = STREAMED_MESSAGES * perMessage;
       const stream = syntheticStream(level + streamedUpdates);
       const d = await openDashboard(browser, { theme: "dark", height: 900 });
-      const preload: ToWebviewMessage = {
-        type: "runLoaded",
-        run: info,
-        metrics: stream.slice(0, level),
-        reason: null,
-      };
-      await d.send(preload);
+      const runIds = Array.from({ length: seeds }, (_, s) => (seeds === 1 ? info.runId : `${info.runId}-seed${s}`));
+      for (const runId of runIds) {
+        const preload: ToWebviewMessage = {
+          type: "runLoaded",
+          run: { ...info, runId, ...(seeds > 1 ? { groupId: "bench-group" } : {}) },
+          metrics: stream.slice(0, level),
+          reason: null,
+        };
+        await d.send(preload);
+      }
       await d.settle();
-      const streamed = Array.from({ length: STREAMED_MESSAGES }, (_, k): ToWebviewMessage => ({
-        type: "progress",
-        runId: info.runId,
-        metrics: stream.slice(level + k * perMessage, level + (k + 1) * perMessage),
-      }));
+      // Seeds advance in turn: message k carries the next updates of seed k mod seeds.
+      const next = runIds.map(() => level);
+      const streamed = Array.from({ length: STREAMED_MESSAGES }, (_, k): ToWebviewMessage => {
+        const s = k % seeds;
+        const from = next[s];
+        next[s] += perMessage;
+        return { type: "progress", runId: runIds[s], metrics: stream.slice(from, from + perMessage) };
+      });
       const cpuBefore = browserCpuSeconds();
       const frames = await d.page.evaluate(
         async ({ messages, interval }) => {
@@ -129,6 +137,7 @@ async function measure(): Promise<void> {
       );
       rows.push({
         updates: level,
+        runs: seeds > 1 ? `${seeds} (one seed group)` : 1,
         "updates/s": (perMessage * 1000) / UPDATE_INTERVAL_MS,
         frames: frames.length,
         "points per line": points,

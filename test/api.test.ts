@@ -81,7 +81,8 @@ test("playback of a saved policy draws the reset and every step; a training play
     maxFrames: 3,
     backend: "cpu",
   });
-  assert.ok(cut.ok && cut.frames.length === 3);
+  // Three steps drawn, and the reset before them.
+  assert.ok(cut.ok && cut.frames.length === 4 && cut.actions.length === 3);
 
   const noRender = await playbackEpisode(example("bandit.rl.ts"), { policy: readRunPolicy(runDir), mode: "greedy", backend: "cpu" });
   assert.equal(noRender.ok, false);

@@ -101,6 +101,8 @@ export class DashboardPanel {
       actionSpace: p.actionSpace,
       source: "live",
       runDir: null,
+      // A run of a seed group names it (servers that train seed groups send it; older ones do not).
+      ...groupOf(p),
     };
     DashboardPanel.remember({ info, metrics: [], ended: null });
     DashboardPanel.current?.post({ type: "runStarted", run: info });
@@ -257,6 +259,11 @@ export class DashboardPanel {
     await vscode.workspace.applyEdit(edit);
     await document.save();
   }
+}
+
+function groupOf(p: TrainingStartedParams): { groupId?: string } {
+  const groupId: unknown = (p as { groupId?: unknown }).groupId;
+  return typeof groupId === "string" ? { groupId } : {};
 }
 
 function webviewOptions(context: vscode.ExtensionContext): vscode.WebviewPanelOptions & vscode.WebviewOptions {

@@ -29,6 +29,50 @@ export interface TrainingSettings {
 }
 
 /**
+ * What each training setting accepts (the engine's `invalid-training` check, see `rl/settings.ts`):
+ * a schema and the words that tell the user what to write. Here, not in the engine, so the
+ * dashboard's "Train again" form checks a value by the very rule the engine will apply.
+ */
+export interface TrainingSettingRule {
+  schema: v.GenericSchema<unknown>;
+  expected: string;
+}
+
+const finiteNumber = v.pipe(v.number(), v.finite());
+const wholeAtLeast = (min: number) => v.pipe(v.number(), v.finite(), v.integer(), v.minValue(min));
+const positiveNumber = v.pipe(v.number(), v.finite(), v.gtValue(0));
+const layerSizes: TrainingSettingRule = {
+  schema: v.array(wholeAtLeast(1)),
+  expected: "a list of layer sizes (whole numbers >= 1), e.g. [32], or [] for a linear policy",
+};
+
+export type NestedTrainingSetting = "policy" | "value";
+export type FlatTrainingSetting = Exclude<keyof TrainingSettings, NestedTrainingSetting>;
+
+export const TRAINING_SETTING_RULES: Record<FlatTrainingSetting, TrainingSettingRule> = {
+  episodesPerUpdate: { schema: wholeAtLeast(2), expected: "a whole number >= 2 (the variance needs two episodes)" },
+  learningRate: { schema: positiveNumber, expected: "a number > 0" },
+  gamma: { schema: v.pipe(finiteNumber, v.minValue(0), v.maxValue(1)), expected: "a number in [0, 1]" },
+  baseline: { schema: v.picklist(["none", "mean", "value"]), expected: '"none", "mean" or "value"' },
+  normalizeAdvantages: { schema: v.boolean(), expected: "true or false" },
+  entropyCoef: { schema: v.pipe(finiteNumber, v.minValue(0)), expected: "a number >= 0" },
+  seed: { schema: v.pipe(finiteNumber, v.integer()), expected: "a whole number" },
+  maxEpisodes: { schema: wholeAtLeast(1), expected: "a whole number >= 1 (the episode budget)" },
+};
+
+export const NESTED_TRAINING_SETTING_RULES: { [K in NestedTrainingSetting]: Record<keyof TrainingSettings[K], TrainingSettingRule> } = {
+  policy: {
+    hidden: layerSizes,
+    activation: { schema: v.picklist(["relu", "tanh"]), expected: '"relu" or "tanh"' },
+  },
+  value: {
+    hidden: layerSizes,
+    learningRate: { schema: positiveNumber, expected: "a number > 0" },
+    stepsPerUpdate: { schema: wholeAtLeast(1), expected: "a whole number >= 1" },
+  },
+};
+
+/**
  * Design §3, over all policy parameters flattened, measured on `episodes` episodes: `snr`
  * is the signal over noise of a batch estimate of that many episodes. `traceCov`,
  * `gradNormSq`, `noiseScale` and `baselineReduction` describe one episode's estimate and
@@ -418,7 +462,7 @@ export interface TrainingStartedParams {
 /**
  * Request `rlPlayground/playback` `{runId?, uri, mode}`: one episode of the current (or last) policy.
  * `runDir`: a saved run's folder (reopened in the dashboard), whose policy is played on the file at
- * `uri`. Frames beyond `maxFrames` are cut (default 500).
+ * `uri`. Steps beyond `maxFrames` are not drawn (default 500); the reset's frame is drawn besides them.
  */
 export const PlaybackParamsSchema = v.object({
   uri: documentUri,
@@ -430,8 +474,19 @@ export const PlaybackParamsSchema = v.object({
   ),
 });
 export type PlaybackParams = v.InferOutput<typeof PlaybackParamsSchema>;
+/**
+ * How a played episode ended: the environment terminated it, it was truncated (by the
+ * environment, or at `maxEpisodeSteps` as in training), or playback stopped drawing after
+ * `steps` steps (the `maxFrames` cap) while the episode went on.
+ */
+export type PlaybackEnding =
+  | { kind: "terminated" }
+  | { kind: "truncated"; by: "environment" }
+  | { kind: "truncated"; by: "maxEpisodeSteps"; maxEpisodeSteps: number }
+  | { kind: "cut"; steps: number };
 export type PlaybackResult =
-  | { ok: true; frames: Scene[]; actions: unknown[]; rewards: number[]; episodeReturn: number }
+  /** `frames[0]` is the reset's, `frames[k]` follows step k (`actions[k − 1]`, `rewards[k − 1]`). `ending` is absent from older servers. */
+  | { ok: true; frames: Scene[]; actions: unknown[]; rewards: number[]; episodeReturn: number; ending?: PlaybackEnding }
   | { ok: false; reason: "no-render" | "no-policy" | "error"; message: string };
 
 /** Server-side commands (the client's palette commands have other ids; the language client registers these). */
@@ -537,6 +592,8 @@ export interface DashboardRunInfo {
   actionSpace: TrainingStartedParams["actionSpace"] | null;
   source: "live" | "saved";
   runDir: string | null;
+  /** Runs trained together over several seeds share it; the dashboard draws them as one line with a band. */
+  groupId?: string | null;
 }
 
 /** A run folder found in the workspace (from its `summary.json`). */

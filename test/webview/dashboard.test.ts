@@ -11,8 +11,6 @@ import type { Browser } from "playwright-core";
 import CartPole from "../../examples/cartpole.rl";
 import GridWorld from "../../examples/gridworld.rl";
 import type { PlaybackResult, Scene, UpdateMetrics } from "../../server/src/protocol";
-import { formatElapsed, formatNumber } from "../../webview/src/format";
-import { smooth } from "../../webview/src/series";
 import { parseMetricsJsonl } from "../../webview/src/host/savedRuns";
 import { cartpoleFixture, launchBrowser, openDashboard, screenshotDir, streamRun, type DashboardPage, type PageGlobals } from "./harness";
 
@@ -34,13 +32,50 @@ async function readouts(d: DashboardPage): Promise<Record<string, string>> {
   });
 }
 
-async function chartData(d: DashboardPage, id: string): Promise<{ points: number; updates: number; last: Record<string, number | null> }> {
+async function chartData(d: DashboardPage, id: string): Promise<{ points: number; updates: number }> {
   return d.page.evaluate((chart) => {
     const { document } = globalThis as unknown as PageGlobals;
     const e = document.querySelector(`[data-chart="${chart}"]`);
     if (!e) throw new Error(`no chart ${chart}`);
-    return { points: Number(e.dataset.points), updates: Number(e.dataset.updates), last: JSON.parse(e.dataset.last ?? "{}") };
+    return { points: Number(e.dataset.points), updates: Number(e.dataset.updates) };
   }, id);
+}
+
+/** What a chart's legend reads beside each line a person sees (uPlot's legend, away from the cursor: the latest values). */
+async function legend(d: DashboardPage, id: string, options: { quiet?: boolean; x?: boolean } = {}): Promise<Record<string, string>> {
+  return d.page.evaluate(
+    ({ chart, quiet, x }) => {
+      const { document } = globalThis as unknown as PageGlobals;
+      const rows = Array.from(document.querySelectorAll(`[data-chart="${chart}"] .u-legend .u-series${quiet ? "" : ":not(.quiet)"}`));
+      return Object.fromEntries(
+        rows.slice(x ? 0 : 1).map((row) => {
+          const cells = row as unknown as { querySelector(s: string): { textContent: string | null } | null };
+          return [cells.querySelector(".u-label")?.textContent ?? "", cells.querySelector(".u-value")?.textContent ?? ""];
+        }),
+      );
+    },
+    { chart: id, quiet: options.quiet ?? false, x: options.x ?? false },
+  );
+}
+
+/** A legend's number read as the number it shows: within the rounding of its three significant digits. */
+function assertReads(text: string | undefined, expected: number, what: string): void {
+  const shown = Number(text);
+  assert.ok(
+    Number.isFinite(shown) && Math.abs(shown - expected) <= Math.abs(expected) * 6e-3 + 1e-9,
+    `${what}: shows ${text}, expected ${expected}`,
+  );
+}
+
+/** The debiased exponential moving average of `xs` with weight w per update, written out here (not the page's). */
+function ema(xs: number[], w: number): number[] {
+  const out: number[] = [];
+  let s = 0;
+  xs.forEach((x, k) => {
+    s = w * s + (1 - w) * x;
+    out.push(s / (1 - w ** (k + 1)));
+  });
+  return out;
 }
 
 /** One CartPole episode with a fixed action pattern: its observations and render() frames. */
@@ -80,23 +115,23 @@ test("the charts hold one point per update and the read-outs show the last updat
     assert.equal(c.points, metrics.length, `${id} points`);
     assert.equal(c.updates, metrics.length, `${id} updates`);
   }
-  const reward = await chartData(d, "reward");
-  assert.equal(reward.last["last 100 episodes"], last.meanReturn100);
-  assert.equal(reward.last["solve threshold"], 475);
-  const smoothed = smooth(
+  const reward = await legend(d, "reward");
+  assertReads(reward["last 100 episodes"], last.meanReturn100, "last 100 episodes");
+  assertReads(reward["solve threshold"], 475, "solve threshold");
+  const smoothed = ema(
     metrics.map((m) => m.returnMean),
     0.6,
-  ).at(-1);
-  assert.ok(Math.abs((reward.last["mean return"] ?? NaN) - (smoothed ?? NaN)) < 1e-9, "mean return is the smoothed stream");
-  const noise = await chartData(d, "noise");
-  assert.equal(noise.last["episodes per update"], info.settings?.episodesPerUpdate);
+  ).at(-1) as number;
+  assertReads(reward["mean return"], smoothed, "mean return is the smoothed stream");
+  assertReads((await legend(d, "noise"))["episodes per update"], 16, "episodes per update");
   const r = await readouts(d);
   assert.equal(r.update, String(last.update));
   assert.equal(r.episodes, `${last.episodes} / ${last.episodeBudget}`);
-  assert.equal(r.meanReturn100, formatNumber(last.meanReturn100));
-  assert.equal(r.returnMean, formatNumber(last.returnMean));
-  assert.equal(r.entropy, formatNumber(last.policyEntropy));
-  assert.equal(r.elapsed, formatElapsed(last.seconds));
+  assertReads(r.meanReturn100, last.meanReturn100, "mean return (last 100)");
+  assertReads(r.returnMean, last.returnMean, "last batch");
+  assertReads(r.entropy, last.policyEntropy, "entropy");
+  // Under a minute: m:ss.
+  assert.equal(r.elapsed, `${Math.floor(last.seconds / 60)}:${String(Math.floor(last.seconds % 60)).padStart(2, "0")}`);
   assert.equal(r.backend, info.backend);
   assert.equal(r.status, "solved");
   assert.deepEqual(d.errors, []);
@@ -108,8 +143,7 @@ test("the smoothing slider changes the drawn curve, and 0 draws the raw returns"
   await streamRun(d, info, metrics);
   await d.page.locator('[data-control="smoothing"]').fill("0");
   await d.settle();
-  const reward = await chartData(d, "reward");
-  assert.equal(reward.last["mean return"], last.returnMean);
+  assertReads((await legend(d, "reward"))["mean return"], last.returnMean, "mean return, unsmoothed");
   await d.page.close();
 });
 
@@ -138,11 +172,11 @@ test("a second run of the same file is shown, the first can be overlaid, and eit
   await d.settle();
   const overlaid = await chartData(d, "reward");
   assert.equal(overlaid.points, metrics.length, "the x axis spans the longer run");
-  const smoothedFirst = smooth(
+  const smoothedFirst = ema(
     metrics.map((m) => m.returnMean),
     0.6,
-  ).at(-1);
-  assert.ok(Math.abs((overlaid.last["CartPole #1"] ?? NaN) - (smoothedFirst ?? NaN)) < 1e-9);
+  ).at(-1) as number;
+  assertReads((await legend(d, "reward"))["CartPole #1"], smoothedFirst, "the overlaid first run");
   await d.page.locator('[data-control="run"]').selectOption("run-1");
   await d.settle();
   assert.equal((await readouts(d)).update, String(last.update));
@@ -158,6 +192,45 @@ test("Train again posts the edited settings and whether to save them to the file
   await d.page.locator('[data-action="train"]').click();
   const train = (await d.posted()).filter((m) => m.type === "train").at(-1);
   assert.deepEqual(train, { type: "train", uri: info.uri, settings: { episodesPerUpdate: 32 }, writeBack: true });
+  await d.page.close();
+});
+
+test("Train again refuses a value the engine's training check would reject, says why beside the field, and writes nothing", async () => {
+  const d = await openDashboard(browser);
+  await streamRun(d, info, metrics);
+  await d.page.locator('[data-section="settings"] > summary').click();
+  await d.page.locator('input[name="episodesPerUpdate"]').fill("0.05");
+  await d.page.locator('input[name="writeBack"]').check();
+  await d.page.locator('[data-action="train"]').click();
+  await d.settle();
+  assert.deepEqual(
+    (await d.posted()).filter((m) => m.type === "train"),
+    [],
+    "nothing is trained or written",
+  );
+  const error = d.page.locator('[data-error="episodesPerUpdate"]');
+  assert.equal(await error.isVisible(), true);
+  assert.match((await error.textContent()) ?? "", /whole number >= 2/);
+  assert.equal(await d.page.locator('input[name="episodesPerUpdate"]').getAttribute("aria-invalid"), "true");
+  // Beside the field: the message sits directly under its input.
+  const [inputBox, errorBox] = await Promise.all([d.page.locator('input[name="episodesPerUpdate"]').boundingBox(), error.boundingBox()]);
+  assert.ok(inputBox && errorBox && errorBox.y >= inputBox.y + inputBox.height - 1 && errorBox.y - (inputBox.y + inputBox.height) < 12);
+  for (const [name, bad] of [
+    ["maxEpisodes", "0"],
+    ["gamma", "1.5"],
+    ["learningRate", "0"],
+    ["seed", "2.5"],
+  ] as const) {
+    await d.page.locator(`input[name="${name}"]`).fill(bad);
+    await d.page.locator('[data-action="train"]').click();
+    assert.equal(await d.page.locator(`[data-error="${name}"]`).isVisible(), true, `${name} = ${bad} is flagged`);
+    await d.page.locator(`input[name="${name}"]`).fill(String(info.settings?.[name]));
+  }
+  await d.page.locator('input[name="episodesPerUpdate"]').fill("32");
+  assert.equal(await error.isVisible(), false, "the error goes when the value is fixed");
+  await d.page.locator('[data-action="train"]').click();
+  const train = (await d.posted()).filter((m) => m.type === "train");
+  assert.deepEqual(train, [{ type: "train", uri: info.uri, settings: { episodesPerUpdate: 32 }, writeBack: true }]);
   await d.page.close();
 });
 
@@ -244,6 +317,53 @@ test("playback frames draw the cart at the positions of the recorded episode", a
   await d.page.close();
 });
 
+test("playback counts steps, not frames: a 500-step episode reads step 500 / 500 with its whole return and how it ended", async () => {
+  const d = await openDashboard(browser);
+  await streamRun(d, info, metrics.slice(0, 3), false);
+  await d.page.locator('[data-action="new-episode"]').click();
+  const request = (await d.posted()).filter((m) => m.type === "playback").at(-1);
+  assert.ok(request && request.type === "playback");
+  const frames: Scene[] = Array.from({ length: 501 }, (_, k) => ({
+    viewBox: [0, 0, 600, 10],
+    shapes: [{ type: "circle", cx: k, cy: 5, r: 1 }],
+  }));
+  const result: PlaybackResult = {
+    ok: true,
+    frames,
+    actions: frames.slice(1).map(() => 0),
+    rewards: frames.slice(1).map(() => 1),
+    episodeReturn: 500,
+    ending: { kind: "truncated", by: "maxEpisodeSteps", maxEpisodeSteps: 500 },
+  };
+  await d.send({ type: "playback", requestId: request.requestId, result });
+  await d.settle();
+  const readout = d.page.locator("[data-playback-info]");
+  // It plays on arrival: pause, then go through the frames by hand.
+  await d.page.locator('[data-action="play"]').click();
+  await d.page.locator('input[aria-label="Frame"]').fill("0");
+  assert.equal(await readout.textContent(), "reset · step 0 / 500 · return 0 of 500");
+  await d.page.locator('input[aria-label="Frame"]').fill("250");
+  assert.equal(await readout.textContent(), "step 250 / 500 · return 250 of 500");
+  await d.page.locator('input[aria-label="Frame"]').fill("500");
+  assert.equal(await readout.textContent(), "step 500 / 500 · return 500 of 500 · truncated at maxEpisodeSteps (500)");
+  await d.send({
+    type: "playback",
+    requestId: request.requestId,
+    result: {
+      ...result,
+      frames: frames.slice(0, 13),
+      rewards: result.rewards.slice(0, 12),
+      episodeReturn: 12,
+      ending: { kind: "terminated" },
+    },
+  });
+  await d.settle();
+  await d.page.locator('input[aria-label="Frame"]').fill("12");
+  assert.equal(await readout.textContent(), "step 12 / 12 · return 12 of 12 · terminated");
+  assert.deepEqual(d.errors, []);
+  await d.page.close();
+});
+
 test("an environment without render() gets a one-line hint", async () => {
   const d = await openDashboard(browser);
   await streamRun(d, info, metrics.slice(0, 2), false);
@@ -291,7 +411,7 @@ function gridworldRun(): UpdateMetrics[] {
   return parseMetricsJsonl(text);
 }
 
-test("action probabilities at a probe state and stacked variance shares are drawn from the metrics", async () => {
+test("action probabilities at a probe state and each reward term's variance share are drawn from the metrics", async () => {
   const grid = gridworldRun();
   const gridInfo = {
     ...info,
@@ -305,17 +425,13 @@ test("action probabilities at a probe state and stacked variance shares are draw
   await streamRun(d, gridInfo, grid);
   const lastGrid = grid[grid.length - 1];
   const probs = lastGrid.policy?.kind === "discrete" ? lastGrid.policy.actionProbs : [];
-  const policy = await chartData(d, "policy");
-  assert.equal(policy.points, grid.length);
-  assert.deepEqual(Object.values(policy.last), probs[0]);
+  assert.equal((await chartData(d, "policy")).points, grid.length);
+  Object.values(await legend(d, "policy")).forEach((text, a) => assertReads(text, probs[0][a], `P(action ${a}) at probe 1`));
   await d.page.locator(".probe-select select").selectOption("1");
   await d.settle();
-  assert.deepEqual(Object.values((await chartData(d, "policy")).last), probs[1]);
-  const terms = await chartData(d, "terms");
-  const shares = lastGrid.rewardTermVarianceShares ?? {};
-  // Stacked edges: goal, goal + progress, goal + progress + max(stepCost, 0); the negative part apart.
-  assert.ok(Math.abs((terms.last.goal ?? NaN) - shares.goal) < 1e-12);
-  assert.ok(Math.abs((terms.last.progress ?? NaN) - (shares.goal + shares.progress)) < 1e-12);
+  Object.values(await legend(d, "policy")).forEach((text, a) => assertReads(text, probs[1][a], `P(action ${a}) at probe 2`));
+  // Each term's signed share in percent (as recorded: goal 79.2%, progress 14.0%, stepCost 6.8%), and their sum, 100%.
+  assert.deepEqual(await legend(d, "terms"), { goal: "79.2%", progress: "14.0%", stepCost: "6.8%", sum: "100.0%" });
   assert.equal(await d.page.locator('[data-hint="terms"]').isVisible(), false);
   // A GridWorld episode along the shortest path: the agent's circle sits in the cell it reached.
   const env = new GridWorld();
@@ -337,6 +453,15 @@ test("action probabilities at a probe state and stacked variance shares are draw
   await d.page.close();
 });
 
+test("a reward term that cancels others' noise reads as a negative share; the shares still add up to 100%, nothing stacked past it", async () => {
+  const grid = gridworldRun().slice(0, 19);
+  const d = await openDashboard(browser);
+  await streamRun(d, { ...info, runId: "grid-2", environment: "GridWorld", actionSpace: { kind: "discrete", n: 4 } }, grid);
+  // Update 19 as recorded: goal 0.892, progress 0.313, stepCost −0.205.
+  assert.deepEqual(await legend(d, "terms"), { goal: "89.2%", progress: "31.3%", stepCost: "-20.5%", sum: "100.0%" });
+  await d.page.close();
+});
+
 test("a Gaussian policy draws its mean with a ±σ band at the probe state", async () => {
   const boxInfo = { ...info, runId: "reach-1", environment: "Reach", actionSpace: { kind: "box", dims: 2 } as const };
   const boxMetrics: UpdateMetrics[] = metrics.map((m, i) => ({
@@ -354,10 +479,10 @@ test("a Gaussian policy draws its mean with a ±σ band at the probe state", asy
   const d = await openDashboard(browser);
   await streamRun(d, boxInfo, boxMetrics);
   const n = boxMetrics.length - 1;
-  const drawn = (await chartData(d, "policy")).last;
-  assert.ok(Math.abs((drawn["mean 0"] ?? NaN) - 0.1 * n) < 1e-12);
-  assert.ok(Math.abs((drawn["+σ 0"] ?? NaN) - (0.1 * n + 1 / (1 + n))) < 1e-12);
-  assert.ok(Math.abs((drawn["−σ 1"] ?? NaN) - (-0.1 * n - 0.5)) < 1e-12);
+  const drawn = await legend(d, "policy", { quiet: true });
+  assertReads(drawn["mean 0"], 0.1 * n, "mean 0");
+  assertReads(drawn["+σ 0"], 0.1 * n + 1 / (1 + n), "+σ 0");
+  assertReads(drawn["−σ 1"], -0.1 * n - 0.5, "−σ 1");
   assert.deepEqual(d.errors, []);
   await d.page.close();
 });
@@ -378,6 +503,105 @@ test("screenshots in light, dark and high contrast themes", async () => {
     await d.page.locator('[data-action="step"]').click();
     const file = path.join(dir, `dashboard-${theme}.png`);
     await d.page.screenshot({ path: file, fullPage: true });
+    assert.deepEqual(d.errors, []);
+    await d.page.close();
+  }
+  console.log(`screenshots: ${dir}`);
+});
+
+/** Five seeds of one file: the recorded run, each seed's returns offset by 10·seed. */
+function seedGroupRuns(groupId: string, firstId: number): Array<{ info: typeof info; metrics: UpdateMetrics[] }> {
+  return [0, 1, 2, 3, 4].map((seed) => ({
+    info: { ...info, runId: `run-${firstId + seed}`, groupId, settings: info.settings && { ...info.settings, seed } },
+    metrics: metrics.map((m) => ({ ...m, returnMean: m.returnMean + 10 * seed, meanReturn100: m.meanReturn100 - 5 * seed })),
+  }));
+}
+
+test("runs of one seed group draw as one line, their mean, with a band of ± one standard deviation over the seeds", async () => {
+  const d = await openDashboard(browser);
+  for (const r of seedGroupRuns("g1", 1)) await streamRun(d, r.info, r.metrics);
+  await d.page.locator('[data-control="smoothing"]').fill("0");
+  await d.settle();
+  const shown = await legend(d, "reward");
+  assert.deepEqual(Object.keys(shown), ["mean return (mean of 5 seeds)", "last 100 episodes", "solve threshold"], "one line for the group");
+  // Offsets 0, 10, 20, 30, 40: mean +20, sample standard deviation √250.
+  assertReads(shown["mean return (mean of 5 seeds)"], last.returnMean + 20, "group mean");
+  const band = await legend(d, "reward", { quiet: true });
+  assertReads(band["mean return +σ"], last.returnMean + 20 + Math.sqrt(250), "upper edge");
+  assertReads(band["mean return −σ"], last.returnMean + 20 - Math.sqrt(250), "lower edge");
+  assertReads(shown["last 100 episodes"], last.meanReturn100 - 10, "group's last-100 mean");
+  // Turned off, the selected seed is drawn alone.
+  await d.page.locator('[data-control="group-seeds"]').uncheck();
+  await d.settle();
+  assertReads((await legend(d, "reward"))["mean return"], last.returnMean + 40, "the last seed alone");
+  assert.deepEqual(d.errors, []);
+  await d.page.close();
+});
+
+test("the x axis counts updates, episodes, environment steps or wall time", async () => {
+  const d = await openDashboard(browser);
+  await streamRun(d, info, metrics);
+  for (const [axis, label, value] of [
+    ["episodes", "episodes", String(last.episodes)],
+    ["envSteps", "environment steps", String(last.envSteps)],
+    ["seconds", "wall time (s)", last.seconds.toFixed(1)],
+    ["update", "update", String(last.update)],
+  ] as const) {
+    await d.page.locator('[data-control="x-axis"]').selectOption(axis);
+    await d.settle();
+    const x = await legend(d, "reward", { x: true });
+    assert.equal(Object.keys(x)[0], label);
+    assert.equal(Object.values(x)[0], value, `${axis}: the latest point sits at the run's last ${label}`);
+  }
+  assert.deepEqual(d.errors, []);
+  await d.page.close();
+});
+
+test("a smoothed curve reads the same at the same update however many points the chart draws", async () => {
+  // A long, noisy run: many updates per drawn point.
+  const noisy: UpdateMetrics[] = Array.from({ length: 3000 }, (_, i) => ({
+    ...metrics[i % metrics.length],
+    update: i + 1,
+    episodes: 16 * (i + 1),
+    returnMean: 100 + 50 * Math.sin(i / 40) + (i % 7 === 0 ? 60 : 0) - (i % 11 === 0 ? 45 : 0),
+  }));
+  const expected = ema(
+    noisy.map((m) => m.returnMean),
+    0.9,
+  ).at(-1) as number;
+  for (const width of [640, 1400]) {
+    const d = await openDashboard(browser, { width });
+    await d.send({ type: "runLoaded", run: info, metrics: noisy, reason: "stopped" });
+    await d.settle();
+    await d.page.locator('[data-control="smoothing"]').fill("0.9");
+    await d.settle();
+    assertReads((await legend(d, "reward"))["mean return"], expected, `width ${width}`);
+    await d.page.close();
+  }
+});
+
+test("the gradient norm panel draws √gradNormSq of each update", async () => {
+  const upTo = metrics.map((m) => m.gradient.gradNormSq > 0).lastIndexOf(true) + 1;
+  assert.ok(upTo > 0);
+  const d = await openDashboard(browser);
+  await streamRun(d, info, metrics.slice(0, upTo));
+  await d.page.locator('[data-control="smoothing"]').fill("0");
+  await d.settle();
+  assertReads((await legend(d, "gradNorm"))["‖∇J‖"], Math.sqrt(metrics[upTo - 1].gradient.gradNormSq), "‖∇J‖");
+  await d.page.close();
+});
+
+test("screenshots of seed groups compared, in dark and light themes", async () => {
+  const dir = screenshotDir();
+  for (const theme of ["dark", "light"] as const) {
+    const d = await openDashboard(browser, { theme });
+    const a = seedGroupRuns("g-a", 1);
+    const b = seedGroupRuns("g-b", 11).map((r) => ({ ...r, metrics: r.metrics.map((m) => ({ ...m, returnMean: m.returnMean * 0.7 })) }));
+    for (const r of [...a, ...b]) await streamRun(d, r.info, r.metrics);
+    await d.page.locator('[data-control="run"]').selectOption("run-11");
+    await d.page.locator('[data-compare="run-1"]').check();
+    await d.settle();
+    await d.page.screenshot({ path: path.join(dir, `dashboard-seeds-${theme}.png`), fullPage: true });
     assert.deepEqual(d.errors, []);
     await d.page.close();
   }

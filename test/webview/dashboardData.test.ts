@@ -11,6 +11,9 @@ import { findSavedRuns, parseMetricsJsonl, readSavedRun, type RunFolderAccess } 
 import { bucketize, bucketizeIncremental, bucketsFor, smooth, smoothIncremental } from "../../webview/src/series";
 import type { Column } from "../../webview/src/state";
 import { fromWebviewSchema, toWebviewSchema, validate } from "../../webview/src/messages";
+import { settingProblem } from "../../webview/src/settingsCheck";
+import { resolveSettings } from "../../server/src/rl/settings";
+import type { FlatTrainingSetting } from "../../server/src/protocol";
 
 const FIXTURE = path.join(__dirname, "..", "fixtures", "metrics", "cartpole-seed0.jsonl");
 
@@ -146,4 +149,53 @@ test("messages from the page are checked too: a stop without a run id is rejecte
     validate(fromWebviewSchema, { type: "train", uri: "file:///a.rl.ts", writeBack: true, settings: { gamma: "high" } }).ok,
     false,
   );
+});
+
+test("a train message with a setting the engine would reject is dropped before anything is written", () => {
+  for (const settings of [{ episodesPerUpdate: 0.05 }, { episodesPerUpdate: 1 }, { maxEpisodes: 0 }, { gamma: 2 }, { learningRate: -1 }]) {
+    const checked = validate(fromWebviewSchema, { type: "train", uri: "file:///a.rl.ts", settings, writeBack: true });
+    assert.equal(checked.ok, false, JSON.stringify(settings));
+  }
+  const ok = validate(fromWebviewSchema, {
+    type: "train",
+    uri: "file:///a.rl.ts",
+    settings: { episodesPerUpdate: 2, gamma: 1 },
+    writeBack: true,
+  });
+  assert.equal(ok.ok, true);
+});
+
+test("the form's check and the engine's invalid-training check agree on every value tried", () => {
+  const tried: Array<[FlatTrainingSetting, unknown]> = [
+    ["episodesPerUpdate", 0.05],
+    ["episodesPerUpdate", 1],
+    ["episodesPerUpdate", 2],
+    ["episodesPerUpdate", 64],
+    ["learningRate", 0],
+    ["learningRate", 1e-4],
+    ["learningRate", Infinity],
+    ["gamma", -0.1],
+    ["gamma", 0],
+    ["gamma", 1],
+    ["gamma", 1.01],
+    ["entropyCoef", -1],
+    ["entropyCoef", 0.01],
+    ["seed", 2.5],
+    ["seed", -3],
+    ["maxEpisodes", 0],
+    ["maxEpisodes", 1],
+    ["maxEpisodes", 10.5],
+    ["baseline", "value"],
+    ["baseline", "median"],
+    ["normalizeAdvantages", true],
+  ];
+  for (const [key, value] of tried) {
+    let engineAccepts = true;
+    try {
+      resolveSettings({ [key]: value });
+    } catch {
+      engineAccepts = false;
+    }
+    assert.equal(settingProblem(key, value) === null, engineAccepts, `${key} = ${String(value)}`);
+  }
 });

@@ -29,6 +29,9 @@ export interface BandSpec {
 export interface ChartLayout {
   lines: LineSpec[];
   bands?: BandSpec[];
+  /** What x counts ("update" unless told), and whether it only takes whole numbers. */
+  xLabel?: string;
+  wholeX?: boolean;
 }
 
 export interface ChartOptions {
@@ -49,7 +52,9 @@ interface PendingDraw {
 }
 
 const CURSOR_SYNC_KEY = "rl-dashboard";
-const X_TICK_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
+const X_TICK_STEPS = [
+  1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000, 1e6, 2e6, 5e6, 1e7, 2e7, 5e7,
+];
 
 export class LiveChart {
   readonly root: HTMLElement;
@@ -60,6 +65,12 @@ export class LiveChart {
   private inView = true;
   private pending: PendingDraw | null = null;
   private width = 0;
+  private readonly caption: Text;
+
+  /** Change the chart's title (what its band means can depend on what is drawn). */
+  set title(text: string) {
+    if (this.caption.data !== text) this.caption.data = text;
+  }
 
   /** The plot's width in CSS pixels: more points per line than this cannot be seen. */
   get pixelWidth(): number {
@@ -76,7 +87,8 @@ export class LiveChart {
     this.root.className = "chart";
     this.root.dataset.chart = id;
     const caption = document.createElement("figcaption");
-    caption.textContent = title;
+    this.caption = document.createTextNode(title);
+    caption.append(this.caption);
     this.body = document.createElement("div");
     this.body.className = "chart-body";
     this.root.append(caption, this.body);
@@ -100,7 +112,13 @@ export class LiveChart {
 
   private flush({ layout, x, series, theme, updates }: PendingDraw): void {
     this.pending = null;
-    const key = JSON.stringify([layout.lines.map(({ format: _f, ...rest }) => rest), layout.bands ?? [], theme]);
+    const key = JSON.stringify([
+      layout.lines.map(({ format: _f, ...rest }) => rest),
+      layout.bands ?? [],
+      layout.xLabel,
+      layout.wholeX,
+      theme,
+    ]);
     const data = [x, ...series] as uPlot.AlignedData;
     this.layout = layout;
     if (!this.plot || key !== this.key) {
@@ -111,18 +129,6 @@ export class LiveChart {
     this.showLatestInLegend();
     this.root.dataset.points = String(x.length);
     this.root.dataset.updates = String(updates);
-    this.root.dataset.last = JSON.stringify(Object.fromEntries(layout.lines.map((l, i) => [l.label, this.lastDrawn(i)])));
-  }
-
-  /** The drawn value of line `line` (0-based) at the last point, for read-outs and tests. */
-  lastDrawn(line: number): number | null {
-    const col = this.plot?.data[line + 1];
-    if (!col) return null;
-    for (let i = col.length - 1; i >= 0; i--) {
-      const v = col[i];
-      if (v !== null && v !== undefined) return v;
-    }
-    return null;
   }
 
   /** Away from the cursor the legend reads the latest values, not dashes. */
@@ -142,6 +148,7 @@ export class LiveChart {
 
   private plotOptions(layout: ChartLayout, theme: Theme): uPlot.Options {
     const font = `11px ${theme.font}`;
+    const whole = layout.wholeX ?? true;
     const axis = (): uPlot.Axis => ({
       stroke: theme.muted,
       font,
@@ -158,13 +165,13 @@ export class LiveChart {
       height: this.options.height ?? 180,
       pxAlign: false,
       scales: { x: { time: false }, y: yScale },
-      // Updates are whole numbers: ticks at 1-2-5 steps, never at 2.5.
-      axes: [{ ...axis(), incrs: X_TICK_STEPS }, yAxis],
+      // Updates, episodes and steps are whole numbers: ticks at 1-2-5 steps, never at 2.5.
+      axes: [whole ? { ...axis(), incrs: X_TICK_STEPS } : axis(), yAxis],
       hooks: { setCursor: [() => this.showLatestInLegend()] },
       legend: { live: true },
       cursor: { sync: { key: CURSOR_SYNC_KEY }, points: { size: 5 } },
       series: [
-        { label: "update", value: (_u, v) => (v === null ? "–" : String(v)) },
+        { label: layout.xLabel ?? "update", value: (_u, v) => (v === null ? "–" : whole ? String(v) : v.toFixed(1)) },
         ...layout.lines.map((line): uPlot.Series => ({
           label: line.label,
           stroke: line.color,

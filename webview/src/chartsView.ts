@@ -13,7 +13,7 @@ import {
   smoothIncremental as smooth,
   type Buckets,
 } from "./series";
-import { comparableRuns, findRun, type Column, type RunData, type ViewState } from "./state";
+import { comparableRuns, findRun, seedGroup, X_AXES, type Column, type RunData, type ViewState } from "./state";
 import { withAlpha, type Theme } from "./theme";
 
 /** Points per chart line: about one per pixel of the widest chart, within these bounds. */
@@ -55,6 +55,12 @@ export function runColor(state: ViewState, run: RunData, theme: Theme): string {
 }
 
 export function runLabel(state: ViewState, run: RunData): string {
+  const group = seedGroup(state, run);
+  if (group.length > 1 && group[0] === run) return `${runLabelAlone(state, run)} + ${group.length - 1} seeds`;
+  return runLabelAlone(state, run);
+}
+
+function runLabelAlone(state: ViewState, run: RunData): string {
   if (run.info.source === "saved") return `${run.info.environment} (saved ${run.info.runDir?.split(/[\\/]/).pop() ?? ""})`;
   const sameFile = state.runs.filter((r) => r.info.uri === run.info.uri && r.info.source === "live");
   return `${run.info.environment} #${sameFile.indexOf(run) + 1}`;
@@ -88,13 +94,18 @@ export class ChartsView {
     this.charts.policy = new LiveChart(this.policy.body, "policy", "Policy at a fixed probe state", { range: [0, 1] });
     this.charts.policy.root.querySelector("figcaption")?.append(probeRow);
     this.policyHint = hint(this.policy.body, "policy");
+    // Linear: the estimate of ‖∇J‖² is clamped at 0, and a 0 (no signal measured) must stay visible.
+    this.charts.gradNorm = new LiveChart(this.gradient.body, "gradNorm", "Gradient norm ‖∇J‖ (√ of the update's estimate of ‖∇J‖²)");
     this.charts.snr = new LiveChart(this.gradient.body, "snr", "Signal-to-noise ratio of the batch gradient (log)", { log: true });
     this.charts.noise = new LiveChart(this.gradient.body, "noise", "Gradient noise scale vs episodes per update (log)", { log: true });
     this.noiseHint = hint(this.gradient.body, "noise");
     this.charts.baseline = new LiveChart(this.gradient.body, "baseline", "Variance removed by the baseline", { percent: true });
-    this.charts.terms = new LiveChart(this.gradient.body, "terms", "Share of gradient variance per reward term (stacked)", {
-      percent: true,
-    });
+    this.charts.terms = new LiveChart(
+      this.gradient.body,
+      "terms",
+      "Share of gradient variance per reward term: Cov(term, total) / Var(total), adding up to 100% (negative: the term cancels others' noise)",
+      { percent: true },
+    );
     this.termsHint = hint(this.gradient.body, "terms");
   }
 
@@ -104,12 +115,30 @@ export class ChartsView {
 
   draw(state: ViewState, theme: Theme): void {
     const run = findRun(state, state.selectedRunId);
-    const overlays = run ? comparableRuns(state, run).filter((r) => state.compareRunIds.includes(r.info.runId)) : [];
-    const shown = run ? [run, ...overlays] : [];
-    const maxUpdate = Math.max(0, ...shown.map((r) => r.cols.update.at(-1) ?? 0));
+    const members = run ? seedGroup(state, run) : [];
+    const overlays = run
+      ? comparableRuns(state, run)
+          .filter((r) => state.compareRunIds.includes(r.info.runId))
+          .map((r) => seedGroup(state, r))
+      : [];
+    const axis = X_AXES[state.xAxis] ?? X_AXES.update;
+    const xOf = (r: RunData) => axis.column(r.cols);
+    const maxX = Math.max(0, ...[members, ...overlays].flat().map((r) => xOf(r).at(-1) ?? 0));
     const widest = Math.max(...Object.values(this.charts).map((chart) => chart.pixelWidth));
-    const b = bucketsFor(maxUpdate, Math.min(MAX_POINTS, Math.max(MIN_POINTS, widest)));
-    const ctx: DrawContext = { state, theme, run, overlays, b, updates: run?.cols.update.length ?? 0 };
+    const whole = state.xAxis !== "seconds";
+    const b = bucketsFor(maxX, Math.min(MAX_POINTS, Math.max(MIN_POINTS, widest)), state.xAxis, whole);
+    const ctx: DrawContext = {
+      state,
+      theme,
+      run,
+      members,
+      overlays,
+      b,
+      xOf,
+      updates: run?.cols.update.length ?? 0,
+      xLabel: axis.label,
+      whole,
+    };
     if (this.reward.details.open) {
       this.drawReward(ctx);
       this.drawCompared(ctx, this.charts.length, (r) => r.cols.episodeLength, "episode length");
@@ -119,6 +148,7 @@ export class ChartsView {
       this.drawPolicy(ctx);
     }
     if (this.gradient.details.open) {
+      this.drawCompared(ctx, this.charts.gradNorm, (r) => r.cols.gradNorm, "‖∇J‖");
       this.drawCompared(ctx, this.charts.snr, (r) => r.cols.snr, "SNR", true);
       this.drawNoise(ctx);
       this.drawCompared(ctx, this.charts.baseline, (r) => r.cols.baselineReduction, "variance removed");
@@ -126,81 +156,107 @@ export class ChartsView {
     }
   }
 
+  private drawChart(c: DrawContext, chart: LiveChart, lines: LineSpec[], series: Column[], bands: BandSpec[] = []): void {
+    chart.draw({ lines, bands, xLabel: c.xLabel, wholeX: c.whole }, c.b.x, series, c.theme, c.updates);
+  }
+
   private drawReward(c: DrawContext): void {
     const { run, theme, b, state } = c;
     const lines: LineSpec[] = [];
     const series: Column[] = [];
     const bands: BandSpec[] = [];
-    if (run) {
+    if (run && c.members.length > 1) {
+      this.addUnit(c, { lines, series, bands }, c.members, (r) => r.cols.returnMean, "mean return", 2);
+      lines.push({ label: "last 100 episodes", color: theme.foreground, width: 1.5, dash: [6, 3] });
+      series.push(groupMean(c.members.map((r) => bucketize(c.xOf(r), r.cols.meanReturn100, b, "last"))).mean);
+    } else if (run) {
       const color = runColor(state, run, theme);
-      const u = run.cols.update;
+      const x = c.xOf(run);
       lines.push({ label: "max", color: withAlpha(color, 0.3), width: 0.5, quiet: true });
-      series.push(bucketize(u, run.cols.returnMax, b, "max"));
+      series.push(bucketize(x, run.cols.returnMax, b, "max"));
       lines.push({ label: "min", color: withAlpha(color, 0.3), width: 0.5, quiet: true });
-      series.push(bucketize(u, run.cols.returnMin, b, "min"));
+      series.push(bucketize(x, run.cols.returnMin, b, "min"));
       bands.push({ upper: 0, lower: 1, fill: withAlpha(color, theme.kind === "light" ? 0.14 : 0.22) });
       lines.push({ label: "raw", color: withAlpha(color, 0.4), width: 1, quiet: true });
-      series.push(bucketize(u, run.cols.returnMean, b, "mean"));
+      series.push(bucketize(x, run.cols.returnMean, b, "mean"));
       lines.push({ label: "mean return", color, width: 2 });
-      series.push(bucketize(u, smooth(run.cols.returnMean, state.smoothing), b, "mean"));
+      series.push(this.smoothed(c, run, (r) => r.cols.returnMean));
       lines.push({ label: "last 100 episodes", color: theme.foreground, width: 1.5, dash: [6, 3] });
-      series.push(bucketize(u, run.cols.meanReturn100, b, "mean"));
-      const threshold = run.info.rewardThreshold;
-      if (threshold !== null) {
-        lines.push({ label: "solve threshold", color: theme.good, width: 1.5, dash: [2, 3] });
-        series.push(b.x.map(() => threshold));
-      }
+      series.push(bucketize(x, run.cols.meanReturn100, b, "last"));
     }
-    this.addOverlays(c, lines, series, (r) => r.cols.returnMean);
-    this.charts.reward.draw({ lines, bands }, b.x, series, theme, c.updates);
+    const threshold = run?.info.rewardThreshold ?? null;
+    if (threshold !== null) {
+      lines.push({ label: "solve threshold", color: theme.good, width: 1.5, dash: [2, 3] });
+      series.push(b.x.map(() => threshold));
+    }
+    this.addOverlays(c, { lines, series, bands }, (r) => r.cols.returnMean);
+    this.charts.reward.title =
+      c.members.length > 1
+        ? `Mean episode return of ${c.members.length} seeds (band: ± σ over the seeds)`
+        : "Mean episode return per update (band: min–max)";
+    this.drawChart(c, this.charts.reward, lines, series, bands);
   }
 
-  /** The selected run and its overlays, smoothed, for a quantity every run has. */
+  /** The selected run (or its seed group) and its overlays, smoothed, for a quantity every run has. */
   private drawCompared(c: DrawContext, chart: LiveChart, pick: (r: RunData) => Column, label: string, log = false): void {
-    const lines: LineSpec[] = [];
-    const series: Column[] = [];
-    if (c.run) {
-      lines.push({ label, color: runColor(c.state, c.run, c.theme), width: 2 });
-      series.push(this.smoothed(c, c.run, pick, log));
-    }
-    this.addOverlays(c, lines, series, pick, log);
-    chart.draw({ lines }, c.b.x, series, c.theme, c.updates);
+    const out: ChartLines = { lines: [], series: [], bands: [] };
+    if (c.run) this.addUnit(c, out, c.members, pick, label, 2, log);
+    this.addOverlays(c, out, pick, log);
+    this.drawChart(c, chart, out.lines, out.series, out.bands);
   }
 
-  private smoothed(c: DrawContext, r: RunData, pick: (r: RunData) => Column, log = false): Column {
-    const values = bucketize(r.cols.update, smooth(pick(r), c.state.smoothing), c.b, "mean");
+  /**
+   * The value drawn at bucket k is the smoothed value at the bucket's last point: smoothing runs
+   * over every update first, so what a point reads does not depend on how many points are drawn.
+   * Unsmoothed (weight 0), a bucket draws the mean of its updates.
+   */
+  private smoothed(c: DrawContext, r: RunData, pick: (r: RunData) => Column, log = false, smoothIt = true): Column {
+    const weight = smoothIt ? c.state.smoothing : 0;
+    const values = bucketize(c.xOf(r), smooth(pick(r), weight), c.b, weight > 0 ? "last" : "mean");
     return log ? positiveOnly(values) : values;
   }
 
-  /** The noise scale is already averaged over updates (its numerator and denominator apart): no second smoothing. */
-  private averaged(c: DrawContext, r: RunData): Column {
-    return positiveOnly(bucketize(r.cols.update, r.cols.noiseScale, c.b, "mean"));
+  /** One run as a line; a seed group as the mean over its seeds with a ±1 standard deviation band. */
+  private addUnit(
+    c: DrawContext,
+    out: ChartLines,
+    members: RunData[],
+    pick: (r: RunData) => Column,
+    label: string,
+    width: number,
+    log = false,
+    smoothIt = true,
+  ): void {
+    const color = runColor(c.state, members[0], c.theme);
+    if (members.length === 1) {
+      out.lines.push({ label, color, width });
+      out.series.push(this.smoothed(c, members[0], pick, log, smoothIt));
+      return;
+    }
+    const { mean, upper, lower } = groupMean(members.map((r) => this.smoothed(c, r, pick, false, smoothIt)));
+    const at = out.lines.length;
+    out.lines.push({ label: `${label} (mean of ${members.length} seeds)`, color, width });
+    out.lines.push({ label: `${label} +σ`, color: withAlpha(color, 0.35), width: 0.5, quiet: true });
+    out.lines.push({ label: `${label} −σ`, color: withAlpha(color, 0.35), width: 0.5, quiet: true });
+    out.series.push(...(log ? [mean, upper, lower].map(positiveOnly) : [mean, upper, lower]));
+    out.bands.push({ upper: at + 1, lower: at + 2, fill: withAlpha(color, c.theme.kind === "light" ? 0.24 : 0.26) });
   }
 
-  private addOverlays(c: DrawContext, lines: LineSpec[], series: Column[], pick: (r: RunData) => Column, log = false): void {
-    for (const r of c.overlays) {
-      lines.push({ label: runLabel(c.state, r), color: runColor(c.state, r, c.theme), width: 1.25 });
-      series.push(this.smoothed(c, r, pick, log));
-    }
+  private addOverlays(c: DrawContext, out: ChartLines, pick: (r: RunData) => Column, log = false, smoothIt = true): void {
+    for (const members of c.overlays) this.addUnit(c, out, members, pick, runLabel(c.state, members[0]), 1.25, log, smoothIt);
   }
 
   private drawNoise(c: DrawContext): void {
-    const lines: LineSpec[] = [];
-    const series: Column[] = [];
+    const out: ChartLines = { lines: [], series: [], bands: [] };
     const batch = c.run?.info.settings?.episodesPerUpdate ?? null;
-    if (c.run) {
-      lines.push({ label: "noise scale", color: runColor(c.state, c.run, c.theme), width: 2 });
-      series.push(this.averaged(c, c.run));
-      if (batch !== null) {
-        lines.push({ label: "episodes per update", color: c.theme.foreground, width: 1.5, dash: [6, 3] });
-        series.push(c.b.x.map(() => batch));
-      }
+    // The noise scale is already averaged over updates (its numerator and denominator apart): no second smoothing.
+    if (c.run) this.addUnit(c, out, c.members, (r) => r.cols.noiseScale, "noise scale", 2, true, false);
+    if (c.run && batch !== null) {
+      out.lines.push({ label: "episodes per update", color: c.theme.foreground, width: 1.5, dash: [6, 3] });
+      out.series.push(c.b.x.map(() => batch));
     }
-    for (const r of c.overlays) {
-      lines.push({ label: runLabel(c.state, r), color: runColor(c.state, r, c.theme), width: 1.25 });
-      series.push(this.averaged(c, r));
-    }
-    this.charts.noise.draw({ lines }, c.b.x, series, c.theme, c.updates);
+    this.addOverlays(c, out, (r) => r.cols.noiseScale, true, false);
+    this.drawChart(c, this.charts.noise, out.lines, out.series, out.bands);
     const noise = c.run?.cols.noiseScale.at(-1) ?? null;
     this.noiseHint.hidden = batch === null || noise === null || noise <= batch;
     this.noiseHint.textContent =
@@ -215,7 +271,7 @@ export class ChartsView {
     const bands: BandSpec[] = [];
     const probe = Math.min(c.state.probeState, Math.max(0, (p?.probeStates ?? 1) - 1));
     this.syncProbeOptions(p?.probeStates ?? 0, probe);
-    const u = c.run?.cols.update ?? [];
+    const u = c.run ? c.xOf(c.run) : [];
     if (p?.kind === "discrete") {
       for (let a = 0; a < p.actions; a++) {
         lines.push({ label: `P(action ${a})`, color: c.theme.palette[a % c.theme.palette.length], width: 2 });
@@ -241,7 +297,7 @@ export class ChartsView {
         bands.push({ upper: at + 1, lower: at + 2, fill: withAlpha(color, 0.15) });
       }
     }
-    this.charts.policy.draw({ lines, bands }, c.b.x, series, c.theme, c.updates);
+    this.drawChart(c, this.charts.policy, lines, series, bands);
     this.charts.policy.root.hidden = p === null;
     this.policyHint.hidden = p !== null || !c.run;
     this.policyHint.textContent =
@@ -256,50 +312,37 @@ export class ChartsView {
   }
 
   /**
-   * Shares stacked upward: edge i is Σ_{j≤i} max(share_j, 0). Shares are covariances and may
-   * be negative (a term that cancels another's noise); their sum is drawn below zero.
+   * Each term's signed share of the gradient variance, Cov(g^term, g) / Var(g): the shares add
+   * up to 100% by construction, and the "sum" line shows that they do, so a reader can check
+   * the decomposition. A share is not stacked on the others: a negative one (a term whose
+   * noise cancels the others') would push a stack above 100% and below 0.
    */
   private drawTerms(c: DrawContext): void {
     const terms = c.run ? Object.entries(c.run.cols.termShares) : [];
-    const lines: LineSpec[] = [{ label: "zero", color: "transparent", width: 0, quiet: true }];
-    const series: Column[] = [c.b.x.map(() => 0)];
-    const bands: BandSpec[] = [];
-    const u = c.run?.cols.update ?? [];
-    const owner = c.run?.cols.termShares ?? {};
+    const lines: LineSpec[] = [];
+    const series: Column[] = [];
+    const u = c.run ? c.xOf(c.run) : [];
     const columns = terms.map(([, shares]) => shares);
-    const sumOf = (upTo: number, part: (v: number) => number) => (i: number) => {
-      let sum = 0;
-      for (let j = 0; j <= upTo; j++) sum += part(columns[j][i] ?? 0);
-      return sum;
-    };
     terms.forEach(([name, shares], k) => {
-      const color = c.theme.palette[k % c.theme.palette.length];
-      const cumulative = derivedColumn(
-        owner,
-        `positive ≤ ${name}`,
-        u.length,
-        sumOf(k, (v) => Math.max(0, v)),
-      );
-      const raw = bucketize(u, shares, c.b, "mean");
-      lines.push({ label: name, color, width: 1, format: (_v, i) => formatShare(raw[i] ?? null) });
-      series.push(bucketize(u, cumulative, c.b, "mean"));
-      bands.push({ upper: lines.length - 1, lower: lines.length - 2, fill: withAlpha(color, 0.35) });
+      lines.push({ label: name, color: c.theme.palette[k % c.theme.palette.length], width: 1.75, format: formatShare });
+      series.push(bucketize(u, shares, c.b, "mean"));
     });
-    const below =
-      terms.length > 0
-        ? derivedColumn(
-            owner,
-            "negative",
-            u.length,
-            sumOf(terms.length - 1, (v) => Math.min(0, v)),
-          )
-        : [];
-    if (below.some((v) => v !== null && v < 0)) {
-      lines.push({ label: "negative shares", color: c.theme.bad, width: 1 });
-      series.push(bucketize(u, below, c.b, "mean"));
-      bands.push({ upper: 0, lower: lines.length - 1, fill: withAlpha(c.theme.bad, 0.2) });
+    if (terms.length > 0) {
+      const sum = derivedColumn(c.run?.cols.termShares ?? {}, "sum", u.length, (i) => {
+        let total = 0;
+        for (const column of columns) {
+          const v = column[i];
+          if (v === null) return null;
+          total += v;
+        }
+        return total;
+      });
+      lines.push({ label: "sum", color: c.theme.foreground, width: 1, dash: [4, 3], format: formatShare });
+      series.push(bucketize(u, sum, c.b, "mean"));
+      lines.push({ label: "zero", color: c.theme.muted, width: 0.75, quiet: true });
+      series.push(c.b.x.map(() => 0));
     }
-    this.charts.terms.draw({ lines, bands }, c.b.x, series, c.theme, c.updates);
+    this.drawChart(c, this.charts.terms, lines, series);
     this.charts.terms.root.hidden = terms.length === 0;
     this.termsHint.hidden = terms.length > 0 || !c.run;
     this.termsHint.textContent =
@@ -317,7 +360,51 @@ interface DrawContext {
   state: ViewState;
   theme: Theme;
   run: RunData | undefined;
-  overlays: RunData[];
+  /** The selected run's seed group (the run alone when it has none, or groups are off). */
+  members: RunData[];
+  /** Compared runs, each with its seed group. */
+  overlays: RunData[][];
   b: Buckets;
+  /** The x column of a run (update, episodes, environment steps or seconds). */
+  xOf: (r: RunData) => number[];
   updates: number;
+  xLabel: string;
+  whole: boolean;
+}
+
+interface ChartLines {
+  lines: LineSpec[];
+  series: Column[];
+  bands: BandSpec[];
+}
+
+/** Per bucket, the mean over the runs that have a value there, and mean ± the standard deviation over them. */
+export function groupMean(columns: Column[]): { mean: Column; upper: Column; lower: Column } {
+  const n = Math.max(0, ...columns.map((col) => col.length));
+  const mean: Column = new Array<number | null>(n);
+  const upper: Column = new Array<number | null>(n);
+  const lower: Column = new Array<number | null>(n);
+  for (let k = 0; k < n; k++) {
+    let count = 0;
+    let sum = 0;
+    let sumSq = 0;
+    for (const col of columns) {
+      const v = col[k];
+      if (v === null || v === undefined) continue;
+      count++;
+      sum += v;
+      sumSq += v * v;
+    }
+    if (count === 0) {
+      mean[k] = upper[k] = lower[k] = null;
+      continue;
+    }
+    const m = sum / count;
+    // The sample standard deviation over the seeds (0 for one seed).
+    const sd = count > 1 ? Math.sqrt(Math.max(0, (sumSq - count * m * m) / (count - 1))) : 0;
+    mean[k] = m;
+    upper[k] = m + sd;
+    lower[k] = m - sd;
+  }
+  return { mean, upper, lower };
 }

@@ -3,12 +3,13 @@
  * (with a small settings form), the latest numbers of the run, the smoothing slider, and
  * the saved runs.
  */
-import type { SavedRun, TrainingSettings } from "../../server/src/protocol";
+import { TRAINING_SETTING_RULES, type SavedRun, type TrainingSettings } from "../../server/src/protocol";
 import { formatElapsed, formatNumber } from "./format";
 import { runColor, runLabel } from "./chartsView";
 import { EDITABLE_SETTINGS, type EditableSetting } from "./host/trainingExportEdit";
 import { lastValue } from "./series";
-import { comparableRuns, findRun, updatesPerSecond, type RunData, type ViewState } from "./state";
+import { settingProblem } from "./settingsCheck";
+import { comparableRuns, findRun, updatesPerSecond, X_AXES, type RunData, type ViewState, type XAxis } from "./state";
 import type { Theme } from "./theme";
 
 export interface ControlCallbacks {
@@ -17,6 +18,8 @@ export interface ControlCallbacks {
   stop(run: RunData): void;
   train(run: RunData, settings: Partial<TrainingSettings> | undefined, writeBack: boolean): void;
   setSmoothing(weight: number): void;
+  setXAxis(axis: XAxis): void;
+  setGroupSeeds(on: boolean): void;
   listRuns(): void;
   openRun(runDir: string): void;
 }
@@ -59,9 +62,14 @@ export class ControlsView {
   private readonly readouts = new Map<string, HTMLElement>();
   private readonly smoothingInput = el("input");
   private readonly smoothingValue = el("span", "readout");
+  private readonly xAxisSelect = el("select");
+  private readonly groupSeeds = el("input");
+  private readonly groupLabel = el("label", "group-seeds");
   private readonly settingsForm = el("form", "settings");
+  private readonly settingsDetails = el("details", "section");
   private readonly writeBack = el("input");
   private readonly settingInputs = new Map<EditableSetting, HTMLInputElement | HTMLSelectElement>();
+  private readonly settingErrors = new Map<EditableSetting, HTMLElement>();
   private readonly savedList = el("ul", "saved-runs");
   private readonly statusLine = el("p", "status-line");
   private formRunId: string | null = null;
@@ -88,7 +96,19 @@ export class ControlsView {
     this.smoothingInput.addEventListener("input", () => callbacks.setSmoothing(Number(this.smoothingInput.value)));
     const smoothingLabel = el("label", "smoothing", "Smoothing ");
     smoothingLabel.append(this.smoothingInput, this.smoothingValue);
-    header.append(this.runSelect, this.compareList, this.stopButton, this.trainButton, smoothingLabel);
+    this.xAxisSelect.dataset.control = "x-axis";
+    this.xAxisSelect.title = "What the charts' x axis counts";
+    this.xAxisSelect.append(...Object.entries(X_AXES).map(([key, a]) => new Option(a.label, key)));
+    this.xAxisSelect.addEventListener("change", () => callbacks.setXAxis(this.xAxisSelect.value as XAxis));
+    const xAxisLabel = el("label", "x-axis", "x ");
+    xAxisLabel.append(this.xAxisSelect);
+    this.groupSeeds.type = "checkbox";
+    this.groupSeeds.dataset.control = "group-seeds";
+    this.groupSeeds.addEventListener("change", () => callbacks.setGroupSeeds(this.groupSeeds.checked));
+    const groupLabel = this.groupLabel;
+    groupLabel.title = "Runs trained together over several seeds: one line (their mean) with a band (± one standard deviation)";
+    groupLabel.append(this.groupSeeds, " seeds as mean ± σ");
+    header.append(this.runSelect, this.compareList, this.stopButton, this.trainButton, smoothingLabel, xAxisLabel, groupLabel);
 
     const stats = el("dl", "readouts");
     for (const [key, label] of READOUTS) {
@@ -103,7 +123,7 @@ export class ControlsView {
   }
 
   private buildSettings(): HTMLElement {
-    const details = el("details", "section");
+    const details = this.settingsDetails;
     details.dataset.section = "settings";
     details.append(el("summary", "", "Training settings for “Train again”"));
     for (const key of EDITABLE_SETTINGS) {
@@ -119,9 +139,18 @@ export class ControlsView {
         if (kind === "number") input.step = "any";
       }
       input.name = key;
+      const error = el("span", "field-error");
+      error.dataset.error = key;
+      error.id = `error-${key}`;
+      error.hidden = true;
+      input.setAttribute("aria-describedby", error.id);
+      input.addEventListener("input", () => this.current && this.formValue(this.current, key));
+      const field = el("div", "field");
       label.append(input);
-      this.settingsForm.append(label);
+      field.append(label, error);
+      this.settingsForm.append(field);
       this.settingInputs.set(key, input);
+      this.settingErrors.set(key, error);
     }
     this.writeBack.type = "checkbox";
     this.writeBack.name = "writeBack";
@@ -148,15 +177,49 @@ export class ControlsView {
     return details;
   }
 
-  /** Settings in the form that differ from the run's, or undefined when none does. */
-  private changedSettings(run: RunData): Partial<TrainingSettings> | undefined {
+  /**
+   * The field's value when the engine would accept it, shown as an error beside the field
+   * when it would not; `undefined` for a number field left empty on a run without settings
+   * (nothing to change).
+   */
+  private formValue(run: RunData, key: EditableSetting): { ok: true; value: number | boolean | string | undefined } | { ok: false } {
+    const input = this.settingInputs.get(key) as HTMLInputElement | HTMLSelectElement;
+    const kind = SETTING_KINDS[key];
+    let value: number | boolean | string | undefined;
+    let problem: string | null = null;
+    if (kind === "boolean") value = (input as HTMLInputElement).checked;
+    else if (kind === "baseline") value = input.value;
+    else if (input instanceof HTMLInputElement && input.validity.badInput) problem = "is not a number";
+    else if (input.value.trim() === "") {
+      if (run.info.settings !== null) problem = "is empty";
+    } else value = Number(input.value);
+    if (problem !== null) problem = `${problem}; it must be ${TRAINING_SETTING_RULES[key].expected}`;
+    else if (value !== undefined) problem = settingProblem(key, value);
+    if (problem !== null) problem = `${key} ${problem}`;
+    const error = this.settingErrors.get(key) as HTMLElement;
+    error.textContent = problem ?? "";
+    error.hidden = problem === null;
+    input.setAttribute("aria-invalid", String(problem !== null));
+    return problem === null ? { ok: true, value } : { ok: false };
+  }
+
+  /** Settings in the form that differ from the run's (undefined when none does), or null when a field holds a value the engine would reject. */
+  private changedSettings(run: RunData): Partial<TrainingSettings> | undefined | null {
     const base = run.info.settings;
     const changed: Record<string, number | boolean | string> = {};
-    for (const [key, input] of this.settingInputs) {
-      const kind = SETTING_KINDS[key];
-      const value = kind === "boolean" ? (input as HTMLInputElement).checked : kind === "number" ? Number(input.value) : input.value;
-      if (kind === "number" && (input.value === "" || !Number.isFinite(value))) continue;
-      if (!base || base[key] !== value) changed[key] = value;
+    let firstBad: EditableSetting | null = null;
+    for (const key of this.settingInputs.keys()) {
+      const read = this.formValue(run, key);
+      if (!read.ok) {
+        firstBad ??= key;
+        continue;
+      }
+      if (read.value !== undefined && (!base || base[key] !== read.value)) changed[key] = read.value;
+    }
+    if (firstBad !== null) {
+      this.settingsDetails.open = true;
+      this.settingInputs.get(firstBad)?.focus();
+      return null;
     }
     return Object.keys(changed).length > 0 ? (changed as Partial<TrainingSettings>) : undefined;
   }
@@ -165,6 +228,8 @@ export class ControlsView {
     const run = this.current;
     if (!run || run.info.uri === null) return;
     const settings = this.changedSettings(run);
+    // A value the engine would reject is neither written into the file nor trained with: the field says why.
+    if (settings === null) return;
     this.callbacks.train(run, settings, settings !== undefined && this.writeBack.checked);
   }
 
@@ -204,6 +269,9 @@ export class ControlsView {
     this.trainButton.disabled = !run || run.info.uri === null;
     this.smoothingInput.value = String(state.smoothing);
     this.smoothingValue.textContent = state.smoothing.toFixed(2);
+    this.xAxisSelect.value = state.xAxis;
+    this.groupSeeds.checked = state.groupSeeds;
+    this.groupLabel.hidden = !state.runs.some((r) => r.info.groupId);
     const idle = state.runs.length === 0 ? "No run yet: “RL: Train Policy” on an environment file (*.rl.ts) draws its curves here." : null;
     this.statusLine.textContent = state.lastStatus ?? idle ?? "";
     this.statusLine.hidden = this.statusLine.textContent === "";
@@ -243,6 +311,9 @@ export class ControlsView {
       const value = s?.[key];
       if (input instanceof HTMLInputElement && input.type === "checkbox") input.checked = value === true;
       else input.value = value === undefined ? "" : String(value);
+      input.removeAttribute("aria-invalid");
+      const error = this.settingErrors.get(key);
+      if (error) error.hidden = true;
     }
   }
 
@@ -263,7 +334,7 @@ export class ControlsView {
 
   private syncCompare(state: ViewState, run: RunData | undefined, theme: Theme): void {
     const others = run ? comparableRuns(state, run) : [];
-    const key = JSON.stringify([others.map((r) => r.info.runId), state.compareRunIds, theme.palette]);
+    const key = JSON.stringify([others.map((r) => [r.info.runId, runLabel(state, r)]), state.compareRunIds, theme.palette]);
     if (this.compareList.dataset.key === key) return;
     this.compareList.dataset.key = key;
     if (others.length === 0) {

@@ -11,7 +11,7 @@ import { ChartsView } from "./chartsView";
 import { ControlsView } from "./controls";
 import { toWebviewSchema, validate } from "./messages";
 import { PlaybackView } from "./playback";
-import { appendMetrics, emptyColumns, emptyState, findRun, runFromMetrics, upsertRun, type ViewState } from "./state";
+import { appendMetrics, emptyColumns, emptyState, findRun, runFromMetrics, upsertRun, withCurrentColumns, type ViewState } from "./state";
 import { readTheme, watchTheme } from "./theme";
 
 /** While a run trains, a new episode is played back this often (when the option is on). */
@@ -29,6 +29,7 @@ function restoreState(): ViewState {
   const saved = vscode.getState();
   if (saved === undefined || !v.is(savedStateShape, saved)) return emptyState();
   const state: ViewState = { ...emptyState(), ...saved };
+  for (const r of state.runs) r.cols = withCurrentColumns(r.cols);
   // A run that was training when the page went away is marked as such until the extension replays it.
   for (const r of state.runs) if (r.info.source === "live" && r.ended === null) r.ended = { reason: "stopped", message: "interrupted" };
   return state;
@@ -58,6 +59,14 @@ const controls = new ControlsView(app, {
   },
   setSmoothing(weight) {
     state.smoothing = weight;
+    changed();
+  },
+  setXAxis(axis) {
+    state.xAxis = axis;
+    changed();
+  },
+  setGroupSeeds(on) {
+    state.groupSeeds = on;
     changed();
   },
   listRuns: () => post({ type: "listRuns" }),

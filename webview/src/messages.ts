@@ -18,6 +18,7 @@ import type {
   TrainingSettings,
   UpdateMetrics,
 } from "../../server/src/protocol";
+import { settingsProblems } from "./settingsCheck";
 
 const num = v.number();
 const nullableNum = v.nullable(num);
@@ -74,7 +75,17 @@ const trainingSettingsEntries = {
   maxEpisodes: num,
 };
 const trainingSettings: v.GenericSchema<TrainingSettings> = v.object(trainingSettingsEntries);
-const partialTrainingSettings: v.GenericSchema<Partial<TrainingSettings>> = v.partial(v.object(trainingSettingsEntries));
+/** Settings the page asks to train with (and maybe to write into the file): only values the engine accepts. */
+const partialTrainingSettings: v.GenericSchema<Partial<TrainingSettings>> = v.pipe(
+  v.partial(v.object(trainingSettingsEntries)),
+  v.check(
+    (s) => settingsProblems(s).length === 0,
+    (issue) => {
+      const [key, problem] = settingsProblems(issue.input as Record<string, unknown>)[0] ?? ["settings", "are invalid"];
+      return `${key} ${problem}`;
+    },
+  ),
+);
 
 const actionSpace = v.variant("kind", [v.object({ kind: v.literal("discrete"), n: num }), v.object({ kind: v.literal("box"), dims: num })]);
 
@@ -88,6 +99,7 @@ const runInfo: v.GenericSchema<DashboardRunInfo> = v.object({
   actionSpace: v.nullable(actionSpace),
   source: v.picklist(["live", "saved"]),
   runDir: v.nullable(v.string()),
+  groupId: v.optional(v.nullable(v.string())),
 });
 
 const savedRun: v.GenericSchema<SavedRun> = v.object({
@@ -136,6 +148,16 @@ const playbackResult: v.GenericSchema<PlaybackResult> = v.variant("ok", [
     actions: v.array(v.unknown()),
     rewards: v.array(num),
     episodeReturn: num,
+    ending: v.optional(
+      v.variant("kind", [
+        v.object({ kind: v.literal("terminated") }),
+        v.variant("by", [
+          v.object({ kind: v.literal("truncated"), by: v.literal("environment") }),
+          v.object({ kind: v.literal("truncated"), by: v.literal("maxEpisodeSteps"), maxEpisodeSteps: num }),
+        ]),
+        v.object({ kind: v.literal("cut"), steps: num }),
+      ]),
+    ),
   }),
   v.object({ ok: v.literal(false), reason: v.picklist(["no-render", "no-policy", "error"]), message: v.string() }),
 ]);

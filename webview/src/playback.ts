@@ -2,7 +2,7 @@
  * Episode playback: one episode of the current policy, as the frames the environment's
  * `render()` drew, with play/pause, step, a frame slider and a speed control.
  */
-import type { PlaybackResult, Scene } from "../../server/src/protocol";
+import type { PlaybackEnding, PlaybackResult, Scene } from "../../server/src/protocol";
 import { createSceneSvg, drawScene } from "./scene";
 
 /** Frames per second at 1× speed. */
@@ -58,6 +58,7 @@ export class PlaybackView {
   private frames: Scene[] = [];
   private rewards: number[] = [];
   private episodeReturn = 0;
+  private ending: PlaybackEnding | undefined;
   private frame = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
   private speed = 1;
@@ -103,6 +104,7 @@ export class PlaybackView {
     this.autoRefresh.addEventListener("change", () => callbacks.setAutoRefresh(this.autoRefresh.checked));
     autoLabel.append(this.autoRefresh, " refresh every few seconds while training");
     this.info.className = "readout";
+    this.info.dataset.playbackInfo = "";
     bar.append(this.playButton, back, forward, this.slider, this.speedSelect, this.modeSelect, refresh, autoLabel, this.info);
     this.message.className = "hint";
     this.message.dataset.hint = "playback";
@@ -144,6 +146,7 @@ export class PlaybackView {
     this.frames = result.frames;
     this.rewards = result.rewards;
     this.episodeReturn = result.episodeReturn;
+    this.ending = result.ending;
     this.message.hidden = true;
     this.stage.hidden = false;
     this.slider.max = String(Math.max(0, this.frames.length - 1));
@@ -206,8 +209,15 @@ export class PlaybackView {
     this.frame = Math.max(0, Math.min(this.frames.length - 1, frame));
     drawScene(this.svg, this.frames[this.frame]);
     this.slider.value = String(this.frame);
+    // Frame 0 is the reset; frame k follows step k and has earned the first k rewards.
+    const steps = this.frames.length - 1;
     const soFar = this.rewards.slice(0, this.frame).reduce((a, r) => a + r, 0);
-    this.info.textContent = `frame ${this.frame + 1} / ${this.frames.length} · return ${soFar.toFixed(2)} of ${this.episodeReturn.toFixed(2)}`;
+    const parts = [
+      this.frame === 0 ? `reset · step 0 / ${steps}` : `step ${this.frame} / ${steps}`,
+      `return ${formatReturn(soFar)} of ${formatReturn(this.episodeReturn)}`,
+    ];
+    if (this.frame === steps && this.ending) parts.push(endingText(this.ending));
+    this.info.textContent = parts.join(" · ");
     this.stage.dataset.frame = String(this.frame);
   }
 }
@@ -220,5 +230,21 @@ function messageFor(result: Extract<PlaybackResult, { ok: false }>): string {
       return "No policy to play yet: train the environment first.";
     case "error":
       return `Playback failed: ${result.message}`;
+  }
+}
+
+/** Whole returns (CartPole's 500) read as whole numbers; fractional ones keep two decimals. */
+function formatReturn(r: number): string {
+  return Number.isInteger(r) ? String(r) : r.toFixed(2);
+}
+
+function endingText(ending: PlaybackEnding): string {
+  switch (ending.kind) {
+    case "terminated":
+      return "terminated";
+    case "truncated":
+      return ending.by === "maxEpisodeSteps" ? `truncated at maxEpisodeSteps (${ending.maxEpisodeSteps})` : "truncated by the environment";
+    case "cut":
+      return `still running: playback shows the first ${ending.steps} steps`;
   }
 }

@@ -1,6 +1,8 @@
 /**
- * Turning run columns into what a chart draws: TensorBoard's smoothing, and bucketing to at
- * most a few points per pixel so a 10,000-update run draws as fast as a short one.
+ * Turning run columns into what a chart draws: smoothing in the data's own steps (one
+ * exponential-moving-average step per update, before anything is bucketed, so the curve does not
+ * depend on how many points are drawn), and bucketing to about one point per pixel so a
+ * 10,000-update run draws as fast as a short one.
  */
 import type { Column } from "./state";
 
@@ -35,34 +37,43 @@ export function positiveOnly(values: Column): Column {
 export type BucketMode = "mean" | "min" | "max" | "last";
 
 /**
- * Buckets of `size` consecutive update numbers: bucket k holds updates (k·size, (k+1)·size].
- * Runs of different lengths bucketed with the same size line up on one x axis.
+ * Buckets of width `size` along the x axis (update numbers, episodes, environment steps or
+ * seconds): bucket k holds the points with x in (k·size, (k+1)·size]. Runs of different lengths
+ * bucketed with the same size line up on one x axis.
  */
 export interface Buckets {
+  /** Which x column the buckets are of (cached bucketings are kept apart by it). */
+  axis: string;
   size: number;
   count: number;
-  /** x of bucket k: the last update number it covers. */
+  /** x of bucket k: the right edge it covers. */
   x: number[];
 }
 
-/** Enough buckets for `maxPoints` points across updates 1..maxUpdate. */
-export function bucketsFor(maxUpdate: number, maxPoints: number): Buckets {
-  const size = Math.max(1, Math.ceil(maxUpdate / Math.max(1, maxPoints)));
-  const count = Math.ceil(maxUpdate / size);
+/** Enough buckets for `maxPoints` points across x in (0, maxX]; whole-number x gets whole-number widths. */
+export function bucketsFor(maxX: number, maxPoints: number, axis = "update", whole = true): Buckets {
+  const raw = maxX / Math.max(1, maxPoints);
+  const size = whole ? Math.max(1, Math.ceil(raw)) : raw > 0 ? raw : 1;
+  const count = maxX > 0 ? Math.ceil(maxX / size - 1e-9) : 0;
   const x = new Array<number>(count);
-  for (let k = 0; k < count; k++) x[k] = Math.min((k + 1) * size, maxUpdate);
-  return { size, count, x };
+  for (let k = 0; k < count; k++) x[k] = Math.min((k + 1) * size, maxX);
+  return { axis, size, count, x };
 }
 
-/** One value per bucket from (update, value) pairs; a bucket with no value is null. */
-export function bucketize(update: number[], values: Column, b: Buckets, mode: BucketMode): Column {
+/** The bucket of x: (k·size, (k+1)·size] → k; x at or below 0 goes to the first. */
+function bucketOf(x: number, size: number): number {
+  return Math.max(0, Math.ceil(x / size - 1e-9) - 1);
+}
+
+/** One value per bucket from (x, value) pairs; a bucket with no value is null. */
+export function bucketize(xs: number[], values: Column, b: Buckets, mode: BucketMode): Column {
   const out: Column = new Array<number | null>(b.count).fill(null);
   const counts = mode === "mean" ? new Array<number>(b.count).fill(0) : null;
-  for (let i = 0; i < update.length; i++) {
+  for (let i = 0; i < xs.length; i++) {
     const v = values[i];
     if (v === null || v === undefined || !Number.isFinite(v)) continue;
-    const k = Math.floor((update[i] - 1) / b.size);
-    if (k < 0 || k >= b.count) continue;
+    const k = bucketOf(xs[i], b.size);
+    if (k >= b.count) continue;
     const prev = out[k];
     if (prev === null) out[k] = v;
     else if (mode === "mean") out[k] = prev + v;
@@ -142,15 +153,16 @@ interface BucketCache {
 const bucketCaches = new WeakMap<Column, Map<string, BucketCache>>();
 
 /** `bucketize(update, values, b, mode)`, extended from the previous call for the same column, mode and bucket size. */
-export function bucketizeIncremental(update: number[], values: Column, b: Buckets, mode: BucketMode): Column {
+export function bucketizeIncremental(xs: number[], values: Column, b: Buckets, mode: BucketMode): Column {
   let byKey = bucketCaches.get(values);
   if (!byKey) bucketCaches.set(values, (byKey = new Map()));
-  const key = `${mode}:${b.size}`;
+  const sizeKey = `${b.axis}:${b.size}`;
+  const key = `${mode}:${sizeKey}`;
   let c = byKey.get(key);
-  const n = Math.min(update.length, values.length);
+  const n = Math.min(xs.length, values.length);
   if (!c || c.processed > n) {
-    // Buckets of an outgrown size are never asked for again.
-    for (const k of [...byKey.keys()]) if (!k.endsWith(`:${b.size}`)) byKey.delete(k);
+    // Buckets of an outgrown size (or another axis) are never asked for again.
+    for (const k of [...byKey.keys()]) if (!k.endsWith(`:${sizeKey}`)) byKey.delete(k);
     byKey.set(key, (c = { processed: 0, acc: [], counts: [], out: [] }));
   }
   const grow = (cache: BucketCache, length: number) => {
@@ -162,9 +174,9 @@ export function bucketizeIncremental(update: number[], values: Column, b: Bucket
   };
   for (let i = c.processed; i < n; i++) {
     const v = values[i];
-    const k = Math.floor((update[i] - 1) / b.size);
+    const k = bucketOf(xs[i], b.size);
     grow(c, k + 1);
-    if (v === null || v === undefined || !Number.isFinite(v) || k < 0) continue;
+    if (v === null || v === undefined || !Number.isFinite(v)) continue;
     const prev = c.acc[k];
     c.acc[k] = prev === null ? v : mode === "mean" ? prev + v : mode === "min" ? Math.min(prev, v) : mode === "max" ? Math.max(prev, v) : v;
     c.counts[k]++;

@@ -27,6 +27,8 @@ export interface RunColumns {
   snr: Column;
   noiseScale: Column;
   baselineReduction: Column;
+  /** ‖∇J‖ as estimated by the update's gradient statistics: √gradNormSq. */
+  gradNorm: Column;
   /** Per named reward term, its share of traceCov at each update (null before the term appeared). */
   termShares: Record<string, Column>;
   /** Names of the reward's terms, when it has named terms (whether or not shares are reported). */
@@ -41,14 +43,27 @@ export interface RunData {
   ended: { reason: EndReason; message?: string } | null;
 }
 
+/** What the charts' x axis counts. */
+export type XAxis = "update" | "episodes" | "envSteps" | "seconds";
+
+export const X_AXES: Record<XAxis, { label: string; column: (c: RunColumns) => number[] }> = {
+  update: { label: "update", column: (c) => c.update },
+  episodes: { label: "episodes", column: (c) => c.episodes },
+  envSteps: { label: "environment steps", column: (c) => c.envSteps },
+  seconds: { label: "wall time (s)", column: (c) => c.seconds },
+};
+
 export interface ViewState {
   version: 1;
   runs: RunData[];
   selectedRunId: string | null;
   /** Other runs of the same file drawn on top of the selected one. */
   compareRunIds: string[];
-  /** TensorBoard's smoothing weight w in [0, 0.99]. */
+  /** Smoothing weight w in [0, 0.99]: an exponential moving average over updates (w per update), whatever is drawn. */
   smoothing: number;
+  xAxis: XAxis;
+  /** Runs trained together over several seeds are drawn as one line (the mean) with a band (± one standard deviation). */
+  groupSeeds: boolean;
   probeState: number;
   playbackMode: "greedy" | "sampled";
   playbackSpeed: number;
@@ -63,6 +78,8 @@ export function emptyState(): ViewState {
     selectedRunId: null,
     compareRunIds: [],
     smoothing: 0.6,
+    xAxis: "update",
+    groupSeeds: true,
     probeState: 0,
     playbackMode: "greedy",
     playbackSpeed: 1,
@@ -86,6 +103,7 @@ export function emptyColumns(): RunColumns {
     snr: [],
     noiseScale: [],
     baselineReduction: [],
+    gradNorm: [],
     termShares: {},
     termNames: [],
     policy: null,
@@ -111,6 +129,7 @@ export function appendMetrics(cols: RunColumns, m: UpdateMetrics): boolean {
   // The noise scale averaged over updates before the ratio (older runs: each update's own ratio).
   cols.noiseScale.push(m.noiseScaleAveraged !== undefined ? m.noiseScaleAveraged : m.gradient.noiseScale);
   cols.baselineReduction.push(m.gradient.baselineReduction);
+  cols.gradNorm.push(Number.isFinite(m.gradient.gradNormSq) ? Math.sqrt(Math.max(0, m.gradient.gradNormSq)) : null);
   for (const name of Object.keys(m.rewardTerms ?? {})) if (!cols.termNames.includes(name)) cols.termNames.push(name);
   const shares = m.rewardTermVarianceShares ?? {};
   for (const name of Object.keys(shares)) cols.termShares[name] ??= new Array<number | null>(i).fill(null);
@@ -150,6 +169,18 @@ function policyColumnsFor(s: PolicySnapshot, before: number): PolicyColumns {
   };
 }
 
+/** Columns saved by an older page lack the newer quantities: those read as missing for the updates already held. */
+export function withCurrentColumns(cols: RunColumns): RunColumns {
+  const n = cols.update.length;
+  const filled = emptyColumns();
+  for (const key of Object.keys(filled) as Array<keyof RunColumns>) {
+    if (cols[key] === undefined && Array.isArray(filled[key]) && key !== "termNames")
+      (filled as unknown as Record<string, Column>)[key] = new Array<number | null>(n).fill(null);
+    else (filled as unknown as Record<string, unknown>)[key] = cols[key];
+  }
+  return filled;
+}
+
 export function runFromMetrics(info: DashboardRunInfo, metrics: UpdateMetrics[], reason: EndReason | null): RunData {
   const cols = emptyColumns();
   for (const m of metrics) appendMetrics(cols, m);
@@ -169,8 +200,12 @@ export function findRun(state: ViewState, runId: string | null): RunData | undef
 
 /** Runs that may be overlaid on `run`: the same file (or, for saved runs, the same environment). */
 export function comparableRuns(state: ViewState, run: RunData): RunData[] {
+  const own = seedGroup(state, run);
   return state.runs.filter(
-    (r) => r !== run && (run.info.uri !== null ? r.info.uri === run.info.uri : r.info.environment === run.info.environment),
+    (r) =>
+      !own.includes(r) &&
+      seedGroup(state, r)[0] === r &&
+      (run.info.uri !== null ? r.info.uri === run.info.uri : r.info.environment === run.info.environment),
   );
 }
 
@@ -181,4 +216,11 @@ export function updatesPerSecond(cols: RunColumns): number | null {
   const from = Math.max(0, n - 21);
   const dt = cols.seconds[n - 1] - cols.seconds[from];
   return dt > 0 ? (cols.update[n - 1] - cols.update[from]) / dt : null;
+}
+
+/** The runs trained together with `run` (its seed group, in order of arrival), or just `run`. */
+export function seedGroup(state: ViewState, run: RunData): RunData[] {
+  const id = run.info.groupId;
+  if (!state.groupSeeds || !id) return [run];
+  return state.runs.filter((r) => r.info.groupId === id);
 }

@@ -1,4 +1,12 @@
-import type { TrainingSettings } from "../protocol";
+import * as v from "valibot";
+import {
+  NESTED_TRAINING_SETTING_RULES,
+  TRAINING_SETTING_RULES,
+  type FlatTrainingSetting,
+  type NestedTrainingSetting,
+  type TrainingSettingRule,
+  type TrainingSettings,
+} from "../protocol";
 import { UserCodeError, type UserFailure } from "./userCode";
 
 /**
@@ -28,38 +36,19 @@ interface Rule {
   expected: string;
 }
 
-const isNumber = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
-const whole = (min: number) => (x: unknown) => isNumber(x) && Number.isInteger(x) && x >= min;
-const positive = (x: unknown) => isNumber(x) && x > 0;
-const LAYER_SIZES: Rule = {
-  ok: (x) => Array.isArray(x) && x.every(whole(1)),
-  expected: "a list of layer sizes (whole numbers >= 1), e.g. [32], or [] for a linear policy",
-};
+/** The engine's form of a shared rule (`protocol.ts` holds the table, so the dashboard checks the same). */
+const rule = ({ schema, expected }: TrainingSettingRule): Rule => ({ ok: (x) => v.is(schema, x), expected });
+const rules = <K extends string>(table: Record<K, TrainingSettingRule>) =>
+  Object.fromEntries(Object.entries<TrainingSettingRule>(table).map(([k, r]) => [k, rule(r)])) as Record<K, Rule>;
 
-type Nested = "policy" | "value";
-type Flat = Exclude<keyof TrainingSettings, Nested>;
+type Nested = NestedTrainingSetting;
+type Flat = FlatTrainingSetting;
 
-const FLAT_RULES: Record<Flat, Rule> = {
-  episodesPerUpdate: { ok: whole(2), expected: "a whole number >= 2 (the variance needs two episodes)" },
-  learningRate: { ok: positive, expected: "a number > 0" },
-  gamma: { ok: (x) => isNumber(x) && x >= 0 && x <= 1, expected: "a number in [0, 1]" },
-  baseline: { ok: (x) => x === "none" || x === "mean" || x === "value", expected: '"none", "mean" or "value"' },
-  normalizeAdvantages: { ok: (x) => typeof x === "boolean", expected: "true or false" },
-  entropyCoef: { ok: (x) => isNumber(x) && x >= 0, expected: "a number >= 0" },
-  seed: { ok: (x) => isNumber(x) && Number.isInteger(x), expected: "a whole number" },
-  maxEpisodes: { ok: whole(1), expected: "a whole number >= 1 (the episode budget)" },
-};
+const FLAT_RULES: Record<Flat, Rule> = rules(TRAINING_SETTING_RULES);
 
 const NESTED_RULES: { [K in Nested]: Record<keyof TrainingSettings[K], Rule> } = {
-  policy: {
-    hidden: LAYER_SIZES,
-    activation: { ok: (x) => x === "relu" || x === "tanh", expected: '"relu" or "tanh"' },
-  },
-  value: {
-    hidden: LAYER_SIZES,
-    learningRate: { ok: positive, expected: "a number > 0" },
-    stepsPerUpdate: { ok: whole(1), expected: "a whole number >= 1" },
-  },
+  policy: rules(NESTED_TRAINING_SETTING_RULES.policy),
+  value: rules(NESTED_TRAINING_SETTING_RULES.value),
 };
 
 const NESTED_EXAMPLE: Record<Nested, string> = {

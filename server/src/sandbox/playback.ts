@@ -1,10 +1,12 @@
 /**
  * One episode of a policy, drawn: reset with a seed, then act and call the environment's
- * `render()` after the reset and after every step, up to `maxFrames` frames. Runs in the
+ * `render()` after the reset and after every step, up to `maxFrames` steps (the reset's frame
+ * is not one of them: a 500-step episode under a cap of 500 is shown whole, 501 frames), and
+ * say how it ended. Runs in the
  * runner thread, every call into user code under the watchdog. The policy comes from a run
- * folder (`readPolicyWeights`) or is a training's own, live (`onPlayback` during training).
+ * folder (`engine/savedPolicy.ts`) or is a training's own, live (`onPlayback` during training).
  */
-import type { PlaybackResult, PolicyWeights, Scene } from "../protocol";
+import type { PlaybackEnding, PlaybackResult, PolicyWeights, Scene } from "../protocol";
 import { makeRng, normal, type Environment } from "../runtime/index";
 import { checkReset, checkStep, describeEnvironment, show, writeFeatures, type EnvSpec } from "../rl/envSpec";
 import { Policy } from "../rl/policy";
@@ -71,7 +73,8 @@ function runEpisode(
   });
   draw();
   const std = policy.std();
-  for (let t = 0; t < spec.maxEpisodeSteps && frames.length < request.maxFrames; t++) {
+  let ending: PlaybackEnding = { kind: "cut", steps: request.maxFrames };
+  for (let t = 0; t < spec.maxEpisodeSteps && t < request.maxFrames; t++) {
     const out = policy.predict(features, 1);
     const action = chooseAction(spec, out, std, request.mode, rng);
     const s = user.guarded("step", () => {
@@ -84,10 +87,16 @@ function runEpisode(
     actions.push(action);
     rewards.push(total);
     draw();
-    if (s.terminated || s.truncated) break;
+    if (s.terminated || s.truncated) {
+      ending = s.terminated ? { kind: "terminated" } : { kind: "truncated", by: "environment" };
+      break;
+    }
     observation = s.observation;
   }
-  return { ok: true, frames, actions, rewards, episodeReturn: rewards.reduce((a, b) => a + b, 0) };
+  // The time limit ends the episode as the training's rollouts end it (design's truncation at maxEpisodeSteps).
+  if (ending.kind === "cut" && actions.length === spec.maxEpisodeSteps)
+    ending = { kind: "truncated", by: "maxEpisodeSteps", maxEpisodeSteps: spec.maxEpisodeSteps };
+  return { ok: true, frames, actions, rewards, episodeReturn: rewards.reduce((a, b) => a + b, 0), ending };
 }
 
 /** Greedy: the most likely action (the Gaussian's mean); sampled: a draw, as in training. */
