@@ -46,7 +46,7 @@ import type {
 import type { ReplayStep } from "./rl/failingEpisode";
 import { bundleEnvironment } from "./sandbox/bundle";
 import { readPolicyWeights } from "./engine/savedPolicy";
-import { runPlayback, runProbe, runReplay, type RunnerPool } from "./sandbox/runner";
+import { runFuzz, runPlayback, runProbe, runReplay, type RunnerPool } from "./sandbox/runner";
 import { failureDiagnostic, findSourcePlaces, readSource, transpileDiagnostic } from "./check/diagnostics";
 import { probeDiagnostics } from "./check/rules";
 import { applySuppressions } from "./check/suppressions";
@@ -204,4 +204,50 @@ export async function replayFailingEpisode(file: string, options: ReplayOptions)
   }
   if ("cancelled" in outcome) return { steps: [], diagnostic: null, backend: outcome.backend };
   return { steps: [], diagnostic: failureDiagnostics(outcome, entry, options.contents)[0] ?? null, backend: outcome.backend };
+}
+
+export interface FuzzOptions extends CommonOptions {
+  /** Episodes of random actions to play (one per seed). */
+  episodes: number;
+  /** The first episode's seed (default 0). */
+  seed?: number;
+}
+
+export interface FuzzResult {
+  file: string;
+  /** Episodes played (fewer when a failure ended the runner, say a time-out). */
+  episodes: number;
+  /** One per kind of failure, with the first one's shrunk episode, and how many episodes failed so. */
+  findings: { diagnostic: Diagnostic; count: number }[];
+  backend: BackendName | null;
+}
+
+/**
+ * Plays episodes of uniformly random actions looking for failures the policy's own episodes
+ * would not reach (RL: Fuzz Environment, `rl-playground fuzz`), grouped by kind, each with the
+ * episode that leads to it. A failure that ends the runner (a time-out, a crash) ends the fuzzing
+ * and is the one finding.
+ */
+export async function fuzzEnvironment(file: string, options: FuzzOptions): Promise<FuzzResult> {
+  const entry = path.resolve(file);
+  const bundled = await bundleEnvironment(entry, options.contents);
+  const base = { file: entry, backend: null };
+  if (!bundled.ok) return { ...base, episodes: 0, findings: [{ diagnostic: transpileDiagnostic(bundled.errors[0]), count: 1 }] };
+  const outcome = await runFuzz(bundled.bundle, { kind: "fuzz", episodes: options.episodes, seed: options.seed ?? 0 }, options);
+  const source = readSource(entry, options.contents);
+  const places = findSourcePlaces(entry, source);
+  if (outcome.ok)
+    return {
+      ...base,
+      backend: outcome.backend,
+      episodes: outcome.value.episodes,
+      findings: outcome.value.findings.map((f) => ({ diagnostic: failureDiagnostic(f.failure, entry, source, places), count: f.count })),
+    };
+  if ("cancelled" in outcome) return { ...base, backend: outcome.backend, episodes: 0, findings: [] };
+  return {
+    ...base,
+    backend: outcome.backend,
+    episodes: 0,
+    findings: failureDiagnostics(outcome, entry, options.contents).map((diagnostic) => ({ diagnostic, count: 1 })),
+  };
 }

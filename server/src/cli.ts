@@ -12,6 +12,7 @@ import {
   NATIVE_ABSENT_NOTE,
   RunDirError,
   checkEnvironment,
+  fuzzEnvironment,
   nativeInstalled,
   startTraining,
   type TrainResult,
@@ -91,7 +92,7 @@ export async function main(argv: string[]): Promise<number> {
     .argument("<file>", "environment file")
     .option(
       "--episodes <n>",
-      "probe exactly this many episodes (default: as many as fit in the time budget)",
+      "probe exactly this many episodes (default: the probe's fixed sample, 256 episodes in batches of episodesPerUpdate)",
       wholeNumber(2, MAX_CHECK_EPISODES),
     )
     .option("--seed <s>", "seed", wholeNumber(-SEED_RANGE, SEED_RANGE - 1))
@@ -99,6 +100,18 @@ export async function main(argv: string[]): Promise<number> {
     .option("--json", "print one JSON object")
     .action(async (file: string, opts: { episodes?: number; seed?: number; backend: BackendChoice; json?: boolean }) => {
       exitCode = await check(file, opts);
+    });
+
+  program
+    .command("fuzz")
+    .description("play episodes of random actions looking for failures the policy's own episodes would not reach")
+    .argument("<file>", "environment file")
+    .option("--episodes <n>", "episodes to play, one per seed (default 1000)", wholeNumber(1, MAX_CHECK_EPISODES), 1000)
+    .option("--seed <s>", "the first episode's seed (default 0)", wholeNumber(-SEED_RANGE, SEED_RANGE - 1))
+    .addOption(backendOption())
+    .option("--json", "print one JSON object")
+    .action(async (file: string, opts: { episodes: number; seed?: number; backend: BackendChoice; json?: boolean }) => {
+      exitCode = await fuzz(file, opts);
     });
 
   try {
@@ -302,6 +315,24 @@ async function check(file: string, opts: { episodes?: number; seed?: number; bac
     }
   }
   return hasErrors ? EXIT_FILE_ERRORS : EXIT_OK;
+}
+
+async function fuzz(file: string, opts: { episodes: number; seed?: number; backend: BackendChoice; json?: boolean }): Promise<number> {
+  if (badFile(file)) return EXIT_BAD_ARGUMENTS;
+  const r = await fuzzEnvironment(file, { backend: opts.backend, episodes: opts.episodes, seed: opts.seed });
+  if (opts.json) process.stdout.write(JSON.stringify(r) + "\n");
+  else {
+    printDiagnostics(
+      r.findings.map((f) => f.diagnostic),
+      false,
+      process.stdout,
+    );
+    const kinds = r.findings.map((f) => `${f.diagnostic.code} in ${f.count} episode${f.count === 1 ? "" : "s"}`);
+    process.stdout.write(
+      `${path.relative(process.cwd(), r.file)}: ${r.episodes} random episodes, ${kinds.length ? kinds.join("; ") : "no failures"}\n`,
+    );
+  }
+  return r.findings.some((f) => f.diagnostic.severity === "error") ? EXIT_FILE_ERRORS : EXIT_OK;
 }
 
 /** Design §4's JSON: diagnostics without the file field (it is the checked file unless an import is at fault). */

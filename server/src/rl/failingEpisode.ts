@@ -10,6 +10,7 @@
  * same diagnostic code from the same user function, at the same place when one is known.
  */
 import type { FailingEpisode } from "../protocol";
+import { makeRng } from "../runtime/index";
 import { checkFinite, checkReset, checkStep, snapshot, writeFeatures, type EnvSpec } from "./envSpec";
 import { transitionReward } from "./rollout";
 import type { CpuTimeBudget } from "./timeBound";
@@ -50,6 +51,8 @@ export function replayActions(
   seed: number,
   actions: readonly unknown[],
   onStep?: (step: ReplayStep) => void,
+  /** Stop when the first episode ends (the fuzzer plays one episode per seed). */
+  singleEpisode = false,
 ): UserFailure | null {
   const features = new Float32Array(spec.featureDim);
   try {
@@ -84,6 +87,7 @@ export function replayActions(
       });
       observation = s.observation;
       if (ends) {
+        if (singleEpisode) return null;
         observation = reset();
         length = 0;
         episode++;
@@ -160,4 +164,52 @@ export function shrinkFailingEpisode(
   if (current.length === 1 && fails([])) current = [];
   if (outOfTime) return null;
   return { seed, actions: current as FailingEpisode["actions"], shrunkFrom: actions.length };
+}
+
+/** Failures of one kind, as the fuzzer groups them: the first one's shrunk episode, and how many episodes failed so. */
+export interface FuzzFinding {
+  failure: UserFailure;
+  count: number;
+}
+
+export interface FuzzReport {
+  episodes: number;
+  findings: FuzzFinding[];
+}
+
+/**
+ * "RL: Fuzz Environment": `episodes` episodes of uniformly random actions (over the whole action
+ * space, not the policy's reach), one per seed from `seed`, each on a fresh environment with the
+ * rollout's checks. Failures are grouped by kind (code, user function and place); the first of
+ * each kind is shrunk to a 1-minimal episode.
+ */
+export function fuzzEnvironment(
+  user: UserEnvironmentModule,
+  spec: EnvSpec,
+  episodes: number,
+  seed: number,
+  budget?: CpuTimeBudget,
+): FuzzReport {
+  const findings: FuzzFinding[] = [];
+  let played = 0;
+  for (let e = 0; e < episodes && !budget?.exhausted; e++) {
+    const rng = makeRng(`fuzz/${seed + e}`);
+    const act = spec.action;
+    const actions = Array.from({ length: spec.maxEpisodeSteps }, () =>
+      act.kind === "discrete" ? act.start + Math.floor(rng() * act.n) : Array.from(act.low, (lo, d) => lo + rng() * (act.high[d] - lo)),
+    );
+    let steps = 0;
+    const failure = replayActions(user, spec, seed + e, actions, () => steps++, true);
+    played++;
+    if (!failure || !replayable(failure)) continue;
+    const same = findings.find((f) => sameFailure(f.failure, failure));
+    if (same) {
+      same.count++;
+      continue;
+    }
+    // The failing step is the one after the last completed step.
+    const episode = shrinkFailingEpisode(user, spec, seed + e, actions.slice(0, steps + 1), failure, budget);
+    findings.push({ failure: episode ? { ...failure, episode } : failure, count: 1 });
+  }
+  return { episodes: played, findings };
 }

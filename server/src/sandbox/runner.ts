@@ -5,7 +5,7 @@
  * not return in time, or a runner that dies, becomes a failure placed on the user function
  * that was running. With a `RunnerPool` the runner is a warm one and goes back to the pool.
  */
-import type { ReplayResult } from "../rl/failingEpisode";
+import type { FuzzReport, ReplayResult } from "../rl/failingEpisode";
 import type { PlaybackResult, TrainingSummary } from "../protocol";
 import type { EnvironmentBundle } from "./bundle";
 import type { ProbeReport } from "./messages";
@@ -35,6 +35,10 @@ export function runProbe(bundle: EnvironmentBundle, job: Extract<RunnerJob, { ki
 
 export function runReplay(bundle: EnvironmentBundle, job: Extract<RunnerJob, { kind: "replay" }>, options: JobOptions = {}) {
   return runJob<ReplayResult>(bundle, job, options);
+}
+
+export function runFuzz(bundle: EnvironmentBundle, job: Extract<RunnerJob, { kind: "fuzz" }>, options: JobOptions = {}) {
+  return runJob<FuzzReport>(bundle, job, options);
 }
 
 export function runPlayback(bundle: EnvironmentBundle, job: Extract<RunnerJob, { kind: "playback" }>, options: JobOptions = {}) {

@@ -48,6 +48,8 @@ export type RunnerJob =
   | { kind: "playback"; playback: PlaybackRequest }
   /** Replay a failing episode step by step (design §5 "Failing episodes"). */
   | { kind: "replay"; episode: FailingEpisode }
+  /** Episodes of random actions looking for failures (design §5 "Failing episodes", RL: Fuzz Environment). */
+  | { kind: "fuzz"; episodes: number; seed: number }
   /** Serve N copies of the environment to Python's Gymnasium API (`gymServe.ts`). */
   | { kind: "gym"; gym: GymServeRequest };
 

@@ -23,7 +23,7 @@ import { UserCodeError } from "./failure";
 import { leftBehind, threadState } from "./leftovers";
 import { serveGym } from "./gymServe";
 import { playEpisode } from "./playback";
-import { replayActions, type ReplayResult, type ReplayStep } from "../rl/failingEpisode";
+import { fuzzEnvironment, replayActions, type ReplayResult, type ReplayStep } from "../rl/failingEpisode";
 import type { RunnerJob, RunnerJobMessage, RunnerMessage, RunnerOutcome, RunnerStart, TrainingStart } from "./runnerMessages";
 import { loadUserModule, type UserModule } from "./userModule";
 
@@ -119,6 +119,13 @@ async function runJob(user: UserModule, guard: CallGuard, job: RunnerJob, backen
       return serveGym(user, job.gym);
     case "replay":
       return replayEpisode(user, job.episode);
+    case "fuzz":
+      return fuzzEnvironment(
+        user,
+        user.guarded("construct", () => describeEnvironment(user.create())),
+        job.episodes,
+        job.seed,
+      );
     case "train": {
       const every = job.playbackEveryMs ?? null;
       let lastPlayback = performance.now();
@@ -171,7 +178,7 @@ function describe(user: UserModule, overrides: Partial<TrainingSettings>): { set
 /** The policy's size, which `auto` picks the backend by: its layer sizes from the settings and the spaces. */
 function parametersOf(user: UserModule, job: RunnerJob): number {
   if (job.kind === "playback") return job.playback.policy.tensors.reduce((n, x) => n + x.values.length, 0);
-  if (job.kind === "gym" || job.kind === "replay") return 0; // no policy: the actions are given
+  if (job.kind === "gym" || job.kind === "replay" || job.kind === "fuzz") return 0; // no policy: the actions are given or random
   const { settings, spec } = describe(user, job.kind === "train" ? job.overrides : job.probe.overrides);
   const box = spec.action.kind === "box";
   return policyParameters([spec.featureDim, ...settings.policy.hidden, spec.actionDim], box ? spec.actionDim : 0);
