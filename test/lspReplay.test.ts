@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { ServerCommands } from "../server/src/protocol";
 import { LspSession } from "./lspSession";
 
-describe("language server: replaying a failing episode", { timeout: 120_000 }, () => {
+describe("language server: replaying a failing episode, fuzzing", { timeout: 120_000 }, () => {
   let lsp: LspSession;
   before(async () => {
     lsp = await LspSession.start();
@@ -38,6 +38,31 @@ describe("language server: replaying a failing episode", { timeout: 120_000 }, (
     assert.ok(
       log.some((m) => /then user-code-threw: step\(\) threw Error: the pattern came up/.test(m)),
       log.join("\n"),
+    );
+  });
+
+  it("fuzzing a file publishes the failures random episodes find, with their episodes", async () => {
+    const uri = lsp.open(lsp.copyFixture("fuzz-edge.rl.ts"));
+    await lsp.diagnosticsFor(uri, 1, 60_000);
+    const published = lsp.diagnostics.length;
+    const report = await lsp.connection.sendRequest<{ episodes: number; failures: { code: string; count: number }[] }>(
+      "workspace/executeCommand",
+      {
+        command: ServerCommands.fuzz,
+        arguments: [uri, 200],
+      },
+    );
+    assert.equal(report.episodes, 200);
+    assert.deepEqual(
+      report.failures.map((f) => f.code),
+      ["user-code-threw"],
+    );
+    const after = lsp.diagnostics.slice(published).filter((p) => p.uri === uri);
+    const threw = after.at(-1)?.diagnostics.filter((d) => d.code === "user-code-threw") ?? [];
+    assert.equal(threw.length >= 1, true, JSON.stringify(after));
+    assert.ok(
+      threw.some((d) => (d.data as { episode?: unknown } | undefined)?.episode),
+      "the published failure carries its episode",
     );
   });
 });

@@ -495,6 +495,8 @@ export const ServerCommands = {
   recheck: "rlPlayground.server.recheck",
   /** Replay a failing episode step by step into the output channel: `[uri, FailingEpisode]`. */
   replayEpisode: "rlPlayground.server.replayEpisode",
+  /** Fuzz an environment: `[uri, episodes]`; the failures found are published on the file. */
+  fuzz: "rlPlayground.server.fuzz",
 } as const;
 
 /** What a check found, in one line for the editor to show ("no problems · 256 episodes · SNR 2.5 at 16 episodes/update"). */

@@ -19,6 +19,7 @@ import {
   rewardHoverMarkdown,
   bundleEnvironment,
   replayFailingEpisode,
+  fuzzEnvironment,
   settingsProblems,
 } from "../api";
 import type {
@@ -289,4 +290,9 @@ export async function playbackFromRun(
 /** A failing episode replayed in a runner of the pool, step by step. */
 export async function replayEpisode(file: string, contents: string, episode: FailingEpisode, backend: BackendChoice, pool: RunnerPool) {
   return replayFailingEpisode(file, { episode, contents, backend, pool });
+}
+
+/** Random episodes looking for failures, in a runner of the pool. */
+export async function fuzzEnvironmentOf(file: string, contents: string, episodes: number, backend: BackendChoice, pool: RunnerPool) {
+  return fuzzEnvironment(file, { episodes, contents, backend, pool });
 }

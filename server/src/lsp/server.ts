@@ -33,7 +33,7 @@ import { checkReport } from "./checkReport";
 import { quickFixActions } from "./codeActions";
 import { environmentLenses } from "./codeLens";
 import { CHANGE_DEBOUNCE_MS, DocumentChecks } from "./documentChecks";
-import { replayEpisode, RunnerPools } from "./engine";
+import { fuzzEnvironmentOf, replayEpisode, RunnerPools } from "./engine";
 import { matchesFiles } from "./fileGlob";
 import { DocumentPlaces, rewardHover } from "./hover";
 import { uriToPath } from "./lspDiagnostics";
@@ -133,7 +133,7 @@ export function startServer(connection: Connection): void {
         hoverProvider: true,
         codeLensProvider: { resolveProvider: false },
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
-        executeCommandProvider: { commands: [ServerCommands.recheck, ServerCommands.replayEpisode] },
+        executeCommandProvider: { commands: [ServerCommands.recheck, ServerCommands.replayEpisode, ServerCommands.fuzz] },
         workspace: {
           workspaceFolders: { supported: true, changeNotifications: true },
           fileOperations: { didDelete: TRAINED_FILE_OPERATIONS, willRename: TRAINED_FILE_OPERATIONS, didRename: TRAINED_FILE_OPERATIONS },
@@ -228,9 +228,10 @@ export function startServer(connection: Connection): void {
   });
 
   // An explicit check answers with what it checked and found, once its verdict is published.
-  connection.onExecuteCommand(async (params): Promise<CheckReport | ReplayReport | null> => {
+  connection.onExecuteCommand(async (params): Promise<CheckReport | ReplayReport | FuzzReport | null> => {
     const uri = params.arguments?.[0];
     if (params.command === ServerCommands.replayEpisode) return replay(uri, params.arguments?.[1]);
+    if (params.command === ServerCommands.fuzz) return fuzzDocument(uri, params.arguments?.[1]);
     if (params.command !== ServerCommands.recheck || typeof uri !== "string" || !documents.get(uri)) return null;
     const started = Date.now();
     const check = await checks.checkNow(uri);
@@ -263,6 +264,23 @@ export function startServer(connection: Connection): void {
       message,
     });
     return { steps: result.steps.length, failed: result.diagnostic !== null, code: result.diagnostic?.code ?? null };
+  };
+
+  /** "RL: Fuzz Environment": random episodes; the failures found stay on the file until its next check. */
+  const fuzzDocument = async (uri: unknown, episodes: unknown): Promise<FuzzReport | null> => {
+    const doc = typeof uri === "string" ? documents.get(uri) : undefined;
+    const file = typeof uri === "string" ? uriToPath(uri) : null;
+    const count = typeof episodes === "number" && Number.isInteger(episodes) && episodes >= 1 && episodes <= 100_000 ? episodes : 1000;
+    if (!doc || !file || !trusted) return null;
+    const s = await settings.forResource(doc.uri);
+    const r = await fuzzEnvironmentOf(file, doc.getText(), count, s.backend, runnerPools().get(s.backend, s.maxRunners));
+    checks.setTrainingDiagnostics(
+      doc.uri,
+      r.findings.map((f) => f.diagnostic),
+    );
+    const kinds = r.findings.map((f) => `${f.diagnostic.code} in ${f.count} episode${f.count === 1 ? "" : "s"}`);
+    log(`fuzzed ${file}: ${r.episodes} random episodes, ${kinds.length ? kinds.join("; ") : "no failures"}`);
+    return { episodes: r.episodes, failures: r.findings.map((f) => ({ code: f.diagnostic.code, count: f.count })) };
   };
 
   // Params are checked against their schemas before the handlers see them (InvalidParams otherwise).
@@ -305,6 +323,12 @@ export function startServer(connection: Connection): void {
 }
 
 /** Which backend runs the checks, and why (design §7): the engine's reason, and where tfjs-node was looked for. */
+/** What "RL: Fuzz Environment" answers the client (the failures themselves are published on the file). */
+interface FuzzReport {
+  episodes: number;
+  failures: { code: string; count: number }[];
+}
+
 /** What "Replay failing episode" answers the client (the steps are in the output channel). */
 interface ReplayReport {
   steps: number;
