@@ -93,17 +93,24 @@ export function rolloutRowBytes(spec: EnvSpec): number {
 }
 
 /**
+ * A probe's episode count within the engine's limit, checked before any environment is made:
+ * a probe runs in batches of `episodesPerUpdate`, but its per-episode facts and the time it
+ * takes grow with the count.
+ */
+export function checkProbeEpisodes(episodes: number): void {
+  if (episodes > MAX_PROBE_EPISODES)
+    probeOverLimit(
+      `a probe of ${count(episodes)} episodes is over the engine's limit of ${count(MAX_PROBE_EPISODES)}. Ask for fewer episodes.`,
+    );
+}
+
+/**
  * A batch of `episodes` episodes of up to maxEpisodeSteps steps must fit MAX_ROLLOUT_BYTES.
  * The episode length is at fault when even REFERENCE_EPISODES episodes would not fit;
  * otherwise the number of episodes is (`episodesAsked` names where that number came from).
  */
 export function checkRolloutSize(spec: EnvSpec, episodes: number, episodesAsked: "training" | "probe"): void {
-  // Every episode of a batch is a live environment: a million of them fill the heap, and the
-  // collector's pauses then land in whatever call runs, blamed on the user's constructor.
-  if (episodesAsked === "probe" && episodes > MAX_PROBE_EPISODES)
-    probeOverLimit(
-      `a probe of ${count(episodes)} episodes is over the engine's limit of ${count(MAX_PROBE_EPISODES)} (each episode of the probe is a live environment). Ask for fewer episodes.`,
-    );
+  if (episodesAsked === "probe") checkProbeEpisodes(episodes);
   const row = rolloutRowBytes(spec);
   const bytes = episodes * spec.maxEpisodeSteps * row;
   if (bytes <= MAX_ROLLOUT_BYTES) return;

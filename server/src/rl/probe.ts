@@ -20,7 +20,7 @@ import { gymnasiumChecks } from "./gymnasiumChecks";
 import { analyzeShaping } from "./shaping";
 import { enumerate, exactGradient } from "./exact";
 import { snrAt, statsOf } from "./gradientStats";
-import { checkTrainingSize } from "./limits";
+import { checkProbeEpisodes, checkTrainingSize } from "./limits";
 import type { EpisodeEnd, ProbeFacts, ProbeReport, ProbeRequest } from "./probeReport";
 import { estimate, interval, jackknife, snrOfBatch, type GroupSummary } from "./probeStats";
 import { Reinforce } from "./reinforce";
@@ -64,6 +64,7 @@ export function probeBatches(episodesPerUpdate: number, episodes?: number): numb
 export function probe(user: UserEnvironmentModule, guard: Cancellation, request: ProbeRequest): ProbeReport {
   const start = performance.now();
   const settings = resolveSettings(user.training, request.overrides);
+  if (request.episodes !== undefined) checkProbeEpisodes(request.episodes);
   const first = user.create();
   const spec = user.guarded("construct", () => describeEnvironment(first));
   checkTrainingSize(spec, settings);
