@@ -23,7 +23,7 @@ import type {
   UpdateMetrics,
 } from "../../server/src/protocol";
 import { fromWebviewSchema, validate } from "../../webview/src/messages";
-import { findSavedRuns, readSavedRun } from "../../webview/src/host/savedRuns";
+import { findSavedRuns, readSavedRuns } from "../../webview/src/host/savedRuns";
 import { editTrainingExport } from "../../webview/src/host/trainingExportEdit";
 import { appendBounded } from "./metricsHistory";
 import { progressUpdates } from "../../server/src/protocol";
@@ -230,8 +230,10 @@ export class DashboardPanel {
         this.post({ type: "savedRuns", runs: await findSavedRuns(workspaceFiles()) });
         return;
       case "openRun": {
-        const loaded = await readSavedRun(workspaceFiles(), message.runDir);
-        this.post({ type: "runLoaded", run: loaded.info, metrics: loaded.metrics, reason: loaded.reason });
+        // A sweep folder opens as many runs, one seed group per grid point.
+        for (const loaded of await readSavedRuns(workspaceFiles(), message.runDir)) {
+          this.post({ type: "runLoaded", run: loaded.info, metrics: loaded.metrics, reason: loaded.reason });
+        }
         return;
       }
       case "log":
@@ -305,6 +307,11 @@ function workspaceFiles() {
   return {
     async findSummaries(): Promise<string[]> {
       const found = await vscode.workspace.findFiles("**/.rl-playground/runs/*/summary.json", "**/node_modules/**", 200);
+      return found.map((u) => u.fsPath);
+    },
+    async findSweeps(): Promise<string[]> {
+      // Anywhere, not only under .rl-playground/sweeps: `sweep --out` may put one elsewhere; the schema check drops other sweep.json files.
+      const found = await vscode.workspace.findFiles("**/sweep.json", "**/node_modules/**", 50);
       return found.map((u) => u.fsPath);
     },
     async readText(file: string): Promise<string> {

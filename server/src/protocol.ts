@@ -596,6 +596,8 @@ export interface DashboardRunInfo {
   runDir: string | null;
   /** Runs trained together over several seeds share it; the dashboard draws them as one line with a band. */
   groupId?: string | null;
+  /** What the group's runs have in common, e.g. a sweep's grid point `learningRate=0.01`; names the group's line. */
+  groupLabel?: string | null;
 }
 
 /** A run folder found in the workspace (from its `summary.json`). */
@@ -609,6 +611,8 @@ export interface SavedRun {
   reason: EndReason;
   /** Last modification of `summary.json`, ms since the epoch. */
   savedAt: number;
+  /** Set when `runDir` is a sweep folder: its finished trials open together, one seed group per grid point. */
+  sweep?: { points: number; trials: number; solved: number };
 }
 
 /** Extension → webview. */

@@ -11,8 +11,18 @@ import type { Browser } from "playwright-core";
 import CartPole from "../../examples/cartpole.rl";
 import GridWorld from "../../examples/gridworld.rl";
 import type { PlaybackResult, Scene, UpdateMetrics } from "../../server/src/protocol";
-import { parseMetricsJsonl } from "../../webview/src/host/savedRuns";
-import { cartpoleFixture, launchBrowser, openDashboard, screenshotDir, streamRun, type DashboardPage, type PageGlobals } from "./harness";
+import { parseMetricsJsonl, readSavedRuns } from "../../webview/src/host/savedRuns";
+import {
+  cartpoleFixture,
+  diskRunFolders,
+  launchBrowser,
+  SWEEP_FIXTURE,
+  openDashboard,
+  screenshotDir,
+  streamRun,
+  type DashboardPage,
+  type PageGlobals,
+} from "./harness";
 
 let browser: Browser;
 before(async () => {
@@ -254,6 +264,57 @@ test("saved runs are asked for, listed, and a click reopens one", async () => {
   assert.equal(await d.page.locator('[data-control="run"]').inputValue(), saved.runId);
   assert.equal((await chartData(d, "reward")).points, metrics.length);
   assert.equal(await d.page.locator('[data-action="stop"]').isDisabled(), true);
+  await d.page.close();
+});
+
+test("a sweep folder opens from the saved list as its grid points, each the mean of its seeds with a band", async () => {
+  const d = await openDashboard(browser);
+  await d.page.locator('[data-section="saved"] > summary').click();
+  await d.settle();
+  await d.send({
+    type: "savedRuns",
+    runs: [
+      {
+        runDir: SWEEP_FIXTURE,
+        environment: "CartPole",
+        episodes: 576,
+        updates: 6,
+        meanReturn100: 30,
+        solved: false,
+        reason: "budget",
+        savedAt: 0,
+        sweep: { points: 2, trials: 6, solved: 0 },
+      },
+    ],
+  });
+  await d.page.locator(`[data-run-dir="${SWEEP_FIXTURE}"]`).click();
+  const asked = (await d.posted()).find((m) => m.type === "openRun");
+  assert.equal(asked?.type === "openRun" && asked.runDir, SWEEP_FIXTURE);
+  // What the extension answers an openRun of that folder with.
+  const loaded = await readSavedRuns(diskRunFolders(), SWEEP_FIXTURE);
+  for (const r of loaded) await d.send({ type: "runLoaded", run: r.info, metrics: r.metrics, reason: r.reason });
+  await d.settle();
+  const labels = await d.page.locator('[data-control="run"] option').allTextContents();
+  assert.ok(labels.includes("CartPole learningRate=0.01 (3 seeds)"), labels.join(" | "));
+  assert.ok(labels.includes("CartPole learningRate=0.03 (3 seeds)"), labels.join(" | "));
+  // The last trial opened is shown (learningRate 0.03); the other grid point is offered once, as a group.
+  const head = loaded.find((r) => r.info.groupLabel === "learningRate=0.01")?.info.runId ?? "";
+  assert.equal(await d.page.locator("[data-compare]").count(), 1);
+  await d.page.locator(`[data-compare="${head}"]`).check();
+  await d.page.locator('[data-control="smoothing"]').fill("0");
+  await d.settle();
+  const shown = await legend(d, "reward");
+  const groupLines = Object.keys(shown).filter((k) => k.endsWith("(mean of 3 seeds)"));
+  assert.deepEqual(groupLines, ["mean return (mean of 3 seeds)", "CartPole learningRate=0.01 (3 seeds) (mean of 3 seeds)"]);
+  // The fixture's rows: each seed's returns offset by 10·seed (mean +20), learningRate 0.01's halved.
+  const row = loaded[0].metrics.length - 1;
+  const recorded = metrics[row].returnMean;
+  assertReads(shown["mean return (mean of 3 seeds)"], recorded + 20, "learningRate=0.03");
+  assertReads(shown["CartPole learningRate=0.01 (3 seeds) (mean of 3 seeds)"], 0.5 * recorded + 20, "learningRate=0.01");
+  const band = await legend(d, "reward", { quiet: true });
+  assertReads(band["mean return +σ"], recorded + 30, "learningRate=0.03 upper edge (σ of 10, 20, 30 is 10)");
+  assertReads(band["CartPole learningRate=0.01 (3 seeds) −σ"], 0.5 * recorded + 10, "learningRate=0.01 lower edge");
+  assert.deepEqual(d.errors, []);
   await d.page.close();
 });
 

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { editTrainingExport } from "../../webview/src/host/trainingExportEdit";
-import { findSavedRuns, parseMetricsJsonl, readSavedRun, type RunFolderAccess } from "../../webview/src/host/savedRuns";
+import { findSavedRuns, parseMetricsJsonl, readSavedRun, readSavedRuns, type RunFolderAccess } from "../../webview/src/host/savedRuns";
+import { diskRunFolders, SWEEP_FIXTURE } from "./harness";
 import { bucketize, bucketizeIncremental, bucketsFor, smooth, smoothIncremental } from "../../webview/src/series";
 import type { Column } from "../../webview/src/state";
 import { fromWebviewSchema, toWebviewSchema, validate } from "../../webview/src/messages";
@@ -116,6 +117,42 @@ test("saved runs are listed from their summary.json, newest first, and reopened 
   const orphan = await readSavedRun(access, "/w/.rl-playground/runs/d");
   assert.equal(orphan.info.uri, null, "a run whose file is gone cannot be trained again");
   assert.equal(validate(toWebviewSchema, { type: "runLoaded", run: loaded.info, metrics: loaded.metrics, reason: loaded.reason }).ok, true);
+});
+
+test("a sweep folder opens as every trial's run, one seed group per grid point, and is listed as a sweep", async () => {
+  const loaded = await readSavedRuns(diskRunFolders(), SWEEP_FIXTURE);
+  assert.equal(loaded.length, 6);
+  const groups = new Map<string, number[]>();
+  for (const r of loaded) {
+    assert.equal(r.info.source, "saved");
+    // Found under this folder although sweep.json records the folders where the sweep ran.
+    assert.ok(r.info.runDir?.startsWith(path.join(SWEEP_FIXTURE, "runs")), r.info.runDir ?? "");
+    assert.equal(r.metrics.length, 6);
+    const id = r.info.groupId ?? "";
+    groups.set(id, [...(groups.get(id) ?? []), r.info.settings?.seed ?? -1]);
+    assert.equal(r.info.groupLabel, `learningRate=${r.info.settings?.learningRate}`);
+  }
+  assert.deepEqual(
+    [...groups.values()],
+    [
+      [1, 2, 3],
+      [1, 2, 3],
+    ],
+  );
+  assert.notEqual(loaded[0].info.groupId, loaded[3].info.groupId);
+  for (const r of loaded)
+    assert.equal(validate(toWebviewSchema, { type: "runLoaded", run: r.info, metrics: r.metrics, reason: r.reason }).ok, true);
+  // A plain run folder still opens as the one run it is.
+  const one = await readSavedRuns(diskRunFolders(), loaded[0].info.runDir ?? "");
+  assert.equal(one.length, 1);
+  assert.equal(one[0].info.groupId, undefined);
+
+  const listed = await findSavedRuns({ ...diskRunFolders(), findSweeps: async () => [path.join(SWEEP_FIXTURE, "sweep.json")] });
+  assert.equal(listed.length, 1);
+  assert.equal(listed[0].runDir, SWEEP_FIXTURE);
+  assert.equal(listed[0].environment, "CartPole");
+  assert.deepEqual(listed[0].sweep, { points: 2, trials: 6, solved: 0 });
+  assert.equal(validate(toWebviewSchema, { type: "savedRuns", runs: listed }).ok, true);
 });
 
 test("incremental smoothing and bucketing equal recomputing from scratch as a run grows", () => {

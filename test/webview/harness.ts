@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import type { DashboardRunInfo, FromWebviewMessage, ToWebviewMessage, UpdateMetrics } from "../../server/src/protocol";
-import { parseMetricsJsonl } from "../../webview/src/host/savedRuns";
+import { parseMetricsJsonl, type RunFolderAccess } from "../../webview/src/host/savedRuns";
 
 export const ROOT = path.resolve(__dirname, "../..");
 /** The built page; `RL_DASHBOARD_DIST` points elsewhere (e.g. a private build while others rebuild dist/). */
@@ -258,6 +258,24 @@ export function cartpoleFixture(): { metrics: UpdateMetrics[]; info: DashboardRu
     },
   };
 }
+
+/** Run and sweep folders on this machine's disk, as the extension reads the workspace's. */
+export function diskRunFolders(): RunFolderAccess {
+  return {
+    findSummaries: async () => [],
+    readText: async (file) => fs.readFileSync(file, "utf8"),
+    mtime: async (file) => fs.statSync(file).mtimeMs,
+    environmentUri: async (file) => (fs.existsSync(file) ? pathToFileURL(file).href : null),
+  };
+}
+
+/**
+ * A sweep of examples/cartpole.rl.ts laid out as `rl-playground sweep` leaves it (sweep.json in
+ * the Python writer's format, runs/<grid point>-seed<n>/): learningRate 0.01 and 0.03, seeds 1..3.
+ * Each trial holds the first 6 rows of cartpole-seed0.jsonl, returns offset by 10·seed and
+ * learningRate 0.01's halved; sweep.json names the run folders where the sweep ran, elsewhere.
+ */
+export const SWEEP_FIXTURE = path.join(ROOT, "test", "fixtures", "sweep");
 
 /** Stream a run the way the extension does: started, progress (one update per message), ended. */
 export async function streamRun(d: DashboardPage, info: DashboardRunInfo, metrics: UpdateMetrics[], ended = true): Promise<void> {

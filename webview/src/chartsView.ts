@@ -56,11 +56,19 @@ export function runColor(state: ViewState, run: RunData, theme: Theme): string {
 
 export function runLabel(state: ViewState, run: RunData): string {
   const group = seedGroup(state, run);
-  if (group.length > 1 && group[0] === run) return `${runLabelAlone(state, run)} + ${group.length - 1} seeds`;
+  if (group.length > 1 && group[0] === run) {
+    // A group that says what its runs share (a sweep's grid point) is named by it.
+    if (run.info.groupLabel) return `${run.info.environment} ${run.info.groupLabel} (${group.length} seeds)`;
+    return `${runLabelAlone(state, run)} + ${group.length - 1} seeds`;
+  }
   return runLabelAlone(state, run);
 }
 
 function runLabelAlone(state: ViewState, run: RunData): string {
+  if (run.info.groupLabel) {
+    const seed = run.info.settings?.seed;
+    return `${run.info.environment} ${run.info.groupLabel}${seed === undefined ? "" : ` seed ${seed}`}`;
+  }
   if (run.info.source === "saved") return `${run.info.environment} (saved ${run.info.runDir?.split(/[\\/]/).pop() ?? ""})`;
   const sameFile = state.runs.filter((r) => r.info.uri === run.info.uri && r.info.source === "live");
   return `${run.info.environment} #${sameFile.indexOf(run) + 1}`;

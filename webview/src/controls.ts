@@ -235,7 +235,7 @@ export class ControlsView {
 
   showSavedRuns(runs: SavedRun[]): void {
     if (runs.length === 0) {
-      this.savedList.replaceChildren(el("li", "hint", "No run folders (.rl-playground/runs/*) in this workspace yet."));
+      this.savedList.replaceChildren(el("li", "hint", "No run folders (.rl-playground/runs/*) or sweeps in this workspace yet."));
       return;
     }
     this.savedList.replaceChildren(
@@ -246,14 +246,10 @@ export class ControlsView {
         open.dataset.runDir = r.runDir;
         open.addEventListener("click", () => this.callbacks.openRun(r.runDir));
         const when = new Date(r.savedAt).toLocaleString();
-        li.append(
-          open,
-          el(
-            "span",
-            "readout",
-            ` ${r.environment} · ${r.episodes} episodes · mean return ${formatNumber(r.meanReturn100)} · ${r.solved ? "solved" : r.reason} · ${when}`,
-          ),
-        );
+        const what = r.sweep
+          ? `sweep of ${r.sweep.trials} runs over ${r.sweep.points} grid points · ${r.sweep.solved}/${r.sweep.trials} solved`
+          : `${r.episodes} episodes · mean return ${formatNumber(r.meanReturn100)} · ${r.solved ? "solved" : r.reason}`;
+        li.append(open, el("span", "readout", ` ${r.environment} · ${what} · ${when}`));
         return li;
       }),
     );

@@ -100,6 +100,7 @@ const runInfo: v.GenericSchema<DashboardRunInfo> = v.object({
   source: v.picklist(["live", "saved"]),
   runDir: v.nullable(v.string()),
   groupId: v.optional(v.nullable(v.string())),
+  groupLabel: v.optional(v.nullable(v.string())),
 });
 
 const savedRun: v.GenericSchema<SavedRun> = v.object({
@@ -111,6 +112,7 @@ const savedRun: v.GenericSchema<SavedRun> = v.object({
   solved: v.boolean(),
   reason: endReason,
   savedAt: num,
+  sweep: v.optional(v.object({ points: num, trials: num, solved: num })),
 });
 
 const shape: v.GenericSchema<Shape> = v.variant("type", [
