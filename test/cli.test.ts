@@ -143,3 +143,16 @@ test("train --episodes N spends exactly N episodes when the environment is not s
   assert.equal(summary.reason, "budget");
   assert.equal(summary.updates, 7); // six of 16, then the last 4
 });
+
+test("check without --json labels the SNR over the probe's episodes and the SNR at episodesPerUpdate", () => {
+  const r = cli(["check", example("bandit.rl.ts"), "--backend", "cpu", "--episodes", "64"]);
+  assert.equal(r.status, 0, r.stderr);
+  const perUpdate = JSON.parse(cli(["check", example("bandit.rl.ts"), "--json", "--backend", "cpu", "--episodes", "64"]).stdout).summary
+    .atEpisodesPerUpdate.episodes;
+  assert.match(
+    r.stdout,
+    new RegExp(`SNR \\S+ over the probe's 64 episodes; \\S+ at ${perUpdate} episodes/update \\(what one update sees\\)`),
+  );
+  // No SNR without saying at how many episodes.
+  assert.doesNotMatch(r.stdout, /\bsnr \S+,/i);
+});

@@ -8,7 +8,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import ts from "typescript";
+import type { Diagnostic as LspDiagnostic } from "vscode-languageserver";
+import { ClientCommands } from "../server/src/protocol";
+import { quickFixActions } from "../server/src/lsp/codeActions";
 import { globToRegExp, matchesFiles } from "../server/src/lsp/fileGlob";
+import { SOURCE } from "../server/src/lsp/lspDiagnostics";
 import {
   applyEdits,
   EPISODES_PER_UPDATE_CAP,
@@ -170,5 +174,69 @@ describe("quick fix: a misspelt training key renamed", () => {
   it("declines where there is no such key", () => {
     const source = "export const training = makeSettings();\n";
     assert.equal(renameTrainingKey(source, at(source, "makeSettings"), "gamma"), null);
+  });
+});
+
+describe("quick fixes as code actions: their order and where they lead", () => {
+  // A file far longer than a screen, whose training export is at the end.
+  const source =
+    'import { Discrete, Environment } from "rl-playground";\n' +
+    "export default class Long extends Environment<number, number> {\n" +
+    Array.from({ length: 120 }, (_, i) => `  // line ${i}\n`).join("") +
+    '}\n\nexport const training = {\n  episodesPerUpdate: 2,\n  baseline: "none",\n};\n';
+  const at = (line: number): LspDiagnostic["range"] => ({ start: { line, character: 0 }, end: { line, character: 10 } });
+  const noise: LspDiagnostic = {
+    source: SOURCE,
+    code: "gradient-noise",
+    message: "noisy",
+    range: at(1),
+    data: { noiseScale: 190.2, noiseScaleInterval: [120, 300] },
+  };
+  const baseline: LspDiagnostic = { source: SOURCE, code: "baseline-recommended", message: "no baseline", range: at(1) };
+
+  it("lists the free fix (a mean baseline) above a bigger batch, whichever diagnostic comes first", () => {
+    for (const diagnostics of [
+      [noise, baseline],
+      [baseline, noise],
+    ]) {
+      const titles = quickFixActions("file:///long.rl.ts", source, diagnostics).map((a) => a.title);
+      assert.deepEqual(
+        titles.map((t) => t.replace(/ \(.*$/, "")),
+        [
+          'Set baseline: "mean" in the training export',
+          "Set episodesPerUpdate to 191",
+          "Set episodesPerUpdate to 256",
+          ...diagnostics.map((d) => `Ignore ${String(d.code)} here`),
+        ],
+      );
+    }
+  });
+
+  it("each edit carries the client's reveal command, with the range the new text occupies after the edit", () => {
+    const uri = "file:///long.rl.ts";
+    const actions = quickFixActions(uri, source, [noise, baseline]);
+    assert.ok(actions.length > 0);
+    for (const action of actions) {
+      const edits = action.edit!.changes![uri]!;
+      assert.equal(action.command?.command, ClientCommands.revealRange, action.title);
+      const [target, range] = action.command!.arguments as [string, LspDiagnostic["range"]];
+      assert.equal(target, uri);
+      const after = applyEdits(source, edits).split("\n");
+      const first = [...edits].sort(
+        (a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character,
+      )[0]!;
+      const shown =
+        range.start.line === range.end.line
+          ? after[range.start.line]!.slice(range.start.character, range.end.character)
+          : [
+              after[range.start.line]!.slice(range.start.character),
+              ...after.slice(range.start.line + 1, range.end.line),
+              after[range.end.line]!.slice(0, range.end.character),
+            ].join("\n");
+      assert.equal(shown, first.newText, action.title);
+    }
+    // The training export's fixes lead past the class, far below the diagnostic.
+    const baselineFix = actions.find((a) => a.title.startsWith("Set baseline"))!;
+    assert.ok((baselineFix.command!.arguments![1] as LspDiagnostic["range"]).start.line > 100);
   });
 });

@@ -5,11 +5,13 @@
  */
 import * as vscode from "vscode";
 import {
+  ClientCommands,
   MAX_GROUP_SEEDS,
   MIN_GROUP_SEEDS,
   Methods,
   ServerCommands,
   type CheckReport,
+  type Range,
   type StartGroupResult,
   type StartTrainingParams,
   type StartTrainingResult,
@@ -132,6 +134,16 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       await server.restart();
       output.info("The language server was restarted.");
     }),
+
+    // Run by a quick fix after its edit: the edit may lie outside what the editor shows.
+    vscode.commands.registerCommand(ClientCommands.revealRange, (uri: unknown, range: unknown) => {
+      if (typeof uri !== "string" || !isRange(range)) return;
+      const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri);
+      if (!editor) return;
+      const target = new vscode.Range(range.start.line, range.start.character, range.end.line, range.end.character);
+      if (editor.visibleRanges.some((visible) => visible.contains(target))) return;
+      editor.revealRange(target, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    }),
   ];
 }
 
@@ -189,4 +201,13 @@ async function pickRun(candidates: RunningTraining[]): Promise<RunningTraining |
     run,
   }));
   return (await vscode.window.showQuickPick(items, { placeHolder: "Stop which training?" }))?.run;
+}
+
+function isRange(value: unknown): value is Range {
+  const isPosition = (p: unknown) =>
+    typeof p === "object" &&
+    p !== null &&
+    Number.isInteger((p as { line?: unknown }).line) &&
+    Number.isInteger((p as { character?: unknown }).character);
+  return typeof value === "object" && value !== null && isPosition((value as Range).start) && isPosition((value as Range).end);
 }

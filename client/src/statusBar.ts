@@ -7,6 +7,7 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
 import type { BackendName, StatusParams } from "../../server/src/protocol";
+import { escapeMarkdown, serverTooltipLines } from "./statusTooltip";
 import type { RunningTraining, TrainingRuns } from "./trainingRuns";
 
 export type ServerState = "starting" | "running" | "stopped";
@@ -15,7 +16,10 @@ export class TrainingStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem("rlPlayground.status", vscode.StatusBarAlignment.Left, 10);
   private readonly subscription: vscode.Disposable;
   private backend: BackendName | null = null;
-  private serverMessage = "";
+  /** The active file's backend line, as the server worded it (the status that carried `backend`). */
+  private backendMessage: string | null = null;
+  /** The server's last other message (trust, a failure): shown beside the backend line, never instead. */
+  private serverMessage: string | null = null;
   /** The backend the settings force cannot load: the checks fail until the setting changes. */
   private backendProblem: string | null = null;
   /** URIs of the documents the server is still measuring (its whole list, from each status). */
@@ -29,9 +33,11 @@ export class TrainingStatusBar implements vscode.Disposable {
   }
 
   status(p: StatusParams): void {
-    if (p.backend !== undefined) this.backend = p.backend;
+    if (p.backend !== undefined) {
+      this.backend = p.backend;
+      this.backendMessage = p.message;
+    } else this.serverMessage = p.message;
     this.backendProblem = p.backendProblem ?? null;
-    this.serverMessage = p.message;
     this.measuring = p.measuring ?? [];
     this.render();
   }
@@ -72,8 +78,11 @@ export class TrainingStatusBar implements vscode.Disposable {
     } else {
       this.item.text = this.serverState === "starting" ? "$(loading~spin) RL" : `$(beaker) RL${this.backend ? `: ${this.backend}` : ""}`;
       this.item.command = "rlPlayground.openDashboard";
-      tooltip.appendMarkdown(`RL Playground: backend **${this.backend ?? "not chosen yet"}**. Click to open the training dashboard.`);
+      tooltip.appendMarkdown(serverTooltipLines(this.backend, this.backendMessage, this.serverMessage).join("\n\n"));
+      this.item.tooltip = tooltip;
+      return;
     }
+    // A training's tooltip names its own backend; the active file's line would repeat or contradict it.
     if (this.serverMessage) tooltip.appendMarkdown(`\n\n${escapeMarkdown(this.serverMessage)}`);
     this.item.tooltip = tooltip;
   }
@@ -103,8 +112,4 @@ function measuringTooltip(uris: string[]): string {
 /** Enough digits to see progress whatever the reward's scale. */
 function formatReturn(value: number): string {
   return Math.abs(value) >= 100 ? value.toFixed(0) : Math.abs(value) >= 1 ? value.toFixed(1) : value.toFixed(3);
-}
-
-function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+!|<>]/g, "\\$&");
 }

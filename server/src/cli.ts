@@ -17,7 +17,7 @@ import {
   startTraining,
   type TrainResult,
 } from "./api";
-import type { BackendChoice, BackendName, CheckResult, Diagnostic, RewardSummary, UpdateMetrics } from "./protocol";
+import type { BackendChoice, BackendName, CheckResult, Diagnostic, RewardSummary, SnrAt, UpdateMetrics } from "./protocol";
 import { addSetting } from "./settingOverrides";
 import { addSweepCommand } from "./sweepCommand";
 import { TrainingBar } from "./trainingBar";
@@ -306,7 +306,8 @@ async function check(file: string, opts: { episodes?: number; seed?: number; bac
       process.stdout.write(
         `${path.relative(process.cwd(), result.file)}: ${result.diagnostics.length ? `${result.diagnostics.length} diagnostic(s)` : "no problems found"}\n` +
           `  probe: ${result.stats.episodes} episodes, return ${f(result.stats.returnMean)} ± ${f(result.stats.returnStd)} (backend ${result.backendReason ?? result.backend})\n` +
-          `  gradient: traceCov ${f(g.traceCov)}, gradNormSq ${f(g.gradNormSq)}, snr ${f(g.snr)}, noiseScale ${f(g.noiseScale)}, baselineReduction ${f(g.baselineReduction)}\n` +
+          `  gradient: traceCov ${f(g.traceCov)}, gradNormSq ${f(g.gradNormSq)}, noiseScale ${f(g.noiseScale)}, baselineReduction ${f(g.baselineReduction)}\n` +
+          snrLine(g.snr, result.stats.episodes, result.summary?.atEpisodesPerUpdate ?? null, f) +
           (result.stats.exact
             ? `  exact (enumerated): gradNormSq ${f(result.stats.exact.gradNormSq)}, traceCov ${f(result.stats.exact.traceCov)}\n`
             : "") +
@@ -333,6 +334,17 @@ async function fuzz(file: string, opts: { episodes: number; seed?: number; backe
     );
   }
   return r.findings.some((f) => f.diagnostic.severity === "error") ? EXIT_FILE_ERRORS : EXIT_OK;
+}
+
+/**
+ * The SNR of the probe's whole sample and the SNR one training update sees are different
+ * numbers of the same measurement (SNR grows with the episodes averaged): each says which it is,
+ * so the first is not read as the second (the editor's hover shows the one at episodesPerUpdate).
+ */
+function snrLine(probeSnr: number | null, probeEpisodes: number, perUpdate: SnrAt | null, f: (x: number | null) => string): string {
+  const probe = `SNR ${f(probeSnr)} over the probe's ${probeEpisodes} episodes`;
+  const update = perUpdate ? `; ${f(perUpdate.snr)} at ${perUpdate.episodes} episodes/update (what one update sees)` : "";
+  return `  gradient ${probe}${update}\n`;
 }
 
 /** Design §4's JSON: diagnostics without the file field (it is the checked file unless an import is at fault). */

@@ -499,6 +499,16 @@ export const ServerCommands = {
   fuzz: "rlPlayground.server.fuzz",
 } as const;
 
+/** Commands the extension (not the server) runs; the server names them in what it sends. */
+export const ClientCommands = {
+  /**
+   * Scroll an editor of the document to a range when it is outside the visible part: `[uri, Range]`.
+   * A quick fix carries it so that an edit made off-screen is seen (VS Code runs a code
+   * action's command after applying its edit).
+   */
+  revealRange: "rlPlayground.revealRange",
+} as const;
+
 /** What a check found, in one line for the editor to show ("no problems · 256 episodes · SNR 2.5 at 16 episodes/update"). */
 export interface CheckReport {
   uri: string;

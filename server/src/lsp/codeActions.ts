@@ -1,6 +1,6 @@
 /** The quick fixes of design §5 as LSP code actions (the edits themselves are in `quickFixes.ts`). */
-import { CodeActionKind, type CodeAction, type Diagnostic as LspDiagnostic } from "vscode-languageserver";
-import { ServerCommands } from "../protocol";
+import { CodeActionKind, type CodeAction, type Command, type Diagnostic as LspDiagnostic } from "vscode-languageserver";
+import { ClientCommands, ServerCommands, type Range } from "../protocol";
 import { SOURCE, type DiagnosticData } from "./lspDiagnostics";
 import {
   addSuppression,
@@ -18,15 +18,23 @@ import {
 const UNSUPPRESSIBLE = new Set(["transpile-error", "check-failed", "suppression-unused"]);
 
 export function quickFixActions(uri: string, text: string, diagnostics: LspDiagnostic[]): CodeAction[] {
-  const actions: CodeAction[] = [];
-  const add = (title: string, diagnostic: LspDiagnostic, edits: TextEdit[] | null, isPreferred = true) => {
+  // Each fix with what it costs the user's training: a mean baseline, a renamed key or a seeded
+  // reset cost nothing, a bigger batch costs its episodes on every update. The cheapest fix
+  // is listed first whichever diagnostic it answers (the sort is stable: equal costs keep
+  // the diagnostics' order).
+  const fixes: Array<{ action: CodeAction; cost: number }> = [];
+  const add = (title: string, diagnostic: LspDiagnostic, edits: TextEdit[] | null, isPreferred = true, cost = 0) => {
     if (edits)
-      actions.push({
-        title,
-        kind: CodeActionKind.QuickFix,
-        diagnostics: [diagnostic],
-        isPreferred,
-        edit: { changes: { [uri]: edits } },
+      fixes.push({
+        cost,
+        action: {
+          title,
+          kind: CodeActionKind.QuickFix,
+          diagnostics: [diagnostic],
+          isPreferred,
+          edit: { changes: { [uri]: edits } },
+          command: revealCommand(uri, edits),
+        },
       });
   };
   for (const d of diagnostics) {
@@ -56,7 +64,7 @@ export function quickFixActions(uri: string, text: string, diagnostics: LspDiagn
             : targetSnr === 1
               ? `the measured noise scale${range}, SNR about 1`
               : `twice the noise scale ${round(noiseScale)}, SNR about 2`;
-          add(`Set episodesPerUpdate to ${episodes} (${why})`, d, setEpisodesPerUpdate(text, episodes), preferred);
+          add(`Set episodesPerUpdate to ${episodes} (${why})`, d, setEpisodesPerUpdate(text, episodes), preferred, episodes);
           if (capped) break;
         }
         break;
@@ -76,6 +84,7 @@ export function quickFixActions(uri: string, text: string, diagnostics: LspDiagn
       }
     }
   }
+  const actions = fixes.sort((a, b) => a.cost - b.cost).map((f) => f.action);
   // A failure found while sampling: replay its episode, step by step, into the output channel.
   for (const d of diagnostics) {
     const episode = (d.data as DiagnosticData | undefined)?.episode;
@@ -88,10 +97,41 @@ export function quickFixActions(uri: string, text: string, diagnostics: LspDiagn
       });
   }
   // Last: silencing a diagnostic comes after every fix of its cause.
-  for (const d of diagnostics)
-    if (d.source === SOURCE && typeof d.code === "string" && !UNSUPPRESSIBLE.has(d.code))
-      add(`Ignore ${d.code} here (rl-playground-ignore, with a reason)`, d, addSuppression(text, d.range, d.code), false);
+  for (const d of diagnostics) {
+    if (d.source !== SOURCE || typeof d.code !== "string" || UNSUPPRESSIBLE.has(d.code)) continue;
+    const edits = addSuppression(text, d.range, d.code);
+    if (edits)
+      actions.push({
+        title: `Ignore ${d.code} here (rl-playground-ignore, with a reason)`,
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [d],
+        isPreferred: false,
+        edit: { changes: { [uri]: edits } },
+        command: revealCommand(uri, edits),
+      });
+  }
   return actions;
+}
+
+/**
+ * The client scrolls to the first edit once it is applied: a fix of a diagnostic in the class
+ * may change the `training` export far below it. The range is where the edit's new text
+ * lies after the edit (an earlier edit is not moved by later ones).
+ */
+function revealCommand(uri: string, edits: TextEdit[]): Command {
+  const first = edits.reduce((a, b) => (comparePositions(b.range.start, a.range.start) < 0 ? b : a));
+  const lines = first.newText.split("\n");
+  const start = first.range.start;
+  const end =
+    lines.length === 1
+      ? { line: start.line, character: start.character + lines[0]!.length }
+      : { line: start.line + lines.length - 1, character: lines[lines.length - 1]!.length };
+  const range: Range = { start, end };
+  return { title: "Reveal the edit", command: ClientCommands.revealRange, arguments: [uri, range] };
+}
+
+function comparePositions(a: Range["start"], b: Range["start"]): number {
+  return a.line - b.line || a.character - b.character;
 }
 
 function round(x: number): string {

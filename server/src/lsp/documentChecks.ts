@@ -35,10 +35,10 @@ export interface CheckContext {
   folders(): string[];
   trusted(): boolean;
   log(message: string): void;
-  /** The backend a check ran on, why (the engine's words), and the settings that chose it. */
-  onBackend(backend: BackendName, reason: string | null, settings: ServerSettings): void;
-  /** The backend the settings force could not load: `message` is the check-failed diagnostic's. */
-  onBackendFailed(message: string, settings: ServerSettings): void;
+  /** The backend a check of `uri` ran on, why (the engine's words), and the settings that chose it. */
+  onBackend(uri: string, backend: BackendName, reason: string | null, settings: ServerSettings): void;
+  /** The backend the settings force could not load for `uri`: `message` is the check-failed diagnostic's. */
+  onBackendFailed(uri: string, message: string, settings: ServerSettings): void;
   /** The documents whose statistics are being measured changed (the whole list, in check order). */
   onMeasuring(uris: string[]): void;
 }
@@ -353,10 +353,10 @@ export class DocumentChecks {
           clearTimeout(deadline);
         });
         if (result.engineError) this.ctx.log(`check of ${file}: ${result.engineError}`);
-        if (result.backend) this.ctx.onBackend(result.backend, result.backendReason, settings);
+        if (result.backend) this.ctx.onBackend(uri, result.backend, result.backendReason, settings);
         else {
           const failed = result.diagnostics.find((d) => d.code === "check-failed" && d.message.includes(BACKEND_SETTING));
-          if (failed) this.ctx.onBackendFailed(failed.message, settings);
+          if (failed) this.ctx.onBackendFailed(uri, failed.message, settings);
         }
         inputs = result.inputs;
         if (!result.cancelled)

@@ -71,6 +71,17 @@ export function startServer(connection: Connection): void {
     log(params.message);
     sendStatus();
   };
+  /**
+   * Each document's backend line (files may differ: the policy's size and the folder's settings
+   * choose it). The status shows the active document's, not the last one checked or trained,
+   * so a check of a file in the background does not relabel the file the user is looking at.
+   */
+  const backendLines = new Map<string, StatusParams>();
+  let activeUri: string | null = null;
+  const backendLine = (uri: string, params: StatusParams) => {
+    backendLines.set(uri, params);
+    if (activeUri === null || uri === activeUri || !backendLines.has(activeUri)) status(params);
+  };
   /** Runners start only in a trusted workspace: an untrusted one runs no user code at all. */
   const runnerPools = () => (pools ??= new RunnerPools());
   const settings = new SettingsReader(connection, () => canPullConfiguration);
@@ -85,9 +96,9 @@ export function startServer(connection: Connection): void {
     folders: () => folders,
     trusted: () => trusted,
     log,
-    onBackend: (backend, reason, s) => status({ backend, message: backendStatus(backend, reason, s, native) }),
-    onBackendFailed: (message, s) =>
-      status({
+    onBackend: (uri, backend, reason, s) => backendLine(uri, { backend, message: backendStatus(backend, reason, s, native) }),
+    onBackendFailed: (uri, message, s) =>
+      backendLine(uri, {
         backend: null,
         message: `RL Playground: checks fail: the backend set in rlPlayground.backend ("${s.backend}") cannot load`,
         backendProblem: message.replace(/^RL Playground could not check this file: /, "").split(". No diagnostics")[0]!,
@@ -187,8 +198,12 @@ export function startServer(connection: Connection): void {
 
   connection.onNotification(Methods.activeDocument, (params: ActiveDocumentParams) => {
     const uri = params?.uri;
-    if (typeof uri === "string" || uri === null) checks.setActive(uri);
-    else log(`${Methods.activeDocument}: expected {uri: string | null}, got ${JSON.stringify(params)}`);
+    if (typeof uri === "string" || uri === null) {
+      checks.setActive(uri);
+      activeUri = uri;
+      const line = uri === null ? undefined : backendLines.get(uri);
+      if (line) status(line);
+    } else log(`${Methods.activeDocument}: expected {uri: string | null}, got ${JSON.stringify(params)}`);
   });
 
   // The client syncs every TypeScript, JavaScript and JSON document; only environment files are
@@ -202,6 +217,7 @@ export function startServer(connection: Connection): void {
   });
   documents.onDidClose((e) => {
     justOpened.delete(e.document.uri);
+    backendLines.delete(e.document.uri);
     checks.closed(e.document);
     checks.close(e.document.uri);
     places.forget(e.document.uri);
