@@ -40,7 +40,7 @@ def test_a_throw_in_one_copy_of_a_vector_env_is_raised_by_its_step():
     envs.close()
 
 
-def test_an_endless_step_is_stopped_by_the_watchdog_and_placed_on_step():
+def test_an_endless_step_is_stopped_by_the_watchdog_and_placed_on_its_loop():
     path = FIXTURES / "loops.rl.ts"
     env = rl_playground.make(path, call_timeout_ms=300)
     env.reset(seed=0)
@@ -48,7 +48,8 @@ def test_an_endless_step_is_stopped_by_the_watchdog_and_placed_on_step():
         env.step(0)
     error = raised.value
     assert error.code == "user-code-timeout" and error.call == "step"
-    assert error.file == str(path) and error.line == 13
+    # The runner's watchdog pauses the looping thread and places the time-out on the loop's line.
+    assert error.file == str(path) and error.line == 15
     assert "did not return within 300 ms" in str(error)
 
 
