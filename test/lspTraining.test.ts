@@ -36,7 +36,8 @@ describe("language server: training in the background", { timeout: 120_000 }, ()
 
   it("trains on request, reports progress, answers hovers meanwhile, and stops within a second", async () => {
     const file = path.join(lsp.workspace, "cartpole.rl.ts");
-    fs.copyFileSync(example("cartpole.rl.ts"), file);
+    // Without its threshold: it must still be training when the stop comes, however fast it would solve.
+    fs.writeFileSync(file, fs.readFileSync(example("cartpole.rl.ts"), "utf8").replace(/^\s*rewardThreshold = .*$/m, ""));
     const uri = lsp.open(file);
     const started = Date.now();
     const { runId } = await lsp.connection.sendRequest<StartTrainingResult>(Methods.startTraining, {
@@ -201,7 +202,8 @@ describe("language server: training in the background", { timeout: 120_000 }, ()
   it("trains two files at once, each with its own progress, and stops each on its own", async () => {
     const files = ["cartpole.rl.ts", "gridworld.rl.ts"].map((name) => {
       const file = path.join(lsp.workspace, `two-${name}`);
-      fs.copyFileSync(example(name), file);
+      // Without thresholds: both must still be training when they are stopped.
+      fs.writeFileSync(file, fs.readFileSync(example(name), "utf8").replace(/^\s*rewardThreshold = .*$/m, ""));
       return lsp.open(file);
     });
     const runs = await Promise.all(
