@@ -18,7 +18,7 @@ describe("language server: replaying a failing episode, fuzzing", { timeout: 120
   });
 
   it("offers the replay on the failure, and the replay reproduces it step by step", async () => {
-    const uri = lsp.open(lsp.copyFixture("throw-after-pattern.rl.ts"));
+    const uri = lsp.open(lsp.copyFixture("../throw-after-pattern.rl.ts", "throw-after-pattern.rl.ts"));
     const diagnostics = await lsp.diagnosticsFor(uri, 1, 60_000);
     const threw = diagnostics.filter((d) => d.code === "user-code-threw");
     assert.equal(threw.length, 1);
@@ -42,7 +42,7 @@ describe("language server: replaying a failing episode, fuzzing", { timeout: 120
   });
 
   it("fuzzing a file publishes the failures random episodes find, with their episodes", async () => {
-    const uri = lsp.open(lsp.copyFixture("fuzz-edge.rl.ts"));
+    const uri = lsp.open(lsp.copyFixture("../fuzz-edge.rl.ts", "fuzz-edge.rl.ts"));
     await lsp.diagnosticsFor(uri, 1, 60_000);
     const published = lsp.diagnostics.length;
     const report = await lsp.connection.sendRequest<{ episodes: number; failures: { code: string; count: number }[] }>(
