@@ -40,6 +40,8 @@ from ._runner import node_executable, runner_folder  # noqa: E402
 LOOPBACK = "127.0.0.1"
 #: The trials' run folders, under the sweep folder.
 RUNS = "runs"
+#: The exit code of a sweep stopped by Ctrl-C, as a shell reports a command SIGINT ended.
+INTERRUPTED_EXIT = 130
 
 
 @dataclass
@@ -346,10 +348,11 @@ def sweep(
     os.makedirs(os.path.join(folder, RUNS), exist_ok=True)
     cache = os.path.join(os.path.expanduser("~"), ".cache", "rl-playground")
     started = time.monotonic()
-    stop_ray = _connect(address)
+    stop_ray = False
     interrupted = False
     nodes: dict[str, str] = {}
     try:
+        stop_ray = _connect(address)
         tuner = tune.Tuner(
             tune.with_resources(_trial, {"cpu": 1}),
             param_space={
@@ -370,13 +373,17 @@ def sweep(
                 verbose=verbose,
             ),
         )
-        try:
-            grid_result = tuner.fit()
-            for result in grid_result:
-                if result.metrics and "run_dir" in result.metrics:
-                    nodes[result.metrics["run_dir"]] = result.metrics["node_id"]
-        except KeyboardInterrupt:
-            interrupted = True
+        grid_result = tuner.fit()
+        # Tune takes the first Ctrl-C itself: it stops the running trials, marks every trial
+        # terminated and fit() returns. A trial that ran to its end reported "finished" last,
+        # one that failed after its retries has its error: any other was stopped.
+        interrupted = any(result.error is None and not (result.metrics or {}).get("finished") for result in grid_result)
+        for result in grid_result:
+            if result.metrics and "run_dir" in result.metrics:
+                nodes[result.metrics["run_dir"]] = result.metrics["node_id"]
+    except KeyboardInterrupt:
+        # A Ctrl-C before Tune's handler is in place (Ray starting), or a second one.
+        interrupted = True
     finally:
         if stop_ray:
             import ray
@@ -441,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
         if not result.complete:
             why = "the sweep was stopped" if result.interrupted else "some trials were stopped or failed after their retries"
             print(f"{why}: the table has the {done} that finished", file=sys.stderr)
-    return 0 if result.complete else 1
+    return 0 if result.complete else INTERRUPTED_EXIT if result.interrupted else 1
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ def descendants(pid):
 def test_eight_trials_run_on_both_nodes_and_ray_listens_on_loopback_only(cluster, tmp_path):
     _, head, worker = cluster
     result = sweeps.sweep(BANDIT, range(1, 9), out=tmp_path / "sweep", trainer=TRAINER)
-    assert result.complete and len(result.trials) == 8
+    assert result.complete and not result.interrupted and len(result.trials) == 8
     assert all(t.solved for t in result.trials)
     ran_on = set(result.nodes.values())
     assert len(result.nodes) == 8 and ran_on == {head.node_id, worker.node_id}
@@ -133,4 +133,4 @@ def test_the_cli_runs_a_sweep_and_prints_the_table(cluster, tmp_path):
     assert lines[-2].startswith("learningRate=0.1") and " 2/2 " in lines[-2]
     assert lines[-1].startswith("4/4 trials finished")
     saved = json.loads((out / "sweep.json").read_text())
-    assert saved["complete"] and len(saved["trials"]) == 4
+    assert saved["complete"] and not saved["interrupted"] and len(saved["trials"]) == 4
