@@ -23,6 +23,7 @@ import itertools
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -307,6 +308,15 @@ def read_trials(folder: str | Path, points: list[dict[str, Any]], seeds: list[in
     return out
 
 
+def remove_unfinished_runs(folder: str | Path) -> None:
+    """Removes what killed trainers left: the trainer writes a run into a hidden staging folder
+    (``.NAME.partial-XXXX``) and renames it into place at its end, so a trial stopped by Ctrl-C,
+    or killed with its worker before a retry, leaves one behind. Called once every trial has
+    ended."""
+    for staging in (Path(folder) / RUNS).glob(".*.partial-*"):
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def _connect(address: str | None) -> bool:
     """Connects to Ray (starting a local instance on the loopback address when no address is
     given); True when this call started Ray and so must stop it."""
@@ -389,6 +399,7 @@ def sweep(
             import ray
 
             ray.shutdown()
+    remove_unfinished_runs(folder)
     trials = read_trials(folder, points, seed_list)
     result = SweepResult(
         folder=folder,

@@ -90,9 +90,12 @@ def wait_for(condition, what, process=None, log=None):
 
 
 def finished_runs(folder):
-    """The run folders whose trainer wrote its summary of a finished run (the file is written whole or not at all)."""
+    """The run folders of finished runs: the trainer writes a run in a hidden staging folder
+    and renames it into place when it ends, summary.json included."""
     found = set()
     for summary in (folder / "runs").glob("*/summary.json"):
+        if summary.parent.name.startswith("."):
+            continue
         try:
             if json.loads(summary.read_text())["reason"] in ("solved", "budget"):
                 found.add(summary.parent.name)
@@ -169,6 +172,8 @@ def test_ctrl_c_stops_the_sweep_keeps_the_finished_trials_and_leaves_no_process(
     # Exactly the trials that finished, the first of them among them, none of the long ones.
     assert first <= kept and kept == finished_runs(folder)
     assert all(SHORT in run for run in kept), kept
+    # Nothing else in the runs folder: the stopped trainers' staging folders are removed.
+    assert set(os.listdir(folder / "runs")) == kept
     for trial in summary["trials"]:
         run = Path(trial["run_dir"])
         assert trial["episodes"] == 20 and trial["reason"] == "budget"
@@ -234,3 +239,37 @@ def test_the_socket_listing_decodes_the_kernels_tables():
             server.close()
     assert all(loopback(ipaddress.ip_address(a)) for a in ("127.0.0.1", "127.0.1.1", "::1", "::ffff:127.0.0.1"))
     assert not any(loopback(ipaddress.ip_address(a)) for a in ("0.0.0.0", "::", "::ffff:0.0.0.0", "10.0.0.5", "fe80::1"))
+
+
+def test_a_trial_whose_worker_dies_is_retried_and_finishes(tmp_path):
+    folder = tmp_path / "sweep"
+    log = tmp_path / "sweep.log"
+    budget = "maxEpisodes=5000"  # a few seconds of training: long enough to be killed in
+    command = [sys.executable, "-m", "rl_playground.sweep", CARTPOLE, "--seeds", "1..2", "--set", "learningRate=1e-9", "--set", budget,
+               "--max-failures", "2", "--out", str(folder), "--trainer", str(REPO / "dist" / "cli.js")]  # fmt: skip
+    with open(log, "w") as output:
+        sweep = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=environment())
+    try:
+        trainer = wait_for(lambda: trainers(sweep.pid, budget), "a trial trains", sweep, log)[0]
+        worker = stat(trainer)[1]
+        assert name(worker).startswith("ray::"), name(worker)
+        trainer_started = descendants(worker)[trainer]
+        assert not finished_runs(folder), "the trial ended before its worker could be killed"
+        os.kill(worker, signal.SIGKILL)
+        # The trainer dies with its worker.
+        wait_for(lambda: not alive(trainer, trainer_started), "the killed worker's trainer ends")
+        sweep.wait(timeout=HANG_GUARD_S)
+    finally:
+        if sweep.poll() is None:
+            sweep.kill()
+            sweep.wait()
+    assert sweep.returncode == 0, log.read_text()[-3000:]
+    summary = json.loads((folder / "sweep.json").read_text())
+    assert summary["complete"] and not summary["interrupted"] and len(summary["trials"]) == 2
+    assert set(os.listdir(folder / "runs")) == {Path(t["run_dir"]).name for t in summary["trials"]}
+    for trial in summary["trials"]:
+        run = Path(trial["run_dir"])
+        saved = json.loads((run / "summary.json").read_text())
+        assert saved["episodes"] == 5000
+        # One training's metrics, one line per update: nothing of the killed attempt mixed in.
+        assert len((run / "metrics.jsonl").read_text().splitlines()) == saved["updates"]
