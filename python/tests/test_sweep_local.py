@@ -1,7 +1,7 @@
 """Sweeps on the local Ray instance a sweep starts itself (no --address), run as the user runs
 them, in a process of their own: Ctrl-C stops the sweep and keeps the trials that finished,
-leaving no Ray or trainer process behind; and nothing of that instance listens beyond the
-loopback address."""
+leaving no Ray or trainer process behind; nothing of that instance listens beyond the
+loopback address; and a trial whose Ray worker is killed is retried and finishes."""
 
 import ipaddress
 import json
@@ -22,14 +22,12 @@ HANG_GUARD_S = 120
 #: of 1e-9 CartPole's policy stays random (about 22 steps an episode), and a million episodes
 #: are many minutes of training.
 SHORT, LONG = "maxEpisodes=20", "maxEpisodes=1000000"
-SETTINGS = ["--set", "learningRate=1e-9", "--set", f"maxEpisodes={SHORT.split('=')[1]},{LONG.split('=')[1]}"]
+SETTINGS = ["--set", "learningRate=1e-9", "--set", "maxEpisodes=20,1000000"]
 
 
 def environment():
-    # The sweep's Python is this one (the CLI finds it by RL_PYTHON), and it imports this
-    # checkout's package when the tests run from a checkout without installing it.
-    path = [str(REPO / "python"), *filter(None, [os.environ.get("PYTHONPATH")])]
-    return {**os.environ, "RL_PYTHON": sys.executable, "PYTHONPATH": os.pathsep.join(path)}
+    # The sweep's Python is this one (the CLI finds it by RL_PYTHON), with the package the tests import.
+    return {**os.environ, "RL_PYTHON": sys.executable}
 
 
 def stat(pid):
