@@ -8,7 +8,8 @@ whichever Ray node has a free CPU; each progress line is reported to Tune, and t
 (the same files as ``train``: metrics, policy, summary.json) stays in the sweep folder as the
 trial's result. A trial whose worker or node dies is retried (Tune's ``max_failures``). The
 table is read back from the run folders, which the trainer writes complete or not at all: a
-sweep stopped by Ctrl-C, or a lost node, keeps every trial that finished.
+sweep stopped by Ctrl-C (it then says so in sweep.json and exits 130), or a lost node, keeps every
+trial that finished; the staging folders of the trainers it killed are removed.
 
 Without an address a local Ray instance is started on 127.0.0.1; nothing of it listens on
 another address. The sweep folder must be on a filesystem every node sees (one machine, or a
