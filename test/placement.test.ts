@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { checkEnvironment } from "../server/src/api";
 import { findSourcePlaces } from "../server/src/check/sourcePlaces";
 import type { DiagnosticCode, Severity } from "../server/src/protocol";
-import { RunnerPool } from "../server/src/sandbox/runner";
+import { RunnerPool } from "../server/src/sandbox/hostJobs";
 import { fixture, lineOf } from "./helpers";
 
 const pool = new RunnerPool("cpu");

@@ -1,6 +1,6 @@
 /**
- * What crosses between the three parts of a runner: its caller (`processRunner.ts`), the
- * runner process (`runnerHost.ts`) and the runner thread inside it (`worker.ts`).
+ * What crosses between the three parts of a runner: its caller (`hostProcess.ts`), the
+ * runner process (`processMain.ts`) and the runner thread inside it (`threadMain.ts`).
  */
 import type {
   BackendChoice,
@@ -15,7 +15,7 @@ import type {
 import type { TrainingHeartbeat } from "../rl/train";
 import type { EnvironmentBundle } from "./bundle";
 import type { UserCallName } from "./callGuard";
-import type { GymServeRequest } from "./gymServe";
+import type { GymServeRequest } from "./threadGymServe";
 import type { ProbeRequest } from "./messages";
 import type { RunnerMark } from "./runnerMark";
 import type { UserFailure } from "./failure";
@@ -50,7 +50,7 @@ export type RunnerJob =
   | { kind: "replay"; episode: FailingEpisode }
   /** Episodes of random actions looking for failures (design §5 "Failing episodes", RL: Fuzz Environment). */
   | { kind: "fuzz"; episodes: number; seed: number }
-  /** Serve N copies of the environment to Python's Gymnasium API (`gymServe.ts`). */
+  /** Serve N copies of the environment to Python's Gymnasium API (`threadGymServe.ts`). */
   | { kind: "gym"; gym: GymServeRequest };
 
 /** The thread's `workerData`: it loads its backend at once, then serves jobs one after another. */

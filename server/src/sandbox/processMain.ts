@@ -7,10 +7,10 @@
  * and its parent starts a fresh runner. If user code kills this process, the parent reports
  * it and kills what carries the mark.
  */
-import { killTree } from "./processTree";
+import { killTree } from "./runnerProcessTree";
 import { killMarked, lastPid } from "./runnerMark";
 import type { HostMessage, HostRequest, HostStart } from "./runnerMessages";
-import { ThreadRunner } from "./threadRunner";
+import { ThreadRunner } from "./processThread";
 
 const start = JSON.parse(process.argv[2] ?? "{}") as HostStart;
 const runner = new ThreadRunner(start.backend, start.memoryLimitMb, start.traceFile);

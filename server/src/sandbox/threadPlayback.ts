@@ -14,7 +14,7 @@ import { transitionReward } from "../rl/rollout";
 import { tf } from "../rl/tf";
 import { fail } from "./failure";
 import type { PlaybackRequest } from "./runnerMessages";
-import type { UserModule } from "./userModule";
+import type { UserModule } from "./threadUserModule";
 
 /** A Policy for `spec` holding `weights`, or a message saying why they do not fit. */
 export function policyFromWeights(spec: EnvSpec, weights: PolicyWeights): Policy | string {
