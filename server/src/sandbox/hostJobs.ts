@@ -8,7 +8,7 @@
 import type { FuzzReport, ReplayResult } from "../rl/failingEpisode";
 import type { PlaybackResult, TrainingSummary } from "../protocol";
 import type { EnvironmentBundle } from "./bundle";
-import type { ProbeReport } from "./messages";
+import type { ProbeReport } from "../rl/probeReport";
 import { ProcessRunner } from "./hostProcess";
 import type { RunnerPool, TakeOptions } from "./hostPool";
 import type { RunnerJob, RunnerOutcome } from "./runnerMessages";

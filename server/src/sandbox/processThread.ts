@@ -25,7 +25,7 @@ import {
   type OverLimit,
   type UserCallName,
 } from "./callGuard";
-import type { UserFailure } from "./failure";
+import type { UserFailure } from "../rl/userCode";
 import { pausedFrames } from "./processPausedFrames";
 import type { TrainingHeartbeat } from "../rl/train";
 import type { RunnerJob, RunnerJobMessage, RunnerMessage, RunnerOutcome, RunnerStart } from "./runnerMessages";

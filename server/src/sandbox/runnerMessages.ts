@@ -16,9 +16,9 @@ import type { TrainingHeartbeat } from "../rl/train";
 import type { EnvironmentBundle } from "./bundle";
 import type { UserCallName } from "./callGuard";
 import type { GymServeRequest } from "./threadGymServe";
-import type { ProbeRequest } from "./messages";
+import type { ProbeRequest } from "../rl/probeReport";
 import type { RunnerMark } from "./runnerMark";
-import type { UserFailure } from "./failure";
+import type { UserFailure } from "../rl/userCode";
 
 /** How a job ended, as its caller sees it. */
 export type RunnerOutcome<T> =

@@ -27,7 +27,7 @@ import * as fs from "node:fs";
 import type { Environment } from "../runtime/index";
 import { checkFinite, checkReset, checkStep, describeEnvironment, snapshot, writeFeatures, type EnvSpec } from "../rl/envSpec";
 import { transitionReward } from "../rl/rollout";
-import { UserCodeError, fail } from "./failure";
+import { UserCodeError, fail } from "../rl/userCode";
 import type { UserModule } from "./threadUserModule";
 
 export interface GymServeRequest {

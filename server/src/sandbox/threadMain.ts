@@ -19,7 +19,7 @@ import { watchUserCallbacks } from "./threadCallbackWatch";
 import { guardProcessSignals } from "./threadSignalGuard";
 import { CallGuard } from "./callGuard";
 import { unexpectedErrorOutcome } from "./threadEngineFailure";
-import { UserCodeError } from "./failure";
+import { UserCodeError } from "../rl/userCode";
 import { leftBehind, threadState } from "./threadLeftovers";
 import { serveGym } from "./threadGymServe";
 import { playEpisode } from "./threadPlayback";

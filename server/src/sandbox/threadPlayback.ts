@@ -12,7 +12,7 @@ import { checkReset, checkStep, describeEnvironment, show, writeFeatures, type E
 import { Policy } from "../rl/policy";
 import { transitionReward } from "../rl/rollout";
 import { tf } from "../rl/tf";
-import { fail } from "./failure";
+import { fail } from "../rl/userCode";
 import type { PlaybackRequest } from "./runnerMessages";
 import type { UserModule } from "./threadUserModule";
 
