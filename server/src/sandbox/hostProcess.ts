@@ -16,7 +16,7 @@ import type { EnvironmentBundle } from "./bundle";
 import { describeCall, failureCall, lastTracedCall, type UserCallName } from "./callGuard";
 import { killTree } from "./runnerProcessTree";
 import { MARK_VARIABLE, SWEEP_AGAIN_MS, killMarked, newRunnerMark, prlimitOptions, type RunnerMark } from "./runnerMark";
-import type { HostMessage, HostRequest, HostStart, RunnerJob, RunnerOutcome } from "./runnerMessages";
+import type { ProcessMessage, ProcessRequest, ProcessStart, RunnerJob, RunnerOutcome } from "./runnerMessages";
 import { builtScript, type RunnerOptions } from "./runnerShared";
 
 const MEMORY_POLL_MS = 100;
@@ -76,7 +76,7 @@ export class ProcessRunner {
   ) {
     // Native TensorFlow logs to stderr at load unless told otherwise.
     const env = { ...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? "2", [MARK_VARIABLE]: this.mark.id };
-    const start: HostStart = { backend, memoryLimitMb, traceFile, mark: this.mark };
+    const start: ProcessStart = { backend, memoryLimitMb, traceFile, mark: this.mark };
     const args = [builtScript("runnerProcess.js"), JSON.stringify(start)];
     // detached: the runner leads a process group of its own, which user code's children join.
     const options = { env, detached: true, serialization: "advanced" as const, stdio: ["ignore", "ignore", "pipe", "ipc"] as StdioOptions };
@@ -240,7 +240,7 @@ export class ProcessRunner {
         );
     }, MEMORY_POLL_MS);
 
-    const onMessage = (m: HostMessage) => {
+    const onMessage = (m: ProcessMessage) => {
       switch (m.type) {
         case "backend":
           backend = m.backend;
@@ -308,7 +308,7 @@ export class ProcessRunner {
         killTimer = setTimeout(() => end({ ok: false, cancelled: true, backend }, false), JOB_STOP_MS);
       }
     };
-    const send = (request: HostRequest) => {
+    const send = (request: ProcessRequest) => {
       if (!this.exited && child.connected) child.send(request);
     };
 

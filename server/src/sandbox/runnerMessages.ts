@@ -1,6 +1,8 @@
 /**
- * What crosses between the three parts of a runner: its caller (`hostProcess.ts`), the
- * runner process (`processMain.ts`) and the runner thread inside it (`threadMain.ts`).
+ * What crosses between the three parts of a runner: the host that runs jobs (the language
+ * server, the CLI or the gym bridge: `host*.ts`), the runner process (`process*.ts`, entry
+ * `processMain.ts`) and the worker thread inside it that runs user code (`thread*.ts`, entry
+ * `threadMain.ts`). Files named `runner*.ts` serve more than one of the three.
  */
 import type {
   BackendChoice,
@@ -86,7 +88,7 @@ export type RunnerMessage =
   | { type: "done"; outcome: RunnerOutcome<unknown>; clean: boolean };
 
 /** The runner process's start arguments. */
-export interface HostStart {
+export interface ProcessStart {
   backend: BackendChoice;
   memoryLimitMb: number;
   traceFile?: string;
@@ -94,9 +96,11 @@ export interface HostStart {
   mark: RunnerMark;
 }
 
-export type HostRequest = { type: "job"; bundle: EnvironmentBundle; job: RunnerJob; callTimeoutMs?: number } | { type: "cancel" };
+/** Host → process. */
+export type ProcessRequest = { type: "job"; bundle: EnvironmentBundle; job: RunnerJob; callTimeoutMs?: number } | { type: "cancel" };
 
-export type HostMessage =
+/** Process → host. */
+export type ProcessMessage =
   | RunnerMessage
   /** The user function the thread is in, every watchdog tick, and for how long it has been in it. */
   | { type: "call"; call: UserCallName; runningMs: number };
