@@ -54,8 +54,8 @@ const builds = [
     ...common,
     entryPoints: {
       cli: "server/src/cli.ts",
-      runnerHost: "server/src/sandbox/runnerHost.ts",
-      worker: "server/src/sandbox/worker.ts",
+      runnerProcess: "server/src/sandbox/processMain.ts",
+      runnerThread: "server/src/sandbox/threadMain.ts",
       // The Python package's environments (python/): one per Gymnasium (vector) environment.
       "gym-bridge": "server/src/gymBridge.ts",
     },

@@ -13,7 +13,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { descendants } from "../server/src/sandbox/processTree";
+import { descendants } from "../server/src/sandbox/runnerProcessTree";
 import { LspSession } from "../test/lspSession";
 
 export function printBurstTable(): void {
@@ -34,7 +34,7 @@ function rssMb(pid: number): number {
 
 function isRunner(pid: number): boolean {
   try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, "latin1").includes("runnerHost.js");
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "latin1").includes("runnerProcess.js");
   } catch {
     return false;
   }

@@ -1,5 +1,5 @@
 /**
- * Cancellation latency (issue 7 C2): for a probe, from `abort()` to `checkEnvironment`
+ * Cancellation latency: for a probe, from `abort()` to `checkEnvironment`
  * resolving (requirement: 100 ms); for a training, from `stop()` to its result (requirement:
  * one second). Warm pool for the probes. Prints {probeMs: [...], trainMs: [...], trainSaved}.
  */

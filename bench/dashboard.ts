@@ -1,5 +1,5 @@
 /**
- * The dashboard while a run streams (issue 9): the built page in headless Chromium (the
+ * The dashboard while a run streams: the built page in headless Chromium (the
  * webview test harness), one progress message every 50 ms (20 updates a second), with 1k, 5k
  * and 10k updates already drawn. A frame's time is the page's main-thread script time for it:
  * validating and applying the messages since the last frame, then redrawing every chart

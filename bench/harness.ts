@@ -4,7 +4,7 @@
  */
 import { bundleEnvironment } from "../server/src/sandbox/bundle";
 import { CallGuard, createGuardBuffer } from "../server/src/sandbox/callGuard";
-import { loadUserModule, type UserModule } from "../server/src/sandbox/userModule";
+import { loadUserModule, type UserModule } from "../server/src/sandbox/threadUserModule";
 import { selectBackend } from "../server/src/rl/backend";
 import type { BackendChoice, BackendName } from "../server/src/protocol";
 

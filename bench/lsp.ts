@@ -1,5 +1,5 @@
 /**
- * The language server as an editor feels it (issue 8), through LSP over stdio with a warm
+ * The language server as an editor feels it, through LSP over stdio with a warm
  * server, backend wasm:
  *
  *   edit → diagnostics   time from the last didChange of a burst of edits (5 edits, 30 ms

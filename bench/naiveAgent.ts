@@ -1,5 +1,5 @@
 /**
- * The reference point of issue 2's speed target: an agent in the style of the
+ * The reference point of the training speed target: an agent in the style of the
  * tfjs-examples cart-pole demo, one policy forward and one backward pass per
  * environment step on a single environment. Prints environment steps per second.
  */

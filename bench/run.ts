@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: issue 2's speed and memory targets, per available backend, as a table.
+ * `npm run bench`: the engine's speed and memory against its targets, per available backend, as a table.
  *
  *   env steps/s      environment steps per second of training until CartPole is solved
  *   solve s / eps    seconds of training and episodes to a mean return >= 475 over 100 episodes (median of 5 seeds)
@@ -117,7 +117,7 @@ for (const backend of runs("training") ? backends : []) {
   });
 }
 
-// On-type check latency: 50 successive checks per example on one warm pool (issue 7 C1: p95 < 300 ms on wasm).
+// On-type check latency: 50 successive checks per example on one warm pool (target: p95 < 300 ms on wasm).
 const EXAMPLES = ["cartpole", "bandit", "gridworld", "reach"].map((n) => path.join(ROOT, "examples", `${n}.rl.ts`));
 const CHECKS = 50;
 const probeRows: Record<string, string | number>[] = [];
@@ -139,7 +139,7 @@ for (const backend of runs("checks") ? backends : []) {
   }
 }
 
-// Cancellation latency (issue 7 C2): abort → result, probes (100 ms) and trainings (1 s).
+// Cancellation latency: abort → result, probes (100 ms) and trainings (1 s).
 const cancelRows: Record<string, string | number>[] = [];
 table("checks", `Checks: \`checkEnvironment\` wall time, ${CHECKS} successive checks per example on a warm pool`, probeRows);
 for (const backend of runs("cancel") ? backends : []) {

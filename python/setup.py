@@ -18,9 +18,9 @@ from setuptools.command.build_py import build_py
 HERE = Path(__file__).resolve().parent
 #: What the runner (and the trainer of sweeps, cli.js) needs at run time; source maps of our
 #: own code and the editor's bundles stay out.
-RUNNER_FILES = ["gym-bridge.js", "cli.js", "runnerHost.js", "worker.js", "tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm",
+RUNNER_FILES = ["gym-bridge.js", "cli.js", "runnerProcess.js", "runnerThread.js", "tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm",
                 "tfjs-backend-wasm-threaded-simd.wasm", "bin/esbuild", "bin/esbuild.exe"]
-REQUIRED = ["gym-bridge.js", "cli.js", "runnerHost.js", "worker.js"]
+REQUIRED = ["gym-bridge.js", "cli.js", "runnerProcess.js", "runnerThread.js"]
 
 
 def built_dist() -> Path:

@@ -1,5 +1,5 @@
 /**
- * The API the language server lives on (issue 7 C3): one result shape for check and
+ * The API the language server lives on: one result shape for check and
  * train, progress merged to a rate, playback of a saved or a training policy.
  */
 import { after, test } from "node:test";

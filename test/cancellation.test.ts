@@ -1,5 +1,5 @@
 /**
- * Cancellation at once (issue 7 C2): an aborted probe returns to its caller within 100 ms
+ * Cancellation at once: an aborted probe returns to its caller within 100 ms
  * (asserted with room for a loaded machine: 250 ms; `npm run bench` reports the real
  * numbers), a training within a second (asserted: 1.5 s), leaving a complete run folder
  * marked stopped or none at all, never a half-written one.

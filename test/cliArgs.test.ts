@@ -1,5 +1,5 @@
 /**
- * The CLI's arguments and endings (issue 7 B7, D): bad arguments exit 2 at once with a
+ * The CLI's arguments and endings: bad arguments exit 2 at once with a
  * message naming them; Ctrl-C still prints a summary; failed or stopped runs never leave a
  * half-written run folder; a missing native backend is noted once, tfjs's banner never.
  */

@@ -12,8 +12,8 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import type { Diagnostic } from "vscode-languageserver-protocol/node";
 import { Methods, type ActiveDocumentParams } from "../server/src/protocol";
-import { descendants } from "../server/src/sandbox/processTree";
-import { defaultMaxRunners } from "../server/src/sandbox/runnerPool";
+import { descendants } from "../server/src/sandbox/runnerProcessTree";
+import { defaultMaxRunners } from "../server/src/sandbox/hostPool";
 import { LSP_FIXTURES, LspSession } from "./lspSession";
 
 const FILES = 50;
@@ -24,7 +24,7 @@ function runnersOf(lsp: LspSession): number {
     try {
       const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "latin1");
       const state = fs.readFileSync(`/proc/${pid}/stat`, "latin1").split(") ")[1]?.[0];
-      return cmdline.includes("runnerHost.js") && state !== "Z";
+      return cmdline.includes("runnerProcess.js") && state !== "Z";
     } catch {
       return false;
     }

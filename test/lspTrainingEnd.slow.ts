@@ -42,7 +42,7 @@ export const training = { episodesPerUpdate: 2, maxEpisodes: 100_000, policy: { 
 }
 
 /** Whether a runner process with this pid is alive (and not a zombie). */
-const runnerAlive = (pid: number) => processesMatching("runnerHost.js").includes(pid);
+const runnerAlive = (pid: number) => processesMatching("runnerProcess.js").includes(pid);
 
 describe("language server: the end of a training is reported when it has happened", { timeout: 120_000 }, () => {
   let lsp: LspSession;

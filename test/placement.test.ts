@@ -1,5 +1,5 @@
 /**
- * Issue 7 B2, B3, B5, B6: hostile files a new user writes end in one diagnostic with the
+ * Hostile files a new user writes end in one diagnostic with the
  * right code and severity on the line where they would fix it (the `MARK:` line), and
  * innocent ones in none.
  */
@@ -11,19 +11,19 @@ import * as path from "node:path";
 import { checkEnvironment } from "../server/src/api";
 import { findSourcePlaces } from "../server/src/check/sourcePlaces";
 import type { DiagnosticCode, Severity } from "../server/src/protocol";
-import { RunnerPool } from "../server/src/sandbox/runner";
+import { RunnerPool } from "../server/src/sandbox/hostJobs";
 import { fixture, lineOf } from "./helpers";
 
 const pool = new RunnerPool("cpu");
 after(() => pool.dispose());
 
 const CASES: Array<[file: string, code: DiagnosticCode, severity: Severity, says: RegExp]> = [
-  // B2: our limits, on the space or the training property at fault, with the limit and the size asked.
+  // Our limits, on the space or the training property at fault, with the limit and the size asked.
   ["huge-action-space.rl.ts", "resource-limit", "error", /Discrete\(1\.00e9\) is over the engine's limit of 65,536 actions/],
   ["huge-episodes-per-update.rl.ts", "resource-limit", "error", /episodesPerUpdate = 1\.00e9 is over the engine's limit of 16,384/],
   ["huge-episode.rl.ts", "resource-limit", "error", /maxEpisodeSteps = 1\.00e9 is over the engine's limit: .* 238 GiB .* limit is 128 MiB/],
   ["huge-policy.rl.ts", "resource-limit", "error", /4\.00e8 parameters .* over the engine's limit of 1,048,576/],
-  // B3: nondeterminism on the culprit, whatever else the probe finds.
+  // Nondeterminism on the culprit, whatever else the probe finds.
   [
     "forgot-super-reset.rl.ts",
     "nondeterministic-reset",
@@ -33,7 +33,7 @@ const CASES: Array<[file: string, code: DiagnosticCode, severity: Severity, says
   ["math-random-in-step.rl.ts", "nondeterministic-reset", "warning", /^step\(\) draws from Math\.random\(\).*Use this\.rng\(\)/],
   ["math-random-in-reward.rl.ts", "nondeterministic-reset", "warning", /^reward\(\) draws from Math\.random\(\)/],
   ["nondeterministic-reset.rl.ts", "nondeterministic-reset", "warning", /^reset\(\) draws from Math\.random\(\)/],
-  // B6: placement and wording.
+  // Placement and wording.
   ["reward-not-function.rl.ts", "bad-step", "error", /the `reward` export is 1, not a function/],
   ["loop-at-load.rl.ts", "user-code-timeout", "error", /top-level code did not return/],
   // The throw comes at the third step whatever the actions: any three actions make the 1-minimal episode.
@@ -79,7 +79,7 @@ for (const [file, code, severity, says] of CASES) {
   });
 }
 
-test("B3: the nondeterminism verdict does not rest on luck: every probe seed finds it", async () => {
+test("the nondeterminism verdict does not rest on luck: every probe seed finds it", async () => {
   for (const seed of [0, 1, 2, 3]) {
     const result = await checkEnvironment(fixture("forgot-super-reset.rl.ts"), { pool, episodes: 32, settings: { seed } });
     assert.deepEqual(
@@ -90,7 +90,7 @@ test("B3: the nondeterminism verdict does not rest on luck: every probe seed fin
   }
 });
 
-test("B5: a step that mutates and returns one array still shows the reward real transitions", async () => {
+test("a step that mutates and returns one array still shows the reward real transitions", async () => {
   const result = await checkEnvironment(fixture("aliased-observation.rl.ts"), { pool, episodes: 64 });
   assert.deepEqual(result.diagnostics, []);
   // Every step moves by ±1, so progress is never 0: the reward saw two different observations.
@@ -98,7 +98,7 @@ test("B5: a step that mutates and returns one array still shows the reward real 
   assert.equal(result.summary?.rewards.max, 1);
 });
 
-test("B6: an observation on a Box bound in float32 (Gymnasium's semantics) is inside the space", async () => {
+test("an observation on a Box bound in float32 (Gymnasium's semantics) is inside the space", async () => {
   const result = await checkEnvironment(fixture("box-bound-float32.rl.ts"), { pool, episodes: 64 });
   assert.deepEqual(result.diagnostics, []);
 });

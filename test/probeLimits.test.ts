@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { checkEnvironment, trainEnvironment } from "../server/src/api";
-import { RunnerPool } from "../server/src/sandbox/runner";
+import { RunnerPool } from "../server/src/sandbox/hostJobs";
 import { cli, example, fixture, lineOf } from "./helpers";
 
 const pool = new RunnerPool("cpu");

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { checkEnvironment, trainEnvironment } from "../server/src/api";
 import { GONE_WITHIN_MS, LINUX, assertAllGone, withPidFile } from "./escapeHelpers";
 import { ROOT, eventually, fixture, processesMatching } from "./helpers";
-import { PRLIMIT } from "../server/src/sandbox/processRunner";
+import { PRLIMIT } from "../server/src/sandbox/hostProcess";
 
 const check = (file: string) => checkEnvironment(fixture(file), { backend: "wasm", episodes: 4 });
 

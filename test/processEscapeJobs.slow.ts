@@ -1,6 +1,6 @@
 /**
  * No process user code starts outlives the job that ran it: not one in a session of its own,
- * not an orphan adopted by init (B4). More cases in processEscape.slow.ts.
+ * not an orphan adopted by init. More cases in processEscape.slow.ts.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";

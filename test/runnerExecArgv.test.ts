@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { runnerExecArgv } from "../server/src/sandbox/processRunner";
+import { runnerExecArgv } from "../server/src/sandbox/hostProcess";
 import { ROOT } from "./helpers";
 
 test("options that name code to run are dropped, loaders and the rest kept", () => {

@@ -1,4 +1,4 @@
-/** Warm runners that serve many checks (issue 7 C1), and user code's processes dying with the runner (B4). */
+/** Warm runners that serve many checks, and user code's processes dying with the runner. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { checkEnvironment, RunnerPool } from "../server/src/api";

@@ -1,4 +1,4 @@
-/** User code's processes die with the runner (issue 7 B4): after a check, pooled or not, and on a time-out or a cancel. */
+/** User code's processes die with the runner: after a check, pooled or not, and on a time-out or a cancel. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { checkEnvironment, RunnerPool } from "../server/src/api";

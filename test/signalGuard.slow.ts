@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { ownProcess } from "../server/src/sandbox/signalGuard";
+import { ownProcess } from "../server/src/sandbox/threadSignalGuard";
 import { cli, fixture, lineOf } from "./helpers";
 
 test("process.kill(process.ppid) in step is refused: the CLI survives and reports it on the line", () => {

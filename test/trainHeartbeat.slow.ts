@@ -1,11 +1,11 @@
-/** Issue 7 B1: a slow environment still shows training progress at least once a second. */
+/** A slow environment still shows training progress at least once a second. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { trainEnvironment } from "../server/src/api";
 import type { TrainingHeartbeat } from "../server/src/rl/train";
 import { fixture } from "./helpers";
 
-test("B1: `train` on a slow environment reports a heartbeat at least once a second between updates", async () => {
+test("`train` on a slow environment reports a heartbeat at least once a second between updates", async () => {
   const heartbeats: TrainingHeartbeat[] = [];
   let updates = 0;
   const controller = new AbortController();

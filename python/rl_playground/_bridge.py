@@ -5,7 +5,7 @@ runs it in the engine's isolated runner process, the same one the editor checks 
 (a watchdog on every call into user code, a memory limit, crash reports placed in the file).
 Python then talks to the runner thread directly through two FIFOs in a private temporary
 folder: one request and one reply per ``reset``/``step`` of all N copies, as binary arrays
-(the wire format is documented in ``server/src/sandbox/gymServe.ts``).
+(the wire format is documented in ``server/src/sandbox/threadGymServe.ts``).
 
 Failure semantics: the first failure in user code ends the runner's job, which closes the
 reply pipe; the bridge then prints one JSON line saying why (code, message, file, line,

@@ -57,7 +57,7 @@ def wait_until(condition, what):
 
 def the_runner_of(env):
     # The bridge's node children: the runner process (esbuild's service may be there too).
-    runners = [p for p in children(env.bridge_pid) if "runnerHost" in open(f"/proc/{p}/cmdline").read()]
+    runners = [p for p in children(env.bridge_pid) if "runnerProcess" in open(f"/proc/{p}/cmdline").read()]
     assert len(runners) == 1
     return runners[0]
 

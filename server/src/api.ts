@@ -46,7 +46,7 @@ import type {
 import type { ReplayStep } from "./rl/failingEpisode";
 import { bundleEnvironment } from "./sandbox/bundle";
 import { readPolicyWeights } from "./engine/savedPolicy";
-import { runFuzz, runPlayback, runProbe, runReplay, type RunnerPool } from "./sandbox/runner";
+import { runFuzz, runPlayback, runProbe, runReplay, type RunnerPool } from "./sandbox/hostJobs";
 import { failureDiagnostic, findSourcePlaces, readSource, transpileDiagnostic } from "./check/diagnostics";
 import { probeDiagnostics } from "./check/rules";
 import { applySuppressions } from "./check/suppressions";
@@ -55,7 +55,7 @@ import { failureDiagnostics } from "./engine/outcomes";
 export { EngineError } from "./engine/outcomes";
 export { RunDirError } from "./engine/runFolder";
 export { startTraining, trainEnvironment, type TrainOptions, type TrainResult, type TrainingHandle } from "./engine/training";
-export { defaultMaxRunners, RunnerPool } from "./sandbox/runner";
+export { defaultMaxRunners, RunnerPool } from "./sandbox/hostJobs";
 export type { TrainingStart } from "./sandbox/runnerMessages";
 export { NATIVE_ABSENT_NOTE, nativeInstalled } from "./rl/nativeInstall";
 // What the language server and the CLI read of the engine besides checks and trainings: one door.

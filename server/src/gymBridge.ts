@@ -1,9 +1,9 @@
 /**
  * `node dist/gym-bridge.js '<json>'`: the Node process behind one environment (or one vector
  * environment) of the Python package `rl_playground`. It bundles the user's file and runs it
- * in a runner process exactly as a check or a training does (`sandbox/processRunner.ts`: the
+ * in a runner process exactly as a check or a training does (`sandbox/hostProcess.ts`: the
  * watchdog on every user call, the memory limit, the crash report), with the `gym` job
- * (`sandbox/gymServe.ts`), which then talks to Python directly through two FIFOs.
+ * (`sandbox/threadGymServe.ts`), which then talks to Python directly through two FIFOs.
  *
  * This process only watches. Its stdout carries one JSON line when the job ends: why, and
  * for a failure in user code its diagnostic code and place in the user's file, which Python
@@ -14,8 +14,8 @@ import * as path from "node:path";
 import { EngineError, failureDiagnostics } from "./engine/outcomes";
 import type { BackendName } from "./protocol";
 import { bundleEnvironment } from "./sandbox/bundle";
-import type { GymServeRequest, GymServeSummary } from "./sandbox/gymServe";
-import { ProcessRunner } from "./sandbox/processRunner";
+import type { GymServeRequest, GymServeSummary } from "./sandbox/threadGymServe";
+import { ProcessRunner } from "./sandbox/hostProcess";
 import type { RunnerOutcome } from "./sandbox/runnerMessages";
 import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MEMORY_LIMIT_MB } from "./sandbox/runnerShared";
 

@@ -2,7 +2,7 @@
  * `npm run test:e2e [-- --only 1,5] [--theme light] [--no-package]`: the user's whole journey in a
  * real VS Code (code-server + headless Chromium). Installs the tools into a cache outside the
  * repository, packages the extension, installs the .vsix into a throwaway profile, opens a copy of
- * examples/ and runs the scenarios of issue 10 in order, with a screenshot after every step into
+ * examples/ and runs the user's scenarios (scenarios/) in order, with a screenshot after every step into
  * the folder it prints. Exits 1 when a scenario fails; always stops the code-server it started.
  *
  * Environment: RL_E2E_CACHE (tool cache, default ~/.cache/rl-playground-e2e), RL_E2E_OUT (run folder,

@@ -23,5 +23,5 @@ export interface Scenario {
 
 /** How long the first check of a freshly opened file may take (runner start, tfjs load, probe). */
 export const firstCheckMs = 60_000;
-/** "Within a few seconds" of an edit (issue 10, scenario 2); design §6 asks 500 ms p95 on the examples. */
+/** Diagnostics "within a few seconds" of an edit (scenario 2); design §6 asks 500 ms p95 on the examples. */
 export const editToDiagnosticMs = 5_000;

@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import type { Diagnostic, DiagnosticCode, Range, Severity } from "../protocol";
 import type { TranspileError } from "../sandbox/bundle";
-import type { UserFailure } from "../sandbox/failure";
+import type { UserFailure } from "../rl/userCode";
 import { findSourcePlaces, placeOfCall, type SourcePlaces } from "./sourcePlaces";
 
 export const SEVERITY: Record<DiagnosticCode, Severity> = {

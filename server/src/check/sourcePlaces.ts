@@ -7,7 +7,7 @@
 import ts from "typescript";
 import type { Range } from "../protocol";
 import type { UserCallName } from "../sandbox/callGuard";
-import type { EnvironmentMember } from "../sandbox/failure";
+import type { EnvironmentMember } from "../rl/userCode";
 
 export interface SourcePlaces {
   /** The first statement, for problems of the file as a whole. */

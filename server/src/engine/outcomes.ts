@@ -1,7 +1,7 @@
 /** A runner's failed outcome as diagnostics placed in the user's file. */
 import type { Diagnostic } from "../protocol";
 import { failureDiagnostic, findSourcePlaces, readSource } from "../check/diagnostics";
-import type { RunnerOutcome } from "../sandbox/runner";
+import type { RunnerOutcome } from "../sandbox/hostJobs";
 
 /** Not the user's code: a bad setting, a forced backend that cannot load, or our own bug. */
 export class EngineError extends Error {}

@@ -8,7 +8,7 @@ import type { BackendChoice, BackendName, Diagnostic, EndReason, PlaybackResult,
 import { transpileDiagnostic } from "../check/diagnostics";
 import { termDiagnostics } from "../check/trainingRules";
 import { bundleEnvironment } from "../sandbox/bundle";
-import { runTraining, type RunnerPool } from "../sandbox/runner";
+import { runTraining, type RunnerPool } from "../sandbox/hostJobs";
 import { resolveSettings } from "../rl/settings";
 import type { TrainingHeartbeat } from "../rl/train";
 import { UserCodeError } from "../rl/userCode";

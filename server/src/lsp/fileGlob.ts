@@ -1,43 +1,26 @@
 /**
- * Matching document paths against the `rlPlayground.files` glob (VS Code's glob syntax:
- * `**`, `*`, `?`, `{a,b}`, `[...]`), relative to the workspace folder that holds them.
+ * Matching document paths against the `rlPlayground.files` glob, relative to the workspace
+ * folder that holds them, as the client's document selector (VS Code's glob) does:
+ * `**` as a whole path segment spans any number of folders (none included); `*` and `?`
+ * stay within one name, and so does `**` inside a name (`a/**b.rl.ts` is `a/*b.rl.ts`);
+ * `{a,b}` is either, `[0-9]` one of, `[!0-9]` (or `[^0-9]`) none of. Names starting with a
+ * dot match like any other, case counts, and the pattern is trimmed. `!` at the start and
+ * extended globs (`+(a|b)`) are literal text to VS Code, so they are to picomatch here too.
  */
 import * as path from "node:path";
+import picomatch from "picomatch";
 
-export function globToRegExp(glob: string): RegExp {
-  let out = "";
-  let braces = 0;
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === "*" && glob[i + 1] === "*") {
-      const slash = glob[i + 2] === "/";
-      out += slash ? "(?:.*/)?" : ".*";
-      i += slash ? 2 : 1;
-    } else if (c === "*") out += "[^/]*";
-    else if (c === "?") out += "[^/]";
-    else if (c === "{") {
-      braces++;
-      out += "(?:";
-    } else if (c === "}" && braces > 0) {
-      braces--;
-      out += ")";
-    } else if (c === "," && braces > 0) out += "|";
-    else if (c === "[") {
-      const close = glob.indexOf("]", i + 1);
-      if (close < 0) out += "\\[";
-      else {
-        out +=
-          "[" +
-          glob
-            .slice(i + 1, close)
-            .replace(/^!/, "^")
-            .replace(/\\/g, "\\\\") +
-          "]";
-        i = close;
-      }
-    } else out += c.replace(/[.+^$()|\\\]]/g, "\\$&");
+const matchers = new Map<string, (relative: string) => boolean>();
+
+/** Whether a `/`-separated path relative to a workspace folder matches `glob`. */
+export function matchesGlob(glob: string, relative: string): boolean {
+  let matcher = matchers.get(glob);
+  if (!matcher) {
+    // picomatch 2 reads `[!…]` as a class holding `!`; VS Code reads it as a negated class.
+    matcher = picomatch(glob.trim().replace(/\[!/g, "[^"), { dot: true, nonegate: true, noextglob: true });
+    matchers.set(glob, matcher);
   }
-  return new RegExp(`^${out}$`);
+  return matcher(relative);
 }
 
 /** Whether `file` matches `glob`, relative to the innermost folder of `folders` that holds it. */
@@ -46,5 +29,5 @@ export function matchesFiles(file: string, glob: string, folders: string[]): boo
     .filter((f) => file === f || file.startsWith(f.endsWith(path.sep) ? f : f + path.sep))
     .sort((a, b) => b.length - a.length)[0];
   const relative = (holder ? path.relative(holder, file) : file.replace(/^\/+/, "")).split(path.sep).join("/");
-  return globToRegExp(glob).test(relative);
+  return matchesGlob(glob, relative);
 }

@@ -8,7 +8,7 @@
  */
 import * as path from "node:path";
 import * as esbuild from "./esbuildLoader";
-import type { SourcePlace } from "./failure";
+import type { SourcePlace } from "../rl/userCode";
 import { MAX_SOURCE_BYTES, refusedSource, sourceFileGuard } from "./sourceFileGuard";
 
 export interface EnvironmentBundle {

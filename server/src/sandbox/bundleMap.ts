@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
 import type { EnvironmentBundle } from "./bundle";
 import type { BundlePosition } from "./callGuard";
-import type { SourcePlace } from "./failure";
+import type { SourcePlace } from "../rl/userCode";
 
 /** The file name the bundle's code is evaluated under, which its stack frames carry. */
 export const bundleFileName = (bundle: EnvironmentBundle): string => bundle.entry + ".bundle.js";

@@ -18,7 +18,7 @@ export const UserCall = {
   step: 4,
   reward: 5,
   render: 6,
-  /** A callback user code scheduled (timer, immediate, tick, microtask, promise reaction): see `callbackWatch.ts`. */
+  /** A callback user code scheduled (timer, immediate, tick, microtask, promise reaction): see `threadCallbackWatch.ts`. */
   callback: 7,
   close: 8,
 } as const;

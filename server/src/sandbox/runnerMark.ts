@@ -2,7 +2,7 @@
  * A mark that every process started under a runner carries, so that what user code started
  * can be found and killed after the runner is gone: also a process that left the runner's
  * group and session and whose parent exited (an orphan adopted by init is under no process
- * of ours, so the tree walk of `processTree.ts` misses it). Two marks, both inherited across
+ * of ours, so the tree walk of `runnerProcessTree.ts` misses it). Two marks, both inherited across
  * fork and exec:
  * - the environment variable RL_PLAYGROUND_RUNNER=<random id>, lost by a process started
  *   with an environment of its own (`env: {}`, `env -i`);
@@ -11,11 +11,11 @@
  *   at least 2^40 µs (12 days), so it binds nothing. A new environment keeps it, and an
  *   unprivileged process can lower a hard limit but never raise it back to unlimited.
  * A process that carries either mark is the runner's. Linux only (/proc); elsewhere nothing
- * is found, and the process group is what remains (see `processTree.ts`).
+ * is found, and the process group is what remains (see `runnerProcessTree.ts`).
  */
 import { randomBytes, randomInt } from "node:crypto";
 import * as fs from "node:fs";
-import { isRunning } from "./processTree";
+import { isRunning } from "./runnerProcessTree";
 
 export const MARK_VARIABLE = "RL_PLAYGROUND_RUNNER";
 

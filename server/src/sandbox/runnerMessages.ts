@@ -1,6 +1,8 @@
 /**
- * What crosses between the three parts of a runner: its caller (`processRunner.ts`), the
- * runner process (`runnerHost.ts`) and the runner thread inside it (`worker.ts`).
+ * What crosses between the three parts of a runner: the host that runs jobs (the language
+ * server, the CLI or the gym bridge: `host*.ts`), the runner process (`process*.ts`, entry
+ * `processMain.ts`) and the worker thread inside it that runs user code (`thread*.ts`, entry
+ * `threadMain.ts`). Files named `runner*.ts` serve more than one of the three.
  */
 import type {
   BackendChoice,
@@ -15,10 +17,10 @@ import type {
 import type { TrainingHeartbeat } from "../rl/train";
 import type { EnvironmentBundle } from "./bundle";
 import type { UserCallName } from "./callGuard";
-import type { GymServeRequest } from "./gymServe";
-import type { ProbeRequest } from "./messages";
+import type { GymServeRequest } from "./threadGymServe";
+import type { ProbeRequest } from "../rl/probeReport";
 import type { RunnerMark } from "./runnerMark";
-import type { UserFailure } from "./failure";
+import type { UserFailure } from "../rl/userCode";
 
 /** How a job ended, as its caller sees it. */
 export type RunnerOutcome<T> =
@@ -50,7 +52,7 @@ export type RunnerJob =
   | { kind: "replay"; episode: FailingEpisode }
   /** Episodes of random actions looking for failures (design §5 "Failing episodes", RL: Fuzz Environment). */
   | { kind: "fuzz"; episodes: number; seed: number }
-  /** Serve N copies of the environment to Python's Gymnasium API (`gymServe.ts`). */
+  /** Serve N copies of the environment to Python's Gymnasium API (`threadGymServe.ts`). */
   | { kind: "gym"; gym: GymServeRequest };
 
 /** The thread's `workerData`: it loads its backend at once, then serves jobs one after another. */
@@ -86,7 +88,7 @@ export type RunnerMessage =
   | { type: "done"; outcome: RunnerOutcome<unknown>; clean: boolean };
 
 /** The runner process's start arguments. */
-export interface HostStart {
+export interface ProcessStart {
   backend: BackendChoice;
   memoryLimitMb: number;
   traceFile?: string;
@@ -94,9 +96,11 @@ export interface HostStart {
   mark: RunnerMark;
 }
 
-export type HostRequest = { type: "job"; bundle: EnvironmentBundle; job: RunnerJob; callTimeoutMs?: number } | { type: "cancel" };
+/** Host → process. */
+export type ProcessRequest = { type: "job"; bundle: EnvironmentBundle; job: RunnerJob; callTimeoutMs?: number } | { type: "cancel" };
 
-export type HostMessage =
+/** Process → host. */
+export type ProcessMessage =
   | RunnerMessage
   /** The user function the thread is in, every watchdog tick, and for how long it has been in it. */
   | { type: "call"; call: UserCallName; runningMs: number };

@@ -1,4 +1,4 @@
-/** The scenarios of issue 10, in the order they run (6 reads what 5 trained). */
+/** The user's journey as scenarios, in the order they run (6 reads what 5 trained). */
 import type { Scenario } from "../scenario";
 import { openExample } from "./s1OpenExample";
 import { rewardConstant } from "./s2RewardConstant";

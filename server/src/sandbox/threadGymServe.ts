@@ -27,8 +27,8 @@ import * as fs from "node:fs";
 import type { Environment } from "../runtime/index";
 import { checkFinite, checkReset, checkStep, describeEnvironment, snapshot, writeFeatures, type EnvSpec } from "../rl/envSpec";
 import { transitionReward } from "../rl/rollout";
-import { UserCodeError, fail } from "./failure";
-import type { UserModule } from "./userModule";
+import { UserCodeError, fail } from "../rl/userCode";
+import type { UserModule } from "./threadUserModule";
 
 export interface GymServeRequest {
   numEnvs: number;
@@ -65,7 +65,7 @@ export function serveGym(user: UserModule, request: GymServeRequest): GymServeSu
   let requestFd: number | null = null;
   try {
     requestFd = fs.openSync(request.requestPath, fs.constants.O_RDONLY);
-    // Nothing left on disk, and a replay of this job after a crash (`processRunner.ts`) fails
+    // Nothing left on disk, and a replay of this job after a crash (`hostProcess.ts`) fails
     // at once on the missing paths instead of waiting for a Python that is not there.
     for (const p of [request.requestPath, request.replyPath]) fs.rmSync(p, { force: true });
     writeJson(replyFd, {

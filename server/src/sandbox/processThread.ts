@@ -2,12 +2,12 @@
  * A runner thread, seen from the runner process that hosts it: a worker that loads
  * TensorFlow.js and its backend at once, then runs jobs one after another with a watchdog
  * on every call into user code. A V8 fatal error kills the whole process, which is why the
- * thread lives in a process of its own (see `processRunner.ts`).
+ * thread lives in a process of its own (see `hostProcess.ts`).
  *
  * The watchdog limits the CPU time the thread spends in one call (`overLimit` in
  * `callGuard.ts`), so a machine busy with other work never turns a quick call into a
  * time-out; before it terminates the thread, it pauses it to learn the line it was on
- * (`pausedFrames.ts`).
+ * (`processPausedFrames.ts`).
  */
 import { Worker } from "node:worker_threads";
 import type { BackendChoice } from "../protocol";
@@ -25,8 +25,8 @@ import {
   type OverLimit,
   type UserCallName,
 } from "./callGuard";
-import type { UserFailure } from "./failure";
-import { pausedFrames } from "./pausedFrames";
+import type { UserFailure } from "../rl/userCode";
+import { pausedFrames } from "./processPausedFrames";
 import type { TrainingHeartbeat } from "../rl/train";
 import type { RunnerJob, RunnerJobMessage, RunnerMessage, RunnerOutcome, RunnerStart } from "./runnerMessages";
 import { DEFAULT_CALL_TIMEOUT_MS, builtScript } from "./runnerShared";
@@ -76,7 +76,7 @@ export class ThreadRunner {
     // the real environment, which a worker's `env` option does not change.
     process.env.TF_CPP_MIN_LOG_LEVEL ??= "2";
     const data: RunnerStart = { backend, traceFile };
-    this.worker = new Worker(builtScript("worker.js"), {
+    this.worker = new Worker(builtScript("runnerThread.js"), {
       workerData: data,
       resourceLimits: { maxOldGenerationSizeMb: memoryLimitMb },
       stdout: true,

@@ -19,7 +19,7 @@ function innermostFrame(stack: string): string | null {
 }
 
 /**
- * @param changed what the file changed in the thread's built-ins (`leftovers.ts`), or null.
+ * @param changed what the file changed in the thread's built-ins (`threadLeftovers.ts`), or null.
  */
 export function unexpectedErrorOutcome(
   error: unknown,

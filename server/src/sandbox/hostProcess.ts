@@ -4,7 +4,7 @@
  * progress and outcomes, and turn the death of the whole process (a V8 fatal error such as
  * an array too large for the heap, a native crash) into `user-code-crashed`, placed on the
  * user function it last reported running. The process leads its own process group, so
- * killing it kills whatever user code spawned (see `processTree.ts`); a process that left
+ * killing it kills whatever user code spawned (see `runnerProcessTree.ts`); a process that left
  * the group is found by the runner's mark (see `runnerMark.ts`) when the runner ends.
  */
 import { fork, spawn, type ChildProcess, type StdioOptions } from "node:child_process";
@@ -14,9 +14,9 @@ import * as path from "node:path";
 import type { BackendChoice, BackendName } from "../protocol";
 import type { EnvironmentBundle } from "./bundle";
 import { describeCall, failureCall, lastTracedCall, type UserCallName } from "./callGuard";
-import { killTree } from "./processTree";
+import { killTree } from "./runnerProcessTree";
 import { MARK_VARIABLE, SWEEP_AGAIN_MS, killMarked, newRunnerMark, prlimitOptions, type RunnerMark } from "./runnerMark";
-import type { HostMessage, HostRequest, HostStart, RunnerJob, RunnerOutcome } from "./runnerMessages";
+import type { ProcessMessage, ProcessRequest, ProcessStart, RunnerJob, RunnerOutcome } from "./runnerMessages";
 import { builtScript, type RunnerOptions } from "./runnerShared";
 
 const MEMORY_POLL_MS = 100;
@@ -76,8 +76,8 @@ export class ProcessRunner {
   ) {
     // Native TensorFlow logs to stderr at load unless told otherwise.
     const env = { ...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? "2", [MARK_VARIABLE]: this.mark.id };
-    const start: HostStart = { backend, memoryLimitMb, traceFile, mark: this.mark };
-    const args = [builtScript("runnerHost.js"), JSON.stringify(start)];
+    const start: ProcessStart = { backend, memoryLimitMb, traceFile, mark: this.mark };
+    const args = [builtScript("runnerProcess.js"), JSON.stringify(start)];
     // detached: the runner leads a process group of its own, which user code's children join.
     const options = { env, detached: true, serialization: "advanced" as const, stdio: ["ignore", "ignore", "pipe", "ipc"] as StdioOptions };
     // Cap the data segment too, so a huge ArrayBuffer fails at once ("Array buffer allocation
@@ -240,7 +240,7 @@ export class ProcessRunner {
         );
     }, MEMORY_POLL_MS);
 
-    const onMessage = (m: HostMessage) => {
+    const onMessage = (m: ProcessMessage) => {
       switch (m.type) {
         case "backend":
           backend = m.backend;
@@ -308,7 +308,7 @@ export class ProcessRunner {
         killTimer = setTimeout(() => end({ ok: false, cancelled: true, backend }, false), JOB_STOP_MS);
       }
     };
-    const send = (request: HostRequest) => {
+    const send = (request: ProcessRequest) => {
       if (!this.exited && child.connected) child.send(request);
     };
 

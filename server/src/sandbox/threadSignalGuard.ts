@@ -8,7 +8,7 @@
  * (`execSync("kill -9 " + ppid)`, the parent's pid read from /proc) is not bound by it.
  */
 import * as os from "node:os";
-import { descendants } from "./processTree";
+import { descendants } from "./runnerProcessTree";
 
 type Kill = (pid: number, signal?: string | number) => boolean;
 type RawKill = (pid: number, signal: number) => number;

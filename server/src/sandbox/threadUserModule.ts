@@ -12,8 +12,7 @@ import * as runtime from "../runtime/index";
 import type { Environment, Reward, Transition, TrainingOptions } from "../runtime/index";
 import { CallGuard, UserCall, type FailureCallName } from "./callGuard";
 import { show } from "../rl/envSpec";
-import type { UserEnvironmentModule } from "../rl/userCode";
-import { UserCodeError, fail, type SourcePlace } from "./failure";
+import { UserCodeError, fail, type SourcePlace, type UserEnvironmentModule } from "../rl/userCode";
 import type { EnvironmentBundle } from "./bundle";
 import { BundleMap, bundleFileName } from "./bundleMap";
 

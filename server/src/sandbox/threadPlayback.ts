@@ -12,9 +12,9 @@ import { checkReset, checkStep, describeEnvironment, show, writeFeatures, type E
 import { Policy } from "../rl/policy";
 import { transitionReward } from "../rl/rollout";
 import { tf } from "../rl/tf";
-import { fail } from "./failure";
+import { fail } from "../rl/userCode";
 import type { PlaybackRequest } from "./runnerMessages";
-import type { UserModule } from "./userModule";
+import type { UserModule } from "./threadUserModule";
 
 /** A Policy for `spec` holding `weights`, or a message saying why they do not fit. */
 export function policyFromWeights(spec: EnvSpec, weights: PolicyWeights): Policy | string {

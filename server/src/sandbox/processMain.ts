@@ -7,15 +7,15 @@
  * and its parent starts a fresh runner. If user code kills this process, the parent reports
  * it and kills what carries the mark.
  */
-import { killTree } from "./processTree";
+import { killTree } from "./runnerProcessTree";
 import { killMarked, lastPid } from "./runnerMark";
-import type { HostMessage, HostRequest, HostStart } from "./runnerMessages";
-import { ThreadRunner } from "./threadRunner";
+import type { ProcessMessage, ProcessRequest, ProcessStart } from "./runnerMessages";
+import { ThreadRunner } from "./processThread";
 
-const start = JSON.parse(process.argv[2] ?? "{}") as HostStart;
+const start = JSON.parse(process.argv[2] ?? "{}") as ProcessStart;
 const runner = new ThreadRunner(start.backend, start.memoryLimitMb, start.traceFile);
 let controller = new AbortController();
-const send = (m: HostMessage, then: () => void = () => undefined) => process.send?.(m, then);
+const send = (m: ProcessMessage, then: () => void = () => undefined) => process.send?.(m, then);
 
 /** Ends this process and everything user code started (this process leads its own group). */
 function exitWithTree(): never {
@@ -24,7 +24,7 @@ function exitWithTree(): never {
   process.exit(0);
 }
 
-process.on("message", async (request: HostRequest) => {
+process.on("message", async (request: ProcessRequest) => {
   if (request.type === "cancel") {
     controller.abort();
     return;

@@ -3,7 +3,7 @@
  * another (train, probe, playback), each in a fresh module scope: the user's bundle is
  * evaluated again for every job, with a fresh guard. User code only ever runs here; the
  * caller watches the guard buffer and terminates this thread when a call does not return in
- * time. A job that leaves anything behind (`leftovers.ts`) is the thread's last.
+ * time. A job that leaves anything behind (`threadLeftovers.ts`) is the thread's last.
  */
 import * as fs from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
@@ -15,17 +15,17 @@ import { resolveSettings } from "../rl/settings";
 import { train } from "../rl/train";
 import { tf } from "../rl/tf";
 import { BundleMap } from "./bundleMap";
-import { watchUserCallbacks } from "./callbackWatch";
-import { guardProcessSignals } from "./signalGuard";
+import { watchUserCallbacks } from "./threadCallbackWatch";
+import { guardProcessSignals } from "./threadSignalGuard";
 import { CallGuard } from "./callGuard";
-import { unexpectedErrorOutcome } from "./engineFailure";
-import { UserCodeError } from "./failure";
-import { leftBehind, threadState } from "./leftovers";
-import { serveGym } from "./gymServe";
-import { playEpisode } from "./playback";
+import { unexpectedErrorOutcome } from "./threadEngineFailure";
+import { UserCodeError } from "../rl/userCode";
+import { leftBehind, threadState } from "./threadLeftovers";
+import { serveGym } from "./threadGymServe";
+import { playEpisode } from "./threadPlayback";
 import { fuzzEnvironment, replayActions, type ReplayResult, type ReplayStep } from "../rl/failingEpisode";
 import type { RunnerJob, RunnerJobMessage, RunnerMessage, RunnerOutcome, RunnerStart, TrainingStart } from "./runnerMessages";
-import { loadUserModule, type UserModule } from "./userModule";
+import { loadUserModule, type UserModule } from "./threadUserModule";
 
 const start = workerData as RunnerStart;
 guardProcessSignals();
@@ -78,7 +78,7 @@ async function serveJob({ bundle, job, guard: buffer }: RunnerJobMessage, map: B
   let outcome: RunnerOutcome<unknown>;
   const guard = new CallGuard(buffer, traceFd);
   // From before the file is evaluated (a timer set at its top level) to after the job's own
-  // callbacks had their turn (a promise reaction left by a failed load), see `callbackWatch.ts`.
+  // callbacks had their turn (a promise reaction left by a failed load), see `threadCallbackWatch.ts`.
   const callbacks = watchUserCallbacks(guard, map);
   try {
     const user = loadUserModule(bundle, guard, map);

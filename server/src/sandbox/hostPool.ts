@@ -1,6 +1,6 @@
 /**
  * Runners kept warm for checks: each runner process, its thread up and TensorFlow.js
- * loaded, serves job after job (each in a fresh module scope, see `worker.ts`), so an
+ * loaded, serves job after job (each in a fresh module scope, see `threadMain.ts`), so an
  * on-type check pays no start-up. A runner whose job timed out, crashed, was stopped or
  * left something behind is retired, and a fresh one is started in its place ahead of need.
  *
@@ -14,7 +14,7 @@
  */
 import * as os from "node:os";
 import type { BackendChoice } from "../protocol";
-import { ProcessRunner } from "./processRunner";
+import { ProcessRunner } from "./hostProcess";
 import { DEFAULT_MEMORY_LIMIT_MB } from "./runnerShared";
 
 /**

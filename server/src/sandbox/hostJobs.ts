@@ -1,6 +1,6 @@
 /**
  * Running a user's file, isolated: in a runner process (which hosts the runner thread,
- * `threadRunner.ts`), so nothing user code does, not even a V8 fatal error, can take the
+ * `processThread.ts`), so nothing user code does, not even a V8 fatal error, can take the
  * caller down. Progress streams back per update; an AbortSignal stops it; a call that does
  * not return in time, or a runner that dies, becomes a failure placed on the user function
  * that was running. With a `RunnerPool` the runner is a warm one and goes back to the pool.
@@ -8,15 +8,15 @@
 import type { FuzzReport, ReplayResult } from "../rl/failingEpisode";
 import type { PlaybackResult, TrainingSummary } from "../protocol";
 import type { EnvironmentBundle } from "./bundle";
-import type { ProbeReport } from "./messages";
-import { ProcessRunner } from "./processRunner";
-import type { RunnerPool, TakeOptions } from "./runnerPool";
+import type { ProbeReport } from "../rl/probeReport";
+import { ProcessRunner } from "./hostProcess";
+import type { RunnerPool, TakeOptions } from "./hostPool";
 import type { RunnerJob, RunnerOutcome } from "./runnerMessages";
 import { DEFAULT_MEMORY_LIMIT_MB, type RunnerOptions } from "./runnerShared";
 
 export { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MEMORY_LIMIT_MB, type RunnerOptions } from "./runnerShared";
 export type { RunnerOutcome } from "./runnerMessages";
-export { defaultMaxRunners, RunnerPool } from "./runnerPool";
+export { defaultMaxRunners, RunnerPool } from "./hostPool";
 
 export interface JobOptions extends RunnerOptions {
   /** Take a warm runner from here (backend and memory limit are the pool's) and give it back after. */
