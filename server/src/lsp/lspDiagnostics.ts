@@ -1,5 +1,5 @@
 /** Engine diagnostics (0-based ranges, an absolute `file`) as LSP diagnostics, grouped by the URI they belong to. */
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { URI } from "vscode-uri";
 import { DiagnosticSeverity, type Diagnostic as LspDiagnostic } from "vscode-languageserver";
 import type { Diagnostic, FailingEpisode, Severity } from "../protocol";
 
@@ -43,7 +43,7 @@ export function byUri(
 ): Map<string, LspDiagnostic[]> {
   const out = new Map<string, LspDiagnostic[]>([[document.uri, []]]);
   for (const d of diagnostics) {
-    const uri = d.file === document.path ? document.uri : pathToFileURL(d.file).toString();
+    const uri = d.file === document.path ? document.uri : URI.file(d.file).toString();
     const list = out.get(uri) ?? [];
     list.push(toLspDiagnostic(d, data(d)));
     out.set(uri, list);
@@ -53,9 +53,9 @@ export function byUri(
 
 /** The file system path of a `file:` URI; null for other schemes (untitled buffers, remote files). */
 export function uriToPath(uri: string): string | null {
-  if (!uri.startsWith("file:")) return null;
   try {
-    return fileURLToPath(uri);
+    const parsed = URI.parse(uri, true);
+    return parsed.scheme === "file" ? parsed.fsPath : null;
   } catch {
     return null;
   }

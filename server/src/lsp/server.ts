@@ -4,7 +4,7 @@
  * to any connection (IPC, stdio, or an in-memory pair in tests); the work lives in the
  * modules it imports, and every engine call goes through `engine.ts`.
  */
-import { pathToFileURL } from "node:url";
+import { URI } from "vscode-uri";
 import {
   CodeActionKind,
   DidChangeConfigurationNotification,
@@ -373,5 +373,5 @@ function backendStatus(backend: BackendName, reason: string | null, s: ServerSet
 const TRAINED_FILE_OPERATIONS: FileOperationRegistrationOptions = { filters: [{ scheme: "file", pattern: { glob: "**/*" } }] };
 
 function folderUri(folder: string | undefined): string | undefined {
-  return folder ? pathToFileURL(folder).toString() : undefined;
+  return folder ? URI.file(folder).toString() : undefined;
 }
