@@ -23,7 +23,7 @@ import {
   setMeanBaseline,
   useThisRng,
   type TextEdit,
-} from "../server/src/lsp/quickFixes";
+} from "../server/src/lsp/sourceEdits";
 import { DEFAULT_SERVER_SETTINGS, validSettings } from "../server/src/lsp/settings";
 import { LSP_FIXTURES } from "./lspSession";
 
