@@ -114,7 +114,6 @@ function appendProperties(sf: ts.SourceFile, literal: ts.ObjectLiteralExpression
     const text = `${trailingComma ? " " : ", "}${missing.join(", ")}${trailingComma ? "," : ""}`;
     return [{ range: { start: at(afterLast), end: at(afterLast) }, newText: text }];
   }
-  const edits: TextEdit[] = trailingComma ? [] : [{ range: { start: at(last.getEnd()), end: at(last.getEnd()) }, newText: "," }];
   // After a comment that ends the last property's line (`seed: 1, // fixed`), not inside it.
   const lineOfLast = at(afterLast).line;
   const comments = (ts.getTrailingCommentRanges(sf.text, afterLast) ?? []).filter((c) => at(c.pos).line === lineOfLast);
@@ -122,7 +121,10 @@ function appendProperties(sf: ts.SourceFile, literal: ts.ObjectLiteralExpression
   const lineStart = sf.getPositionOfLineAndCharacter(at(last.getStart(sf)).line, 0);
   const indent = /^[ \t]*/.exec(sf.text.slice(lineStart))![0];
   const lines = missing.map((m) => `\n${indent}${m}`).join(",") + (trailingComma ? "," : "");
-  return [...edits, { range: { start: at(insertAt), end: at(insertAt) }, newText: lines }];
+  const insert = (offset: number, text: string): TextEdit => ({ range: { start: at(offset), end: at(offset) }, newText: text });
+  // Without a trailing comma the last property gets one: in the same insert when nothing lies between.
+  if (trailingComma) return [insert(insertAt, lines)];
+  return insertAt === last.getEnd() ? [insert(insertAt, `,${lines}`)] : [insert(last.getEnd(), ","), insert(insertAt, lines)];
 }
 
 /**
