@@ -1,7 +1,9 @@
 /**
  * Types shared by the engine, the CLI, the language server, the client and the
- * webview. One module, imported by all of them: no copied interfaces. The params a client
- * sends are valibot schemas, their types inferred from them, so the two cannot drift apart.
+ * webview. One module, imported by all of them: no copied interfaces. What crosses a boundary
+ * and is checked on arrival (a method's params, the webview's messages, a setting a user sets)
+ * is a valibot schema with its type inferred from it, so the two cannot drift apart. The LSP
+ * method objects that use these types are in `lspMethods.ts` (client and server only).
  */
 import * as v from "valibot";
 
