@@ -21,7 +21,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import { Methods, type StartTrainingResult } from "../server/src/protocol";
+import { type StartTrainingResult } from "../server/src/protocol";
+import {
+  StartTrainingRequest,
+  StopTrainingRequest,
+  TrainingEndedNotification,
+  TrainingProgressNotification,
+} from "../server/src/lspMethods";
 import { CHANGE_DEBOUNCE_MS } from "../server/src/lsp/documentChecks";
 import { delay, LspSession } from "../test/lspSession";
 
@@ -72,7 +78,7 @@ async function hoversDuringTraining(lsp: LspSession): Promise<number[]> {
   fs.copyFileSync(path.join(__dirname, "..", "examples", "cartpole.rl.ts"), file);
   const uri = lsp.open(file);
   await lsp.diagnosticsFor(uri, 1, 60_000);
-  const { runId } = await lsp.connection.sendRequest<StartTrainingResult>(Methods.startTraining, {
+  const { runId } = await lsp.connection.sendRequest<StartTrainingResult>(StartTrainingRequest.type.method, {
     uri,
     settings: { maxEpisodes: 1_000_000 },
   });
@@ -95,15 +101,15 @@ async function hoversDuringTraining(lsp: LspSession): Promise<number[]> {
 }
 
 const progressOf = (lsp: LspSession, runId: string) =>
-  lsp.notificationsOf<{ runId: string }>(Methods.trainingProgress).filter((p) => p.runId === runId).length;
+  lsp.notificationsOf<{ runId: string }>(TrainingProgressNotification.type.method).filter((p) => p.runId === runId).length;
 
 /** From the stop request to `trainingEnded` (sent once the run's runner has exited). */
 async function stopLatency(lsp: LspSession, runId: string): Promise<number> {
   const stopAsked = performance.now();
-  await lsp.connection.sendRequest(Methods.stopTraining, { runId });
+  await lsp.connection.sendRequest(StopTrainingRequest.type.method, { runId });
   await lsp.waitFor(
     "trainingEnded",
-    () => lsp.notificationsOf<{ runId: string }>(Methods.trainingEnded).some((e) => e.runId === runId),
+    () => lsp.notificationsOf<{ runId: string }>(TrainingEndedNotification.type.method).some((e) => e.runId === runId),
     10_000,
   );
   return performance.now() - stopAsked;
@@ -134,7 +140,7 @@ async function stopLatencies(lsp: LspSession, name: string, source: string, runs
   const uri = pathToFileURL(file).toString();
   const latencies: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const { runId } = await lsp.connection.sendRequest<StartTrainingResult>(Methods.startTraining, {
+    const { runId } = await lsp.connection.sendRequest<StartTrainingResult>(StartTrainingRequest.type.method, {
       uri,
       settings: { maxEpisodes: 1_000_000 },
     });

@@ -2,7 +2,9 @@
  * The layering rules, checked from the code (every import and re-export, type-only ones
  * included: a type cycle is a design cycle):
  *
- *  - client/ and webview/ import nothing from the server but `protocol.ts`;
+ *  - client/ and webview/ share only `protocol.ts`: neither imports the other, the page imports
+ *    nothing else of the server, and the client only `lspMethods.ts` besides (the custom LSP
+ *    methods, which themselves import only `protocol.ts`);
  *  - lsp/ and cli.ts reach the engine only through `api.ts` (and `protocol.ts`);
  *  - rl/ (the math) imports nothing from sandbox/, check/, engine/ or lsp/;
  *  - no import cycles anywhere;
@@ -51,11 +53,49 @@ const graph = importGraph();
 const violations = (rule: (from: string, to: string) => boolean) =>
   [...graph].flatMap(([from, tos]) => tos.filter((to) => rule(from, to)).map((to) => `${from} -> ${to}`));
 
-test("client/ and webview/ import nothing from the server but protocol.ts", () => {
+test("webview/ imports nothing from the server but protocol.ts", () => {
   assert.deepEqual(
-    violations((from, to) => /^(client|webview)\//.test(from) && to.startsWith("server/") && to !== "server/src/protocol.ts"),
+    violations((from, to) => from.startsWith("webview/") && to.startsWith("server/") && to !== "server/src/protocol.ts"),
     [],
   );
+});
+
+test("client/ imports nothing from the server but protocol.ts and the LSP methods", () => {
+  const allowed = new Set(["server/src/protocol.ts", "server/src/lspMethods.ts"]);
+  assert.deepEqual(
+    violations((from, to) => from.startsWith("client/") && to.startsWith("server/") && !allowed.has(to)),
+    [],
+  );
+  assert.deepEqual(
+    violations((from, to) => from === "server/src/lspMethods.ts" && to !== "server/src/protocol.ts"),
+    [],
+  );
+});
+
+test("client/ and webview/ import nothing from each other", () => {
+  assert.deepEqual(
+    violations(
+      (from, to) => (from.startsWith("client/") && to.startsWith("webview/")) || (from.startsWith("webview/") && to.startsWith("client/")),
+    ),
+    [],
+  );
+});
+
+test("the dashboard page's bundle holds no vscode-jsonrpc, and protocol.ts imports only valibot and the runtime's types", async () => {
+  const r = await esbuild.build({
+    entryPoints: [path.join(ROOT, "webview/src/main.ts")],
+    bundle: true,
+    platform: "browser",
+    format: "iife",
+    write: false,
+    metafile: true,
+    outfile: "main.js",
+    logLevel: "silent",
+  });
+  const lsp = Object.keys(r.metafile.inputs).filter((i) => /vscode-(jsonrpc|languageserver|languageclient)/.test(i));
+  assert.deepEqual(lsp, []);
+  const info = ts.preProcessFile(fs.readFileSync(path.join(ROOT, "server/src/protocol.ts"), "utf8"), true, true);
+  assert.deepEqual(info.importedFiles.map((f) => f.fileName).sort(), ["./runtime/index", "./runtime/index", "valibot"]);
 });
 
 test("lsp/ and cli.ts reach the engine only through api.ts", () => {

@@ -11,7 +11,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import type { Diagnostic } from "vscode-languageserver-protocol/node";
-import { Methods, type ActiveDocumentParams } from "../server/src/protocol";
+import { type ActiveDocumentParams } from "../server/src/protocol";
+import { ActiveDocumentNotification } from "../server/src/lspMethods";
 import { descendants } from "../server/src/sandbox/runnerProcessTree";
 import { defaultMaxRunners } from "../server/src/sandbox/hostPool";
 import { LSP_FIXTURES, LspSession } from "./lspSession";
@@ -90,7 +91,7 @@ describe("language server: fifty files opened at once", { timeout: 600_000 }, ()
       const uris = files.map((f) => lsp.open(f));
       // Opened tenth: without the notification nine checks would come before it.
       const active = uris[9];
-      void lsp.connection.sendNotification(Methods.activeDocument, { uri: active } satisfies ActiveDocumentParams);
+      void lsp.connection.sendNotification(ActiveDocumentNotification.type.method, { uri: active } satisfies ActiveDocumentParams);
       await Promise.all(uris.map((uri) => lsp.diagnosticsFor(uri, 1, 600_000)));
       const seen = most();
 

@@ -8,7 +8,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Diagnostic } from "vscode-languageserver-protocol/node";
-import { Methods, type StatusParams } from "../server/src/protocol";
+import { type StatusParams } from "../server/src/protocol";
+import { StatusNotification } from "../server/src/lspMethods";
 import { lineOf } from "./helpers";
 import { delay, LspSession } from "./lspSession";
 
@@ -177,7 +178,7 @@ describe("language server: a check that fails in the engine", { timeout: 120_000
       assert.doesNotMatch(message, /--backend|npm (run|ci)|\.\./);
       assert.equal(diagnostics[0].codeDescription?.href, "command:workbench.action.openSettings?%5B%22rlPlayground.backend%22%5D");
       // The status agrees: no backend, and why.
-      const status = lsp.notificationsOf<StatusParams>(Methods.status).at(-1)!;
+      const status = lsp.notificationsOf<StatusParams>(StatusNotification.type.method).at(-1)!;
       assert.equal(status.backend, null);
       assert.match(status.backendProblem ?? "", /rlPlayground\.backend/);
       // The settings put right, the next check is an ordinary one.

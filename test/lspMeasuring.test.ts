@@ -10,7 +10,8 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Diagnostic, PublishDiagnosticsParams } from "vscode-languageserver-protocol/node";
-import { Methods, type StatusParams } from "../server/src/protocol";
+import { type StatusParams } from "../server/src/protocol";
+import { StatusNotification } from "../server/src/lspMethods";
 import { lineOf } from "./helpers";
 import { LspSession } from "./lspSession";
 
@@ -36,7 +37,7 @@ describe("language server: a probe that overruns its budget", { timeout: 180_000
     const seen: string[] = [];
     let measuring = false;
     for (const { method, params } of lsp.events) {
-      if (method === Methods.status) {
+      if (method === StatusNotification.type.method) {
         const now = ((params as StatusParams).measuring ?? []).includes(uri);
         if (now !== measuring) seen.push(now ? "measuring" : "not measuring");
         measuring = now;

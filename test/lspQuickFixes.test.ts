@@ -23,7 +23,7 @@ import {
   setMeanBaseline,
   useThisRng,
   type TextEdit,
-} from "../server/src/lsp/quickFixes";
+} from "../server/src/lsp/sourceEdits";
 import { DEFAULT_SERVER_SETTINGS, validSettings } from "../server/src/lsp/settings";
 import { LSP_FIXTURES } from "./lspSession";
 
@@ -55,14 +55,14 @@ describe("quick fixes on the syntax tree", () => {
     assert.match(out, /\n\nexport const training = \{ baseline: "mean" \};\n$/);
   });
 
-  it("inserts a missing property, on one line or on its own line, and fills an empty literal", () => {
+  it("adds a missing property after the last one (it then also overrides a spread), on one line or on its own line, and fills an empty literal", () => {
     assert.equal(
       apply("export const training = { seed: 1 };\n", setMeanBaseline("export const training = { seed: 1 };\n")),
-      'export const training = { baseline: "mean", seed: 1 };\n',
+      'export const training = { seed: 1, baseline: "mean" };\n',
     );
     assert.equal(
       apply("export const training = {\n    seed: 1,\n};\n", setEpisodesPerUpdate("export const training = {\n    seed: 1,\n};\n", 40)),
-      "export const training = {\n    episodesPerUpdate: 40,\n    seed: 1,\n};\n",
+      "export const training = {\n    seed: 1,\n    episodesPerUpdate: 40,\n};\n",
     );
     assert.equal(
       apply("export const training = {};\n", setMeanBaseline("export const training = {};\n")),
@@ -73,7 +73,7 @@ describe("quick fixes on the syntax tree", () => {
         "export const training = { seed: 1 } satisfies object;\n",
         setMeanBaseline("export const training = { seed: 1 } satisfies object;\n"),
       ),
-      'export const training = { baseline: "mean", seed: 1 } satisfies object;\n',
+      'export const training = { seed: 1, baseline: "mean" } satisfies object;\n',
     );
   });
 

@@ -12,12 +12,18 @@ import { after, before, describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
 import { ErrorCodes, ResponseError } from "vscode-languageserver-protocol/node";
 import {
-  Methods,
   type StartGroupResult,
   type TrainingEndedParams,
   type TrainingProgressParams,
   type TrainingStartedParams,
 } from "../server/src/protocol";
+import {
+  StartTrainingRequest,
+  StopTrainingRequest,
+  TrainingEndedNotification,
+  TrainingProgressNotification,
+  TrainingStartedNotification,
+} from "../server/src/lspMethods";
 import { example } from "./helpers";
 import { LspSession } from "./lspSession";
 
@@ -31,10 +37,10 @@ describe("language server: seed groups", { timeout: 240_000 }, () => {
     await lsp.dispose();
   });
 
-  const start = (params: unknown) => lsp.connection.sendRequest<StartGroupResult>(Methods.startTraining, params);
-  const stop = (runId: string) => lsp.connection.sendRequest<{ stopped: boolean }>(Methods.stopTraining, { runId });
-  const started = () => lsp.notificationsOf<TrainingStartedParams>(Methods.trainingStarted);
-  const ended = () => lsp.notificationsOf<TrainingEndedParams>(Methods.trainingEnded);
+  const start = (params: unknown) => lsp.connection.sendRequest<StartGroupResult>(StartTrainingRequest.type.method, params);
+  const stop = (runId: string) => lsp.connection.sendRequest<{ stopped: boolean }>(StopTrainingRequest.type.method, { runId });
+  const started = () => lsp.notificationsOf<TrainingStartedParams>(TrainingStartedNotification.type.method);
+  const ended = () => lsp.notificationsOf<TrainingEndedParams>(TrainingEndedNotification.type.method);
   const startedOf = (runId: string) => started().find((p) => p.runId === runId);
   const endedOf = (runId: string) => ended().find((p) => p.runId === runId);
   const eventIndex = (method: string, runId: string) =>
@@ -79,7 +85,7 @@ describe("language server: seed groups", { timeout: 240_000 }, () => {
     await lsp.waitFor("progress of both", () =>
       [first, second].every((runId) =>
         lsp
-          .notificationsOf<TrainingProgressParams>(Methods.trainingProgress)
+          .notificationsOf<TrainingProgressParams>(TrainingProgressNotification.type.method)
           .some((p) => p.runId === runId && p.groupId === answer.groupId),
       ),
     );
@@ -88,7 +94,7 @@ describe("language server: seed groups", { timeout: 240_000 }, () => {
     assert.deepEqual(await stop(first), { stopped: true });
     await lsp.waitFor("the third run started", () => !!startedOf(third), 120_000);
     assert.ok(
-      eventIndex(Methods.trainingEnded, first) < eventIndex(Methods.trainingStarted, third),
+      eventIndex(TrainingEndedNotification.type.method, first) < eventIndex(TrainingStartedNotification.type.method, third),
       "the third started after a runner came free",
     );
     assert.equal(startedOf(third)!.settings.seed, 9);
@@ -98,7 +104,7 @@ describe("language server: seed groups", { timeout: 240_000 }, () => {
     await lsp.waitFor("every run ended", () => answer.runIds.every((r) => !!endedOf(r)), 60_000);
     for (const runId of answer.runIds) assert.equal(endedOf(runId)!.reason, "stopped");
     // Ended, the file trains anew.
-    const again = await lsp.connection.sendRequest<{ runId: string }>(Methods.startTraining, { uri, settings: LONG });
+    const again = await lsp.connection.sendRequest<{ runId: string }>(StartTrainingRequest.type.method, { uri, settings: LONG });
     assert.ok(!answer.runIds.includes(again.runId));
     await stop(again.runId);
     await lsp.waitFor("the new run ended", () => !!endedOf(again.runId), 60_000);

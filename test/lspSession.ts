@@ -14,11 +14,13 @@ import {
   type CodeAction,
   type Diagnostic,
   type Hover,
+  type NotificationType,
   type ProtocolConnection,
   type PublishDiagnosticsParams,
   type WorkspaceEdit,
 } from "vscode-languageserver-protocol/node";
-import { Methods, type InitializationOptions, type StatusParams } from "../server/src/protocol";
+import { type InitializationOptions, type StatusParams } from "../server/src/protocol";
+import { SERVER_NOTIFICATIONS, StatusNotification } from "../server/src/lspMethods";
 import { ROOT } from "./helpers";
 
 export const LSP_FIXTURES = path.join(ROOT, "test", "fixtures", "lsp");
@@ -57,11 +59,11 @@ export class LspSession {
         this.diagnostics.push(p);
       }),
     );
-    for (const method of Object.values(Methods))
+    for (const { method } of SERVER_NOTIFICATIONS.map((n) => n.type))
       connection.onNotification(method, (p: unknown) =>
         this.record(method, p, () => {
           this.notifications.set(method, [...(this.notifications.get(method) ?? []), p]);
-          if (method === Methods.status) this.measuring = new Set((p as StatusParams).measuring ?? []);
+          if (method === StatusNotification.type.method) this.measuring = new Set((p as StatusParams).measuring ?? []);
         }),
       );
     connection.onNotification("$/progress", (p: unknown) => this.record("$/progress", p, () => this.workDoneProgress.push(p)));
@@ -197,8 +199,11 @@ export class LspSession {
     return find()!.diagnostics;
   }
 
-  notificationsOf<T>(method: string): T[] {
-    return (this.notifications.get(method) ?? []) as T[];
+  /** The notifications received of one method (a notification's definition gives their type). */
+  notificationsOf<T>(method: string): T[];
+  notificationsOf<T>(notification: { type: NotificationType<T> }): T[];
+  notificationsOf<T>(which: string | { type: NotificationType<T> }): T[] {
+    return (this.notifications.get(typeof which === "string" ? which : which.type.method) ?? []) as T[];
   }
 
   async dispose(): Promise<void> {

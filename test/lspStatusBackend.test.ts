@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Methods, type ActiveDocumentParams, type StatusParams } from "../server/src/protocol";
+import { type ActiveDocumentParams, type StatusParams } from "../server/src/protocol";
+import { ActiveDocumentNotification, StatusNotification } from "../server/src/lspMethods";
 import { LspSession } from "./lspSession";
 
 describe("language server: the status names the active file's backend", { timeout: 120_000 }, () => {
@@ -17,12 +18,13 @@ describe("language server: the status names the active file's backend", { timeou
     await lsp.dispose();
   });
 
-  const statuses = () => (lsp.notifications.get(Methods.status) ?? []) as StatusParams[];
+  const statuses = () => (lsp.notifications.get(StatusNotification.type.method) ?? []) as StatusParams[];
   const lastBackendLine = () =>
     statuses()
       .filter((s) => s.backend !== undefined)
       .at(-1)?.message;
-  const activate = (uri: string) => void lsp.connection.sendNotification(Methods.activeDocument, { uri } satisfies ActiveDocumentParams);
+  const activate = (uri: string) =>
+    void lsp.connection.sendNotification(ActiveDocumentNotification.type.method, { uri } satisfies ActiveDocumentParams);
 
   it("keeps the active file's line while another file is checked, and follows the active editor", async () => {
     // Two actions and three: policies of different sizes, so their backend lines differ.

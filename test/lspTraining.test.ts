@@ -10,7 +10,6 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
 import {
-  Methods,
   progressUpdates,
   type PlaybackResult,
   type StartTrainingResult,
@@ -18,6 +17,14 @@ import {
   type TrainingProgressParams,
   type TrainingStartedParams,
 } from "../server/src/protocol";
+import {
+  PlaybackRequest,
+  StartTrainingRequest,
+  StopTrainingRequest,
+  TrainingEndedNotification,
+  TrainingProgressNotification,
+  TrainingStartedNotification,
+} from "../server/src/lspMethods";
 import { example, lineOf } from "./helpers";
 import { LspSession } from "./lspSession";
 
@@ -30,9 +37,10 @@ describe("language server: training in the background", { timeout: 120_000 }, ()
     await lsp.dispose();
   });
 
-  const endedOf = (runId: string) => lsp.notificationsOf<TrainingEndedParams>(Methods.trainingEnded).find((e) => e.runId === runId);
+  const endedOf = (runId: string) =>
+    lsp.notificationsOf<TrainingEndedParams>(TrainingEndedNotification.type.method).find((e) => e.runId === runId);
   const progressOf = (runId: string) =>
-    lsp.notificationsOf<TrainingProgressParams>(Methods.trainingProgress).filter((p) => p.runId === runId);
+    lsp.notificationsOf<TrainingProgressParams>(TrainingProgressNotification.type.method).filter((p) => p.runId === runId);
 
   it("trains on request, reports progress, answers hovers meanwhile, and stops within a second", async () => {
     const file = path.join(lsp.workspace, "cartpole.rl.ts");
@@ -40,14 +48,14 @@ describe("language server: training in the background", { timeout: 120_000 }, ()
     fs.writeFileSync(file, fs.readFileSync(example("cartpole.rl.ts"), "utf8").replace(/^\s*rewardThreshold = .*$/m, ""));
     const uri = lsp.open(file);
     const started = Date.now();
-    const { runId } = await lsp.connection.sendRequest<StartTrainingResult>(Methods.startTraining, {
+    const { runId } = await lsp.connection.sendRequest<StartTrainingResult>(StartTrainingRequest.type.method, {
       uri,
       settings: { maxEpisodes: 1_000_000 },
     });
     assert.match(runId, /^cartpole-/);
 
     await lsp.waitFor("three progress notifications", () => progressOf(runId).length >= 3, 60_000);
-    const start = lsp.notificationsOf<TrainingStartedParams>(Methods.trainingStarted).find((s) => s.runId === runId);
+    const start = lsp.notificationsOf<TrainingStartedParams>(TrainingStartedNotification.type.method).find((s) => s.runId === runId);
     assert.ok(start, "trainingStarted comes before the progress");
     assert.equal(start.environment, "CartPole");
     assert.deepEqual(start.actionSpace, { kind: "discrete", n: 2 });
@@ -69,11 +77,11 @@ describe("language server: training in the background", { timeout: 120_000 }, ()
     assert.ok(hover, "a hover is answered during training");
 
     // One training per file: asking again returns the running one.
-    const again = await lsp.connection.sendRequest<StartTrainingResult>(Methods.startTraining, { uri });
+    const again = await lsp.connection.sendRequest<StartTrainingResult>(StartTrainingRequest.type.method, { uri });
     assert.equal(again.runId, runId);
 
     const stopAsked = Date.now();
-    const stop = await lsp.connection.sendRequest<{ stopped: boolean }>(Methods.stopTraining, { runId });
+    const stop = await lsp.connection.sendRequest<{ stopped: boolean }>(StopTrainingRequest.type.method, { runId });
     assert.equal(stop.stopped, true);
     await lsp.waitFor("trainingEnded", () => endedOf(runId) !== undefined, 5_000);
     const stopMs = Date.now() - stopAsked;
@@ -88,7 +96,7 @@ describe("language server: training in the background", { timeout: 120_000 }, ()
       "the work-done progress ends",
     );
     assert.deepEqual(
-      await lsp.connection.sendRequest(Methods.stopTraining, { runId }),
+      await lsp.connection.sendRequest(StopTrainingRequest.type.method, { runId }),
       { stopped: false },
       "a second stop finds nothing to stop",
     );
@@ -100,7 +108,7 @@ describe("language server: training in the background", { timeout: 120_000 }, ()
     fs.writeFileSync(file, fs.readFileSync(example("bandit.rl.ts"), "utf8").replace(/^\s*rewardThreshold = .*$/m, ""));
     const uri = lsp.open(file);
     const started = Date.now();
-    const { runId } = await lsp.connection.sendRequest<StartTrainingResult>(Methods.startTraining, {
+    const { runId } = await lsp.connection.sendRequest<StartTrainingResult>(StartTrainingRequest.type.method, {
       uri,
       settings: { maxEpisodes: 8_000 },
     });
@@ -128,7 +136,10 @@ describe("language server: training in the background", { timeout: 120_000 }, ()
   it("writes the run folder as the CLI does, under the workspace folder", async () => {
     const file = lsp.copyFixture("baseline.rl.ts", "short.rl.ts");
     const uri = lsp.open(file);
-    const { runId } = await lsp.connection.sendRequest<StartTrainingResult>(Methods.startTraining, { uri, settings: { maxEpisodes: 64 } });
+    const { runId } = await lsp.connection.sendRequest<StartTrainingResult>(StartTrainingRequest.type.method, {
+      uri,
+      settings: { maxEpisodes: 64 },
+    });
     await lsp.waitFor("trainingEnded", () => endedOf(runId) !== undefined, 60_000);
     const ended = endedOf(runId)!;
     assert.equal(ended.reason, "budget");
@@ -142,7 +153,7 @@ describe("language server: training in the background", { timeout: 120_000 }, ()
     // Not opened: the file on disk is trained, and no check of an open document can place a diagnostic.
     const file = lsp.copyFixture("exits-after-50-updates.rl.ts");
     const uri = pathToFileURL(file).toString();
-    const { runId } = await lsp.connection.sendRequest<StartTrainingResult>(Methods.startTraining, { uri });
+    const { runId } = await lsp.connection.sendRequest<StartTrainingResult>(StartTrainingRequest.type.method, { uri });
     await lsp.waitFor("trainingEnded", () => endedOf(runId) !== undefined, 60_000);
     const ended = endedOf(runId)!;
     assert.equal(ended.reason, "error");
@@ -164,7 +175,10 @@ describe("language server: training in the background", { timeout: 120_000 }, ()
     // The server still answers, and trains again.
     const other = lsp.open(lsp.copyFixture("baseline.rl.ts", "after-crash.rl.ts"));
     assert.ok(await lsp.hover(other, lineOf(lsp.text(other), "  step(action"), 3));
-    const next = await lsp.connection.sendRequest<StartTrainingResult>(Methods.startTraining, { uri, settings: { maxEpisodes: 8 } });
+    const next = await lsp.connection.sendRequest<StartTrainingResult>(StartTrainingRequest.type.method, {
+      uri,
+      settings: { maxEpisodes: 8 },
+    });
     assert.notEqual(next.runId, runId);
     await lsp.waitFor("the next run's end", () => endedOf(next.runId) !== undefined, 60_000);
     assert.equal(endedOf(next.runId)!.reason, "budget");
@@ -172,20 +186,28 @@ describe("language server: training in the background", { timeout: 120_000 }, ()
 
   it("plays back an episode of the policy a finished run saved", async () => {
     const uri = lsp.open(lsp.copyFixture("renders.rl.ts"));
-    const none = await lsp.connection.sendRequest<PlaybackResult>(Methods.playback, { uri, mode: "greedy" });
+    const none = await lsp.connection.sendRequest<PlaybackResult>(PlaybackRequest.type.method, { uri, mode: "greedy" });
     assert.deepEqual([none.ok, !none.ok && none.reason], [false, "no-policy"]);
 
-    const { runId } = await lsp.connection.sendRequest<StartTrainingResult>(Methods.startTraining, { uri, settings: { maxEpisodes: 32 } });
+    const { runId } = await lsp.connection.sendRequest<StartTrainingResult>(StartTrainingRequest.type.method, {
+      uri,
+      settings: { maxEpisodes: 32 },
+    });
     await lsp.waitFor("trainingEnded", () => endedOf(runId) !== undefined, 60_000);
     assert.ok(endedOf(runId)!.runDir);
-    const played = await lsp.connection.sendRequest<PlaybackResult>(Methods.playback, { uri, runId, mode: "greedy", maxFrames: 10 });
+    const played = await lsp.connection.sendRequest<PlaybackResult>(PlaybackRequest.type.method, {
+      uri,
+      runId,
+      mode: "greedy",
+      maxFrames: 10,
+    });
     assert.ok(played.ok, JSON.stringify(played));
     assert.ok(played.frames.length >= 1 && played.frames.length <= 11, `${played.frames.length} frames`);
     assert.equal(played.rewards.length, played.actions.length);
 
     // A run folder reopened from disk (the server has no record of its runId) plays back from its folder.
     const runDir = endedOf(runId)!.runDir!;
-    const reopened = await lsp.connection.sendRequest<PlaybackResult>(Methods.playback, {
+    const reopened = await lsp.connection.sendRequest<PlaybackResult>(PlaybackRequest.type.method, {
       uri,
       runId: `saved:${runDir}`,
       runDir,
@@ -195,7 +217,7 @@ describe("language server: training in the background", { timeout: 120_000 }, ()
     assert.ok(reopened.ok, JSON.stringify(reopened));
     assert.deepEqual(reopened.actions, played.actions, "the same saved policy, greedy: the same episode");
     const empty = fs.mkdtempSync(path.join(lsp.workspace, "no-policy-"));
-    const missing = await lsp.connection.sendRequest<PlaybackResult>(Methods.playback, { uri, runDir: empty, mode: "greedy" });
+    const missing = await lsp.connection.sendRequest<PlaybackResult>(PlaybackRequest.type.method, { uri, runDir: empty, mode: "greedy" });
     assert.deepEqual([missing.ok, !missing.ok && missing.reason], [false, "no-policy"]);
   });
 
@@ -208,7 +230,7 @@ describe("language server: training in the background", { timeout: 120_000 }, ()
     });
     const runs = await Promise.all(
       files.map((uri) =>
-        lsp.connection.sendRequest<StartTrainingResult>(Methods.startTraining, { uri, settings: { maxEpisodes: 1_000_000 } }),
+        lsp.connection.sendRequest<StartTrainingResult>(StartTrainingRequest.type.method, { uri, settings: { maxEpisodes: 1_000_000 } }),
       ),
     );
     assert.notEqual(runs[0].runId, runs[1].runId);
@@ -219,13 +241,13 @@ describe("language server: training in the background", { timeout: 120_000 }, ()
         "each run reports on its own file",
       );
 
-    const stopped = await lsp.connection.sendRequest<{ stopped: boolean }>(Methods.stopTraining, { runId: runs[0].runId });
+    const stopped = await lsp.connection.sendRequest<{ stopped: boolean }>(StopTrainingRequest.type.method, { runId: runs[0].runId });
     assert.equal(stopped.stopped, true);
     await lsp.waitFor("the first run's end", () => endedOf(runs[0].runId) !== undefined, 5_000);
     const before = progressOf(runs[1].runId).length;
     await lsp.waitFor("the second run still training", () => progressOf(runs[1].runId).length > before, 30_000);
     assert.equal(endedOf(runs[1].runId), undefined);
-    await lsp.connection.sendRequest(Methods.stopTraining, { runId: runs[1].runId });
+    await lsp.connection.sendRequest(StopTrainingRequest.type.method, { runId: runs[1].runId });
     await lsp.waitFor("the second run's end", () => endedOf(runs[1].runId) !== undefined, 5_000);
     assert.deepEqual(
       runs.map((r) => endedOf(r.runId)!.reason),

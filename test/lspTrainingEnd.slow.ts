@@ -9,7 +9,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
-import { Methods, type StartTrainingResult, type TrainingEndedParams } from "../server/src/protocol";
+import { type StartTrainingResult, type TrainingEndedParams } from "../server/src/protocol";
+import {
+  StartTrainingRequest,
+  StopTrainingRequest,
+  TrainingEndedNotification,
+  TrainingProgressNotification,
+} from "../server/src/lspMethods";
 import { processesMatching } from "./helpers";
 import { LspSession } from "./lspSession";
 
@@ -53,7 +59,8 @@ describe("language server: the end of a training is reported when it has happene
     await lsp.dispose();
   });
 
-  const endedOf = (runId: string) => lsp.notificationsOf<TrainingEndedParams>(Methods.trainingEnded).find((e) => e.runId === runId);
+  const endedOf = (runId: string) =>
+    lsp.notificationsOf<TrainingEndedParams>(TrainingEndedNotification.type.method).find((e) => e.runId === runId);
   const indexOf = (method: string, runId: string) =>
     lsp.events.findIndex((e) => e.method === method && (e.params as { runId?: string }).runId === runId);
   const lastIndexOf = (method: string, runId: string) =>
@@ -71,9 +78,9 @@ describe("language server: the end of a training is reported when it has happene
     const file = path.join(lsp.workspace, `${name}.rl.ts`);
     fs.writeFileSync(file, slowStepEnvironment(stepMs, pidFile));
     const uri = pathToFileURL(file).toString();
-    const { runId } = await lsp.connection.sendRequest<StartTrainingResult>(Methods.startTraining, { uri });
+    const { runId } = await lsp.connection.sendRequest<StartTrainingResult>(StartTrainingRequest.type.method, { uri });
     const progressed = () =>
-      lsp.events.filter((e) => e.method === Methods.trainingProgress && (e.params as { runId: string }).runId === runId);
+      lsp.events.filter((e) => e.method === TrainingProgressNotification.type.method && (e.params as { runId: string }).runId === runId);
     await lsp.waitFor("an update", () => progressed().length >= 1, 60_000);
     const pid = Number(fs.readFileSync(pidFile, "utf8"));
     assert.ok(runnerAlive(pid), `the runner ${pid} trains`);
@@ -82,7 +89,7 @@ describe("language server: the end of a training is reported when it has happene
     const seen = progressed().length;
     await lsp.waitFor("the next update's progress", () => progressed().length > seen, 60_000);
     let aliveAtEnd: boolean | null = null;
-    const stopped = await lsp.connection.sendRequest<{ stopped: boolean }>(Methods.stopTraining, { runId });
+    const stopped = await lsp.connection.sendRequest<{ stopped: boolean }>(StopTrainingRequest.type.method, { runId });
     assert.equal(stopped.stopped, true);
     // Checked as the notification is received, before anything else is handled.
     await lsp.waitFor(
@@ -109,8 +116,11 @@ describe("language server: the end of a training is reported when it has happene
       "no run folder, not even half of one",
     );
     // A later request is answered after anything the server had sent before it.
-    await lsp.connection.sendRequest(Methods.stopTraining, { runId });
-    assert.ok(lastIndexOf(Methods.trainingProgress, runId) < indexOf(Methods.trainingEnded, runId), "no progress after the end");
+    await lsp.connection.sendRequest(StopTrainingRequest.type.method, { runId });
+    assert.ok(
+      lastIndexOf(TrainingProgressNotification.type.method, runId) < indexOf(TrainingEndedNotification.type.method, runId),
+      "no progress after the end",
+    );
   });
 
   it("a run that saves while stopping: its runner has exited before trainingEnded, which names the saved folder", async () => {
@@ -129,7 +139,10 @@ describe("language server: the end of a training is reported when it has happene
       assert.equal(summary.reason, "stopped");
       assert.equal(ended.summary?.reason, "stopped");
     } else assert.equal(ended.runDir, undefined);
-    await lsp.connection.sendRequest(Methods.stopTraining, { runId });
-    assert.ok(lastIndexOf(Methods.trainingProgress, runId) < indexOf(Methods.trainingEnded, runId), "no progress after the end");
+    await lsp.connection.sendRequest(StopTrainingRequest.type.method, { runId });
+    assert.ok(
+      lastIndexOf(TrainingProgressNotification.type.method, runId) < indexOf(TrainingEndedNotification.type.method, runId),
+      "no progress after the end",
+    );
   });
 });

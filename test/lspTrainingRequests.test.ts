@@ -11,7 +11,15 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
 import { ErrorCodes, ResponseError } from "vscode-languageserver-protocol/node";
-import { Methods, type StartTrainingResult, type TrainingEndedParams, type TrainingProgressParams } from "../server/src/protocol";
+import { type StartTrainingResult, type TrainingEndedParams, type TrainingProgressParams } from "../server/src/protocol";
+import {
+  PlaybackRequest,
+  StartTrainingRequest,
+  StopTrainingRequest,
+  TrainingEndedNotification,
+  TrainingProgressNotification,
+  TrainingStartedNotification,
+} from "../server/src/lspMethods";
 import { example } from "./helpers";
 import { LspSession } from "./lspSession";
 
@@ -28,13 +36,14 @@ describe("language server: training requests", { timeout: 180_000 }, () => {
     await lsp.dispose();
   });
 
-  const endedOf = (runId: string) => lsp.notificationsOf<TrainingEndedParams>(Methods.trainingEnded).find((e) => e.runId === runId);
+  const endedOf = (runId: string) =>
+    lsp.notificationsOf<TrainingEndedParams>(TrainingEndedNotification.type.method).find((e) => e.runId === runId);
   const progressOf = (runId: string) =>
-    lsp.notificationsOf<TrainingProgressParams>(Methods.trainingProgress).filter((p) => p.runId === runId);
+    lsp.notificationsOf<TrainingProgressParams>(TrainingProgressNotification.type.method).filter((p) => p.runId === runId);
   const eventIndex = (method: string, runId: string) =>
     lsp.events.findIndex((e) => e.method === method && (e.params as { runId?: string }).runId === runId);
-  const start = (params: unknown) => lsp.connection.sendRequest<StartTrainingResult>(Methods.startTraining, params);
-  const stop = (runId: string) => lsp.connection.sendRequest<{ stopped: boolean }>(Methods.stopTraining, { runId });
+  const start = (params: unknown) => lsp.connection.sendRequest<StartTrainingResult>(StartTrainingRequest.type.method, params);
+  const stop = (runId: string) => lsp.connection.sendRequest<{ stopped: boolean }>(StopTrainingRequest.type.method, { runId });
   /** The CartPole example without its threshold (it never counts as solved), in the workspace. */
   const cartpole = (name: string) => {
     const file = path.join(lsp.workspace, name);
@@ -63,16 +72,22 @@ describe("language server: training requests", { timeout: 180_000 }, () => {
     await refused(start({ uri, settings: [1] }), /settings.*object/);
 
     for (const params of [null, 42, {}, { runId: 7 }])
-      await refused(lsp.connection.sendRequest(Methods.stopTraining, params), /rlPlayground\/stopTraining expects \{runId: string\}/);
+      await refused(
+        lsp.connection.sendRequest(StopTrainingRequest.type.method, params),
+        /rlPlayground\/stopTraining expects \{runId: string\}/,
+      );
     for (const params of [null, {}, { uri: 1, mode: "greedy" }, { uri, mode: "fast" }, { uri, mode: "greedy", maxFrames: "all" }])
       await refused(
-        lsp.connection.sendRequest(Methods.playback, params),
+        lsp.connection.sendRequest(PlaybackRequest.type.method, params),
         /rlPlayground\/playback expects \{uri: string, mode: "greedy" \| "sampled"/,
       );
-    await refused(lsp.connection.sendRequest(Methods.playback, { uri, mode: "fast" }), /mode.*"greedy" or "sampled".*got "fast"/);
+    await refused(
+      lsp.connection.sendRequest(PlaybackRequest.type.method, { uri, mode: "fast" }),
+      /mode.*"greedy" or "sampled".*got "fast"/,
+    );
 
     // Nothing was started by any of them.
-    assert.equal(lsp.notificationsOf(Methods.trainingStarted).length, 0);
+    assert.equal(lsp.notificationsOf(TrainingStartedNotification.type.method).length, 0);
   });
 
   it("refuses settings of the wrong type or unknown, naming the setting and what it accepts", async () => {
@@ -84,7 +99,7 @@ describe("language server: training requests", { timeout: 180_000 }, () => {
       start({ uri, settings: { learningrate: 0.1 } }),
       /settings\.learningrate is not a training setting.*did you mean learningRate\?/,
     );
-    assert.equal(lsp.notificationsOf(Methods.trainingStarted).length, 0, "none of them trained");
+    assert.equal(lsp.notificationsOf(TrainingStartedNotification.type.method).length, 0, "none of them trained");
   });
 
   it("refuses to train a file that is not an environment file", async () => {
@@ -96,7 +111,7 @@ describe("language server: training requests", { timeout: 180_000 }, () => {
         new RegExp(`${name.replace(".", "\\.")} is not an environment file.*\\*\\*/\\*\\.rl\\.ts`),
       );
     }
-    assert.equal(lsp.notificationsOf(Methods.trainingStarted).length, 0);
+    assert.equal(lsp.notificationsOf(TrainingStartedNotification.type.method).length, 0);
   });
 
   it("shares a start in progress: two requests sent back to back start one training", async () => {
@@ -104,7 +119,9 @@ describe("language server: training requests", { timeout: 180_000 }, () => {
     const [a, b] = await Promise.all([start({ uri, settings: LONG }), start({ uri, settings: LONG })]);
     assert.equal(b.runId, a.runId, "the second request got the first one's run");
     await lsp.waitFor("progress", () => progressOf(a.runId).length >= 1, 60_000);
-    const runsOfFile = lsp.notificationsOf<{ uri: string; runId: string }>(Methods.trainingStarted).filter((s) => s.uri === uri);
+    const runsOfFile = lsp
+      .notificationsOf<{ uri: string; runId: string }>(TrainingStartedNotification.type.method)
+      .filter((s) => s.uri === uri);
     assert.deepEqual(
       runsOfFile.map((s) => s.runId),
       [a.runId],
@@ -127,7 +144,7 @@ describe("language server: training requests", { timeout: 180_000 }, () => {
     assert.equal(endedOf(first.runId)!.reason, "stopped");
     await lsp.waitFor("progress of the new run", () => progressOf(second.runId).length >= 1, 60_000);
     assert.ok(
-      eventIndex(Methods.trainingEnded, first.runId) < eventIndex(Methods.trainingStarted, second.runId),
+      eventIndex(TrainingEndedNotification.type.method, first.runId) < eventIndex(TrainingStartedNotification.type.method, second.runId),
       "the old run ended before the new one started",
     );
     assert.deepEqual(await stop(second.runId), { stopped: true });

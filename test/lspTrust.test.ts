@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { Methods } from "../server/src/protocol";
+import { StartTrainingRequest, StatusNotification, TrustChangedNotification } from "../server/src/lspMethods";
 import { lineOf } from "./helpers";
 import { LspSession } from "./lspSession";
 
@@ -44,16 +44,20 @@ describe("language server: an untrusted workspace", { timeout: 120_000 }, () => 
 
     const hover = await lsp.hover(uri, lineOf(lsp.text(uri), "  step(action"), 3);
     assert.match((hover?.contents as { value: string }).value, /trusted/);
-    await assert.rejects(lsp.connection.sendRequest(Methods.startTraining, { uri }), /trust/);
+    await assert.rejects(lsp.connection.sendRequest(StartTrainingRequest.type.method, { uri }), /trust/);
     // Untrusted, the server starts no runner at all (nothing could load the file later): every check so far
     // has published, and the refusal has been answered.
     assert.equal(fs.existsSync(marker), false, "no user code ran");
     assert.equal(lsp.messages.filter((m) => /not trusted/.test(m)).length >= 1, true, "the server says why");
-    assert.equal(lsp.notificationsOf<{ message: string }>(Methods.status).filter((s) => /not trusted/.test(s.message)).length, 1, "once");
+    assert.equal(
+      lsp.notificationsOf<{ message: string }>(StatusNotification.type.method).filter((s) => /not trusted/.test(s.message)).length,
+      1,
+      "once",
+    );
 
     // Trust granted: the probe runs (and with it the file's code), without a restart.
     const before = lsp.diagnostics.length;
-    void lsp.connection.sendNotification(Methods.trustChanged, { trusted: true });
+    void lsp.connection.sendNotification(TrustChangedNotification.type.method, { trusted: true });
     await lsp.waitFor("a check after trust", () => lsp.diagnostics.slice(before).some((p) => p.uri === uri && !lsp.isInterim(p)), 30_000);
     assert.equal(fs.existsSync(marker), true, "the probe loaded the file");
     const trustedHover = await lsp.hover(uri, lineOf(lsp.text(uri), "  step(action"), 3);

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { checkEnvironment } from "../server/src/api";
-import { applyEdits, addSuppression } from "../server/src/lsp/quickFixes";
+import { applyEdits, addSuppression } from "../server/src/lsp/sourceEdits";
 import { fixture, lineOf } from "./helpers";
 
 const FILE = fixture("reward-sparse.rl.ts");

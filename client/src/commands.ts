@@ -4,18 +4,15 @@
  * one, the active editor's file.
  */
 import * as vscode from "vscode";
+import { EditTrainingRequest, PlaybackRequest, StartTrainingRequest, StopTrainingRequest } from "../../server/src/lspMethods";
 import {
   ClientCommands,
   MAX_GROUP_SEEDS,
   MIN_GROUP_SEEDS,
-  Methods,
   ServerCommands,
   type CheckReport,
   type Range,
-  type StartGroupResult,
   type StartTrainingParams,
-  type StartTrainingResult,
-  type StopTrainingResult,
 } from "../../server/src/protocol";
 import { DashboardPanel, type DashboardHost } from "./dashboardPanel";
 import { addEditorTypings, newEnvironment } from "./newEnvironment";
@@ -116,7 +113,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const seeds = Array.from({ length: Number(answer) }, (_, i) => i);
       const client = await server.ready();
       const params: StartTrainingParams = { uri: document.uri.toString(), seeds };
-      const result = await client.sendRequest<StartGroupResult | StartTrainingResult>(Methods.startTraining, params);
+      const result = await client.sendRequest(StartTrainingRequest.type, params);
       output.info(
         "groupId" in result
           ? `${new Date().toISOString()} training ${document.uri.fsPath} over seeds ${seeds.join(", ")} as group ${result.groupId} (runs ${result.runIds.join(", ")}).`
@@ -153,16 +150,26 @@ export function dashboardHost(server: ServerConnection, output: vscode.LogOutput
     async train(uri, settings) {
       const client = await server.ready();
       const params: StartTrainingParams = settings ? { uri, settings } : { uri };
-      const { runId } = await client.sendRequest<StartTrainingResult>(Methods.startTraining, params);
-      output.info(`Training ${vscode.Uri.parse(uri).fsPath} as run ${runId}.`);
+      const result = await client.sendRequest(StartTrainingRequest.type, params);
+      const runs = "groupId" in result ? `seed group ${result.groupId}` : `run ${result.runId}`;
+      output.info(`Training ${vscode.Uri.parse(uri).fsPath} as ${runs}.`);
     },
     async stop(runId) {
       const client = await server.ready();
-      const { stopped } = await client.sendRequest<StopTrainingResult>(Methods.stopTraining, { runId });
+      const { stopped } = await client.sendRequest(StopTrainingRequest.type, { runId });
       if (!stopped) void vscode.window.showInformationMessage("That training had already ended.");
     },
     async playback(params) {
-      return (await server.ready()).sendRequest(Methods.playback, params);
+      return (await server.ready()).sendRequest(PlaybackRequest.type, params);
+    },
+    async editTraining(uri, settings) {
+      const client = await server.ready();
+      // The server edits the file on its syntax tree and refuses settings its check would reject.
+      const edit = await client.sendRequest(EditTrainingRequest.type, { uri, settings });
+      const applied = await vscode.workspace.applyEdit(await client.protocol2CodeConverter.asWorkspaceEdit(edit));
+      if (!applied) throw new Error(`the edit of ${vscode.Uri.parse(uri).fsPath} was not applied (the file changed meanwhile?)`);
+      const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(uri));
+      if (document.isDirty) await document.save();
     },
     log: (line) => output.info(line),
   };

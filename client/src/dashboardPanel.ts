@@ -1,7 +1,7 @@
 /**
  * The training dashboard's host side: one webview panel that draws the runs the language
- * server streams. The client wires it (see /work/notes/dashboard-interface.md): it forwards
- * the server's notifications to the static methods below and implements `DashboardHost`.
+ * server streams. The client wires it: it forwards the server's notifications to the static
+ * methods below and implements `DashboardHost`.
  *
  * The panel keeps a history of the runs since activation, so a panel opened (or reopened)
  * mid-run is filled in at once; the page keeps its own view state with `setState` and comes
@@ -9,33 +9,35 @@
  */
 import * as vscode from "vscode";
 import { randomBytes } from "node:crypto";
-import type {
-  DashboardRunInfo,
-  FromWebviewMessage,
-  PlaybackParams,
-  PlaybackResult,
-  StatusParams,
-  ToWebviewMessage,
-  TrainingEndedParams,
-  TrainingProgressParams,
-  TrainingSettings,
-  TrainingStartedParams,
-  UpdateMetrics,
+import {
+  FromWebviewMessageSchema,
+  progressUpdates,
+  validate,
+  type DashboardRunInfo,
+  type FromWebviewMessage,
+  type PlaybackParams,
+  type PlaybackResult,
+  type StatusParams,
+  type ToWebviewMessage,
+  type TrainingEndedParams,
+  type TrainingProgressParams,
+  type TrainingSettingsPatch,
+  type TrainingStartedParams,
+  type UpdateMetrics,
 } from "../../server/src/protocol";
-import { fromWebviewSchema, validate } from "../../webview/src/messages";
-import { findSavedRuns, readSavedRuns } from "../../webview/src/host/savedRuns";
-import { editTrainingExport } from "../../webview/src/host/trainingExportEdit";
 import { appendBounded } from "./metricsHistory";
-import { progressUpdates } from "../../server/src/protocol";
+import { findSavedRuns, readSavedRuns } from "./savedRuns";
 
 /** What the dashboard needs from the rest of the extension (the client implements it). */
 export interface DashboardHost {
   /** Start training the file (request `rlPlayground/startTraining`); `settings` override the file's. */
-  train(uri: string, settings?: Partial<TrainingSettings>): Promise<void>;
+  train(uri: string, settings?: TrainingSettingsPatch): Promise<void>;
   /** Stop a run (request `rlPlayground/stopTraining`). */
   stop(runId: string): Promise<void>;
   /** One episode of the current (or last) policy (request `rlPlayground/playback`). */
   playback(params: PlaybackParams): Promise<PlaybackResult>;
+  /** Save settings into the file's `training` export (request `rlPlayground/editTraining`, the edit applied and saved). */
+  editTraining(uri: string, settings: TrainingSettingsPatch): Promise<void>;
   /** A line for the output channel. */
   log(message: string): void;
 }
@@ -194,7 +196,7 @@ export class DashboardPanel {
   }
 
   private receive(raw: unknown): void {
-    const checked = validate(fromWebviewSchema, raw);
+    const checked = validate(FromWebviewMessageSchema, raw);
     if (!checked.ok) {
       this.host.log(`Dashboard: dropped a malformed message from the page (${checked.error}).`);
       return;
@@ -214,7 +216,7 @@ export class DashboardPanel {
       case "stop":
         return this.host.stop(message.runId);
       case "train":
-        if (message.writeBack && message.settings) await this.writeBack(message.uri, message.settings);
+        if (message.writeBack && message.settings) await this.host.editTraining(message.uri, message.settings);
         return this.host.train(message.uri, message.settings);
       case "playback": {
         const { requestId, type: _type, ...params } = message;
@@ -248,18 +250,6 @@ export class DashboardPanel {
     for (const r of DashboardPanel.runs.values()) {
       this.post({ type: "runLoaded", run: r.info, metrics: r.metrics, reason: r.ended?.reason ?? null });
     }
-  }
-
-  /** Save the form's settings into the file's `training` export as one undoable edit. */
-  private async writeBack(uri: string, settings: Partial<TrainingSettings>): Promise<void> {
-    const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(uri));
-    const text = document.getText();
-    const next = editTrainingExport(text, settings);
-    if (next === text) return;
-    const edit = new vscode.WorkspaceEdit();
-    edit.replace(document.uri, new vscode.Range(document.positionAt(0), document.positionAt(text.length)), next);
-    await vscode.workspace.applyEdit(edit);
-    await document.save();
   }
 }
 

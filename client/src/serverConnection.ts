@@ -17,16 +17,21 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from "vscode-languageclient/node";
-import {
-  Methods,
-  type ActiveDocumentParams,
-  type InitializationOptions,
-  type StatusParams,
-  type TrainingEndedParams,
-  type TrainingProgressParams,
-  type TrainingStartedParams,
-  type TrustChangedParams,
+import type {
+  InitializationOptions,
+  StatusParams,
+  TrainingEndedParams,
+  TrainingProgressParams,
+  TrainingStartedParams,
 } from "../../server/src/protocol";
+import {
+  ActiveDocumentNotification,
+  StatusNotification,
+  TrainingEndedNotification,
+  TrainingProgressNotification,
+  TrainingStartedNotification,
+  TrustChangedNotification,
+} from "../../server/src/lspMethods";
 import { NoWorkDoneProgressFeature } from "./noWorkDoneProgress";
 import { RestartBudget, MAX_RESTARTS, RESTART_WINDOW_MS } from "./restartBudget";
 import { documentSelector, IMPORTABLE_FILES } from "./settings";
@@ -59,8 +64,7 @@ export class ServerConnection implements vscode.Disposable {
     this.disposables.push(
       this.importableFiles,
       vscode.workspace.onDidGrantWorkspaceTrust(() => {
-        if (!this.client.needsStart())
-          void this.client.sendNotification(Methods.trustChanged, { trusted: true } satisfies TrustChangedParams);
+        if (!this.client.needsStart()) void this.client.sendNotification(TrustChangedNotification.type, { trusted: true });
       }),
       vscode.window.onDidChangeActiveTextEditor(() => this.sendActiveDocument(this.client)),
     );
@@ -70,7 +74,7 @@ export class ServerConnection implements vscode.Disposable {
   private sendActiveDocument(client: LanguageClient): void {
     if (client !== this.client || !client.isRunning()) return;
     const uri = vscode.window.activeTextEditor?.document.uri.toString() ?? null;
-    void client.sendNotification(Methods.activeDocument, { uri } satisfies ActiveDocumentParams);
+    void client.sendNotification(ActiveDocumentNotification.type, { uri });
   }
 
   /**
@@ -137,10 +141,10 @@ export class ServerConnection implements vscode.Disposable {
     // The id makes the client read `rlPlayground.trace.server`.
     const client = new LanguageClient("rlPlayground", "RL Playground", serverOptions, clientOptions);
     client.registerFeature(new NoWorkDoneProgressFeature());
-    client.onNotification(Methods.trainingStarted, (p: TrainingStartedParams) => this.listener.trainingStarted(p));
-    client.onNotification(Methods.trainingProgress, (p: TrainingProgressParams) => this.listener.trainingProgress(p));
-    client.onNotification(Methods.trainingEnded, (p: TrainingEndedParams) => this.listener.trainingEnded(p));
-    client.onNotification(Methods.status, (p: StatusParams) => this.listener.status(p));
+    client.onNotification(TrainingStartedNotification.type, (p) => this.listener.trainingStarted(p));
+    client.onNotification(TrainingProgressNotification.type, (p) => this.listener.trainingProgress(p));
+    client.onNotification(TrainingEndedNotification.type, (p) => this.listener.trainingEnded(p));
+    client.onNotification(StatusNotification.type, (p) => this.listener.status(p));
     client.onDidChangeState((e) => {
       if (client !== this.client) return;
       if (e.newState === State.Running) this.sendActiveDocument(client);

@@ -62,6 +62,16 @@ export { NATIVE_ABSENT_NOTE, nativeInstalled } from "./rl/nativeInstall";
 export { diagnostic, findSourcePlaces, readSource, transpileDiagnostic } from "./check/diagnostics";
 export { rewardHoverMarkdown } from "./check/hover";
 export type { SourcePlaces } from "./check/sourcePlaces";
+// The syntax tree's one reader, for the language server's edits of the user's source.
+export {
+  declaresTopLevel,
+  findEnvironmentClass,
+  findTrainingExport,
+  hasModifier,
+  parseSource,
+  rangeOfNode,
+  unwrap,
+} from "./check/sourcePlaces";
 export type { ReplayStep } from "./rl/failingEpisode";
 export { bundleEnvironment } from "./sandbox/bundle";
 export { settingsProblems } from "./engine/training";

@@ -1,7 +1,9 @@
 /**
  * Types shared by the engine, the CLI, the language server, the client and the
- * webview. One module, imported by all of them: no copied interfaces. The params a client
- * sends are valibot schemas, their types inferred from them, so the two cannot drift apart.
+ * webview. One module, imported by all of them: no copied interfaces. What crosses a boundary
+ * and is checked on arrival (a method's params, the webview's messages, a setting a user sets)
+ * is a valibot schema with its type inferred from it, so the two cannot drift apart. The LSP
+ * method objects that use these types are in `lspMethods.ts` (client and server only).
  */
 import * as v from "valibot";
 
@@ -31,46 +33,81 @@ export interface TrainingSettings {
 /**
  * What each training setting accepts (the engine's `invalid-training` check, see `rl/settings.ts`):
  * a schema and the words that tell the user what to write. Here, not in the engine, so the
- * dashboard's "Train again" form checks a value by the very rule the engine will apply.
+ * dashboard's "Train again" form and the server's `editTraining` check a value by the very rule
+ * the engine will apply. A schema's issues say `must be <expected>`.
  */
-export interface TrainingSettingRule {
-  schema: v.GenericSchema<unknown>;
+export interface TrainingSettingRule<T = unknown> {
+  schema: v.GenericSchema<unknown, T>;
   expected: string;
 }
 
+const rule = <T>(schema: v.GenericSchema<unknown, T>, expected: string): TrainingSettingRule<T> => ({
+  schema: v.message(schema, `must be ${expected}`),
+  expected,
+});
 const finiteNumber = v.pipe(v.number(), v.finite());
 const wholeAtLeast = (min: number) => v.pipe(v.number(), v.finite(), v.integer(), v.minValue(min));
 const positiveNumber = v.pipe(v.number(), v.finite(), v.gtValue(0));
-const layerSizes: TrainingSettingRule = {
-  schema: v.array(wholeAtLeast(1)),
-  expected: "a list of layer sizes (whole numbers >= 1), e.g. [32], or [] for a linear policy",
-};
+const layerSizes = rule(v.array(wholeAtLeast(1)), "a list of layer sizes (whole numbers >= 1), e.g. [32], or [] for a linear policy");
 
 export type NestedTrainingSetting = "policy" | "value";
 export type FlatTrainingSetting = Exclude<keyof TrainingSettings, NestedTrainingSetting>;
 
-export const TRAINING_SETTING_RULES: Record<FlatTrainingSetting, TrainingSettingRule> = {
-  episodesPerUpdate: { schema: wholeAtLeast(2), expected: "a whole number >= 2 (the variance needs two episodes)" },
-  learningRate: { schema: positiveNumber, expected: "a number > 0" },
-  gamma: { schema: v.pipe(finiteNumber, v.minValue(0), v.maxValue(1)), expected: "a number in [0, 1]" },
-  baseline: { schema: v.picklist(["none", "mean", "value"]), expected: '"none", "mean" or "value"' },
-  normalizeAdvantages: { schema: v.boolean(), expected: "true or false" },
-  entropyCoef: { schema: v.pipe(finiteNumber, v.minValue(0)), expected: "a number >= 0" },
-  seed: { schema: v.pipe(finiteNumber, v.integer()), expected: "a whole number" },
-  maxEpisodes: { schema: wholeAtLeast(1), expected: "a whole number >= 1 (the episode budget)" },
+export const TRAINING_SETTING_RULES: { [K in FlatTrainingSetting]: TrainingSettingRule<TrainingSettings[K]> } = {
+  episodesPerUpdate: rule(wholeAtLeast(2), "a whole number >= 2 (the variance needs two episodes)"),
+  learningRate: rule(positiveNumber, "a number > 0"),
+  gamma: rule(v.pipe(finiteNumber, v.minValue(0), v.maxValue(1)), "a number in [0, 1]"),
+  baseline: rule(v.picklist(["none", "mean", "value"]), '"none", "mean" or "value"'),
+  normalizeAdvantages: rule(v.boolean(), "true or false"),
+  entropyCoef: rule(v.pipe(finiteNumber, v.minValue(0)), "a number >= 0"),
+  seed: rule(v.pipe(finiteNumber, v.integer()), "a whole number"),
+  maxEpisodes: rule(wholeAtLeast(1), "a whole number >= 1 (the episode budget)"),
 };
 
-export const NESTED_TRAINING_SETTING_RULES: { [K in NestedTrainingSetting]: Record<keyof TrainingSettings[K], TrainingSettingRule> } = {
+export const NESTED_TRAINING_SETTING_RULES: {
+  [K in NestedTrainingSetting]: { [P in keyof TrainingSettings[K]]: TrainingSettingRule<TrainingSettings[K][P]> };
+} = {
   policy: {
     hidden: layerSizes,
-    activation: { schema: v.picklist(["relu", "tanh"]), expected: '"relu" or "tanh"' },
+    activation: rule(v.picklist(["relu", "tanh"]), '"relu" or "tanh"'),
   },
   value: {
     hidden: layerSizes,
-    learningRate: { schema: positiveNumber, expected: "a number > 0" },
-    stepsPerUpdate: { schema: wholeAtLeast(1), expected: "a whole number >= 1" },
+    learningRate: rule(positiveNumber, "a number > 0"),
+    stepsPerUpdate: rule(wholeAtLeast(1), "a whole number >= 1"),
   },
 };
+
+/** The flat settings in the order the dashboard's form shows them (nested ones, `policy` and `value`, are left to the file). */
+export const EDITABLE_SETTINGS = [
+  "episodesPerUpdate",
+  "learningRate",
+  "gamma",
+  "baseline",
+  "entropyCoef",
+  "normalizeAdvantages",
+  "seed",
+  "maxEpisodes",
+] as const satisfies readonly FlatTrainingSetting[];
+export type EditableSetting = (typeof EDITABLE_SETTINGS)[number];
+
+/**
+ * Flat settings a caller sets (the dashboard's "Train again" form, `editTraining`): each one
+ * optional and held to its rule, any other key refused. What passes is what the engine accepts.
+ */
+export const TrainingSettingsPatchSchema = v.strictObject(
+  optionalEntries(TRAINING_SETTING_RULES),
+  `must be one of the settings ${EDITABLE_SETTINGS.join(", ")}`,
+);
+export type TrainingSettingsPatch = v.InferOutput<typeof TrainingSettingsPatchSchema>;
+
+function optionalEntries<T extends Record<string, TrainingSettingRule>>(
+  rules: T,
+): { [K in keyof T]: v.OptionalSchema<T[K]["schema"], undefined> } {
+  return Object.fromEntries(Object.entries(rules).map(([key, r]) => [key, v.optional(r.schema)])) as {
+    [K in keyof T]: v.OptionalSchema<T[K]["schema"], undefined>;
+  };
+}
 
 /**
  * Design §3, over all policy parameters flattened, measured on `episodes` episodes: `snr`
@@ -528,20 +565,13 @@ export interface CheckReport {
   summary: string;
 }
 
-export const Methods = {
-  startTraining: "rlPlayground/startTraining",
-  stopTraining: "rlPlayground/stopTraining",
-  trainingStarted: "rlPlayground/trainingStarted",
-  trainingProgress: "rlPlayground/trainingProgress",
-  trainingEnded: "rlPlayground/trainingEnded",
-  playback: "rlPlayground/playback",
-  /** Notification client → server: Workspace Trust was granted. */
-  trustChanged: "rlPlayground/trustChanged",
-  /** Notification client → server: the active editor's document (its check goes first). */
-  activeDocument: "rlPlayground/activeDocument",
-  /** Notification server → client: a one-line status for the output channel and status bar. */
-  status: "rlPlayground/status",
-} as const;
+/**
+ * Request `rlPlayground/editTraining`: the edit that writes `settings` into the `training` export of
+ * the file at `uri` (the dashboard's "also save them to the file"), as an LSP `WorkspaceEdit` the
+ * client applies. Every setting is held to its rule: the server refuses what the check would reject.
+ */
+export const EditTrainingParamsSchema = v.object({ uri: documentUri, settings: TrainingSettingsPatchSchema });
+export type EditTrainingParams = v.InferOutput<typeof EditTrainingParamsSchema>;
 
 /** What a custom method's params must be: the schema, and the shape a client is told it expected when they do not match. */
 export interface ParamsSpec<T> {
@@ -549,31 +579,16 @@ export interface ParamsSpec<T> {
   expected: string;
 }
 
-/** The params of every custom method a client sends, checked where they arrive (design §6). */
-export const MethodParams = {
-  startTraining: { schema: StartTrainingParamsSchema, expected: "{uri: string, settings?: object, seeds?: number[]}" },
-  stopTraining: { schema: StopTrainingParamsSchema, expected: "{runId: string}" },
-  playback: {
-    schema: PlaybackParamsSchema,
-    expected: '{uri: string, mode: "greedy" | "sampled", runId?: string, runDir?: string, maxFrames?: number}',
-  },
-  trustChanged: {
-    schema: v.object({ trusted: v.boolean("must be true or false") }) satisfies v.GenericSchema<unknown, TrustChangedParams>,
-    expected: "{trusted: boolean}",
-  },
-} satisfies Partial<Record<keyof typeof Methods, ParamsSpec<unknown>>>;
+export const TrustChangedParamsSchema = v.object({ trusted: v.boolean("must be true or false") });
+export const ActiveDocumentParamsSchema = v.object({ uri: v.nullable(v.string("must be a string (a document URI) or null")) });
 
 /** `initializationOptions` the client passes (design §6): absent means trusted. */
 export interface InitializationOptions {
   trusted?: boolean;
 }
-export interface TrustChangedParams {
-  trusted: boolean;
-}
+export type TrustChangedParams = v.InferOutput<typeof TrustChangedParamsSchema>;
 /** The active editor's document; null when no editor is active. */
-export interface ActiveDocumentParams {
-  uri: string | null;
-}
+export type ActiveDocumentParams = v.InferOutput<typeof ActiveDocumentParamsSchema>;
 export interface StatusParams {
   /** The backend the checks run on; null when the one the settings force cannot load (`backendProblem` says why). */
   backend?: BackendName | null;
@@ -589,62 +604,216 @@ export interface StatusParams {
 }
 
 // ---------------------------------------------------------------------------------------
-// Webview messages (extension ↔ dashboard webview). Types only; the valibot schemas that
-// validate them on receipt live in `webview/src/messages.ts`, used by both sides.
+// Webview messages (extension ↔ dashboard webview). Both sides validate what they receive with
+// these schemas: a malformed message is dropped and reported, never acted on. The message types
+// are inferred from the schemas; the engine's records they carry (metrics, scenes, settings) keep
+// their interfaces above, and `SchemaChecks` fails the type-check when a schema and its
+// interface differ, optional keys included.
+
+const num = v.number();
+const nullableNum = v.nullable(num);
+const backendName = v.picklist(["tensorflow", "wasm", "cpu"]);
+const endReason = v.picklist(["solved", "stopped", "budget", "error"]);
+const numberRecord = v.record(v.string(), num);
+
+const gradientStatsSchema = v.object({
+  episodes: num,
+  traceCov: num,
+  gradNormSq: num,
+  gradNormSqUnclamped: v.optional(num),
+  batchVariance: v.optional(num),
+  snr: nullableNum,
+  noiseScale: nullableNum,
+  baselineReduction: nullableNum,
+});
+
+const policySnapshotSchema = v.variant("kind", [
+  v.object({ kind: v.literal("discrete"), probeStates: num, actionProbs: v.array(v.array(num)) }),
+  v.object({ kind: v.literal("box"), probeStates: num, mean: v.array(v.array(num)), std: v.array(num) }),
+]);
+
+/** One `UpdateMetrics` (a progress message's, or a `metrics.jsonl` row read back). */
+export const UpdateMetricsSchema = v.object({
+  update: num,
+  episodes: num,
+  episodeBudget: num,
+  envSteps: num,
+  seconds: num,
+  returnMean: num,
+  returnStd: num,
+  returnMin: num,
+  returnMax: num,
+  episodeLengthMean: num,
+  meanReturn100: num,
+  policyEntropy: num,
+  gradient: gradientStatsSchema,
+  noiseScaleAveraged: v.optional(nullableNum),
+  rewardTerms: v.optional(numberRecord),
+  rewardTermVarianceShares: v.optional(numberRecord),
+  policy: v.optional(policySnapshotSchema),
+});
+
+/**
+ * A run's settings as the dashboard is told them: numbers of any value, since a saved run's
+ * `summary.json` may predate today's rules (what a user may *set* is `TrainingSettingsPatchSchema`).
+ */
+const trainingSettingsSchema = v.object({
+  episodesPerUpdate: num,
+  learningRate: num,
+  gamma: num,
+  baseline: v.picklist(["none", "mean", "value"]),
+  normalizeAdvantages: v.boolean(),
+  entropyCoef: num,
+  policy: v.object({ hidden: v.array(num), activation: v.picklist(["relu", "tanh"]) }),
+  value: v.object({ hidden: v.array(num), learningRate: num, stepsPerUpdate: num }),
+  seed: num,
+  maxEpisodes: num,
+});
+
+const actionSpaceSchema = v.variant("kind", [
+  v.object({ kind: v.literal("discrete"), n: num }),
+  v.object({ kind: v.literal("box"), dims: num }),
+]);
 
 /** A run as the dashboard knows it: live (from `trainingStarted`) or reopened from its folder. */
-export interface DashboardRunInfo {
-  runId: string;
+export const DashboardRunInfoSchema = v.object({
+  runId: v.string(),
   /** The environment file's URI; null for a saved run whose file is unknown. */
-  uri: string | null;
-  environment: string;
-  backend: BackendName | null;
-  settings: TrainingSettings | null;
-  rewardThreshold: number | null;
-  actionSpace: TrainingStartedParams["actionSpace"] | null;
-  source: "live" | "saved";
-  runDir: string | null;
+  uri: v.nullable(v.string()),
+  environment: v.string(),
+  backend: v.nullable(backendName),
+  settings: v.nullable(trainingSettingsSchema),
+  rewardThreshold: nullableNum,
+  actionSpace: v.nullable(actionSpaceSchema),
+  source: v.picklist(["live", "saved"]),
+  runDir: v.nullable(v.string()),
   /** Runs trained together over several seeds share it; the dashboard draws them as one line with a band. */
-  groupId?: string | null;
+  groupId: v.optional(v.nullable(v.string())),
   /** What the group's runs have in common, e.g. a sweep's grid point `learningRate=0.01`; names the group's line. */
-  groupLabel?: string | null;
-}
+  groupLabel: v.optional(v.nullable(v.string())),
+});
+export type DashboardRunInfo = v.InferOutput<typeof DashboardRunInfoSchema>;
 
 /** A run folder found in the workspace (from its `summary.json`). */
-export interface SavedRun {
-  runDir: string;
-  environment: string;
-  episodes: number;
-  updates: number;
-  meanReturn100: number;
-  solved: boolean;
-  reason: EndReason;
+export const SavedRunSchema = v.object({
+  runDir: v.string(),
+  environment: v.string(),
+  episodes: num,
+  updates: num,
+  meanReturn100: num,
+  solved: v.boolean(),
+  reason: endReason,
   /** Last modification of `summary.json`, ms since the epoch. */
-  savedAt: number;
+  savedAt: num,
   /** Set when `runDir` is a sweep folder: its finished trials open together, one seed group per grid point. */
-  sweep?: { points: number; trials: number; solved: number };
-}
+  sweep: v.optional(v.object({ points: num, trials: num, solved: num })),
+});
+export type SavedRun = v.InferOutput<typeof SavedRunSchema>;
+
+const colour = v.optional(v.string());
+const shapeSchema = v.variant("type", [
+  v.object({ type: v.literal("rect"), x: num, y: num, width: num, height: num, fill: colour, stroke: colour }),
+  v.object({ type: v.literal("circle"), cx: num, cy: num, r: num, fill: colour, stroke: colour }),
+  v.object({ type: v.literal("line"), x1: num, y1: num, x2: num, y2: num, stroke: colour, width: v.optional(num) }),
+  v.object({ type: v.literal("text"), x: num, y: num, text: v.string(), size: v.optional(num), fill: colour }),
+]);
+
+export const SceneSchema = v.object({ viewBox: v.tuple([num, num, num, num]), shapes: v.array(shapeSchema) });
+
+const playbackEndingSchema = v.variant("kind", [
+  v.object({ kind: v.literal("terminated") }),
+  v.variant("by", [
+    v.object({ kind: v.literal("truncated"), by: v.literal("environment") }),
+    v.object({ kind: v.literal("truncated"), by: v.literal("maxEpisodeSteps"), maxEpisodeSteps: num }),
+  ]),
+  v.object({ kind: v.literal("cut"), steps: num }),
+]);
+
+const playbackResultSchema = v.variant("ok", [
+  v.object({
+    ok: v.literal(true),
+    frames: v.array(SceneSchema),
+    actions: v.array(v.unknown()),
+    rewards: v.array(num),
+    episodeReturn: num,
+    ending: v.optional(playbackEndingSchema),
+  }),
+  v.object({ ok: v.literal(false), reason: v.picklist(["no-render", "no-policy", "error"]), message: v.string() }),
+]);
 
 /** Extension → webview. */
-export type ToWebviewMessage =
-  | { type: "runStarted"; run: DashboardRunInfo }
+export const ToWebviewMessageSchema = v.variant("type", [
+  v.object({ type: v.literal("runStarted"), run: DashboardRunInfoSchema }),
   /** Updates of one run in order; the extension batches them to at most one message per frame. */
-  | { type: "progress"; runId: string; metrics: UpdateMetrics[] }
-  | { type: "runEnded"; runId: string; reason: EndReason; message?: string; runDir?: string }
-  | { type: "status"; backend?: BackendName | null; message: string }
+  v.object({ type: v.literal("progress"), runId: v.string(), metrics: v.array(UpdateMetricsSchema) }),
+  v.object({
+    type: v.literal("runEnded"),
+    runId: v.string(),
+    reason: endReason,
+    message: v.optional(v.string()),
+    runDir: v.optional(v.string()),
+  }),
+  v.object({ type: v.literal("status"), backend: v.optional(v.nullable(backendName)), message: v.string() }),
   /** A saved run reopened: its info and every metrics row. */
-  | { type: "runLoaded"; run: DashboardRunInfo; metrics: UpdateMetrics[]; reason: EndReason | null }
-  | { type: "savedRuns"; runs: SavedRun[] }
-  | { type: "playback"; requestId: number; result: PlaybackResult };
+  v.object({
+    type: v.literal("runLoaded"),
+    run: DashboardRunInfoSchema,
+    metrics: v.array(UpdateMetricsSchema),
+    reason: v.nullable(endReason),
+  }),
+  v.object({ type: v.literal("savedRuns"), runs: v.array(SavedRunSchema) }),
+  v.object({ type: v.literal("playback"), requestId: num, result: playbackResultSchema }),
+]);
+export type ToWebviewMessage = v.InferOutput<typeof ToWebviewMessageSchema>;
 
 /** Webview → extension. */
-export type FromWebviewMessage =
-  | { type: "ready" }
-  | { type: "stop"; runId: string }
+export const FromWebviewMessageSchema = v.variant("type", [
+  v.object({ type: v.literal("ready") }),
+  v.object({ type: v.literal("stop"), runId: v.string() }),
   /** Train the file again; `settings` override the file's; `writeBack` also saves them to its `training` export. */
-  | { type: "train"; uri: string; settings?: Partial<TrainingSettings>; writeBack: boolean }
-  | { type: "playback"; requestId: number; uri: string; runId?: string; mode: "greedy" | "sampled"; maxFrames?: number }
-  | { type: "listRuns" }
-  | { type: "openRun"; runDir: string }
+  v.object({ type: v.literal("train"), uri: v.string(), settings: v.optional(TrainingSettingsPatchSchema), writeBack: v.boolean() }),
+  /** One episode of a run's policy: a live run's (`runId`) or a saved run's (`runDir`), played on the file at `uri`. */
+  v.object({
+    type: v.literal("playback"),
+    requestId: num,
+    uri: v.string(),
+    runId: v.optional(v.string()),
+    runDir: v.optional(v.string()),
+    mode: v.picklist(["greedy", "sampled"]),
+    maxFrames: v.optional(num),
+  }),
+  v.object({ type: v.literal("listRuns") }),
+  v.object({ type: v.literal("openRun"), runDir: v.string() }),
   /** A problem the page wants in the output channel (e.g. a dropped malformed message). */
-  | { type: "log"; message: string };
+  v.object({ type: v.literal("log"), message: v.string() }),
+]);
+export type FromWebviewMessage = v.InferOutput<typeof FromWebviewMessageSchema>;
+
+export type Validated<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** Check a received value against a schema; the error names the first problem's path. */
+export function validate<T>(schema: v.GenericSchema<unknown, T>, input: unknown): Validated<T> {
+  const result = v.safeParse(schema, input);
+  if (result.success) return { ok: true, value: result.output };
+  const issue = result.issues[0];
+  const path = v.getDotPath(issue);
+  return { ok: false, error: `${path ? path + ": " : ""}${issue.message}` };
+}
+
+/** True when A and B are one type, optional keys included (mutual assignability would let an optional key drift). */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Holds<T extends true> = T;
+/** Each schema above against the interface it checks: a drift in either fails the type-check here. */
+export type SchemaChecks = [
+  Holds<Same<v.InferOutput<typeof gradientStatsSchema>, GradientStats>>,
+  Holds<Same<v.InferOutput<typeof policySnapshotSchema>, PolicySnapshot>>,
+  Holds<Same<v.InferOutput<typeof UpdateMetricsSchema>, UpdateMetrics>>,
+  Holds<Same<v.InferOutput<typeof trainingSettingsSchema>, TrainingSettings>>,
+  Holds<Same<v.InferOutput<typeof actionSpaceSchema>, TrainingStartedParams["actionSpace"]>>,
+  Holds<Same<v.InferOutput<typeof SceneSchema>, Scene>>,
+  Holds<Same<v.InferOutput<typeof playbackEndingSchema>, PlaybackEnding>>,
+  Holds<Same<v.InferOutput<typeof playbackResultSchema>, PlaybackResult>>,
+  Holds<Same<TrainingSettingsPatch, Partial<Pick<TrainingSettings, FlatTrainingSetting>>>>,
+  Holds<Same<EditableSetting, FlatTrainingSetting>>,
+  Holds<Same<Omit<Extract<FromWebviewMessage, { type: "playback" }>, "type" | "requestId">, PlaybackParams>>,
+];

@@ -11,7 +11,7 @@ import type { Browser } from "playwright-core";
 import CartPole from "../../examples/cartpole.rl";
 import GridWorld from "../../examples/gridworld.rl";
 import type { PlaybackResult, Scene, UpdateMetrics } from "../../server/src/protocol";
-import { parseMetricsJsonl, readSavedRuns } from "../../webview/src/host/savedRuns";
+import { parseMetricsJsonl, readSavedRuns } from "../../client/src/savedRuns";
 import {
   cartpoleFixture,
   diskRunFolders,

@@ -1,68 +1,21 @@
 /**
- * The dashboard's data handling without a browser: settings written back into an environment
- * file, run folders read back, and the incremental smoothing and bucketing the charts draw.
+ * The dashboard's data handling without a browser: run folders read back, the messages' checks,
+ * and the incremental smoothing and bucketing the charts draw. (Settings written back into an
+ * environment file are the language server's edit: see the editTraining LSP test.)
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { editTrainingExport } from "../../webview/src/host/trainingExportEdit";
-import { findSavedRuns, parseMetricsJsonl, readSavedRun, readSavedRuns, type RunFolderAccess } from "../../webview/src/host/savedRuns";
+import { findSavedRuns, parseMetricsJsonl, readSavedRun, readSavedRuns, type RunFolderAccess } from "../../client/src/savedRuns";
 import { diskRunFolders, SWEEP_FIXTURE } from "./harness";
 import { bucketize, bucketizeIncremental, bucketsFor, smooth, smoothIncremental } from "../../webview/src/series";
 import type { Column } from "../../webview/src/state";
-import { fromWebviewSchema, toWebviewSchema, validate } from "../../webview/src/messages";
 import { settingProblem } from "../../webview/src/settingsCheck";
 import { resolveSettings } from "../../server/src/rl/settings";
-import type { FlatTrainingSetting } from "../../server/src/protocol";
+import { FromWebviewMessageSchema, ToWebviewMessageSchema, validate, type FlatTrainingSetting } from "../../server/src/protocol";
 
 const FIXTURE = path.join(__dirname, "..", "fixtures", "metrics", "cartpole-seed0.jsonl");
-
-test("settings replace the values of keys the training export has, and are added after the others", () => {
-  const source = "const x = 1;\n\nexport const training = { policy: { hidden: [16] }, seed: 3 };\n";
-  const edited = editTrainingExport(source, { seed: 7, episodesPerUpdate: 32, baseline: "none" });
-  assert.equal(
-    edited,
-    'const x = 1;\n\nexport const training = { policy: { hidden: [16] }, seed: 7, episodesPerUpdate: 32, baseline: "none" };\n',
-  );
-});
-
-test("a multi-line training export keeps its comments, layout and nested keys", () => {
-  const source = [
-    "export const training = {",
-    "  // bigger batches: the noise scale said so",
-    "  episodesPerUpdate: 16, // was 8",
-    '  policy: { hidden: [32], seed: "not top level" },',
-    "  learningRate: 0.01",
-    "};",
-    "",
-  ].join("\n");
-  const edited = editTrainingExport(source, { episodesPerUpdate: 64, learningRate: 0.003, gamma: 0.95 });
-  assert.equal(
-    edited,
-    [
-      "export const training = {",
-      "  // bigger batches: the noise scale said so",
-      "  episodesPerUpdate: 64, // was 8",
-      '  policy: { hidden: [32], seed: "not top level" },',
-      "  learningRate: 0.003,",
-      "  gamma: 0.95,",
-      "};",
-      "",
-    ].join("\n"),
-  );
-});
-
-test("a key is added after a last property that ends in a line comment, not inside the comment", () => {
-  const source = "export const training = {\n  seed: 1 // fixed\n};\n";
-  assert.equal(editTrainingExport(source, { gamma: 0.5 }), "export const training = {\n  seed: 1, // fixed\n  gamma: 0.5,\n};\n");
-});
-
-test("a file without a training export gets one; nothing to write leaves the file as it was", () => {
-  const source = "export default class E {}\n";
-  assert.equal(editTrainingExport(source, { gamma: 0.9 }), "export default class E {}\n\nexport const training = { gamma: 0.9 };\n");
-  assert.equal(editTrainingExport(source, {}), source);
-});
 
 test("metrics.jsonl and the --json stream read back as update rows; partial and summary lines are skipped", () => {
   const text = fs.readFileSync(FIXTURE, "utf8");
@@ -116,7 +69,10 @@ test("saved runs are listed from their summary.json, newest first, and reopened 
   assert.equal(older.info.uri, null);
   const orphan = await readSavedRun(access, "/w/.rl-playground/runs/d");
   assert.equal(orphan.info.uri, null, "a run whose file is gone cannot be trained again");
-  assert.equal(validate(toWebviewSchema, { type: "runLoaded", run: loaded.info, metrics: loaded.metrics, reason: loaded.reason }).ok, true);
+  assert.equal(
+    validate(ToWebviewMessageSchema, { type: "runLoaded", run: loaded.info, metrics: loaded.metrics, reason: loaded.reason }).ok,
+    true,
+  );
 });
 
 test("a sweep folder opens as every trial's run, one seed group per grid point, and is listed as a sweep", async () => {
@@ -141,7 +97,7 @@ test("a sweep folder opens as every trial's run, one seed group per grid point, 
   );
   assert.notEqual(loaded[0].info.groupId, loaded[3].info.groupId);
   for (const r of loaded)
-    assert.equal(validate(toWebviewSchema, { type: "runLoaded", run: r.info, metrics: r.metrics, reason: r.reason }).ok, true);
+    assert.equal(validate(ToWebviewMessageSchema, { type: "runLoaded", run: r.info, metrics: r.metrics, reason: r.reason }).ok, true);
   // A plain run folder still opens as the one run it is.
   const one = await readSavedRuns(diskRunFolders(), loaded[0].info.runDir ?? "");
   assert.equal(one.length, 1);
@@ -152,7 +108,7 @@ test("a sweep folder opens as every trial's run, one seed group per grid point, 
   assert.equal(listed[0].runDir, SWEEP_FIXTURE);
   assert.equal(listed[0].environment, "CartPole");
   assert.deepEqual(listed[0].sweep, { points: 2, trials: 6, solved: 0 });
-  assert.equal(validate(toWebviewSchema, { type: "savedRuns", runs: listed }).ok, true);
+  assert.equal(validate(ToWebviewMessageSchema, { type: "savedRuns", runs: listed }).ok, true);
 });
 
 test("incremental smoothing and bucketing equal recomputing from scratch as a run grows", () => {
@@ -179,21 +135,21 @@ test("incremental smoothing and bucketing equal recomputing from scratch as a ru
 });
 
 test("messages from the page are checked too: a stop without a run id is rejected", () => {
-  assert.equal(validate(fromWebviewSchema, { type: "stop", runId: "r" }).ok, true);
-  const bad = validate(fromWebviewSchema, { type: "stop" });
+  assert.equal(validate(FromWebviewMessageSchema, { type: "stop", runId: "r" }).ok, true);
+  const bad = validate(FromWebviewMessageSchema, { type: "stop" });
   assert.equal(bad.ok, false);
   assert.equal(
-    validate(fromWebviewSchema, { type: "train", uri: "file:///a.rl.ts", writeBack: true, settings: { gamma: "high" } }).ok,
+    validate(FromWebviewMessageSchema, { type: "train", uri: "file:///a.rl.ts", writeBack: true, settings: { gamma: "high" } }).ok,
     false,
   );
 });
 
 test("a train message with a setting the engine would reject is dropped before anything is written", () => {
   for (const settings of [{ episodesPerUpdate: 0.05 }, { episodesPerUpdate: 1 }, { maxEpisodes: 0 }, { gamma: 2 }, { learningRate: -1 }]) {
-    const checked = validate(fromWebviewSchema, { type: "train", uri: "file:///a.rl.ts", settings, writeBack: true });
+    const checked = validate(FromWebviewMessageSchema, { type: "train", uri: "file:///a.rl.ts", settings, writeBack: true });
     assert.equal(checked.ok, false, JSON.stringify(settings));
   }
-  const ok = validate(fromWebviewSchema, {
+  const ok = validate(FromWebviewMessageSchema, {
     type: "train",
     uri: "file:///a.rl.ts",
     settings: { episodesPerUpdate: 2, gamma: 1 },

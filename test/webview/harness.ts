@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import type { DashboardRunInfo, FromWebviewMessage, ToWebviewMessage, UpdateMetrics } from "../../server/src/protocol";
-import { parseMetricsJsonl, type RunFolderAccess } from "../../webview/src/host/savedRuns";
+import { parseMetricsJsonl, type RunFolderAccess } from "../../client/src/savedRuns";
 
 export const ROOT = path.resolve(__dirname, "../..");
 /** The built page; `RL_DASHBOARD_DIST` points elsewhere (e.g. a private build while others rebuild dist/). */

@@ -3,10 +3,15 @@
  * (with a small settings form), the latest numbers of the run, the smoothing slider, and
  * the saved runs.
  */
-import { TRAINING_SETTING_RULES, type SavedRun, type TrainingSettings } from "../../server/src/protocol";
+import {
+  EDITABLE_SETTINGS,
+  TRAINING_SETTING_RULES,
+  type EditableSetting,
+  type SavedRun,
+  type TrainingSettingsPatch,
+} from "../../server/src/protocol";
 import { formatElapsed, formatNumber } from "./format";
 import { runColor, runLabel } from "./chartsView";
-import { EDITABLE_SETTINGS, type EditableSetting } from "./host/trainingExportEdit";
 import { lastValue } from "./series";
 import { settingProblem } from "./settingsCheck";
 import { comparableRuns, findRun, updatesPerSecond, X_AXES, type RunData, type ViewState, type XAxis } from "./state";
@@ -16,7 +21,7 @@ export interface ControlCallbacks {
   selectRun(runId: string): void;
   toggleCompare(runId: string, on: boolean): void;
   stop(run: RunData): void;
-  train(run: RunData, settings: Partial<TrainingSettings> | undefined, writeBack: boolean): void;
+  train(run: RunData, settings: TrainingSettingsPatch | undefined, writeBack: boolean): void;
   setSmoothing(weight: number): void;
   setXAxis(axis: XAxis): void;
   setGroupSeeds(on: boolean): void;
@@ -204,7 +209,7 @@ export class ControlsView {
   }
 
   /** Settings in the form that differ from the run's (undefined when none does), or null when a field holds a value the engine would reject. */
-  private changedSettings(run: RunData): Partial<TrainingSettings> | undefined | null {
+  private changedSettings(run: RunData): TrainingSettingsPatch | undefined | null {
     const base = run.info.settings;
     const changed: Record<string, number | boolean | string> = {};
     let firstBad: EditableSetting | null = null;
@@ -221,7 +226,7 @@ export class ControlsView {
       this.settingInputs.get(firstBad)?.focus();
       return null;
     }
-    return Object.keys(changed).length > 0 ? (changed as Partial<TrainingSettings>) : undefined;
+    return Object.keys(changed).length > 0 ? (changed as TrainingSettingsPatch) : undefined;
   }
 
   private trainAgain(): void {

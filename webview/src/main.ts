@@ -9,7 +9,7 @@ import * as v from "valibot";
 import type { FromWebviewMessage, ToWebviewMessage } from "../../server/src/protocol";
 import { ChartsView } from "./chartsView";
 import { ControlsView } from "./controls";
-import { toWebviewSchema, validate } from "./messages";
+import { ToWebviewMessageSchema, validate } from "../../server/src/protocol";
 import { PlaybackView } from "./playback";
 import { appendMetrics, emptyColumns, emptyState, findRun, runFromMetrics, upsertRun, withCurrentColumns, type ViewState } from "./state";
 import { readTheme, watchTheme } from "./theme";
@@ -156,7 +156,7 @@ function report(problem: string): void {
 
 function receive(data: unknown): void {
   const start = performance.now();
-  const checked = validate(toWebviewSchema, data);
+  const checked = validate(ToWebviewMessageSchema, data);
   if (!checked.ok) return report(`dropped a malformed message (${checked.error})`);
   try {
     apply(checked.value);

@@ -1,8 +1,10 @@
 /**
- * Where things are in an environment file, found with the TypeScript compiler API
- * (not regexes): the default-exported class and its `reset`/`step`/constructor, the
- * `reward` export, and the reward expression that `step` returns. Diagnostics about
- * a user function are placed on these ranges.
+ * The one reader of an environment file's syntax tree (the TypeScript compiler API, not
+ * regexes): where the default-exported class and its `reset`/`step`/constructor are, the
+ * `reward` export, the reward expression that `step` returns, the `training` export's
+ * properties. Diagnostics about a user function are placed on these ranges, and the language
+ * server's edits (quick fixes, the dashboard's write-back) find their nodes with the
+ * primitives at the end of this file (through `api.ts`).
  */
 import ts from "typescript";
 import type { Range } from "../protocol";
@@ -83,7 +85,7 @@ function nothingFound(file: Range): SourcePlaces {
 }
 
 function placesInTree(fileName: string, text: string): SourcePlaces {
-  const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const sf = parseSource(text, fileName);
   const range = (node: ts.Node): Range => {
     const start = sf.getLineAndCharacterOfPosition(node.getStart(sf));
     const end = sf.getLineAndCharacterOfPosition(node.getEnd());
@@ -117,7 +119,7 @@ function placesInTree(fileName: string, text: string): SourcePlaces {
       for (const d of s.declarationList.declarations)
         if (ts.isIdentifier(d.name) && d.name.text === "training") {
           places.members.training = range(d.name);
-          const init = d.initializer && skipParens(d.initializer);
+          const init = d.initializer && unwrap(d.initializer);
           if (init && ts.isObjectLiteralExpression(init)) places.trainingProperties = findProperties(init, range);
         } else if (ts.isIdentifier(d.name) && d.name.text === "reward") {
           places.rewardFunction = range(d.name);
@@ -278,12 +280,62 @@ function skipParens(e: ts.Expression): ts.Expression {
   return e;
 }
 
-function hasModifier(node: ts.Node, kind: ts.SyntaxKind): boolean {
-  return ts.canHaveModifiers(node) && (ts.getModifiers(node) ?? []).some((m) => m.kind === kind);
-}
-
 function firstLineOf(r: Range, text: string): Range {
   if (r.start.line === r.end.line) return r;
   const line = text.split("\n")[r.start.line] ?? "";
   return { start: r.start, end: { line: r.start.line, character: line.length } };
+}
+
+// The primitives the server's edits find their nodes with.
+
+/** The syntax tree of a file's text, with parent links (a node's text and place can be asked for). */
+export function parseSource(text: string, fileName = "environment.rl.ts"): ts.SourceFile {
+  return ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+}
+
+/** The `export const training = ...` declaration, if any. */
+export function findTrainingExport(sf: ts.SourceFile): ts.VariableDeclaration | null {
+  for (const s of sf.statements) {
+    if (!ts.isVariableStatement(s) || !hasModifier(s, ts.SyntaxKind.ExportKeyword)) continue;
+    for (const d of s.declarationList.declarations) if (ts.isIdentifier(d.name) && d.name.text === "training") return d;
+  }
+  return null;
+}
+
+/** Whether a top-level statement declares `name` (exported or not). */
+export function declaresTopLevel(sf: ts.SourceFile, name: string): boolean {
+  return sf.statements.some(
+    (s) =>
+      (ts.isVariableStatement(s) && s.declarationList.declarations.some((d) => ts.isIdentifier(d.name) && d.name.text === name)) ||
+      ((ts.isFunctionDeclaration(s) || ts.isClassDeclaration(s)) && s.name?.text === name),
+  );
+}
+
+/** The class that extends Environment: the default-exported one first, else the first one. */
+export function findEnvironmentClass(sf: ts.SourceFile): ts.ClassDeclaration | null {
+  const classes = sf.statements
+    .filter(ts.isClassDeclaration)
+    .filter((c) =>
+      c.heritageClauses?.some(
+        (h) => h.token === ts.SyntaxKind.ExtendsKeyword && h.types.some((t) => /\bEnvironment\b/.test(t.expression.getText(sf))),
+      ),
+    );
+  return classes.find((c) => hasModifier(c, ts.SyntaxKind.DefaultKeyword)) ?? classes[0] ?? null;
+}
+
+/** `x as const`, `x satisfies T`, `(x)`: the expression inside. */
+export function unwrap(e: ts.Expression): ts.Expression {
+  for (;;) {
+    if (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e)) e = e.expression;
+    else return e;
+  }
+}
+
+export function hasModifier(node: ts.Node, kind: ts.SyntaxKind): boolean {
+  return ts.canHaveModifiers(node) && (ts.getModifiers(node) ?? []).some((m) => m.kind === kind);
+}
+
+/** A node's range in LSP terms (0-based lines and characters). */
+export function rangeOfNode(sf: ts.SourceFile, node: ts.Node): Range {
+  return { start: sf.getLineAndCharacterOfPosition(node.getStart(sf)), end: sf.getLineAndCharacterOfPosition(node.getEnd()) };
 }

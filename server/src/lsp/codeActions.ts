@@ -1,4 +1,4 @@
-/** The quick fixes of design §5 as LSP code actions (the edits themselves are in `quickFixes.ts`). */
+/** The quick fixes of design §5 as LSP code actions (the edits themselves are in `sourceEdits.ts`). */
 import { CodeActionKind, type CodeAction, type Command, type Diagnostic as LspDiagnostic } from "vscode-languageserver";
 import { ClientCommands, ServerCommands, type Range } from "../protocol";
 import { SOURCE, type DiagnosticData } from "./lspDiagnostics";
@@ -12,7 +12,7 @@ import {
   setMeanBaseline,
   useThisRng,
   type TextEdit,
-} from "./quickFixes";
+} from "./sourceEdits";
 
 /** A file that does not compile, a failed check, or a suppression itself: nothing to silence. */
 const UNSUPPRESSIBLE = new Set(["transpile-error", "check-failed", "suppression-unused"]);

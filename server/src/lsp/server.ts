@@ -19,10 +19,7 @@ import {
 } from "vscode-languageserver";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import {
-  MethodParams,
-  Methods,
   ServerCommands,
-  type ActiveDocumentParams,
   type BackendName,
   type CheckReport,
   type FailingEpisode,
@@ -33,11 +30,21 @@ import { checkReport } from "./checkReport";
 import { quickFixActions } from "./codeActions";
 import { environmentLenses } from "./codeLens";
 import { CHANGE_DEBOUNCE_MS, DocumentChecks } from "./documentChecks";
+import { editTraining } from "./editTraining";
 import { fuzzEnvironmentOf, replayEpisode, RunnerPools } from "./engine";
 import { matchesFiles } from "./fileGlob";
 import { DocumentPlaces, rewardHover } from "./hover";
 import { uriToPath } from "./lspDiagnostics";
-import { notificationParams, onCheckedRequest } from "./methodParams";
+import {
+  ActiveDocumentNotification,
+  EditTrainingRequest,
+  PlaybackRequest,
+  StartTrainingRequest,
+  StatusNotification,
+  StopTrainingRequest,
+  TrustChangedNotification,
+} from "../lspMethods";
+import { onCheckedNotification, onCheckedRequest } from "./methodParams";
 import { exposeToRunners, locateTfjsNode, type NativeBackendLocation } from "./nativeBackend";
 import { DEFAULT_SERVER_SETTINGS, SettingsReader, type ServerSettings } from "./settings";
 import { TrainingSessions } from "./trainingSessions";
@@ -63,7 +70,7 @@ export function startServer(connection: Connection): void {
     const key = JSON.stringify([params.message, measuring]);
     if (key === lastSent) return;
     lastSent = key;
-    void connection.sendNotification(Methods.status, params);
+    void connection.sendNotification(StatusNotification.type, params);
   };
   const status = (params: StatusParams) => {
     if (params.message === lastStatus.message) return;
@@ -183,9 +190,8 @@ export function startServer(connection: Connection): void {
     void configureNativeBackend().finally(() => checks.recheckOpen());
   });
 
-  connection.onNotification(Methods.trustChanged, (raw: unknown) => {
-    const params = notificationParams(Methods.trustChanged, MethodParams.trustChanged, raw, log);
-    if (!params || params.trusted === trusted) return;
+  onCheckedNotification(connection, TrustChangedNotification, log, (params) => {
+    if (params.trusted === trusted) return;
     trusted = params.trusted;
     if (!trusted) trainings.stopAll();
     status({
@@ -196,14 +202,11 @@ export function startServer(connection: Connection): void {
     checks.recheckOpen();
   });
 
-  connection.onNotification(Methods.activeDocument, (params: ActiveDocumentParams) => {
-    const uri = params?.uri;
-    if (typeof uri === "string" || uri === null) {
-      checks.setActive(uri);
-      activeUri = uri;
-      const line = uri === null ? undefined : backendLines.get(uri);
-      if (line) status(line);
-    } else log(`${Methods.activeDocument}: expected {uri: string | null}, got ${JSON.stringify(params)}`);
+  onCheckedNotification(connection, ActiveDocumentNotification, log, ({ uri }) => {
+    checks.setActive(uri);
+    activeUri = uri;
+    const line = uri === null ? undefined : backendLines.get(uri);
+    if (line) status(line);
   });
 
   // The client syncs every TypeScript, JavaScript and JSON document; only environment files are
@@ -300,9 +303,10 @@ export function startServer(connection: Connection): void {
   };
 
   // Params are checked against their schemas before the handlers see them (InvalidParams otherwise).
-  onCheckedRequest(connection, Methods.startTraining, MethodParams.startTraining, (params) => trainings.start(params));
-  onCheckedRequest(connection, Methods.stopTraining, MethodParams.stopTraining, (params) => trainings.stop(params.runId));
-  onCheckedRequest(connection, Methods.playback, MethodParams.playback, (params) => trainings.playback(params));
+  onCheckedRequest(connection, StartTrainingRequest, (params) => trainings.start(params));
+  onCheckedRequest(connection, StopTrainingRequest, (params) => trainings.stop(params.runId));
+  onCheckedRequest(connection, PlaybackRequest, (params) => trainings.playback(params));
+  onCheckedRequest(connection, EditTrainingRequest, (params) => editTraining(params, documents));
   // A training whose file is deleted stops and says so; one whose file is renamed follows it. The
   // client's file watcher reports deletes made outside the editor, `workspace/didDeleteFiles` and
   // `workspace/{will,did}RenameFiles` the editor's own (the client sends them for the filters

@@ -7,8 +7,8 @@
 import * as path from "node:path";
 import type { Connection, TextDocuments, WorkDoneProgressServerReporter } from "vscode-languageserver";
 import type { TextDocument } from "vscode-languageserver-textdocument";
+import { TrainingEndedNotification, TrainingProgressNotification, TrainingStartedNotification } from "../lspMethods";
 import {
-  Methods,
   type BackendChoice,
   type EndReason,
   type PlaybackResult,
@@ -133,7 +133,7 @@ export class TrainingSession {
 
   private started(info: TrainingStartInfo): void {
     const params: TrainingStartedParams = { ...this.ids(), ...info };
-    void this.ctx.connection.sendNotification(Methods.trainingStarted, params);
+    void this.ctx.connection.sendNotification(TrainingStartedNotification.type, params);
     this.ctx.log(`run ${this.runId}: ${info.environment} on backend ${info.backend ?? "unknown"}`);
   }
 
@@ -148,7 +148,7 @@ export class TrainingSession {
       metrics: m,
       ...merged,
     };
-    void this.ctx.connection.sendNotification(Methods.trainingProgress, params);
+    void this.ctx.connection.sendNotification(TrainingProgressNotification.type, params);
     this.reporter?.report(Math.min(100, Math.floor((100 * m.episodes) / Math.max(m.episodeBudget, 1))), progressMessage(m));
   }
 
@@ -181,7 +181,7 @@ export class TrainingSession {
     if (this.done) return;
     this.done = true;
     this.reporter?.done();
-    void this.ctx.connection.sendNotification(Methods.trainingEnded, params);
+    void this.ctx.connection.sendNotification(TrainingEndedNotification.type, params);
     this.ctx.log(`run ${this.runId} ended: ${params.reason}${params.runDir ? `, saved in ${params.runDir}` : ""}`);
     this.resolveEnded(params.runDir ?? null);
   }

@@ -10,8 +10,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ErrorCodes, ResponseError } from "vscode-languageserver";
+import { StartTrainingRequest } from "../lspMethods";
 import {
-  Methods,
   type PlaybackParams,
   type PlaybackResult,
   type StartGroupResult,
@@ -58,7 +58,8 @@ export class TrainingSessions {
     // Each seed of a group is the run's `seed` setting, held to that setting's rules.
     for (const seed of params.seeds ?? [])
       problems.push(...trainingSettingsProblems({ seed }).map((p) => p.replace(/^settings\.seed\b/, `seeds: ${seed}`)));
-    if (problems.length > 0) throw new ResponseError(ErrorCodes.InvalidParams, `${Methods.startTraining}: ${problems.join(" ")}`);
+    if (problems.length > 0)
+      throw new ResponseError(ErrorCodes.InvalidParams, `${StartTrainingRequest.type.method}: ${problems.join(" ")}`);
     const pending = this.starting.get(params.uri);
     if (pending) return pending;
     const current = this.byUri.get(params.uri);

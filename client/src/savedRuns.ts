@@ -4,8 +4,7 @@
  * extension side, behind a small file-access interface so it is testable without VS Code.
  */
 import * as v from "valibot";
-import type { DashboardRunInfo, EndReason, SavedRun, UpdateMetrics } from "../../../server/src/protocol";
-import { updateMetricsSchema } from "../messages";
+import { UpdateMetricsSchema, type DashboardRunInfo, type EndReason, type SavedRun, type UpdateMetrics } from "../../server/src/protocol";
 
 export interface RunFolderAccess {
   /** Absolute paths of every `summary.json` of a run folder in the workspace. */
@@ -224,7 +223,7 @@ export function parseMetricsJsonl(text: string): UpdateMetrics[] {
   for (const line of text.split("\n")) {
     if (!line.trim()) continue;
     try {
-      const parsed = v.safeParse(updateMetricsSchema, JSON.parse(line));
+      const parsed = v.safeParse(UpdateMetricsSchema, JSON.parse(line));
       if (parsed.success) rows.push(parsed.output);
     } catch {
       continue;
