@@ -104,8 +104,6 @@ export interface CheckOutcome extends CheckResult {
   ok: boolean;
   /** The caller's signal stopped it (then there are no diagnostics and no stats). */
   stopped: boolean;
-  /** Same as `stopped` (older name). */
-  cancelled?: boolean;
   backendReason: string | null;
   /** The absolute paths of the files the check's bundle read (the environment file first): a change to one changes the check. */
   inputs: string[];
@@ -116,7 +114,7 @@ export async function checkEnvironment(file: string, options: CheckOptions = {})
   const bundled = await bundleEnvironment(entry, options.contents, { sources: options.sources });
   const base = { file: entry, stats: null, summary: null, backend: null, backendReason: null, stopped: false, inputs: bundled.inputs };
   if (!bundled.ok) return { ...base, ok: false, diagnostics: bundled.errors.map(transpileDiagnostic) };
-  if (options.signal?.aborted) return { ...base, ok: false, diagnostics: [], stopped: true, cancelled: true };
+  if (options.signal?.aborted) return { ...base, ok: false, diagnostics: [], stopped: true };
   let backendReason: string | null = null;
   const probing = runProbe(
     bundled.bundle,
@@ -137,7 +135,7 @@ export async function checkEnvironment(file: string, options: CheckOptions = {})
     return { ...base, ok, diagnostics, stats: report.stats, summary: report.summary, backend: outcome.backend, backendReason };
   }
   if ("cancelled" in outcome)
-    return { ...base, ok: false, diagnostics: [], backend: outcome.backend, backendReason, stopped: true, cancelled: true };
+    return { ...base, ok: false, diagnostics: [], backend: outcome.backend, backendReason, stopped: true };
   const diagnostics = applySuppressions(failureDiagnostics(outcome, entry, options.contents), entry, source);
   return { ...base, ok: false, diagnostics, backend: outcome.backend, backendReason };
 }
