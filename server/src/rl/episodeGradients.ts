@@ -16,7 +16,7 @@
  */
 import type { EnvSpec } from "./envSpec";
 import type { Policy } from "./policy";
-import type { EpisodeBatch } from "./rollout";
+import type { EpisodeBatch } from "./episodeBatch";
 import { tf } from "./tf";
 
 /** A part of a batch: episodes [from, to), steps [t0, t1) of each. */

@@ -14,7 +14,7 @@
  */
 import type { EnvSpec } from "./envSpec";
 import type { Policy } from "./policy";
-import type { EpisodeBatch } from "./rollout";
+import type { EpisodeBatch } from "./episodeBatch";
 import {
   addEpisodeGradients,
   episodeGradients,

@@ -10,7 +10,7 @@ import type { PlaybackEnding, PlaybackResult, PolicyWeights, Scene } from "../pr
 import { makeRng, normal, type Environment } from "../runtime/index";
 import { checkReset, checkStep, describeEnvironment, show, writeFeatures, type EnvSpec } from "../rl/envSpec";
 import { Policy } from "../rl/policy";
-import { transitionReward } from "../rl/rollout";
+import { transitionReward } from "../rl/transitionReward";
 import { tf } from "../rl/tf";
 import { fail } from "./failure";
 import type { PlaybackRequest } from "./runnerMessages";
