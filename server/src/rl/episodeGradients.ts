@@ -179,10 +179,3 @@ function weightRows(delta: tf.Tensor2D, w: tf.Tensor3D): tf.Tensor3D {
   const row = tf.reshape(delta, [M, 1, d]);
   return tf.getBackend() === "cpu" ? tf.matMul(w, row) : tf.mul(row, w);
 }
-
-/** Sum of two gradient sets of the same episodes (two time windows of them); frees both. */
-export function addEpisodeGradients(a: EpisodeGradients, b: EpisodeGradients): EpisodeGradients {
-  const tensors = a.tensors.map((t, k) => tf.add(t, b.tensors[k]));
-  tf.dispose([...a.tensors, ...b.tensors]);
-  return { ...a, tensors };
-}
