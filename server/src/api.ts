@@ -45,7 +45,8 @@ import type {
 } from "./protocol";
 import type { ReplayStep } from "./rl/failingEpisode";
 import { bundleEnvironment } from "./sandbox/bundle";
-import { readPolicyWeights } from "./engine/savedPolicy";
+import { readSavedPolicy } from "./engine/savedPolicy";
+import type { SavedPolicy } from "./rl/savedPolicy";
 import { runFuzz, runPlayback, runProbe, runReplay, type RunnerPool } from "./sandbox/runner";
 import { failureDiagnostic, findSourcePlaces, readSource, transpileDiagnostic } from "./check/diagnostics";
 import { probeDiagnostics } from "./check/rules";
@@ -134,15 +135,14 @@ export async function checkEnvironment(file: string, options: CheckOptions = {})
     const ok = !diagnostics.some((d) => d.severity === "error");
     return { ...base, ok, diagnostics, stats: report.stats, summary: report.summary, backend: outcome.backend, backendReason };
   }
-  if ("cancelled" in outcome)
-    return { ...base, ok: false, diagnostics: [], backend: outcome.backend, backendReason, stopped: true };
+  if ("cancelled" in outcome) return { ...base, ok: false, diagnostics: [], backend: outcome.backend, backendReason, stopped: true };
   const diagnostics = applySuppressions(failureDiagnostics(outcome, entry, options.contents), entry, source);
   return { ...base, ok: false, diagnostics, backend: outcome.backend, backendReason };
 }
 
 export interface PlaybackOptions extends CommonOptions {
-  /** The policy's weights: `readRunPolicy(runDir)`, or a training's (`onPlayback` plays them itself). */
-  policy: PolicyWeights;
+  /** The policy: a run folder's (`readRunPolicy(runDir)`), or weights given as numbers (a training's own plays in `onPlayback`). */
+  policy: PolicyWeights | SavedPolicy;
   mode: "greedy" | "sampled";
   /** Frames beyond this are cut (default 500). */
   maxFrames?: number;
@@ -150,9 +150,9 @@ export interface PlaybackOptions extends CommonOptions {
   seed?: number;
 }
 
-/** The policy a training saved in its run folder. */
-export function readRunPolicy(runDir: string): PolicyWeights {
-  return readPolicyWeights(runDir);
+/** The policy a training saved in its run folder; throws when a file of it is missing or not JSON. */
+export function readRunPolicy(runDir: string): SavedPolicy {
+  return readSavedPolicy(runDir);
 }
 
 export async function playbackEpisode(file: string, options: PlaybackOptions): Promise<PlaybackResult & { backend?: BackendName | null }> {
