@@ -1,7 +1,16 @@
 /**
- * REINFORCE: the score-function policy gradient of seed/log-derivative-trick.md.
+ * REINFORCE: the score-function policy gradient. The log-derivative trick,
+ * ∇θ p(x|θ) = p(x|θ) ∇θ log p(x|θ), turns the gradient of an expectation into an
+ * expectation that samples can estimate:
+ *
+ *   ∇θ E_{x~p(·|θ)}[f(x)] = E_{x~p(·|θ)}[ f(x) ∇θ log p(x|θ) ]
+ *
+ * and for episodes τ of the policy (the environment's dynamics do not depend on θ):
  *
  *   ∇θ J(θ) = ∇θ E_{τ~πθ}[R(τ)] = E_{τ~πθ}[ Σ_t ∇θ log πθ(a_t|s_t) · Ψ_t ]
+ *
+ * where R(τ) may be replaced by what follows a_t (rewards before it do not depend on it) less
+ * a baseline that does not depend on a_t either: the expectation stays the same.
  *
  * estimated from N sampled episodes (`rollout.ts`). Each episode gives one estimate
  *
@@ -13,7 +22,7 @@
  *
  * Where each part is computed: the returns G_t and the baselines b_t in `returns.ts`, the
  * weights Ψ in `weightColumns.ts`, the g_i in `episodeGradients.ts` (`hostGradients.ts` on
- * the host), their mean and moments in `gradientPass.ts`, the statistics in
+ * the host), their mean and moments in `gradientPass.ts` (`momentSums.ts`), the statistics in
  * `gradientStats.ts`. Since g_i is linear in Ψ, the weightings the statistics need are extra
  * columns of the same pass: the statistics come almost free, and the variance probe measures
  * through this same `measure`.
