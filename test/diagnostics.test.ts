@@ -83,13 +83,13 @@ test("the probe's sample is fixed by the settings: whole batches of episodesPerU
   assert.deepEqual([exact.stats?.confidence.batches, exact.stats?.confidence.batchSize], [3, 16]);
 });
 
-test("a probe in progress can be cancelled", async () => {
+test("a probe in progress can be stopped", async () => {
   const controller = new AbortController();
   const pending = checkEnvironment(example("cartpole.rl.ts"), { backend: "cpu", episodes: 100_000, signal: controller.signal });
   setTimeout(() => controller.abort(), 300);
   const started = Date.now();
   const result = await pending;
-  assert.equal(result.cancelled, true);
+  assert.equal(result.stopped, true);
   assert.equal(result.stats, null);
   assert.ok(Date.now() - started < 3000, "stops within a second of the request");
 });

@@ -20,7 +20,7 @@ import { hostEpisodeGradients } from "../server/src/rl/hostGradients";
 import { vectorMoments } from "../server/src/rl/gradientStats";
 import type { Activation } from "../server/src/rl/mlp";
 import { Policy } from "../server/src/rl/policy";
-import type { EpisodeBatch } from "../server/src/rl/rollout";
+import type { EpisodeBatch } from "../server/src/rl/episodeBatch";
 import { makeRng } from "../server/src/runtime/index";
 import { tf } from "../server/src/rl/tf";
 import { BACKENDS } from "./helpers";

@@ -10,7 +10,7 @@ import { selectBackend } from "../server/src/rl/backend";
 import type { EnvSpec } from "../server/src/rl/envSpec";
 import { chunkPlan, gradientPass } from "../server/src/rl/gradientPass";
 import { Policy } from "../server/src/rl/policy";
-import type { EpisodeBatch } from "../server/src/rl/rollout";
+import type { EpisodeBatch } from "../server/src/rl/episodeBatch";
 import { tf } from "../server/src/rl/tf";
 import { makeRng } from "../server/src/runtime/index";
 import { cli, fixture } from "./helpers";

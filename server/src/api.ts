@@ -45,7 +45,8 @@ import type {
 } from "./protocol";
 import type { ReplayStep } from "./rl/failingEpisode";
 import { bundleEnvironment } from "./sandbox/bundle";
-import { readPolicyWeights } from "./engine/savedPolicy";
+import { readSavedPolicy } from "./engine/savedPolicy";
+import type { SavedPolicy } from "./rl/savedPolicy";
 import { runFuzz, runPlayback, runProbe, runReplay, type RunnerPool } from "./sandbox/hostJobs";
 import { failureDiagnostic, findSourcePlaces, readSource, transpileDiagnostic } from "./check/diagnostics";
 import { probeDiagnostics } from "./check/rules";
@@ -114,8 +115,6 @@ export interface CheckOutcome extends CheckResult {
   ok: boolean;
   /** The caller's signal stopped it (then there are no diagnostics and no stats). */
   stopped: boolean;
-  /** Same as `stopped` (older name). */
-  cancelled?: boolean;
   backendReason: string | null;
   /** The absolute paths of the files the check's bundle read (the environment file first): a change to one changes the check. */
   inputs: string[];
@@ -126,7 +125,7 @@ export async function checkEnvironment(file: string, options: CheckOptions = {})
   const bundled = await bundleEnvironment(entry, options.contents, { sources: options.sources });
   const base = { file: entry, stats: null, summary: null, backend: null, backendReason: null, stopped: false, inputs: bundled.inputs };
   if (!bundled.ok) return { ...base, ok: false, diagnostics: bundled.errors.map(transpileDiagnostic) };
-  if (options.signal?.aborted) return { ...base, ok: false, diagnostics: [], stopped: true, cancelled: true };
+  if (options.signal?.aborted) return { ...base, ok: false, diagnostics: [], stopped: true };
   let backendReason: string | null = null;
   const probing = runProbe(
     bundled.bundle,
@@ -146,15 +145,14 @@ export async function checkEnvironment(file: string, options: CheckOptions = {})
     const ok = !diagnostics.some((d) => d.severity === "error");
     return { ...base, ok, diagnostics, stats: report.stats, summary: report.summary, backend: outcome.backend, backendReason };
   }
-  if ("cancelled" in outcome)
-    return { ...base, ok: false, diagnostics: [], backend: outcome.backend, backendReason, stopped: true, cancelled: true };
+  if ("cancelled" in outcome) return { ...base, ok: false, diagnostics: [], backend: outcome.backend, backendReason, stopped: true };
   const diagnostics = applySuppressions(failureDiagnostics(outcome, entry, options.contents), entry, source);
   return { ...base, ok: false, diagnostics, backend: outcome.backend, backendReason };
 }
 
 export interface PlaybackOptions extends CommonOptions {
-  /** The policy's weights: `readRunPolicy(runDir)`, or a training's (`onPlayback` plays them itself). */
-  policy: PolicyWeights;
+  /** The policy: a run folder's (`readRunPolicy(runDir)`), or weights given as numbers (a training's own plays in `onPlayback`). */
+  policy: PolicyWeights | SavedPolicy;
   mode: "greedy" | "sampled";
   /** Frames beyond this are cut (default 500). */
   maxFrames?: number;
@@ -162,9 +160,9 @@ export interface PlaybackOptions extends CommonOptions {
   seed?: number;
 }
 
-/** The policy a training saved in its run folder. */
-export function readRunPolicy(runDir: string): PolicyWeights {
-  return readPolicyWeights(runDir);
+/** The policy a training saved in its run folder; throws when a file of it is missing or not JSON. */
+export function readRunPolicy(runDir: string): SavedPolicy {
+  return readSavedPolicy(runDir);
 }
 
 export async function playbackEpisode(file: string, options: PlaybackOptions): Promise<PlaybackResult & { backend?: BackendName | null }> {

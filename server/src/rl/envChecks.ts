@@ -9,7 +9,7 @@ import { makeRng, type Environment, type Rng } from "../runtime/index";
 import type { UserEnvironmentModule } from "./userCode";
 import { checkReset, checkStep, snapshot, writeFeatures, type EnvSpec } from "./envSpec";
 import { OutOfTime, type CpuTimeBudget } from "./timeBound";
-import { transitionReward } from "./rollout";
+import { transitionReward } from "./transitionReward";
 
 type Env = Environment<unknown, unknown>;
 

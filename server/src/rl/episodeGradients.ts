@@ -16,7 +16,7 @@
  */
 import type { EnvSpec } from "./envSpec";
 import type { Policy } from "./policy";
-import type { EpisodeBatch } from "./rollout";
+import type { EpisodeBatch } from "./episodeBatch";
 import { tf } from "./tf";
 
 /** A part of a batch: episodes [from, to), steps [t0, t1) of each. */
@@ -178,11 +178,4 @@ function weightRows(delta: tf.Tensor2D, w: tf.Tensor3D): tf.Tensor3D {
   const [M, d] = delta.shape;
   const row = tf.reshape(delta, [M, 1, d]);
   return tf.getBackend() === "cpu" ? tf.matMul(w, row) : tf.mul(row, w);
-}
-
-/** Sum of two gradient sets of the same episodes (two time windows of them); frees both. */
-export function addEpisodeGradients(a: EpisodeGradients, b: EpisodeGradients): EpisodeGradients {
-  const tensors = a.tensors.map((t, k) => tf.add(t, b.tensors[k]));
-  tf.dispose([...a.tensors, ...b.tensors]);
-  return { ...a, tensors };
 }

@@ -27,7 +27,7 @@ import { flattenColumn } from "./gradientPass";
 import { vectorMoments } from "./gradientStats";
 import type { Policy } from "./policy";
 import { replayEpisode } from "./replay";
-import type { EpisodeBatch } from "./rollout";
+import type { EpisodeBatch } from "./episodeBatch";
 import { tf } from "./tf";
 import type { CpuTimeBudget } from "./timeBound";
 import type { UserEnvironmentModule } from "./userCode";

@@ -12,7 +12,7 @@
 import type { FailingEpisode } from "../protocol";
 import { makeRng } from "../runtime/index";
 import { checkFinite, checkReset, checkStep, snapshot, writeFeatures, type EnvSpec } from "./envSpec";
-import { transitionReward } from "./rollout";
+import { transitionReward } from "./transitionReward";
 import type { CpuTimeBudget } from "./timeBound";
 import { UserCodeError, type UserEnvironmentModule, type UserFailure } from "./userCode";
 

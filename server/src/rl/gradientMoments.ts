@@ -1,7 +1,7 @@
 /**
  * What one gradient pass is asked and what it gives back: shared by the pass (`gradientPass.ts`)
- * and its two kernels (`episodeGradients.ts` on the device, `hostGradients.ts` on the host), so
- * the kernels depend on this module and not on the pass that calls them.
+ * and its moment sums (`momentSums.ts`), so the sums depend on this module and not on the pass
+ * that calls them.
  */
 import type { PaddedBatch } from "./episodeGradients";
 import type { tf } from "./tf";

@@ -1,30 +1,19 @@
 /**
  * One pass of the per-episode gradient kernel over a whole batch, in chunks of episodes
  * (and, for an episode too long for one chunk, in windows of its steps), so that memory
- * stays bounded whatever the number and the length of the episodes. The moments add
- * across chunks: with c the first chunk's mean of g (a shift that keeps the sums well
- * conditioned in float32),
+ * stays bounded whatever the number and the length of the episodes. The steps of an episode
+ * add (g_i = Σ_t ...), so windows of one episode are summed before its moments are taken;
+ * the moments add across chunks (`momentSums.ts`):
  *
- *   ĝ                   = (1/N) Σ_i g_i
- *   Σ_i ‖g_i − ĝ‖²       = Σ_i ‖g_i − c‖² − N ‖ĝ − c‖²
- *   Σ_i ⟨g_i − ĝ, h_i − ĥ⟩ = Σ_i ⟨g_i − c, h_i − c_h⟩ − N ⟨ĝ − c, ĥ − c_h⟩
- *
- * and the steps of an episode add too (g_i = Σ_t ...), so windows of one episode are
- * summed before its moments are taken. With one chunk, c = ĝ and the correction is zero.
+ *   ĝ = (1/N) Σ_i g_i,    Σ_i ‖g_i − ĝ‖² = Σ_i ‖g_i‖² − N ‖ĝ‖²
  */
 import type { EnvSpec } from "./envSpec";
 import type { Policy } from "./policy";
-import type { EpisodeBatch } from "./rollout";
-import {
-  addEpisodeGradients,
-  episodeGradients,
-  padBatch,
-  type BatchWindow,
-  type EpisodeGradients,
-  type PaddedBatch,
-} from "./episodeGradients";
-import { HostMomentSums, addHostGradients, hostEpisodeGradients, type HostGradients } from "./hostGradients";
+import type { EpisodeBatch } from "./episodeBatch";
+import { episodeGradients, padBatch, type BatchWindow, type EpisodeGradients } from "./episodeGradients";
+import { addHostGradients, hostEpisodeGradients, type HostGradients } from "./hostGradients";
 import type { GradientMoments, KernelPlace, PassOptions } from "./gradientMoments";
+import { MomentSums } from "./momentSums";
 import { tf } from "./tf";
 
 /**
@@ -58,31 +47,26 @@ export function gradientPass(
     options.onChunk?.(padded);
     return padded;
   };
-  if ((options.kernel ?? preferredKernel()) === "host") {
-    const moments = new HostMomentSums(columns.length, options);
-    for (const chunk of plan) {
-      let grads: HostGradients | null = null;
-      for (const window of chunk) {
-        const part = hostEpisodeGradients(policy, pad(window));
-        grads = grads ? addHostGradients(grads, part) : part;
-      }
-      if (grads) moments.add(grads);
-    }
-    return moments.finish();
-  }
+  // g_i of the episodes of a window, as host arrays: formed on the host, or on the device and read back.
+  const gradients =
+    (options.kernel ?? preferredKernel()) === "host"
+      ? (window: BatchWindow) => hostEpisodeGradients(policy, pad(window))
+      : (window: BatchWindow) => readBack(episodeGradients(policy, pad(window)));
   const moments = new MomentSums(columns.length, options);
   for (const chunk of plan) {
-    let grads: EpisodeGradients | null = null;
-    for (const window of chunk) {
-      const part = episodeGradients(policy, pad(window));
-      grads = grads ? addEpisodeGradients(grads, part) : part;
-    }
-    if (grads) {
-      moments.add(grads);
-      tf.dispose(grads.tensors);
-    }
+    let grads: HostGradients | null = null;
+    // The windows of one chunk are the same episodes' steps: g_i = Σ_t ... adds over them.
+    for (const window of chunk) grads = grads ? addHostGradients(grads, gradients(window)) : gradients(window);
+    if (grads) moments.add(grads);
   }
   return moments.finish();
+}
+
+/** The device's gradients in float64 on the host (frees the tensors). */
+function readBack(g: EpisodeGradients): HostGradients {
+  const arrays = g.tensors.map((t) => Float64Array.from(t.dataSync()));
+  tf.dispose(g.tensors);
+  return { n: g.n, columns: g.columns, arrays, layout: g.layout };
 }
 
 /**
@@ -124,113 +108,6 @@ export function chunkPlan(batch: EpisodeBatch, policy: Policy, columns: number, 
   }
   close(batch.n);
   return plan;
-}
-
-/** Running sums of the moments, on the device; one read-back at the end. */
-class MomentSums {
-  private n = 0;
-  private centre: tf.Tensor[] = [];
-  /** Σ_i g_i, kept from the second chunk on (with one chunk, ĝ is the centre itself). */
-  private sums: tf.Tensor[] = [];
-  private firstChunkEpisodes = 0;
-  private shape: { pre: number; post: number; shape: number[] }[] = [];
-  private squares: tf.Tensor;
-  /** Stays zero without a reference column. */
-  private cross: tf.Tensor;
-  private deviations: tf.Tensor[] = [];
-
-  constructor(
-    private readonly columns: number,
-    private readonly options: PassOptions,
-  ) {
-    this.squares = tf.zeros([columns]);
-    this.cross = tf.zeros([columns]);
-  }
-
-  add(g: EpisodeGradients): void {
-    const first = this.n === 0;
-    const { reference, deviationsOf } = this.options;
-    const n = g.n;
-    const C = this.columns;
-    const next = tf.tidy(() => {
-      let squares = this.squares;
-      let cross = this.cross;
-      let deviations: tf.Tensor = tf.zeros([n]);
-      const centre: tf.Tensor[] = [];
-      const sums: tf.Tensor[] = [];
-      g.tensors.forEach((t, k) => {
-        const { pre, post } = g.layout[k];
-        const grads = tf.reshape(t, [n, pre, C, post]);
-        const c = first ? tf.mean(grads, 0) : this.centre[k];
-        centre.push(c);
-        // The first chunk's sum is n₁·c: it joins the sums when a second chunk comes.
-        if (!first) sums.push(tf.add(this.sums[k] ?? tf.mul(c, this.firstChunkEpisodes), tf.sum(grads, 0)));
-        const centred = tf.sub(grads, c);
-        squares = tf.add(squares, tf.sum(tf.square(centred), [0, 1, 3]));
-        if (reference !== undefined) {
-          const r = tf.slice(centred, [0, 0, reference, 0], [n, pre, 1, post]);
-          cross = tf.add(cross, tf.sum(tf.mul(centred, r), [0, 1, 3]));
-        }
-        if (deviationsOf !== undefined)
-          deviations = tf.add(deviations, tf.sum(tf.square(tf.slice(centred, [0, 0, deviationsOf, 0], [n, pre, 1, post])), [1, 2, 3]));
-      });
-      return { squares, cross, deviations, centre: first ? centre : [], sums };
-    });
-    // Free the sums replaced (the cross sum stays the same tensor without a reference column).
-    const kept = new Set<tf.Tensor>([next.squares, next.cross, ...next.sums]);
-    tf.dispose([this.squares, this.cross, ...this.sums].filter((t) => !kept.has(t)));
-    this.squares = next.squares;
-    this.cross = next.cross;
-    this.sums = next.sums;
-    if (first) {
-      this.centre = next.centre;
-      this.shape = g.layout;
-      this.firstChunkEpisodes = n;
-    }
-    if (deviationsOf !== undefined) this.deviations.push(next.deviations);
-    else next.deviations.dispose();
-    this.n += n;
-  }
-
-  finish(): GradientMoments {
-    const { n, columns: C } = this;
-    const { reference, stepColumn } = this.options;
-    const [read, step] = tf.tidy(() => {
-      let shiftSq: tf.Tensor = tf.zeros([C]);
-      let shiftCross: tf.Tensor = tf.zeros([C]);
-      let normSq: tf.Tensor = tf.zeros([C]);
-      const step: tf.Tensor[] = [];
-      this.centre.forEach((centre, k) => {
-        const { pre, post, shape } = this.shape[k];
-        // ĝ per column: [pre, C, post].
-        const mean = this.sums.length ? tf.div(this.sums[k], n) : centre;
-        if (this.sums.length) {
-          const shift = tf.sub(mean, centre);
-          shiftSq = tf.add(shiftSq, tf.sum(tf.square(shift), [0, 2]));
-          if (reference !== undefined)
-            shiftCross = tf.add(shiftCross, tf.sum(tf.mul(shift, tf.slice(shift, [0, reference, 0], [pre, 1, post])), [0, 2]));
-        }
-        normSq = tf.add(normSq, tf.sum(tf.square(mean), [0, 2]));
-        step.push(tf.reshape(tf.slice(mean, [0, stepColumn, 0], [pre, 1, post]), shape));
-      });
-      const parts = [this.squares, tf.mul(shiftSq, n), normSq, this.cross, tf.mul(shiftCross, n)];
-      const devs = this.deviations.length ? [tf.concat(this.deviations)] : [];
-      return [tf.concat([...parts, ...devs]), step] as [tf.Tensor, tf.Tensor[]];
-    });
-    const values = read.dataSync();
-    read.dispose();
-    tf.dispose([this.squares, this.cross, ...this.sums, ...this.centre, ...this.deviations]);
-    const at = (block: number, c: number) => values[block * C + c];
-    const columns = Array.from({ length: C }, (_, c) => c);
-    return {
-      n,
-      traceCov: columns.map((c) => Math.max(at(0, c) - at(1, c), 0) / Math.max(n - 1, 1)),
-      meanNormSq: columns.map((c) => at(2, c)),
-      cross: reference === undefined ? null : columns.map((c) => at(3, c) - at(4, c)),
-      deviations: this.deviations.length ? Float64Array.from(values.subarray(5 * C)) : null,
-      step,
-    };
-  }
 }
 
 /** Per-episode gradients of one column as flat vectors (parameter order of `Policy.variables`), from either kernel. */

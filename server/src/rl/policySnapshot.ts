@@ -6,7 +6,7 @@
  */
 import type { PolicySnapshot } from "../protocol";
 import type { Policy } from "./policy";
-import type { EpisodeBatch } from "./rollout";
+import type { EpisodeBatch } from "./episodeBatch";
 
 export const PROBE_STATES = 4;
 

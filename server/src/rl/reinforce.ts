@@ -1,52 +1,43 @@
 /**
- * REINFORCE: the score-function policy gradient of seed/log-derivative-trick.md.
+ * REINFORCE: the score-function policy gradient. The log-derivative trick,
+ * ∇θ p(x|θ) = p(x|θ) ∇θ log p(x|θ), turns the gradient of an expectation into an
+ * expectation that samples can estimate:
+ *
+ *   ∇θ E_{x~p(·|θ)}[f(x)] = E_{x~p(·|θ)}[ f(x) ∇θ log p(x|θ) ]
+ *
+ * and for episodes τ of the policy (the environment's dynamics do not depend on θ):
  *
  *   ∇θ J(θ) = ∇θ E_{τ~πθ}[R(τ)] = E_{τ~πθ}[ Σ_t ∇θ log πθ(a_t|s_t) · Ψ_t ]
  *
- * estimated from N sampled episodes. Each episode gives one estimate
+ * where R(τ) may be replaced by what follows a_t (rewards before it do not depend on it) less
+ * a baseline that does not depend on a_t either: the expectation stays the same.
+ *
+ * estimated from N sampled episodes (`rollout.ts`). Each episode gives one estimate
  *
  *   g_i = Σ_t ∇θ log πθ(a_t|s_t) · Ψ_t,    Ψ_t = G_t − b_t          (no γ^t factor: see returns.ts)
  *
- * and one update steps along the batch mean ĝ = (1/N) Σ_i g_i (gradient ascent on J, by Adam).
+ * and one update steps along their mean (gradient ascent on J, by Adam):
  *
- * The update reads like the seed: weigh (returns.ts: Ψ from returns and a baseline), take
- * the per-episode gradients (episodeGradients.ts, reduced in gradientPass.ts), step along
- * their mean. Since g_i is linear in Ψ, the weightings the statistics need (Ψ as
- * configured, none, mean, each reward term) are extra columns of the same pass: the
- * statistics come almost free, and the variance probe measures through this same `measure`.
+ *   ĝ = (1/N) Σ_i g_i,     θ ← θ + α ĝ
+ *
+ * Where each part is computed: the returns G_t and the baselines b_t in `returns.ts`, the
+ * weights Ψ in `weightColumns.ts`, the g_i in `episodeGradients.ts` (`hostGradients.ts` on
+ * the host), their mean and moments in `gradientPass.ts` (`momentSums.ts`), the statistics in
+ * `gradientStats.ts`. Since g_i is linear in Ψ, the weightings the statistics need are extra
+ * columns of the same pass: the statistics come almost free, and the variance probe measures
+ * through this same `measure`.
  */
-import type { BaselineKind, GradientStats, TrainingSettings } from "../protocol";
+import type { GradientStats, TrainingSettings } from "../protocol";
 import type { EnvSpec } from "./envSpec";
+import type { EpisodeBatch } from "./episodeBatch";
+import type { PaddedBatch } from "./episodeGradients";
 import type { GradientMoments } from "./gradientMoments";
 import { gradientPass } from "./gradientPass";
-import type { PaddedBatch } from "./episodeGradients";
 import { batchGradientStats } from "./gradientStats";
 import { Policy } from "./policy";
-import { mapRows, minusLeaveOneOutMean, normalized, rewardToGo } from "./returns";
-import type { EpisodeBatch } from "./rollout";
 import { tf } from "./tf";
 import { ValueBaseline } from "./valueBaseline";
-
-/** The weight columns of one batch and what each is for (duplicates share a column). */
-export interface WeightColumns {
-  columns: Float64Array[];
-  /** Ψ the step uses (normalised when `normalizeAdvantages`). */
-  step: number;
-  /** Ψ as configured: what the statistics describe. */
-  stats: number;
-  /** G, and G minus the leave-one-out mean: for `baselineReduction`. */
-  none: number;
-  mean: number;
-  /** The reference the reward terms split: the statistics' Ψ. */
-  total: number;
-  /**
-   * Per named reward term, its part of `total` (they sum to it: Ψ is linear in the rewards).
-   * When the terms add up to the reward on every row, the last one has no column (null): its
-   * per-episode gradients are total's minus the others', and so is its cross term.
-   */
-  terms: { name: string; column: number | null }[];
-  returns: Float64Array;
-}
+import { termShares, weightColumns, type WeightColumns } from "./weightColumns";
 
 /** What one measurement of a batch gives: the statistics of design §3, and the raw moments. */
 export interface Measurement {
@@ -77,45 +68,25 @@ export class Reinforce {
     this.value = settings.baseline === "value" ? new ValueBaseline(spec, settings) : null;
   }
 
-  /**
-   * Ψ for every use the batch has, as columns laid out like the batch rows.
-   * @param deriveLastTerm leave the last term's column out when the terms add up (tests compare both ways)
-   */
-  weightColumns(batch: EpisodeBatch, withTerms = false, deriveLastTerm = true): WeightColumns {
-    const s = this.settings;
-    const G = rewardToGo(batch, s.gamma, new Float64Array(batch.rewards.length));
-    const withMean = minusLeaveOneOutMean(batch, G);
-    const byKind: Record<BaselineKind, () => Float64Array> = {
-      none: () => G,
-      mean: () => withMean,
-      value: () => {
-        const v = (this.value as ValueBaseline).values(batch);
-        return mapRows(batch, (_i, _t, row) => G[row] - v[row]);
-      },
-    };
-    const psi = byKind[s.baseline]();
-    const columns = [s.normalizeAdvantages ? normalized(batch, psi) : psi];
-    const index = (c: Float64Array) => {
-      const k = columns.indexOf(c);
-      return k >= 0 ? k : columns.push(c) - 1;
-    };
-    const stats = index(psi);
-    const none = index(G);
-    const mean = index(withMean);
-    // The terms split the Ψ the statistics describe, so a share and the total it is a share of
-    // are about the same Ψ.
-    const total = stats;
-    // A term's column: its own return-to-go, minus its part of the mean baseline. A value
-    // network is not split by term: with "value" a term's column is its return-to-go, and what
-    // the shares leave of 1 is the value baseline's part (nothing while V is still zero).
-    const named = withTerms ? [...batch.terms.entries()] : [];
-    const derived = deriveLastTerm && s.baseline !== "value" && named.length > 1 && termsAddUp(batch) ? named.length - 1 : -1;
-    const terms = named.map(([name, rewards], k) => {
-      if (k === derived) return { name, column: null };
-      const Gk = rewardToGo(batch, s.gamma, new Float64Array(batch.rewards.length), rewards);
-      return { name, column: columns.push(s.baseline === "mean" ? minusLeaveOneOutMean(batch, Gk) : Gk) - 1 };
+  /** One REINFORCE update on a batch of episodes; returns the gradient statistics of Ψ. */
+  update(batch: EpisodeBatch): UpdateResult {
+    // The entropy bonus adds over rows: its gradient is gathered chunk by chunk alongside the pass.
+    const bonus = this.settings.entropyCoef > 0 ? new EntropyBonus(this.policy, this.settings.entropyCoef, batch.n) : null;
+    // Ψ_t = G_t − b_t, then ĝ = (1/N) Σ_i Σ_t ∇θ log πθ(a_t|s_t) Ψ_t (and the statistics of the g_i).
+    const { columns, moments, gradient, termShares } = this.measure(batch, {
+      terms: batch.terms.size > 0,
+      onChunk: bonus ? (p) => bonus.add(p) : undefined,
     });
-    return { columns, step: 0, stats, none, mean, total, terms, returns: G };
+    // θ ← θ + α (ĝ + β ∇θ H)
+    this.step(moments.step, bonus?.gradient ?? null);
+    // V(s_t) fitted to G_t, for the next batch's baseline.
+    this.value?.fit(batch, columns.returns);
+    return { gradient, termShares };
+  }
+
+  /** Ψ for every use the batch has (`weightColumns.ts`); `withTerms` adds the named reward terms'. */
+  weightColumns(batch: EpisodeBatch, withTerms = false): WeightColumns {
+    return weightColumns(batch, this.settings, this.value, withTerms);
   }
 
   /**
@@ -128,88 +99,30 @@ export class Reinforce {
     options: {
       terms?: boolean;
       deviations?: boolean;
-      deriveLastTerm?: boolean;
       onChunk?(p: PaddedBatch): void;
       /** Whose ĝ `moments.step` holds: the step's (default), or the leave-one-out-mean column's (the probe's estimate of ‖∇J‖²). */
       direction?: "step" | "mean";
     } = {},
   ): Measurement {
-    const cols = this.weightColumns(batch, options.terms, options.deriveLastTerm);
+    const cols = this.weightColumns(batch, options.terms);
     const moments = gradientPass(this.policy, this.spec, batch, cols.columns, {
       stepColumn: options.direction === "mean" ? cols.mean : cols.step,
       reference: cols.terms.length ? cols.total : undefined,
       deviationsOf: options.deviations ? cols.stats : undefined,
       onChunk: options.onChunk,
     });
-    const gradient = batchGradientStats(batch.n, moments, cols);
-    let termShares: Record<string, number> | null = null;
-    if (cols.terms.length && moments.cross) {
-      // traceCov = Σ_k (1/(N−1)) Σ_i ⟨g_i^k − ĝ^k, g_i − ĝ⟩: each term's share of the total's spread.
-      const spread = moments.cross[cols.total];
-      termShares = {};
-      const cross = moments.cross;
-      // The derived term's cross term: total's (the spread) minus the others'.
-      const crossOf = (column: number | null) =>
-        column !== null ? cross[column] : cols.terms.reduce((rest, t) => (t.column === null ? rest : rest - cross[t.column]), spread);
-      for (const { name, column } of cols.terms) termShares[name] = spread > 0 ? crossOf(column) / spread : 0;
-    }
-    return { columns: cols, moments, gradient, termShares };
+    return { columns: cols, moments, gradient: batchGradientStats(batch.n, moments, cols), termShares: termShares(cols, moments) };
   }
 
-  /** One REINFORCE update on a batch of episodes; returns the gradient statistics of Ψ. */
-  update(batch: EpisodeBatch): UpdateResult {
-    const vars = this.policy.variables();
-    let entropy: tf.Tensor[] | null = null;
-    // The entropy bonus adds over rows, so it is gathered chunk by chunk alongside the pass.
-    const onChunk =
-      this.settings.entropyCoef > 0
-        ? (p: PaddedBatch) => {
-            const part = this.entropyGradient(p, batch.n);
-            if (entropy) {
-              const sum = entropy.map((e, k) => tf.add(e, part[k]));
-              tf.dispose([...entropy, ...part]);
-              entropy = sum;
-            } else entropy = part;
-          }
-        : undefined;
-    const { columns, moments, gradient, termShares } = this.measure(batch, { terms: batch.terms.size > 0, onChunk });
-
-    // Ascent on J: Adam minimises, so hand it −(ĝ + entropy gradient).
+  /** Gradient ascent on J: Adam minimises, so it is handed −(ĝ + bonus). Frees both. */
+  private step(gHat: tf.Tensor[], bonus: tf.Tensor[] | null): void {
     const named: tf.NamedTensorMap = {};
-    const bonus = entropy as tf.Tensor[] | null;
-    vars.forEach((v, k) => {
-      named[v.name] = tf.tidy(() => tf.neg(bonus ? tf.add(moments.step[k], bonus[k]) : moments.step[k]));
+    this.policy.variables().forEach((v, k) => {
+      named[v.name] = tf.tidy(() => tf.neg(bonus ? tf.add(gHat[k], bonus[k]) : gHat[k]));
     });
     this.optimizer.applyGradients(named);
-    tf.dispose([...moments.step, ...Object.values(named), ...(bonus ?? [])]);
+    tf.dispose([...gHat, ...Object.values(named), ...(bonus ?? [])]);
     this.policy.invalidate();
-    this.value?.fit(batch, columns.returns);
-    return { gradient, termShares };
-  }
-
-  /**
-   * ∇θ of (β/N) Σ_i Σ_t H(π(·|s_t)) over a chunk's real rows, per policy variable: the
-   * entropy bonus, which pulls the policy away from determinism (autodiff; only when β > 0).
-   */
-  private entropyGradient(p: PaddedBatch, episodes: number): tf.Tensor[] {
-    const beta = this.settings.entropyCoef;
-    const vars = this.policy.variables();
-    if (!this.policy.discrete) {
-      // Gaussian entropy Σ_d (log σ_d + ½ log 2πe) per step: its gradient is 1 per step on each log σ_d.
-      const steps = p.mask.reduce((s, v) => s + v, 0);
-      return vars.map((v) => (v === this.policy.logStd ? tf.fill(v.shape, (beta * steps) / episodes) : tf.zerosLike(v)));
-    }
-    return tf.tidy(() => {
-      const M = p.n * p.T;
-      const x = tf.tensor2d(p.features, [M, this.spec.featureDim]);
-      const m = tf.tensor1d(p.mask);
-      const { grads } = tf.variableGrads(() => {
-        const logp = tf.logSoftmax(this.policy.net.forward(x));
-        const h = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), 1));
-        return tf.mul(beta / episodes, tf.sum(tf.mul(h, m))) as tf.Scalar;
-      }, vars);
-      return vars.map((v) => grads[v.name]);
-    });
   }
 
   dispose(): void {
@@ -220,21 +133,48 @@ export class Reinforce {
 }
 
 /**
- * Whether the named terms add up to the reward on every real row, up to rounding (the
- * `reward` export's sum; not when it returned a plain number on some steps).
+ * ∇θ of the entropy bonus (β/N) Σ_i Σ_t H(π(·|s_t)), which pulls the policy away from
+ * determinism (only when β > 0): it adds over rows, so it is summed over the chunks of a pass.
  */
-function termsAddUp(batch: EpisodeBatch): boolean {
-  const terms = [...batch.terms.values()];
-  for (let i = 0; i < batch.n; i++)
-    for (let t = 0; t < batch.lengths[i]; t++) {
-      const row = i * batch.stride + t;
-      let sum = 0;
-      let size = Math.abs(batch.rewards[row]);
-      for (const term of terms) {
-        sum += term[row];
-        size += Math.abs(term[row]);
-      }
-      if (Math.abs(sum - batch.rewards[row]) > 1e-12 * size) return false;
+class EntropyBonus {
+  gradient: tf.Tensor[] | null = null;
+
+  constructor(
+    private readonly policy: Policy,
+    private readonly beta: number,
+    private readonly episodes: number,
+  ) {}
+
+  add(p: PaddedBatch): void {
+    const part = this.ofChunk(p);
+    if (!this.gradient) {
+      this.gradient = part;
+      return;
     }
-  return true;
+    const sum = this.gradient.map((e, k) => tf.add(e, part[k]));
+    tf.dispose([...this.gradient, ...part]);
+    this.gradient = sum;
+  }
+
+  /** Per policy variable, over a chunk's real rows. */
+  private ofChunk(p: PaddedBatch): tf.Tensor[] {
+    const { beta, episodes, policy } = this;
+    const vars = policy.variables();
+    if (!policy.discrete) {
+      // Gaussian entropy Σ_d (log σ_d + ½ log 2πe) per step: its gradient is 1 per step on each log σ_d.
+      const steps = p.mask.reduce((s, v) => s + v, 0);
+      return vars.map((v) => (v === policy.logStd ? tf.fill(v.shape, (beta * steps) / episodes) : tf.zerosLike(v)));
+    }
+    return tf.tidy(() => {
+      const x = tf.tensor2d(p.features, [p.n * p.T, policy.spec.featureDim]);
+      const m = tf.tensor1d(p.mask);
+      const { grads } = tf.variableGrads(() => {
+        // H(π(·|s)) = −Σ_a π(a|s) log π(a|s)
+        const logp = tf.logSoftmax(policy.net.forward(x));
+        const h = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), 1));
+        return tf.mul(beta / episodes, tf.sum(tf.mul(h, m))) as tf.Scalar;
+      }, vars);
+      return vars.map((v) => grads[v.name]);
+    });
+  }
 }

@@ -6,7 +6,7 @@
  */
 import type { Environment } from "../runtime/index";
 import { checkReset, checkStep, snapshot, writeFeatures, type EnvSpec } from "./envSpec";
-import { transitionReward } from "./rollout";
+import { transitionReward } from "./transitionReward";
 import type { UserEnvironmentModule } from "./userCode";
 
 export interface Replay {

@@ -12,7 +12,7 @@
  *
  * Rows are laid out as in `EpisodeBatch`: row i·stride + t holds step t of episode i.
  */
-import type { EpisodeBatch } from "./rollout";
+import type { EpisodeBatch } from "./episodeBatch";
 
 /** G_t = r_{t+1} + γ G_{t+1}, per episode, into `out`. */
 export function rewardToGo(batch: EpisodeBatch, gamma: number, out: Float64Array, rewards: Float64Array = batch.rewards): Float64Array {

@@ -21,7 +21,7 @@
  */
 import type { EnvSpec } from "./envSpec";
 import { checkReset, checkStep } from "./envSpec";
-import { transitionReward } from "./rollout";
+import { transitionReward } from "./transitionReward";
 import type { CpuTimeBudget } from "./timeBound";
 import type { UserEnvironmentModule } from "./userCode";
 

@@ -14,7 +14,8 @@ import { Reinforce } from "./reinforce";
 import { AveragedNoiseScale } from "./gradientStats";
 import { checkTrainingSize } from "./limits";
 import { episodeReturns } from "./returns";
-import { LockstepRollout, type EpisodeBatch } from "./rollout";
+import type { EpisodeBatch } from "./episodeBatch";
+import { LockstepRollout } from "./rollout";
 import { RunFiles } from "./runFiles";
 import { resolveSettings } from "./settings";
 
@@ -29,7 +30,7 @@ export interface TrainOptions {
   onProgress?(metrics: UpdateMetrics): void;
   /** After every update, with the policy as it now is (playback during training). */
   onUpdate?(policy: Policy, spec: EnvSpec): void;
-  /** While an update is under way, at least every TICK_MS between user calls. */
+  /** While an update is under way, at least every `TICK_MS` (rolloutClock.ts) between user calls. */
   onHeartbeat?(heartbeat: TrainingHeartbeat): void;
 }
 

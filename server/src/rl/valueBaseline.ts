@@ -7,7 +7,7 @@
 import type { TrainingSettings } from "../protocol";
 import type { EnvSpec } from "./envSpec";
 import { Mlp } from "./mlp";
-import type { EpisodeBatch } from "./rollout";
+import type { EpisodeBatch } from "./episodeBatch";
 import { tf } from "./tf";
 
 /** Rows per forward (and backward) pass of the value network. */

@@ -14,6 +14,7 @@ import type {
   UpdateMetrics,
   FailingEpisode,
 } from "../protocol";
+import type { SavedPolicy } from "../rl/savedPolicy";
 import type { TrainingHeartbeat } from "../rl/train";
 import type { EnvironmentBundle } from "./bundle";
 import type { UserCallName } from "./callGuard";
@@ -30,7 +31,7 @@ export type RunnerOutcome<T> =
   | { ok: false; error: string; backend: BackendName | null };
 
 export interface PlaybackRequest {
-  policy: PolicyWeights;
+  policy: PolicyWeights | SavedPolicy;
   mode: "greedy" | "sampled";
   maxFrames: number;
   seed: number;

@@ -11,6 +11,7 @@ import type { BackendName, FailingEpisode, PlaybackResult, TrainingSettings } fr
 import { decideBackend, policyParameters, type BackendDecision } from "../rl/backend";
 import { describeEnvironment, type EnvSpec } from "../rl/envSpec";
 import { ProbeCancelled, probe } from "../rl/probe";
+import { policyWeightCount } from "../rl/savedPolicy";
 import { resolveSettings } from "../rl/settings";
 import { train } from "../rl/train";
 import { tf } from "../rl/tf";
@@ -22,7 +23,7 @@ import { unexpectedErrorOutcome } from "./threadEngineFailure";
 import { UserCodeError } from "../rl/userCode";
 import { leftBehind, threadState } from "./threadLeftovers";
 import { serveGym } from "./threadGymServe";
-import { playEpisode } from "./threadPlayback";
+import { playbackJob, playEpisode } from "./threadPlayback";
 import { fuzzEnvironment, replayActions, type ReplayResult, type ReplayStep } from "../rl/failingEpisode";
 import type { RunnerJob, RunnerJobMessage, RunnerMessage, RunnerOutcome, RunnerStart, TrainingStart } from "./runnerMessages";
 import { loadUserModule, type UserModule } from "./threadUserModule";
@@ -114,7 +115,7 @@ async function runJob(user: UserModule, guard: CallGuard, job: RunnerJob, backen
     case "probe":
       return probe(user, guard, job.probe);
     case "playback":
-      return playEpisode(user, job.playback);
+      return playbackJob(user, job.playback);
     case "gym":
       return serveGym(user, job.gym);
     case "replay":
@@ -177,7 +178,7 @@ function describe(user: UserModule, overrides: Partial<TrainingSettings>): { set
 
 /** The policy's size, which `auto` picks the backend by: its layer sizes from the settings and the spaces. */
 function parametersOf(user: UserModule, job: RunnerJob): number {
-  if (job.kind === "playback") return job.playback.policy.tensors.reduce((n, x) => n + x.values.length, 0);
+  if (job.kind === "playback") return policyWeightCount(job.playback.policy);
   if (job.kind === "gym" || job.kind === "replay" || job.kind === "fuzz") return 0; // no policy: the actions are given or random
   const { settings, spec } = describe(user, job.kind === "train" ? job.overrides : job.probe.overrides);
   const box = spec.action.kind === "box";

@@ -4,13 +4,15 @@
  * is not one of them: a 500-step episode under a cap of 500 is shown whole, 501 frames), and
  * say how it ended. Runs in the
  * runner thread, every call into user code under the watchdog. The policy comes from a run
- * folder (`engine/savedPolicy.ts`) or is a training's own, live (`onPlayback` during training).
+ * folder (read by `engine/savedPolicy.ts`, loaded by tf.io in `rl/savedPolicy.ts`) or is a training's
+ * own, live (`onPlayback` during training).
  */
 import type { PlaybackEnding, PlaybackResult, PolicyWeights, Scene } from "../protocol";
 import { makeRng, normal, type Environment } from "../runtime/index";
 import { checkReset, checkStep, describeEnvironment, show, writeFeatures, type EnvSpec } from "../rl/envSpec";
 import { Policy } from "../rl/policy";
-import { transitionReward } from "../rl/rollout";
+import { isSavedPolicy, loadSavedPolicy } from "../rl/savedPolicy";
+import { transitionReward } from "../rl/transitionReward";
 import { tf } from "../rl/tf";
 import { fail } from "../rl/userCode";
 import type { PlaybackRequest } from "./runnerMessages";
@@ -32,6 +34,12 @@ export function policyFromWeights(spec: EnvSpec, weights: PolicyWeights): Policy
 }
 
 export type EpisodeRequest = Omit<PlaybackRequest, "policy">;
+
+/** A playback job: a run folder's policy is loaded first (by tf.io), then played. */
+export async function playbackJob(user: UserModule, request: PlaybackRequest): Promise<PlaybackResult> {
+  const policy = isSavedPolicy(request.policy) ? await loadSavedPolicy(request.policy) : request.policy;
+  return playEpisode(user, { ...request, policy });
+}
 
 /** Plays the episode with the policy of `request` (a run folder's), or with a training's live policy. */
 export function playEpisode(
