@@ -5,7 +5,7 @@
  * size asked for.
  *
  * Memory math (the runner has a 1 GiB heap and 1 GiB more for buffers and WebAssembly, see
- * `sandbox/runnerShared.ts` and `processRunner.ts`):
+ * `sandbox/runnerShared.ts` and `hostProcess.ts`):
  *
  * - Rollout buffers. A batch holds n · maxEpisodeSteps rows of
  *   4·F (features, float32) + 8 (reward, float64) + 4 (Discrete action index) or 4·A (Box
