@@ -22,7 +22,11 @@ import type { ServerConnection } from "./serverConnection";
 const DEFAULT_FUZZ_EPISODES = 1000;
 
 /** Asks for a budget, fuzzes the document in the server (cancellable), and says what was found. */
-export async function fuzzDocument(document: vscode.TextDocument, server: ServerConnection, output: vscode.LogOutputChannel): Promise<void> {
+export async function fuzzDocument(
+  document: vscode.TextDocument,
+  server: ServerConnection,
+  output: vscode.LogOutputChannel,
+): Promise<void> {
   if (!vscode.workspace.isTrusted) {
     void vscode.window.showWarningMessage("Fuzzing runs the code of this workspace, and the workspace is not trusted. Trust it to fuzz.");
     return;
