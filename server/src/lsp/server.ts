@@ -297,6 +297,8 @@ export function startServer(connection: Connection): void {
     if (!doc || !file || !trusted) return null;
     const s = await settings.forResource(doc.uri);
     const stop = new AbortController();
+    // A token cancelled before the handler read it never fires its event: ask it first.
+    if (token.isCancellationRequested) stop.abort();
     const cancelled = token.onCancellationRequested(() => stop.abort());
     try {
       const r = await fuzzEnvironmentOf(file, doc.getText(), count, s.backend, runnerPools().get(s.backend, s.maxRunners), stop.signal);
