@@ -105,17 +105,24 @@ async function main(): Promise<number> {
 /** Writes the bundle with an inline source map to the user's files, and evaluates it as a CommonJS module. */
 function load(bundle: EnvironmentBundle, dir: string): Record<string, unknown> {
   const from = path.dirname(bundle.entry);
-  const map = JSON.parse(bundle.map) as { sources: string[]; sourcesContent?: (string | null)[]; sourceRoot?: string };
+  const map = JSON.parse(bundle.map) as { sources: string[]; sourcesContent?: (string | null)[]; sourceRoot?: string; mappings: string };
   const sources = map.sources.map((s) => path.resolve(from, s));
   map.sources = sources.map((s) => pathToFileURL(s).href);
   map.sourcesContent = sources.map((s) => (fs.existsSync(s) ? fs.readFileSync(s, "utf8") : null));
   delete map.sourceRoot;
-  const code = `${bundle.code}\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString("base64")}\n`;
+  // Run as a script (the module wrapper on a line of its own, which the map skips): js-debug
+  // pauses before a script with a source map executes, reads the map and binds the breakpoints
+  // in the user's file. A compiled function gives it no such moment, and the replay is over in
+  // microseconds.
+  map.mappings = `;${map.mappings}`;
+  const code =
+    "(function (exports, require, module, __filename, __dirname) {\n" +
+    `${bundle.code}\n})\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString("base64")}\n`;
   const script = path.join(dir, path.basename(bundle.entry).replace(/\.[cm]?tsx?$/, "") + ".js");
   fs.writeFileSync(script, code);
   const nodeRequire = createRequire(bundle.entry);
   const module = { exports: {} as Record<string, unknown> };
-  const fn = vm.compileFunction(code, ["exports", "require", "module", "__filename", "__dirname"], { filename: script });
+  const fn = vm.runInThisContext(code, { filename: script }) as (...args: unknown[]) => void;
   fn(module.exports, (id: string) => (id === "rl-playground" ? runtime : nodeRequire(id)), module, bundle.entry, from);
   return module.exports;
 }

@@ -47,6 +47,8 @@ export const debugFailingEpisode: Scenario = {
 
     await steps.step(`the debugger stops on line ${throwLine} of ${file}`, async () => {
       await workbench.chooseQuickFix(entry);
+      // The Run and Debug view, whose call stack says where the session is paused.
+      await page.keyboard.press("Control+Shift+D");
       // The call stack's top frame: the user's step(), at the throwing line (js-debug shows "file  line:column").
       const { value } = await waitFor(
         "a paused frame in the call stack",
