@@ -58,6 +58,8 @@ const builds = [
       runnerThread: "server/src/sandbox/threadMain.ts",
       // The Python package's environments (python/): one per Gymnasium (vector) environment.
       "gym-bridge": "server/src/gymBridge.ts",
+      // "Debug failing episode": the program the debug session runs (user code in the debugger, not a runner).
+      debugReplay: "server/src/debugReplay.ts",
     },
     outdir: DIST,
   },

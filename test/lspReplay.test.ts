@@ -4,7 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ServerCommands } from "../server/src/protocol";
+import { fileURLToPath } from "node:url";
+import { CancellationTokenSource } from "vscode-languageserver";
+import { ClientCommands, MAX_FUZZ_EPISODES, ServerCommands, type FuzzReport } from "../server/src/protocol";
+import { lineOf } from "./helpers";
 import { LspSession } from "./lspSession";
 
 describe("language server: replaying a failing episode, fuzzing", { timeout: 120_000 }, () => {
@@ -41,22 +44,57 @@ describe("language server: replaying a failing episode, fuzzing", { timeout: 120
     );
   });
 
+  it("offers to debug the failure beside the replay: the client's command, with the episode and the failing line", async () => {
+    const uri = lsp.open(lsp.copyFixture("../throw-after-pattern.rl.ts", "debug-pattern.rl.ts"));
+    const diagnostics = await lsp.diagnosticsFor(uri, 1, 60_000);
+    const threw = diagnostics.filter((d) => d.code === "user-code-threw");
+    assert.equal(threw.length, 1);
+    const actions = await lsp.codeActions(uri, threw);
+    const titles = actions.map((a) => a.title);
+    const replayAt = titles.findIndex((t) => t.startsWith("Replay failing episode"));
+    const debugAt = titles.findIndex((t) => t.startsWith("Debug failing episode"));
+    assert.ok(replayAt >= 0 && debugAt === replayAt + 1, JSON.stringify(titles));
+    const debug = actions[debugAt];
+    assert.match(debug.title, /^Debug failing episode \(7 actions from seed \d+\)$/);
+    assert.equal(debug.command?.command, ClientCommands.debugEpisode);
+    const [argUri, episode, target] = debug.command?.arguments ?? [];
+    assert.equal(argUri, uri);
+    assert.deepEqual(episode, (threw[0].data as { episode: unknown }).episode);
+    assert.deepEqual(episode, actions[replayAt].command?.arguments?.[1]);
+    assert.deepEqual(target, { code: "user-code-threw", file: fileURLToPath(uri), line: lineOf(lsp.text(uri), "MARK: throw") });
+  });
+
+  it("a cancelled fuzzing stops and publishes nothing", async () => {
+    const uri = lsp.open(lsp.copyFixture("../fuzz-edge.rl.ts", "fuzz-cancel.rl.ts"));
+    await lsp.diagnosticsFor(uri, 1, 60_000);
+    const cancel = new CancellationTokenSource();
+    const request = lsp.connection.sendRequest<FuzzReport>(
+      "workspace/executeCommand",
+      { command: ServerCommands.fuzz, arguments: [uri, MAX_FUZZ_EPISODES] },
+      cancel.token,
+    );
+    cancel.cancel();
+    const report = await request;
+    assert.equal(report.stopped, true, JSON.stringify(report));
+    assert.deepEqual(report.failures, []);
+  });
+
   it("fuzzing a file publishes the failures random episodes find, with their episodes", async () => {
     const uri = lsp.open(lsp.copyFixture("../fuzz-edge.rl.ts", "fuzz-edge.rl.ts"));
     await lsp.diagnosticsFor(uri, 1, 60_000);
     const published = lsp.diagnostics.length;
-    const report = await lsp.connection.sendRequest<{ episodes: number; failures: { code: string; count: number }[] }>(
-      "workspace/executeCommand",
-      {
-        command: ServerCommands.fuzz,
-        arguments: [uri, 200],
-      },
-    );
+    const report = await lsp.connection.sendRequest<FuzzReport>("workspace/executeCommand", {
+      command: ServerCommands.fuzz,
+      arguments: [uri, 200],
+    });
     assert.equal(report.episodes, 200);
+    assert.equal(report.stopped, false);
+    // One signature: the throw, on its line, in about 2.5% of the 20-step episodes' steps (at least one).
     assert.deepEqual(
-      report.failures.map((f) => f.code),
-      ["user-code-threw"],
+      report.failures.map((f) => [f.code, f.range.start.line]),
+      [["user-code-threw", lineOf(lsp.text(uri), "MARK: throw")]],
     );
+    assert.ok(report.failures[0].count >= 1);
     const after = lsp.diagnostics.slice(published).filter((p) => p.uri === uri);
     const threw = after.at(-1)?.diagnostics.filter((d) => d.code === "user-code-threw") ?? [];
     assert.equal(threw.length >= 1, true, JSON.stringify(after));

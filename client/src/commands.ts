@@ -15,6 +15,7 @@ import {
   type StartTrainingParams,
 } from "../../server/src/protocol";
 import { DashboardPanel, type DashboardHost } from "./dashboardPanel";
+import { debugFailingEpisode, fuzzDocument } from "./failingEpisodes";
 import { addEditorTypings, newEnvironment } from "./newEnvironment";
 import { message, type ServerConnection } from "./serverConnection";
 import { filesGlob, isEnvironmentDocument } from "./settings";
@@ -121,6 +122,19 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       );
       DashboardPanel.createOrShow(context, host);
     }),
+
+    register("rlPlayground.fuzz", async (arg) => {
+      const document = await environmentDocument(arg, "fuzz");
+      if (document) await fuzzDocument(document, server, output);
+    }),
+
+    // A code action's command: "Debug failing episode" on a failure that carries its episode.
+    vscode.commands.registerCommand(ClientCommands.debugEpisode, (uri: unknown, episode: unknown, target: unknown) =>
+      debugFailingEpisode(context, output, uri, episode, target).catch((error: unknown) => {
+        output.error(`Debug failing episode failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        void vscode.window.showErrorMessage(`RL Playground: ${message(error)}`);
+      }),
+    ),
 
     register("rlPlayground.newEnvironment", () => newEnvironment(context, (m) => output.info(m))),
 

@@ -536,8 +536,36 @@ export const ServerCommands = {
   fuzz: "rlPlayground.server.fuzz",
 } as const;
 
+/**
+ * What "RL: Fuzz Environment" (`ServerCommands.fuzz`) answers. The failures, one per signature
+ * (code, user function and place), are also published on the file as diagnostics that carry
+ * their shrunk episodes; `stopped`: the client cancelled it (nothing was published).
+ */
+/** The most episodes one "RL: Fuzz Environment" plays (the default is 1000). */
+export const MAX_FUZZ_EPISODES = 100_000;
+
+export interface FuzzReport {
+  episodes: number;
+  stopped: boolean;
+  failures: FuzzFailure[];
+}
+
+/** One kind of failure the fuzzing found: the first one's diagnostic, and how many episodes failed so. */
+export interface FuzzFailure {
+  code: DiagnosticCode;
+  message: string;
+  file: string;
+  range: Range;
+  count: number;
+}
+
 /** Commands the extension (not the server) runs; the server names them in what it sends. */
 export const ClientCommands = {
+  /**
+   * "Debug failing episode": a debug session that replays the episode on the user's code and stops
+   * on the failing line: `[uri, FailingEpisode, DebugEpisodeTarget]`.
+   */
+  debugEpisode: "rlPlayground.debugEpisode",
   /**
    * Scroll an editor of the document to a range when it is outside the visible part: `[uri, Range]`.
    * A quick fix carries it so that an edit made off-screen is seen (VS Code runs a code
@@ -545,6 +573,22 @@ export const ClientCommands = {
    */
   revealRange: "rlPlayground.revealRange",
 } as const;
+
+/**
+ * "Debug failing episode": the replay program sets `globalThis[FAILING_STEP_FLAG]` while the
+ * failing step runs; the breakpoint on the failing line has `FAILING_STEP_CONDITION`, which is
+ * true only then and records in `globalThis[DEBUG_STOPPED_FLAG]` that it stopped there.
+ */
+export const FAILING_STEP_FLAG = "__rlPlaygroundFailingStep";
+export const DEBUG_STOPPED_FLAG = "__rlPlaygroundStoppedOnFailingLine";
+export const FAILING_STEP_CONDITION = `globalThis.${FAILING_STEP_FLAG} === true && (globalThis.${DEBUG_STOPPED_FLAG} = true)`;
+
+/** Where "Debug failing episode" stops: the failure's code and the line its diagnostic is on (0-based, in `file`). */
+export interface DebugEpisodeTarget {
+  code: DiagnosticCode;
+  file: string;
+  line: number;
+}
 
 /** What a check found, in one line for the editor to show ("no problems · 256 episodes · SNR 2.5 at 16 episodes/update"). */
 export interface CheckReport {

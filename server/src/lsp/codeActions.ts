@@ -1,7 +1,7 @@
 /** The quick fixes of design §5 as LSP code actions (the edits themselves are in `sourceEdits.ts`). */
 import { CodeActionKind, type CodeAction, type Command, type Diagnostic as LspDiagnostic } from "vscode-languageserver";
-import { ClientCommands, ServerCommands, type Range } from "../protocol";
-import { SOURCE, type DiagnosticData } from "./lspDiagnostics";
+import { ClientCommands, ServerCommands, type DebugEpisodeTarget, type DiagnosticCode, type Range } from "../protocol";
+import { SOURCE, uriToPath, type DiagnosticData } from "./lspDiagnostics";
 import {
   addSuppression,
   episodesForSnr,
@@ -85,16 +85,28 @@ export function quickFixActions(uri: string, text: string, diagnostics: LspDiagn
     }
   }
   const actions = fixes.sort((a, b) => a.cost - b.cost).map((f) => f.action);
-  // A failure found while sampling: replay its episode, step by step, into the output channel.
+  // A failure found while sampling: replay its episode, step by step, into the output channel,
+  // or in a debug session (the client's) that stops on the diagnostic's line.
+  const file = uriToPath(uri);
   for (const d of diagnostics) {
     const episode = (d.data as DiagnosticData | undefined)?.episode;
-    if (d.source === SOURCE && episode)
+    if (d.source !== SOURCE || !episode) continue;
+    const what = `${episode.actions.length} action${episode.actions.length === 1 ? "" : "s"} from seed ${episode.seed}`;
+    actions.push({
+      title: `Replay failing episode (${what})`,
+      kind: CodeActionKind.QuickFix,
+      diagnostics: [d],
+      command: { title: "Replay failing episode", command: ServerCommands.replayEpisode, arguments: [uri, episode] },
+    });
+    if (file && typeof d.code === "string") {
+      const target: DebugEpisodeTarget = { code: d.code as DiagnosticCode, file, line: d.range.start.line };
       actions.push({
-        title: `Replay failing episode (${episode.actions.length} action${episode.actions.length === 1 ? "" : "s"} from seed ${episode.seed})`,
+        title: `Debug failing episode (${what})`,
         kind: CodeActionKind.QuickFix,
         diagnostics: [d],
-        command: { title: "Replay failing episode", command: ServerCommands.replayEpisode, arguments: [uri, episode] },
+        command: { title: "Debug failing episode", command: ClientCommands.debugEpisode, arguments: [uri, episode, target] },
       });
+    }
   }
   // Last: silencing a diagnostic comes after every fix of its cause.
   for (const d of diagnostics) {

@@ -292,7 +292,14 @@ export async function replayEpisode(file: string, contents: string, episode: Fai
   return replayFailingEpisode(file, { episode, contents, backend, pool });
 }
 
-/** Random episodes looking for failures, in a runner of the pool. */
-export async function fuzzEnvironmentOf(file: string, contents: string, episodes: number, backend: BackendChoice, pool: RunnerPool) {
-  return fuzzEnvironment(file, { episodes, contents, backend, pool });
+/** Random episodes looking for failures, in a runner of the pool; aborting `signal` stops them (nothing is found then). */
+export async function fuzzEnvironmentOf(
+  file: string,
+  contents: string,
+  episodes: number,
+  backend: BackendChoice,
+  pool: RunnerPool,
+  signal?: AbortSignal,
+) {
+  return fuzzEnvironment(file, { episodes, contents, backend, pool, signal });
 }

@@ -13,16 +13,19 @@ import {
   ShowMessageNotification,
   TextDocuments,
   TextDocumentSyncKind,
+  type CancellationToken,
   type Connection,
   type FileOperationRegistrationOptions,
   type InitializeResult,
 } from "vscode-languageserver";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import {
+  MAX_FUZZ_EPISODES,
   ServerCommands,
   type BackendName,
   type CheckReport,
   type FailingEpisode,
+  type FuzzReport,
   type InitializationOptions,
   type StatusParams,
 } from "../protocol";
@@ -247,10 +250,10 @@ export function startServer(connection: Connection): void {
   });
 
   // An explicit check answers with what it checked and found, once its verdict is published.
-  connection.onExecuteCommand(async (params): Promise<CheckReport | ReplayReport | FuzzReport | null> => {
+  connection.onExecuteCommand(async (params, token): Promise<CheckReport | ReplayReport | FuzzReport | null> => {
     const uri = params.arguments?.[0];
     if (params.command === ServerCommands.replayEpisode) return replay(uri, params.arguments?.[1]);
-    if (params.command === ServerCommands.fuzz) return fuzzDocument(uri, params.arguments?.[1]);
+    if (params.command === ServerCommands.fuzz) return fuzzDocument(uri, params.arguments?.[1], token);
     if (params.command !== ServerCommands.recheck || typeof uri !== "string" || !documents.get(uri)) return null;
     const started = Date.now();
     const check = await checks.checkNow(uri);
@@ -285,21 +288,43 @@ export function startServer(connection: Connection): void {
     return { steps: result.steps.length, failed: result.diagnostic !== null, code: result.diagnostic?.code ?? null };
   };
 
-  /** "RL: Fuzz Environment": random episodes; the failures found stay on the file until its next check. */
-  const fuzzDocument = async (uri: unknown, episodes: unknown): Promise<FuzzReport | null> => {
+  /**
+   * "RL: Fuzz Environment": random episodes; the failures found stay on the file until its next
+   * check. A cancelled request stops the runner and publishes nothing.
+   */
+  const fuzzDocument = async (uri: unknown, episodes: unknown, token: CancellationToken): Promise<FuzzReport | null> => {
     const doc = typeof uri === "string" ? documents.get(uri) : undefined;
     const file = typeof uri === "string" ? uriToPath(uri) : null;
-    const count = typeof episodes === "number" && Number.isInteger(episodes) && episodes >= 1 && episodes <= 100_000 ? episodes : 1000;
+    const count =
+      typeof episodes === "number" && Number.isInteger(episodes) && episodes >= 1 && episodes <= MAX_FUZZ_EPISODES ? episodes : 1000;
     if (!doc || !file || !trusted) return null;
     const s = await settings.forResource(doc.uri);
-    const r = await fuzzEnvironmentOf(file, doc.getText(), count, s.backend, runnerPools().get(s.backend, s.maxRunners));
-    checks.setTrainingDiagnostics(
-      doc.uri,
-      r.findings.map((f) => f.diagnostic),
-    );
-    const kinds = r.findings.map((f) => `${f.diagnostic.code} in ${f.count} episode${f.count === 1 ? "" : "s"}`);
-    log(`fuzzed ${file}: ${r.episodes} random episodes, ${kinds.length ? kinds.join("; ") : "no failures"}`);
-    return { episodes: r.episodes, failures: r.findings.map((f) => ({ code: f.diagnostic.code, count: f.count })) };
+    const stop = new AbortController();
+    // A token cancelled before the handler read it never fires its event: ask it first.
+    if (token.isCancellationRequested) stop.abort();
+    const cancelled = token.onCancellationRequested(() => stop.abort());
+    try {
+      const r = await fuzzEnvironmentOf(file, doc.getText(), count, s.backend, runnerPools().get(s.backend, s.maxRunners), stop.signal);
+      if (stop.signal.aborted) {
+        log(`fuzzing ${file} was stopped`);
+        return { episodes: r.episodes, stopped: true, failures: [] };
+      }
+      checks.setTrainingDiagnostics(
+        doc.uri,
+        r.findings.map((f) => f.diagnostic),
+      );
+      const kinds = r.findings.map(
+        (f) => `${f.diagnostic.code} at line ${f.diagnostic.range.start.line + 1} in ${f.count} episode${f.count === 1 ? "" : "s"}`,
+      );
+      log(`fuzzed ${file}: ${r.episodes} random episodes, ${kinds.length ? kinds.join("; ") : "no failures"}`);
+      return {
+        episodes: r.episodes,
+        stopped: false,
+        failures: r.findings.map(({ diagnostic: d, count }) => ({ code: d.code, message: d.message, file: d.file, range: d.range, count })),
+      };
+    } finally {
+      cancelled.dispose();
+    }
   };
 
   // Params are checked against their schemas before the handlers see them (InvalidParams otherwise).
@@ -343,12 +368,6 @@ export function startServer(connection: Connection): void {
 }
 
 /** Which backend runs the checks, and why (design §7): the engine's reason, and where tfjs-node was looked for. */
-/** What "RL: Fuzz Environment" answers the client (the failures themselves are published on the file). */
-interface FuzzReport {
-  episodes: number;
-  failures: { code: string; count: number }[];
-}
-
 /** What "Replay failing episode" answers the client (the steps are in the output channel). */
 interface ReplayReport {
   steps: number;

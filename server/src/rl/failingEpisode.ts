@@ -10,7 +10,7 @@
  * same diagnostic code from the same user function, at the same place when one is known.
  */
 import type { FailingEpisode } from "../protocol";
-import { makeRng } from "../runtime/index";
+import { makeRng, type Environment } from "../runtime/index";
 import { checkFinite, checkReset, checkStep, snapshot, writeFeatures, type EnvSpec } from "./envSpec";
 import { transitionReward } from "./transitionReward";
 import type { CpuTimeBudget } from "./timeBound";
@@ -212,4 +212,141 @@ export function fuzzEnvironment(
     findings.push({ failure: episode ? { ...failure, episode } : failure, count: 1 });
   }
   return { episodes: played, findings };
+}
+
+/** Numbers the training's recording keeps at most over all its copies (32 MB); past it, a failure carries no episode. */
+const MAX_RECORDED_VALUES = 1 << 22;
+
+/** The actions one environment took since its last seeded reset, packed (an action of d numbers takes d). */
+interface History {
+  seed: number;
+  values: Float64Array;
+  used: number;
+  /** Numbers per action: 1 for a discrete action, d for a Box one; null before the first. */
+  width: number | null;
+  /** Actions recorded, and how many there were at the start of the episode under way. */
+  actions: number;
+  episodeStart: number;
+}
+
+/**
+ * Records, for every environment a training creates, its seed and the actions since its seeded
+ * reset, so that a failure during training can be shrunk like one found by the probe (the
+ * training's own loop keeps no history: it would grow with every update). The wrapper sits on
+ * each instance as own `reset`/`step` properties that call the class's methods on the instance
+ * itself, so the user's `this` and private fields are untouched; calls user code makes on its
+ * own environment (`this.step()` inside `reset`) are not recorded.
+ */
+export class EpisodeRecorder {
+  private readonly histories = new WeakMap<object, History | null>();
+  /** The environment whose reset or step was called last: the one that failed, when a call throws. */
+  private last: object | null = null;
+  private stored = 0;
+
+  constructor(private readonly user: UserEnvironmentModule) {}
+
+  /** `user`, with every environment it creates recorded. */
+  get recorded(): UserEnvironmentModule {
+    const user = this.user;
+    return {
+      name: user.name,
+      training: user.training,
+      hasRewardExport: user.hasRewardExport,
+      create: () => {
+        const env = user.create();
+        return user.guarded("construct", () => this.watch(env));
+      },
+      guarded: (call, fn) => user.guarded(call, fn),
+      reward: (t) => user.reward(t),
+    };
+  }
+
+  private watch(env: Environment<unknown, unknown>): Environment<unknown, unknown> {
+    const { reset, step } = env;
+    let depth = 0;
+    const call = <T>(record: () => void, fn: () => T): T => {
+      if (depth === 0) {
+        this.last = env;
+        record();
+      }
+      depth++;
+      try {
+        return fn();
+      } finally {
+        depth--;
+      }
+    };
+    try {
+      Object.defineProperty(env, "reset", {
+        configurable: true,
+        writable: true,
+        value: (...args: Parameters<typeof reset>) =>
+          call(
+            () => this.resetCalled(env, args[0]),
+            () => reset.apply(env, args),
+          ),
+      });
+      Object.defineProperty(env, "step", {
+        configurable: true,
+        writable: true,
+        value: (action: unknown) =>
+          call(
+            () => this.stepCalled(env, action),
+            () => step.call(env, action),
+          ),
+      });
+    } catch {
+      // A frozen environment cannot be watched: its failures carry no episode.
+      this.histories.set(env, null);
+    }
+    return env;
+  }
+
+  private resetCalled(env: object, seed: unknown): void {
+    const h = this.histories.get(env);
+    if (typeof seed === "number") {
+      if (h) this.stored -= h.used;
+      this.histories.set(env, { seed, values: new Float64Array(1024), used: 0, width: null, actions: 0, episodeStart: 0 });
+    } else if (h) h.episodeStart = h.actions;
+  }
+
+  private stepCalled(env: object, action: unknown): void {
+    const h = this.histories.get(env);
+    if (!h) return;
+    const values = typeof action === "number" ? [action] : Array.isArray(action) ? (action as number[]) : null;
+    if (!values || (h.width !== null && values.length !== h.width) || this.stored + values.length > MAX_RECORDED_VALUES) {
+      this.stored -= h.used;
+      this.histories.set(env, null);
+      return;
+    }
+    h.width = values.length;
+    if (h.used + values.length > h.values.length) {
+      const grown = new Float64Array(Math.max(2 * h.values.length, h.used + values.length));
+      grown.set(h.values.subarray(0, h.used));
+      h.values = grown;
+    }
+    h.values.set(values, h.used);
+    h.used += values.length;
+    h.actions++;
+    this.stored += values.length;
+  }
+
+  /**
+   * The failing episode of the environment called last, shrunk (null: nothing recorded for it,
+   * or the shrinking did not reproduce the failure in time). The failing episode alone, replayed
+   * from the seeded reset, is tried first: it is short, and usually enough.
+   */
+  failingEpisode(failure: UserFailure, spec: EnvSpec, budget?: CpuTimeBudget): FailingEpisode | null {
+    const h = this.last ? this.histories.get(this.last) : null;
+    if (!h || !replayable(failure)) return null;
+    const width = h.width ?? 1;
+    const actions: unknown[] = Array.from({ length: h.actions }, (_, k) =>
+      spec.action.kind === "discrete" ? h.values[k] : Array.from(h.values.subarray(k * width, (k + 1) * width)),
+    );
+    if (h.episodeStart > 0) {
+      const alone = shrinkFailingEpisode(this.user, spec, h.seed, actions.slice(h.episodeStart), failure, budget);
+      if (alone) return { ...alone, shrunkFrom: actions.length };
+    }
+    return shrinkFailingEpisode(this.user, spec, h.seed, actions, failure, budget);
+  }
 }

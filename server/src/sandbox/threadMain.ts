@@ -24,7 +24,8 @@ import { UserCodeError } from "../rl/userCode";
 import { leftBehind, threadState } from "./threadLeftovers";
 import { serveGym } from "./threadGymServe";
 import { playbackJob, playEpisode } from "./threadPlayback";
-import { fuzzEnvironment, replayActions, type ReplayResult, type ReplayStep } from "../rl/failingEpisode";
+import { EpisodeRecorder, fuzzEnvironment, replayActions, type ReplayResult, type ReplayStep } from "../rl/failingEpisode";
+import { CpuTimeBudget } from "../rl/timeBound";
 import type { RunnerJob, RunnerJobMessage, RunnerMessage, RunnerOutcome, RunnerStart, TrainingStart } from "./runnerMessages";
 import { loadUserModule, type UserModule } from "./threadUserModule";
 
@@ -131,23 +132,46 @@ async function runJob(user: UserModule, guard: CallGuard, job: RunnerJob, backen
       const every = job.playbackEveryMs ?? null;
       let lastPlayback = performance.now();
       let canRender = every !== null;
-      return train(user, guard, {
-        overrides: job.overrides,
-        backend,
-        runDir: job.runDir,
-        continueAfterSolved: job.continueAfterSolved,
-        onProgress: (metrics) => post({ type: "progress", metrics }),
-        onHeartbeat: (heartbeat) => post({ type: "heartbeat", heartbeat }),
-        onUpdate: (policy, spec) => {
-          if (!canRender || performance.now() - lastPlayback < (every as number)) return;
-          const request = { mode: job.playbackMode ?? "greedy", maxFrames: 500, seed: 0 };
-          const result = playDuringTraining(() => playEpisode(user, request, { policy, spec }));
-          canRender = !(result.ok === false && result.reason === "no-render");
-          lastPlayback = performance.now();
-          post({ type: "playback", result });
-        },
-      });
+      const recorder = new EpisodeRecorder(user);
+      return shrinkingFailures(user, recorder, () =>
+        train(recorder.recorded, guard, {
+          overrides: job.overrides,
+          backend,
+          runDir: job.runDir,
+          continueAfterSolved: job.continueAfterSolved,
+          onProgress: (metrics) => post({ type: "progress", metrics }),
+          onHeartbeat: (heartbeat) => post({ type: "heartbeat", heartbeat }),
+          onUpdate: (policy, spec) => {
+            if (!canRender || performance.now() - lastPlayback < (every as number)) return;
+            const request = { mode: job.playbackMode ?? "greedy", maxFrames: 500, seed: 0 };
+            const result = playDuringTraining(() => playEpisode(user, request, { policy, spec }));
+            canRender = !(result.ok === false && result.reason === "no-render");
+            lastPlayback = performance.now();
+            post({ type: "playback", result });
+          },
+        }),
+      );
     }
+  }
+}
+
+/** CPU time the shrinking of a failing training episode may take (it replays the episode many times). */
+const SHRINK_CPU_MS = 3_000;
+
+/**
+ * A training whose user code fails (throws, returns a non-finite value, leaves the observation
+ * space) reports the failure with the episode that leads to it, shrunk as the probe's are.
+ */
+async function shrinkingFailures<T>(user: UserModule, recorder: EpisodeRecorder, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof UserCodeError) || error.failure.episode) throw error;
+    const failure = error.failure;
+    const spec = user.guarded("construct", () => describeEnvironment(user.create()));
+    const episode = recorder.failingEpisode(failure, spec, new CpuTimeBudget(SHRINK_CPU_MS));
+    if (episode) failure.episode = episode;
+    throw error;
   }
 }
 

@@ -8,6 +8,7 @@ import { train } from "./s5Train";
 import { reload } from "./s6Reload";
 import { newEnvironment } from "./s7NewEnvironment";
 import { workspaceTrust } from "./s8WorkspaceTrust";
+import { debugFailingEpisode } from "./s9DebugFailingEpisode";
 
 export const scenarios: Scenario[] = [
   openExample,
@@ -18,4 +19,5 @@ export const scenarios: Scenario[] = [
   reload,
   newEnvironment,
   workspaceTrust,
+  debugFailingEpisode,
 ];

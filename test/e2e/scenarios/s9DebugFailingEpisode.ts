@@ -1,0 +1,88 @@
+/**
+ * Scenario 9: "Debug failing episode" on a throw found by the probe starts a debug session of
+ * Node's debugger (js-debug, built into code-server) that replays the shrunk episode and stops on
+ * the throwing line of the user's .rl.ts file (source-mapped), in the failing step.
+ */
+import { check, waitFor } from "../harness";
+import { rowPlace, rowsWithCode } from "../rl";
+import { firstCheckMs, type Scenario } from "../scenario";
+
+export const debugFailingEpisode: Scenario = {
+  id: 9,
+  title: "Debug failing episode stops on the throwing line",
+  async run({ workbench, workspace, steps }) {
+    const file = "throw-after-pattern.rl.ts";
+    const throwLine = workspace.locate(file, "MARK: throw").line;
+    const page = workbench.page;
+    let place = { line: 0, column: 0 };
+
+    await steps.step("open the file: user-code-threw on the throwing line, with its episode", async () => {
+      await workbench.closeAllEditors();
+      await workbench.openFile(file);
+      const { value } = await waitFor(
+        "user-code-threw in Problems",
+        () => workbench.problems(),
+        (rows) => rowsWithCode(rows, "user-code-threw").length > 0,
+        { timeoutMs: firstCheckMs },
+      );
+      const row = rowsWithCode(value, "user-code-threw")[0]!;
+      console.log(`      ${row.text.slice(0, 240)}`);
+      check(row.line === throwLine, `user-code-threw is on line ${row.line}, the throw on line ${throwLine}`);
+      place = rowPlace(row) ?? { line: throwLine, column: 1 };
+    });
+
+    let entry = "";
+    await steps.step("Ctrl+. offers Debug failing episode beside Replay", async () => {
+      await workbench.focusEditor();
+      await workbench.goTo(place.line, place.column);
+      const entries = await workbench.quickFixEntries();
+      console.log(`      quick fixes: ${entries.join(" | ")}`);
+      entry = entries.find((e) => e.startsWith("Debug failing episode")) ?? "";
+      check(entry !== "", `no Debug failing episode among: ${entries.join(" | ")}`);
+      check(
+        entries.some((e) => e.startsWith("Replay failing episode")),
+        "no Replay failing episode",
+      );
+    });
+
+    await steps.step(`the debugger stops on line ${throwLine} of ${file}`, async () => {
+      // A frame row reads "step  throw-after-pattern.rl.ts  19:5"; the session's row names the file too.
+      const frameAt = new RegExp(`${file.replace(/\./g, "\\.")}\\s*${throwLine}:\\d+$`);
+      await workbench.chooseQuickFix(entry);
+      // The Run and Debug view, whose call stack says where the session is paused.
+      await page.keyboard.press("Control+Shift+D");
+      const { value } = await waitFor(
+        "a paused frame in the call stack",
+        () =>
+          page
+            .locator(".debug-call-stack .monaco-list-row")
+            .evaluateAll((els) => els.map((e) => (e as HTMLElement).innerText.replace(/\s+/g, " ").trim())),
+        (rows) => rows.some((r) => / \d+:\d+$/.test(r)),
+        { timeoutMs: 60_000 },
+      );
+      console.log(`      call stack: ${value.slice(0, 4).join(" | ")}`);
+      // The top frame is the user's step(), at the throwing line.
+      const top = value.find((r) => / \d+:\d+$/.test(r)) ?? "";
+      check(frameAt.test(top), `the top frame is not at line ${throwLine} of ${file}: ${top}`);
+      const paused = await page.locator(".debug-call-stack").innerText();
+      check(/paused on breakpoint/i.test(paused), `not paused on the breakpoint: ${paused.slice(0, 200)}`);
+      // The editor shows the stop on that line (the top stack frame's decoration).
+      await waitFor(
+        "the stopped line highlighted in the editor",
+        () => page.locator(".monaco-editor .debug-top-stack-frame-line").count(),
+        (n) => n > 0,
+        { timeoutMs: 10_000 },
+      );
+    });
+
+    await steps.step("stop the debug session", async () => {
+      await page.keyboard.press("Shift+F5");
+      await waitFor(
+        "the debug toolbar gone",
+        () => page.locator(".debug-toolbar").isVisible(),
+        (visible) => !visible,
+        { timeoutMs: 15_000 },
+      );
+    });
+  },
+};
