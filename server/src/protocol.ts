@@ -134,6 +134,11 @@ export interface UpdateMetrics {
    * batch's ratio is biased upward and heavy-tailed). Null while the averaged ‖∇J‖² is not above 0.
    */
   noiseScaleAveraged?: number | null;
+  /**
+   * With `baseline: "value"` only: 1 − Var(G − V)/Var(G) over the update's steps, V as the update
+   * used it (before fitting it to the batch); null when the returns-to-go do not vary.
+   */
+  explainedVariance?: number | null;
   /** Per named reward term: mean episode total. */
   rewardTerms?: Record<string, number>;
   /** Per named reward term: its share of traceCov (design §3), summing to 1. */
@@ -646,5 +651,9 @@ export type FromWebviewMessage =
   | { type: "playback"; requestId: number; uri: string; runId?: string; mode: "greedy" | "sampled"; maxFrames?: number }
   | { type: "listRuns" }
   | { type: "openRun"; runDir: string }
+  /** Train the file over seeds 0 … `seeds` − 1 as one seed group ("Train 5 seeds"). */
+  | { type: "trainSeeds"; uri: string; seeds: number }
+  /** A file for the extension to save where the user says: a chart (PNG in base64, SVG) or a run's metrics (CSV). */
+  | { type: "export"; format: "png" | "svg" | "csv"; name: string; data: string }
   /** A problem the page wants in the output channel (e.g. a dropped malformed message). */
   | { type: "log"; message: string };

@@ -7,8 +7,9 @@ import "uplot/dist/uPlot.min.css";
 import "./styles.css";
 import * as v from "valibot";
 import type { FromWebviewMessage, ToWebviewMessage } from "../../server/src/protocol";
-import { ChartsView } from "./chartsView";
+import { ChartsView, runLabel } from "./chartsView";
 import { ControlsView } from "./controls";
+import { fileStem, metricsCsv } from "./export";
 import { toWebviewSchema, validate } from "./messages";
 import { PlaybackView } from "./playback";
 import { appendMetrics, emptyColumns, emptyState, findRun, runFromMetrics, upsertRun, withCurrentColumns, type ViewState } from "./state";
@@ -57,6 +58,12 @@ const controls = new ControlsView(app, {
   train(run, settings, writeBack) {
     if (run.info.uri !== null) post({ type: "train", uri: run.info.uri, settings, writeBack });
   },
+  trainSeeds(run, seeds) {
+    if (run.info.uri !== null) post({ type: "trainSeeds", uri: run.info.uri, seeds });
+  },
+  exportCsv(run) {
+    post({ type: "export", format: "csv", name: `${fileStem(runLabel(state, run))}-metrics.csv`, data: metricsCsv(run.cols) });
+  },
   setSmoothing(weight) {
     state.smoothing = weight;
     changed();
@@ -72,10 +79,18 @@ const controls = new ControlsView(app, {
   listRuns: () => post({ type: "listRuns" }),
   openRun: (runDir) => post({ type: "openRun", runDir }),
 });
-const charts = new ChartsView(app, (probe) => {
-  state.probeState = probe;
-  changed();
-});
+const charts = new ChartsView(
+  app,
+  (probe) => {
+    state.probeState = probe;
+    changed();
+  },
+  (file) => {
+    const run = findRun(state, state.selectedRunId);
+    const name = run ? `${fileStem(run.info.environment)}-${file.name}` : file.name;
+    post({ type: "export", format: file.format, name, data: file.data });
+  },
+);
 const playback = new PlaybackView(app, {
   request: () => requestPlayback(),
   setMode(mode) {

@@ -18,6 +18,7 @@ import type {
   TrainingSettings,
   UpdateMetrics,
 } from "../../server/src/protocol";
+import { MAX_GROUP_SEEDS, MIN_GROUP_SEEDS } from "../../server/src/protocol";
 import { settingsProblems } from "./settingsCheck";
 
 const num = v.number();
@@ -57,6 +58,7 @@ export const updateMetricsSchema: v.GenericSchema<UpdateMetrics> = v.object({
   policyEntropy: num,
   gradient: gradientStats,
   noiseScaleAveraged: v.optional(nullableNum),
+  explainedVariance: v.optional(nullableNum),
   rewardTerms: v.optional(numberRecord),
   rewardTermVarianceShares: v.optional(numberRecord),
   policy: v.optional(policySnapshot),
@@ -195,6 +197,17 @@ export const fromWebviewSchema: v.GenericSchema<FromWebviewMessage> = v.variant(
   }),
   v.object({ type: v.literal("listRuns") }),
   v.object({ type: v.literal("openRun"), runDir: v.string() }),
+  v.object({
+    type: v.literal("trainSeeds"),
+    uri: v.string(),
+    seeds: v.pipe(num, v.integer(), v.minValue(MIN_GROUP_SEEDS), v.maxValue(MAX_GROUP_SEEDS)),
+  }),
+  v.object({
+    type: v.literal("export"),
+    format: v.picklist(["png", "svg", "csv"]),
+    name: v.pipe(v.string(), v.regex(/^[\w.-]{1,120}$/)),
+    data: v.string(),
+  }),
   v.object({ type: v.literal("log"), message: v.string() }),
 ]);
 
