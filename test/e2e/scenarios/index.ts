@@ -1,4 +1,4 @@
-/** The scenarios of issue 10, in the order they run (6 reads what 5 trained). */
+/** The scenarios of issue 10 and issue 16's outcomes (9), in the order they run (6 reads what 5 trained; 8 ends the main window). */
 import type { Scenario } from "../scenario";
 import { openExample } from "./s1OpenExample";
 import { rewardConstant } from "./s2RewardConstant";
@@ -7,6 +7,7 @@ import { baselineQuickFix } from "./s4BaselineQuickFix";
 import { train } from "./s5Train";
 import { reload } from "./s6Reload";
 import { newEnvironment } from "./s7NewEnvironment";
+import { outcomes } from "./s9Outcomes";
 import { workspaceTrust } from "./s8WorkspaceTrust";
 
 export const scenarios: Scenario[] = [
@@ -17,5 +18,6 @@ export const scenarios: Scenario[] = [
   train,
   reload,
   newEnvironment,
+  outcomes,
   workspaceTrust,
 ];
