@@ -185,3 +185,26 @@ test("the explained-variance panel shows for a value baseline's metrics only, re
   assert.deepEqual(d.errors, []);
   await d.page.close();
 });
+
+test("a dashboard opened afresh shows the newest run the extension replays; a restored page keeps its choice", async () => {
+  const runs = ["run-a", "run-b", "run-c"].map((runId) => ({ ...info, runId }));
+  const d = await openDashboard(browser);
+  for (const run of runs) await d.send({ type: "runLoaded", run, metrics: metrics.slice(0, 4), reason: "solved" });
+  await d.settle();
+  assert.equal(await d.page.locator('[data-control="run"]').inputValue(), "run-c");
+  // The person picks the oldest; the page is hidden and shown (state restored), and the history replayed again.
+  await d.page.locator('[data-control="run"]').selectOption("run-a");
+  await d.settle();
+  await d.page.evaluate(() =>
+    (globalThis as unknown as { dispatchEvent(e: unknown): boolean; Event: new (t: string) => unknown }).dispatchEvent(
+      new (globalThis as unknown as { Event: new (t: string) => unknown }).Event("pagehide"),
+    ),
+  );
+  const saved = await d.savedState();
+  await d.page.close();
+  const again = await openDashboard(browser, { state: saved });
+  for (const run of runs) await again.send({ type: "runLoaded", run, metrics: metrics.slice(0, 4), reason: "solved" });
+  await again.settle();
+  assert.equal(await again.page.locator('[data-control="run"]').inputValue(), "run-a");
+  await again.page.close();
+});

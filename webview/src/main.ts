@@ -37,6 +37,11 @@ function restoreState(): ViewState {
 }
 
 const state = restoreState();
+/**
+ * A page opened afresh (nothing selected) shows the newest run the extension replays, not the
+ * oldest; a page that restored a selection keeps it. Until the user picks a run themselves.
+ */
+let followReplay = state.selectedRunId === null;
 let theme = readTheme();
 let drawPending = false;
 let saveTimer: ReturnType<typeof setTimeout> | undefined;
@@ -46,6 +51,7 @@ let playbackRequest = 0;
 const app = document.getElementById("app") ?? document.body;
 const controls = new ControlsView(app, {
   selectRun(runId) {
+    followReplay = false;
     state.selectedRunId = runId;
     changed();
     requestPlayback();
@@ -152,7 +158,8 @@ function apply(message: ToWebviewMessage): void {
     }
     case "runLoaded": {
       upsertRun(state, runFromMetrics(message.run, message.metrics, message.reason));
-      if (message.run.source === "saved" || state.selectedRunId === null) state.selectedRunId = message.run.runId;
+      if (message.run.source === "saved" || state.selectedRunId === null || followReplay) state.selectedRunId = message.run.runId;
+      if (message.run.source === "saved") followReplay = false;
       return;
     }
     case "savedRuns":

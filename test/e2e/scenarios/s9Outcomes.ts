@@ -6,14 +6,12 @@
  * episodes per update beside the field and writes nothing into the file. Each step is also
  * screenshot in the other colour theme.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { pressDashboardButton, readDashboard, statusShown } from "../dashboard";
 import { check, waitFor } from "../harness";
 import { firstCheckMs, type Scenario, type ScenarioContext } from "../scenario";
-import { repoRoot } from "../tools";
+import { quickFile } from "../workspace";
 
-const file = "quick.rl.ts";
+const file = quickFile;
 const solvedMessage = /Quick is solved/;
 
 /** The step's state in the other theme too (the step's own screenshot is in the run's theme). */
@@ -38,8 +36,6 @@ export const outcomes: Scenario = {
   async run(context) {
     const { workbench, workspace, steps } = context;
     const dashboard = () => readDashboard(workbench.webview());
-    const template = fs.readFileSync(path.join(repoRoot, "templates", "environment.rl.ts"), "utf8");
-    fs.writeFileSync(workspace.file(file), template.split("__CLASS_NAME__").join("Quick"));
     const written = workspace.read(file);
 
     await steps.step("RL: Check Environment on a clean file says what it checked", async () => {
@@ -87,10 +83,17 @@ export const outcomes: Scenario = {
         { timeoutMs: 10_000 },
       );
       await workbench.clickNotificationButton(solvedMessage, "Open Dashboard");
-      const { value } = await waitFor("the dashboard with the solved run", dashboard, (view) => statusShown(view.text) === "solved", {
-        timeoutMs: 20_000,
+      const shown = async () => ({
+        status: statusShown((await dashboard()).text),
+        run: (await workbench.webview().locator('[data-control="run"] option:checked').textContent()) ?? "",
       });
-      check(/Quick/.test(value.text), "the dashboard does not show the Quick run");
+      // Reopened, the dashboard shows the newest run (Quick's), not the oldest it remembers.
+      const { value } = await waitFor("the dashboard with Quick's solved run", shown, (v) => v.status === "solved" && /Quick/.test(v.run), {
+        timeoutMs: 20_000,
+      }).catch(async (error: unknown) => {
+        throw new Error(`${String(error)}; shows ${JSON.stringify(await shown())}`);
+      });
+      console.log(`      reopened on ${value.run}: ${value.status}`);
     });
 
     await steps.step("playback shows every step of the episode and how it ended", async () => {
