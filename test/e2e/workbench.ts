@@ -370,8 +370,25 @@ export class Workbench {
 
   /** Switches the colour theme through "Preferences: Color Theme" and waits for the workbench to take it. */
   async setColorTheme(theme: Theme): Promise<void> {
-    await this.runCommand("Preferences: Color Theme");
-    await this.answerQuickInput(themeNames[theme]);
+    // Not `runCommand`: the palette lists "Preferences: Browse Color Themes in Marketplace" first.
+    const title = "Preferences: Color Theme";
+    await this.page.keyboard.press("F1");
+    const box = this.page.locator(selectors.quickInputBox);
+    await box.waitFor({ state: "visible" });
+    await box.fill(`>${title}`);
+    const row = this.page.locator(
+      `${selectors.quickInputRows}[aria-label="${title}"], ${selectors.quickInputRows}[aria-label^="${title},"]`,
+    );
+    await row.first().click({ timeout: 10_000 });
+    await box.waitFor({ state: "visible" });
+    await box.fill(themeNames[theme]);
+    await waitFor(
+      `"${themeNames[theme]}" first in the theme list`,
+      async () => (await this.page.locator(selectors.quickInputRows).first().getAttribute("aria-label")) ?? "",
+      (label) => label.startsWith(themeNames[theme]),
+      { timeoutMs: 10_000 },
+    );
+    await this.page.keyboard.press("Enter");
     await waitFor(
       `the ${theme} theme`,
       async () => (await this.page.locator(selectors.workbench).first().getAttribute("class")) ?? "",
