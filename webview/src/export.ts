@@ -4,16 +4,26 @@
  * lines, bands, axes and legend), and a run's metrics as CSV. The page cannot save files
  * itself: it hands the bytes to the extension, which asks where to save them.
  */
-import type { BandSpec, LineSpec } from "./charts";
 import { formatNumber } from "./format";
 import type { Column, RunColumns } from "./state";
 import type { Theme } from "./theme";
 
+/** A chart's line as drawn (the chart's `LineSpec`, which charts.ts hands over as is). */
+interface PictureLine {
+  label: string;
+  color: string;
+  width?: number;
+  dash?: number[];
+  quiet?: boolean;
+  format?: (value: number | null, index: number) => string;
+}
+
 /** What a chart last drew: enough to draw it again elsewhere. */
 export interface ChartPicture {
   title: string;
-  lines: LineSpec[];
-  bands: BandSpec[];
+  lines: PictureLine[];
+  /** Indices into `lines` of each band's upper and lower edge. */
+  bands: { upper: number; lower: number; fill: string }[];
   x: number[];
   series: Column[];
   xLabel: string;
