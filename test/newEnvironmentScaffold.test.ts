@@ -1,8 +1,8 @@
 /**
- * "RL: New Environment" writes a file a newcomer can train at once, with no red squiggles:
- * the template checks clean and trains to its threshold, and the tsconfig and typings it
- * writes make TypeScript accept `import … from "rl-playground"`. Also: how an existing
- * tsconfig is merged, and the crash-restart budget of the client.
+ * "RL: New Environment" writes one file a newcomer can train at once, opened as a tab of its
+ * own: the template checks with no diagnostic at all and trains to its threshold. "RL: Add
+ * Editor Typings" writes the tsconfig and typings that make `tsc` accept `import … from
+ * "rl-playground"`. Also: how an existing tsconfig is merged, and the crash-restart budget of the client.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,18 +10,33 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import ts from "typescript";
-import { checkEnvironment } from "../server/src/api";
-import { TYPINGS_FILE, classNameFor, environmentSource, invalidBaseName, mergeTsconfig, newTsconfig } from "../client/src/scaffold";
+import { checkEnvironment, playbackEpisode } from "../server/src/api";
+import type { PolicyWeights } from "../server/src/protocol";
+import {
+  TYPINGS_FILE,
+  classNameFor,
+  environmentSource,
+  invalidBaseName,
+  mergeTsconfig,
+  newTsconfig,
+  planNewEnvironment,
+} from "../client/src/scaffold";
 import { RestartBudget } from "../client/src/restartBudget";
 import { ROOT } from "./helpers";
 
 const TEMPLATE = fs.readFileSync(path.join(ROOT, "templates", "environment.rl.ts"), "utf8");
 
-/** A workspace as the command leaves it: the environment, the typings, a tsconfig. */
-function scaffoldWorkspace(baseName: string): { dir: string; file: string } {
+/** A workspace as "RL: New Environment" leaves it: the environment file alone. */
+function newEnvironmentWorkspace(baseName: string): { dir: string; file: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rl-scaffold-"));
-  const file = path.join(dir, `${baseName}.rl.ts`);
-  fs.writeFileSync(file, environmentSource(TEMPLATE, baseName));
+  const plan = planNewEnvironment(TEMPLATE, baseName);
+  for (const w of plan.writes) fs.writeFileSync(path.join(dir, w.path), w.text);
+  return { dir, file: path.join(dir, plan.open.path) };
+}
+
+/** Then "RL: Add Editor Typings": the typings and a tsconfig. */
+function scaffoldWorkspace(baseName: string): { dir: string; file: string } {
+  const { dir, file } = newEnvironmentWorkspace(baseName);
   fs.mkdirSync(path.join(dir, path.dirname(TYPINGS_FILE)), { recursive: true });
   fs.copyFileSync(path.join(ROOT, "dist", "types", "index.d.ts"), path.join(dir, TYPINGS_FILE));
   fs.writeFileSync(path.join(dir, "tsconfig.json"), newTsconfig());
@@ -38,7 +53,18 @@ test("names: file names become class names, bad names are refused", () => {
   assert.ok(invalidBaseName(""));
 });
 
-test("the scaffolded workspace type-checks with the generated tsconfig (no red squiggles)", () => {
+test("New Environment writes the environment file alone (no tsconfig, no typings) and opens it as a tab of its own", () => {
+  const plan = planNewEnvironment(TEMPLATE, "grid-walk");
+  assert.deepEqual(
+    plan.writes.map((w) => w.path),
+    ["grid-walk.rl.ts"],
+  );
+  assert.deepEqual(plan.open, { path: "grid-walk.rl.ts", preview: false });
+  assert.match(plan.writes[0].text, /export default class GridWalk extends Environment/);
+  assert.doesNotMatch(plan.writes[0].text, /__CLASS_NAME__/);
+});
+
+test("with Add Editor Typings' tsconfig the workspace type-checks under tsc (no red squiggles)", () => {
   const { dir, file } = scaffoldWorkspace("my-environment");
   try {
     const parsed = ts.getParsedCommandLineOfConfigFile(
@@ -63,14 +89,42 @@ test("the scaffolded workspace type-checks with the generated tsconfig (no red s
   }
 });
 
-test("the template checks without errors (test:slow trains it to its threshold)", async () => {
-  const { dir, file } = scaffoldWorkspace("corridor");
+test("the template checks with no diagnostic at all, not even information (test:slow trains it to its threshold)", async () => {
+  const { dir, file } = newEnvironmentWorkspace("corridor");
   try {
-    const check = await checkEnvironment(file, { backend: "cpu", episodes: 32, settings: { seed: 0 } });
+    const check = await checkEnvironment(file, { backend: "cpu", settings: { seed: 0 } });
+    assert.ok(check.ok, JSON.stringify(check.diagnostics));
     assert.deepEqual(
-      check.diagnostics.filter((d) => d.severity === "error" || d.severity === "warning").map((d) => d.code),
+      check.diagnostics.map((d) => `${d.severity} ${d.code}: ${d.message}`),
       [],
     );
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the template's render() draws the cells, the trail walked and a step count besides the goal and the agent", async () => {
+  const { dir, file } = newEnvironmentWorkspace("corridor");
+  try {
+    // A linear policy whose greedy action is always 1 (right): three steps to the goal.
+    const right: PolicyWeights = {
+      hidden: [],
+      activation: "relu",
+      tensors: [
+        { shape: [1, 2], values: [0, 0] },
+        { shape: [2], values: [0, 1] },
+      ],
+      logStd: null,
+    };
+    const played = await playbackEpisode(file, { policy: right, mode: "greedy", backend: "cpu" });
+    assert.ok(played.ok, JSON.stringify(played));
+    assert.deepEqual(played.ending, { kind: "terminated" });
+    const last = played.frames[played.frames.length - 1];
+    const count = (type: string) => last.shapes.filter((s) => s.type === type).length;
+    assert.equal(count("rect"), 7 + 1, "an outline per cell, and the goal");
+    assert.equal(count("line"), 3, "the trail: one segment per step");
+    assert.equal(count("circle"), 4 + 1, "a dot on each cell visited, and the agent");
+    assert.ok(last.shapes.some((s) => s.type === "text" && s.text === "step 3"));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -31,10 +31,10 @@ export interface CommandDeps {
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   const { context, server, runs, host, output } = deps;
-  const register = (id: string, run: (arg?: unknown) => Promise<void>) =>
-    vscode.commands.registerCommand(id, async (arg?: unknown) => {
+  const register = (id: string, run: (arg?: unknown, more?: unknown) => Promise<void>) =>
+    vscode.commands.registerCommand(id, async (arg?: unknown, more?: unknown) => {
       try {
-        await run(arg);
+        await run(arg, more);
       } catch (error) {
         output.error(`${id} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
         void vscode.window.showErrorMessage(`RL Playground: ${message(error)}`);
@@ -92,7 +92,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       if (choice) await vscode.commands.executeCommand("workbench.actions.view.problems");
     }),
 
-    register("rlPlayground.trainSeeds", async (arg) => {
+    // A second argument (the dashboard's "Train 5 seeds") gives the number of seeds; else the user is asked.
+    register("rlPlayground.trainSeeds", async (arg, count) => {
       const document = await environmentDocument(arg, "train");
       if (!document) return;
       if (!vscode.workspace.isTrusted) {
@@ -101,15 +102,18 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         );
         return;
       }
-      const answer = await vscode.window.showInputBox({
-        title: "RL: Train Policy over Seeds",
-        prompt: `How many seeds (${MIN_GROUP_SEEDS} to ${MAX_GROUP_SEEDS})? Seeds 0, 1, 2, … are trained side by side, as many at once as rlPlayground.maxRunners allows.`,
-        value: "5",
-        validateInput: (text) =>
-          /^\d+$/.test(text.trim()) && Number(text) >= MIN_GROUP_SEEDS && Number(text) <= MAX_GROUP_SEEDS
-            ? undefined
-            : `A whole number from ${MIN_GROUP_SEEDS} to ${MAX_GROUP_SEEDS}.`,
-      });
+      const given = typeof count === "number" && Number.isInteger(count) && count >= MIN_GROUP_SEEDS && count <= MAX_GROUP_SEEDS;
+      const answer = given
+        ? String(count)
+        : await vscode.window.showInputBox({
+            title: "RL: Train Policy over Seeds",
+            prompt: `How many seeds (${MIN_GROUP_SEEDS} to ${MAX_GROUP_SEEDS})? Seeds 0, 1, 2, … are trained side by side, as many at once as rlPlayground.maxRunners allows.`,
+            value: "5",
+            validateInput: (text) =>
+              /^\d+$/.test(text.trim()) && Number(text) >= MIN_GROUP_SEEDS && Number(text) <= MAX_GROUP_SEEDS
+                ? undefined
+                : `A whole number from ${MIN_GROUP_SEEDS} to ${MAX_GROUP_SEEDS}.`,
+          });
       if (!answer) return;
       const seeds = Array.from({ length: Number(answer) }, (_, i) => i);
       const client = await server.ready();

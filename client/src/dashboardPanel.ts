@@ -238,10 +238,30 @@ export class DashboardPanel {
         }
         return;
       }
+      case "trainSeeds":
+        await vscode.commands.executeCommand("rlPlayground.trainSeeds", vscode.Uri.parse(message.uri), message.seeds);
+        return;
+      case "export":
+        return this.saveExport(message.name, message.format, message.data);
       case "log":
         this.host.log(`Dashboard: ${message.message}`);
         return;
     }
+  }
+
+  /** The page cannot save files: the user picks where, and the host writes the chart or the CSV there. */
+  private async saveExport(name: string, format: "png" | "svg" | "csv", data: string): Promise<void> {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const filters: Record<string, string[]> = { [format === "csv" ? "CSV" : `${format.toUpperCase()} image`]: [format] };
+    const target = await vscode.window.showSaveDialog({
+      title: format === "csv" ? "Save the run's metrics" : "Save the chart",
+      defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined,
+      filters,
+    });
+    if (!target) return;
+    const bytes = format === "png" ? Buffer.from(data, "base64") : new TextEncoder().encode(data);
+    await vscode.workspace.fs.writeFile(target, bytes);
+    this.host.log(`Dashboard: saved ${target.fsPath}.`);
   }
 
   /** Everything since activation, for a page that has just (re)loaded. */

@@ -7,15 +7,13 @@ import * as vscode from "vscode";
 import { dashboardHost, registerCommands } from "./commands";
 import { DashboardPanel } from "./dashboardPanel";
 import { refreshTypings } from "./editorTypings";
+import { interruptedMessages, recordTrainings, takeInterrupted } from "./interruptedTrainings";
 import { LazyStart } from "./lazyStart";
 import { ServerConnection } from "./serverConnection";
 import { SECTION } from "./settings";
 import { TrainingStatusBar } from "./statusBar";
 import { outcomeNotice, type OutcomeNotice } from "./trainingOutcome";
 import { TrainingRuns } from "./trainingRuns";
-
-/** Workspace state: the environments training when the window last changed its trainings. */
-const INTERRUPTED_KEY = "rlPlayground.trainingsRunning";
 
 /** A training's end where the user looks, with the dashboard and the run folder a click away. */
 async function notifyOutcome(
@@ -98,8 +96,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<RlPlay
     // What is training is kept in the workspace state: a window reload ends it, and the next window says so.
     runs.onDidChange(
       () =>
-        void context.workspaceState.update(
-          INTERRUPTED_KEY,
+        void recordTrainings(
+          context.workspaceState,
           runs.all().map((r) => r.environment),
         ),
     ),
@@ -110,14 +108,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<RlPlay
     }),
   );
   updateContextKeys();
-  const interrupted = context.workspaceState.get<string[]>(INTERRUPTED_KEY) ?? [];
+  const interrupted = await takeInterrupted(context.workspaceState);
   if (interrupted.length) {
-    void context.workspaceState.update(INTERRUPTED_KEY, []);
-    const names = [...new Set(interrupted)].join(", ");
-    output.warn(`The window was closed or reloaded while training ${names}: that training was stopped.`);
-    void vscode.window.showWarningMessage(
-      `The window was closed or reloaded while training ${names}: the training stopped with it (a run stopped that way is not saved). Train again to go on.`,
-    );
+    const { warning, log } = interruptedMessages(interrupted);
+    output.warn(log);
+    void vscode.window.showWarningMessage(warning);
   }
   void refreshTypings(context, (m) => output.info(m)).catch((error: unknown) => output.error(`Typings refresh failed: ${String(error)}`));
   // A server that fails to start is logged and shown in the status bar; commands retry it.

@@ -1,10 +1,11 @@
 /**
- * "RL: New Environment": writes `<name>.rl.ts` from the template into a workspace folder,
- * with the typings and tsconfig mapping the editor needs to type-check it (editorTypings.ts).
+ * "RL: New Environment": writes `<name>.rl.ts` from the template into a workspace folder and
+ * opens it as a tab of its own; nothing else (the TypeScript server plugin gives the editor the
+ * typings). "RL: Add Editor Typings" writes the typings and tsconfig mapping (editorTypings.ts).
  */
 import * as vscode from "vscode";
 import { encode, exists, readText, setUpTypings } from "./editorTypings";
-import { TYPINGS_FILE, environmentSource, invalidBaseName } from "./scaffold";
+import { TYPINGS_FILE, invalidBaseName, planNewEnvironment } from "./scaffold";
 
 export async function newEnvironment(context: vscode.ExtensionContext, log: (message: string) => void): Promise<void> {
   const folder = await pickFolder("Workspace folder for the new environment");
@@ -16,16 +17,17 @@ export async function newEnvironment(context: vscode.ExtensionContext, log: (mes
     validateInput: invalidBaseName,
   });
   if (!baseName) return;
-  const file = vscode.Uri.joinPath(folder.uri, `${baseName}.rl.ts`);
-  if (await exists(file)) {
-    void vscode.window.showWarningMessage(`${vscode.workspace.asRelativePath(file)} already exists; nothing was written.`);
-    return;
-  }
   const template = await readText(vscode.Uri.joinPath(context.extensionUri, "templates", "environment.rl.ts"));
-  await vscode.workspace.fs.writeFile(file, encode(environmentSource(template, baseName)));
-  const tsconfigNote = await setUpTypings(context, folder);
-  log(`New environment ${file.fsPath}; typings in ${TYPINGS_FILE}; tsconfig.json ${tsconfigNote}.`);
-  await vscode.window.showTextDocument(file);
+  const plan = planNewEnvironment(template, baseName);
+  const uriOf = (relative: string) => vscode.Uri.joinPath(folder.uri, ...relative.split("/"));
+  for (const { path } of plan.writes)
+    if (await exists(uriOf(path))) {
+      void vscode.window.showWarningMessage(`${vscode.workspace.asRelativePath(uriOf(path))} already exists; nothing was written.`);
+      return;
+    }
+  for (const { path, text } of plan.writes) await vscode.workspace.fs.writeFile(uriOf(path), encode(text));
+  log(`New environment ${uriOf(plan.open.path).fsPath}.`);
+  await vscode.window.showTextDocument(uriOf(plan.open.path), { preview: plan.open.preview });
 }
 
 /** "RL: Add Editor Typings": the typings and tsconfig mapping alone, for existing environment files. */

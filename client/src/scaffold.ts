@@ -1,8 +1,10 @@
 /**
- * What "RL: New Environment" writes, as pure functions of text (no `vscode`, so unit tests
- * import it): the environment file from the template, and a `tsconfig.json` that maps
- * `import … from "rl-playground"` to the runtime's typings copied into the workspace, so the
- * editor type-checks the file with no red squiggles.
+ * What "RL: New Environment" and "RL: Add Editor Typings" write, as pure functions of text (no
+ * `vscode`, so unit tests import it). A new environment is one file from the template, opened
+ * as a tab of its own: the editor type-checks it through the TypeScript server plugin, so no
+ * `tsconfig.json` or typings are written unasked. "RL: Add Editor Typings" writes those on
+ * request: a `tsconfig.json` that maps `import … from "rl-playground"` to the runtime's typings
+ * copied into the workspace, for `tsc` on the command line.
  */
 import * as path from "node:path";
 
@@ -27,6 +29,18 @@ export function invalidBaseName(baseName: string): string | undefined {
 
 export function environmentSource(template: string, baseName: string): string {
   return template.split(CLASS_PLACEHOLDER).join(classNameFor(baseName));
+}
+
+/** What "RL: New Environment" does in a folder: the files it writes (relative paths) and the one it opens. */
+export interface NewEnvironmentPlan {
+  writes: { path: string; text: string }[];
+  /** Opened as a tab of its own (not a preview the next Quick Open replaces). */
+  open: { path: string; preview: false };
+}
+
+export function planNewEnvironment(template: string, baseName: string): NewEnvironmentPlan {
+  const file = `${baseName}.rl.ts`;
+  return { writes: [{ path: file, text: environmentSource(template, baseName) }], open: { path: file, preview: false } };
 }
 
 export function newTsconfig(): string {

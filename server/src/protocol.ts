@@ -171,6 +171,11 @@ export interface UpdateMetrics {
    * batch's ratio is biased upward and heavy-tailed). Null while the averaged ‖∇J‖² is not above 0.
    */
   noiseScaleAveraged?: number | null;
+  /**
+   * With `baseline: "value"` only: 1 − Var(G − V)/Var(G) over the update's steps, V as the update
+   * used it (before fitting it to the batch); null when the returns-to-go do not vary.
+   */
+  explainedVariance?: number | null;
   /** Per named reward term: mean episode total. */
   rewardTerms?: Record<string, number>;
   /** Per named reward term: its share of traceCov (design §3), summing to 1. */
@@ -692,6 +697,7 @@ export const UpdateMetricsSchema = v.object({
   policyEntropy: num,
   gradient: gradientStatsSchema,
   noiseScaleAveraged: v.optional(nullableNum),
+  explainedVariance: v.optional(nullableNum),
   rewardTerms: v.optional(numberRecord),
   rewardTermVarianceShares: v.optional(numberRecord),
   policy: v.optional(policySnapshotSchema),
@@ -828,6 +834,19 @@ export const FromWebviewMessageSchema = v.variant("type", [
   }),
   v.object({ type: v.literal("listRuns") }),
   v.object({ type: v.literal("openRun"), runDir: v.string() }),
+  /** Train the file over seeds 0 … `seeds` − 1 as one seed group ("Train 5 seeds"). */
+  v.object({
+    type: v.literal("trainSeeds"),
+    uri: v.string(),
+    seeds: v.pipe(num, v.integer(), v.minValue(MIN_GROUP_SEEDS), v.maxValue(MAX_GROUP_SEEDS)),
+  }),
+  /** A file for the extension to save where the user says: a chart (PNG in base64, SVG) or a run's metrics (CSV). */
+  v.object({
+    type: v.literal("export"),
+    format: v.picklist(["png", "svg", "csv"]),
+    name: v.pipe(v.string(), v.regex(/^[\w.-]{1,120}$/)),
+    data: v.string(),
+  }),
   /** A problem the page wants in the output channel (e.g. a dropped malformed message). */
   v.object({ type: v.literal("log"), message: v.string() }),
 ]);

@@ -20,7 +20,7 @@ export interface ProfileOptions {
   trustEveryFolder: boolean;
 }
 
-const themeNames: Record<Theme, string> = { dark: "Default Dark Modern", light: "Default Light Modern" };
+export const themeNames: Record<Theme, string> = { dark: "Default Dark Modern", light: "Default Light Modern" };
 
 export class CodeServer {
   private child: ChildProcess | undefined;

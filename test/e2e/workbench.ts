@@ -5,6 +5,7 @@
  */
 import type { FrameLocator, Page } from "playwright-core";
 import { waitFor } from "./harness";
+import { themeNames, type Theme } from "./codeServer";
 
 export type Severity = "error" | "warning" | "info";
 
@@ -353,6 +354,47 @@ export class Workbench {
 
   async lightBulbVisible(): Promise<boolean> {
     return this.page.locator(selectors.lightBulb).isVisible();
+  }
+
+  /** The buttons of the visible notification whose message matches `message` ([] when none shows). */
+  async notificationButtons(message: RegExp): Promise<string[]> {
+    const item = this.page.locator(selectors.notifications).filter({ hasText: message }).first();
+    if (!(await item.count())) return [];
+    return item.locator(".monaco-button").allInnerTexts();
+  }
+
+  async clickNotificationButton(message: RegExp, text: string): Promise<void> {
+    const item = this.page.locator(selectors.notifications).filter({ hasText: message }).first();
+    await item.locator(".monaco-button", { hasText: text }).first().click({ timeout: 10_000 });
+  }
+
+  /** Switches the colour theme through "Preferences: Color Theme" and waits for the workbench to take it. */
+  async setColorTheme(theme: Theme): Promise<void> {
+    // Not `runCommand`: the palette lists "Preferences: Browse Color Themes in Marketplace" first.
+    const title = "Preferences: Color Theme";
+    await this.page.keyboard.press("F1");
+    const box = this.page.locator(selectors.quickInputBox);
+    await box.waitFor({ state: "visible" });
+    await box.fill(`>${title}`);
+    const row = this.page.locator(
+      `${selectors.quickInputRows}[aria-label="${title}"], ${selectors.quickInputRows}[aria-label^="${title},"]`,
+    );
+    await row.first().click({ timeout: 10_000 });
+    await box.waitFor({ state: "visible" });
+    await box.fill(themeNames[theme]);
+    await waitFor(
+      `"${themeNames[theme]}" first in the theme list`,
+      async () => (await this.page.locator(selectors.quickInputRows).first().getAttribute("aria-label")) ?? "",
+      (label) => label.startsWith(themeNames[theme]),
+      { timeoutMs: 10_000 },
+    );
+    await this.page.keyboard.press("Enter");
+    await waitFor(
+      `the ${theme} theme`,
+      async () => (await this.page.locator(selectors.workbench).first().getAttribute("class")) ?? "",
+      (cls) => (theme === "dark" ? /\bvs-dark\b/.test(cls) : /\bvs\b/.test(cls) && !/\bvs-dark\b/.test(cls)),
+      { timeoutMs: 15_000 },
+    );
   }
 
   /** The dashboard's page: the innermost frame of the last webview. */

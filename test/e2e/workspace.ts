@@ -10,6 +10,8 @@ import { repoRoot } from "./tools";
 
 export const markerFixture = "writes-marker.rl.ts";
 export const markerFile = "user-code-ran.marker";
+/** The New Environment template as written into the workspace, class `Quick` (scenario 9). */
+export const quickFile = "quick.rl.ts";
 
 export class WorkspaceFolder {
   constructor(readonly dir: string) {}
@@ -54,6 +56,10 @@ export function prepareWorkspaces(runDir: string): { trusted: WorkspaceFolder; u
     if (name === markerFixture) continue;
     fs.copyFileSync(path.join(fixtures, name), path.join(trusted, name));
   }
+  // A fresh copy of the New Environment template (it checks clean and is solved in seconds), for
+  // scenario 9; on disk before the workbench starts, so that Quick Open lists it.
+  const template = fs.readFileSync(path.join(repoRoot, "templates", "environment.rl.ts"), "utf8");
+  fs.writeFileSync(path.join(trusted, quickFile), template.split("__CLASS_NAME__").join("Quick"));
   fs.mkdirSync(untrusted, { recursive: true });
   fs.copyFileSync(path.join(fixtures, markerFixture), path.join(untrusted, markerFixture));
   return { trusted: new WorkspaceFolder(trusted), untrusted: new WorkspaceFolder(untrusted) };

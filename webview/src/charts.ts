@@ -5,8 +5,12 @@
  */
 import uPlot from "uplot";
 import type { Column } from "./state";
+import { chartPng, chartSvg, fileStem, type ChartPicture } from "./export";
 import { formatNumber } from "./format";
 import type { Theme } from "./theme";
+
+/** A chart exported from its buttons: the file's suggested name, its format and its contents (PNG in base64). */
+export type ChartExport = { name: string; format: "png" | "svg"; data: string };
 
 export interface LineSpec {
   label: string;
@@ -66,6 +70,8 @@ export class LiveChart {
   private pending: PendingDraw | null = null;
   private width = 0;
   private readonly caption: Text;
+  /** What was last handed to `draw`, for an export. */
+  private last: PendingDraw | null = null;
 
   /** Change the chart's title (what its band means can depend on what is drawn). */
   set title(text: string) {
@@ -107,6 +113,7 @@ export class LiveChart {
   /** Draw `series` (one per line, aligned with `x`); `updates` is how many updates they summarise. */
   draw(layout: ChartLayout, x: number[], series: Column[], theme: Theme, updates: number): void {
     this.pending = { layout, x, series, theme, updates };
+    this.last = this.pending;
     if (this.inView && !this.root.hidden) this.flush(this.pending);
   }
 
@@ -129,6 +136,47 @@ export class LiveChart {
     this.showLatestInLegend();
     this.root.dataset.points = String(x.length);
     this.root.dataset.updates = String(updates);
+  }
+
+  /** PNG and SVG buttons in the caption; `onExport` gets the file (nothing while the chart has drawn nothing). */
+  addExportButtons(onExport: (file: ChartExport) => void): void {
+    const buttons = document.createElement("span");
+    buttons.className = "chart-export";
+    for (const format of ["png", "svg"] as const) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "link";
+      button.textContent = format.toUpperCase();
+      button.title = `Save this chart as ${format.toUpperCase()}`;
+      button.dataset.export = format;
+      button.addEventListener("click", () => {
+        const file = this.export(format);
+        if (file) onExport(file);
+      });
+      buttons.append(button);
+    }
+    this.root.querySelector("figcaption")?.append(buttons);
+  }
+
+  /** The chart as a file: the canvas with its title and legend (PNG), or drawn again from its data (SVG). */
+  export(format: "png" | "svg"): ChartExport | null {
+    const last = this.last;
+    if (!last) return null;
+    const picture: ChartPicture = {
+      title: this.caption.data,
+      lines: last.layout.lines,
+      bands: last.layout.bands ?? [],
+      x: last.x,
+      series: last.series,
+      xLabel: last.layout.xLabel ?? "update",
+      log: this.options.log ?? false,
+      percent: this.options.percent ?? false,
+      theme: last.theme,
+    };
+    if (format === "svg") return { name: `${fileStem(this.id)}.svg`, format, data: chartSvg(picture) };
+    if (this.pending) this.flush(this.pending);
+    const canvas = this.body.querySelector("canvas");
+    return canvas ? { name: `${fileStem(this.id)}.png`, format, data: chartPng(canvas, picture) } : null;
   }
 
   /** Away from the cursor the legend reads the latest values, not dashes. */

@@ -3,7 +3,7 @@
  * selected run and of the runs overlaid on it. Every frame turns the runs' columns into
  * at most ~one point per pixel (see `series.ts`) and hands them to the charts.
  */
-import { LiveChart, type BandSpec, type LineSpec } from "./charts";
+import { LiveChart, type BandSpec, type ChartExport, type LineSpec } from "./charts";
 import { formatNumber } from "./format";
 import {
   bucketizeIncremental as bucketize,
@@ -84,7 +84,7 @@ export class ChartsView {
   private readonly termsHint: HTMLElement;
   private readonly probeSelect: HTMLSelectElement;
 
-  constructor(root: HTMLElement, onProbeState: (probe: number) => void) {
+  constructor(root: HTMLElement, onProbeState: (probe: number) => void, onExport: (file: ChartExport) => void) {
     this.reward = section(root, "reward", "Reward");
     this.policy = section(root, "policy", "Policy");
     this.gradient = section(root, "gradient", "Gradient signal");
@@ -108,6 +108,12 @@ export class ChartsView {
     this.charts.noise = new LiveChart(this.gradient.body, "noise", "Gradient noise scale vs episodes per update (log)", { log: true });
     this.noiseHint = hint(this.gradient.body, "noise");
     this.charts.baseline = new LiveChart(this.gradient.body, "baseline", "Variance removed by the baseline", { percent: true });
+    // 1: V predicts every return-to-go; 0: no better than a constant; below 0: V adds noise.
+    this.charts.explained = new LiveChart(
+      this.gradient.body,
+      "explained",
+      "Explained variance of the value baseline, 1 − Var(G − V)/Var(G)",
+    );
     this.charts.terms = new LiveChart(
       this.gradient.body,
       "terms",
@@ -115,6 +121,7 @@ export class ChartsView {
       { percent: true },
     );
     this.termsHint = hint(this.gradient.body, "terms");
+    for (const chart of Object.values(this.charts)) chart.addExportButtons(onExport);
   }
 
   chart(id: string): LiveChart | undefined {
@@ -160,6 +167,7 @@ export class ChartsView {
       this.drawCompared(ctx, this.charts.snr, (r) => r.cols.snr, "SNR", true);
       this.drawNoise(ctx);
       this.drawCompared(ctx, this.charts.baseline, (r) => r.cols.baselineReduction, "variance removed");
+      this.drawExplained(ctx);
       this.drawTerms(ctx);
     }
   }
@@ -252,6 +260,19 @@ export class ChartsView {
 
   private addOverlays(c: DrawContext, out: ChartLines, pick: (r: RunData) => Column, log = false, smoothIt = true): void {
     for (const members of c.overlays) this.addUnit(c, out, members, pick, runLabel(c.state, members[0]), 1.25, log, smoothIt);
+  }
+
+  /** Only for runs with a value baseline (the metrics carry it then): other runs have no V to explain with. */
+  private drawExplained(c: DrawContext): void {
+    const has = (r: RunData) => r.cols.explainedVariance.some((v) => v !== null);
+    const shown = c.members.some(has);
+    this.charts.explained.root.hidden = !shown;
+    if (!shown) return;
+    const out: ChartLines = { lines: [], series: [], bands: [] };
+    this.addUnit(c, out, c.members, (r) => r.cols.explainedVariance, "explained variance", 2);
+    for (const members of c.overlays.filter((g) => g.some(has)))
+      this.addUnit(c, out, members, (r) => r.cols.explainedVariance, runLabel(c.state, members[0]), 1.25);
+    this.drawChart(c, this.charts.explained, out.lines, out.series, out.bands);
   }
 
   private drawNoise(c: DrawContext): void {

@@ -22,12 +22,19 @@ export interface ControlCallbacks {
   toggleCompare(runId: string, on: boolean): void;
   stop(run: RunData): void;
   train(run: RunData, settings: TrainingSettingsPatch | undefined, writeBack: boolean): void;
+  /** Train the run's file over this many seeds (0, 1, …) side by side, as one seed group. */
+  trainSeeds(run: RunData, seeds: number): void;
+  /** Save the run's metrics, one row per update, as CSV. */
+  exportCsv(run: RunData): void;
   setSmoothing(weight: number): void;
   setXAxis(axis: XAxis): void;
   setGroupSeeds(on: boolean): void;
   listRuns(): void;
   openRun(runDir: string): void;
 }
+
+/** Seeds the header's "Train N seeds" trains (0 … N−1). */
+export const SEEDS_PER_GROUP = 5;
 
 const READOUTS: Array<[key: string, label: string]> = [
   ["status", "status"],
@@ -64,6 +71,8 @@ export class ControlsView {
   private readonly compareList = el("span", "compare");
   private readonly stopButton = el("button", "", "Stop");
   private readonly trainButton = el("button", "secondary", "Train again");
+  private readonly seedsButton = el("button", "secondary", `Train ${SEEDS_PER_GROUP} seeds`);
+  private readonly csvButton = el("button", "secondary", "Export CSV");
   private readonly readouts = new Map<string, HTMLElement>();
   private readonly smoothingInput = el("input");
   private readonly smoothingValue = el("span", "readout");
@@ -93,6 +102,12 @@ export class ControlsView {
     this.trainButton.dataset.action = "train";
     this.trainButton.title = "Train this file again (with the settings below when changed)";
     this.trainButton.addEventListener("click", () => this.trainAgain());
+    this.seedsButton.dataset.action = "train-seeds";
+    this.seedsButton.title = `Train this file over seeds 0 to ${SEEDS_PER_GROUP - 1} side by side, drawn as their mean with a ± σ band`;
+    this.seedsButton.addEventListener("click", () => this.current && callbacks.trainSeeds(this.current, SEEDS_PER_GROUP));
+    this.csvButton.dataset.action = "export-csv";
+    this.csvButton.title = "Save this run's metrics as CSV, one row per update";
+    this.csvButton.addEventListener("click", () => this.current && callbacks.exportCsv(this.current));
     this.smoothingInput.type = "range";
     this.smoothingInput.min = "0";
     this.smoothingInput.max = "0.99";
@@ -113,7 +128,17 @@ export class ControlsView {
     const groupLabel = this.groupLabel;
     groupLabel.title = "Runs trained together over several seeds: one line (their mean) with a band (± one standard deviation)";
     groupLabel.append(this.groupSeeds, " seeds as mean ± σ");
-    header.append(this.runSelect, this.compareList, this.stopButton, this.trainButton, smoothingLabel, xAxisLabel, groupLabel);
+    header.append(
+      this.runSelect,
+      this.compareList,
+      this.stopButton,
+      this.trainButton,
+      this.seedsButton,
+      smoothingLabel,
+      xAxisLabel,
+      groupLabel,
+      this.csvButton,
+    );
 
     const stats = el("dl", "readouts");
     for (const [key, label] of READOUTS) {
@@ -268,6 +293,8 @@ export class ControlsView {
     const live = run !== undefined && run.info.source === "live" && run.ended === null;
     this.stopButton.disabled = !live;
     this.trainButton.disabled = !run || run.info.uri === null;
+    this.seedsButton.disabled = this.trainButton.disabled;
+    this.csvButton.disabled = !run || run.cols.update.length === 0;
     this.smoothingInput.value = String(state.smoothing);
     this.smoothingValue.textContent = state.smoothing.toFixed(2);
     this.xAxisSelect.value = state.xAxis;

@@ -7,9 +7,10 @@ import "uplot/dist/uPlot.min.css";
 import "./styles.css";
 import * as v from "valibot";
 import type { FromWebviewMessage, ToWebviewMessage } from "../../server/src/protocol";
-import { ChartsView } from "./chartsView";
+import { ChartsView, runLabel } from "./chartsView";
 import { ControlsView } from "./controls";
 import { ToWebviewMessageSchema, validate } from "../../server/src/protocol";
+import { fileStem, metricsCsv } from "./export";
 import { PlaybackView } from "./playback";
 import { appendMetrics, emptyColumns, emptyState, findRun, runFromMetrics, upsertRun, withCurrentColumns, type ViewState } from "./state";
 import { readTheme, watchTheme } from "./theme";
@@ -36,6 +37,11 @@ function restoreState(): ViewState {
 }
 
 const state = restoreState();
+/**
+ * A page opened afresh (nothing selected) shows the newest run the extension replays, not the
+ * oldest; a page that restored a selection keeps it. Until the user picks a run themselves.
+ */
+let followReplay = state.selectedRunId === null;
 let theme = readTheme();
 let drawPending = false;
 let saveTimer: ReturnType<typeof setTimeout> | undefined;
@@ -45,6 +51,7 @@ let playbackRequest = 0;
 const app = document.getElementById("app") ?? document.body;
 const controls = new ControlsView(app, {
   selectRun(runId) {
+    followReplay = false;
     state.selectedRunId = runId;
     changed();
     requestPlayback();
@@ -56,6 +63,12 @@ const controls = new ControlsView(app, {
   stop: (run) => post({ type: "stop", runId: run.info.runId }),
   train(run, settings, writeBack) {
     if (run.info.uri !== null) post({ type: "train", uri: run.info.uri, settings, writeBack });
+  },
+  trainSeeds(run, seeds) {
+    if (run.info.uri !== null) post({ type: "trainSeeds", uri: run.info.uri, seeds });
+  },
+  exportCsv(run) {
+    post({ type: "export", format: "csv", name: `${fileStem(runLabel(state, run))}-metrics.csv`, data: metricsCsv(run.cols) });
   },
   setSmoothing(weight) {
     state.smoothing = weight;
@@ -72,10 +85,18 @@ const controls = new ControlsView(app, {
   listRuns: () => post({ type: "listRuns" }),
   openRun: (runDir) => post({ type: "openRun", runDir }),
 });
-const charts = new ChartsView(app, (probe) => {
-  state.probeState = probe;
-  changed();
-});
+const charts = new ChartsView(
+  app,
+  (probe) => {
+    state.probeState = probe;
+    changed();
+  },
+  (file) => {
+    const run = findRun(state, state.selectedRunId);
+    const name = run ? `${fileStem(run.info.environment)}-${file.name}` : file.name;
+    post({ type: "export", format: file.format, name, data: file.data });
+  },
+);
 const playback = new PlaybackView(app, {
   request: () => requestPlayback(),
   setMode(mode) {
@@ -137,7 +158,8 @@ function apply(message: ToWebviewMessage): void {
     }
     case "runLoaded": {
       upsertRun(state, runFromMetrics(message.run, message.metrics, message.reason));
-      if (message.run.source === "saved" || state.selectedRunId === null) state.selectedRunId = message.run.runId;
+      if (message.run.source === "saved" || state.selectedRunId === null || followReplay) state.selectedRunId = message.run.runId;
+      if (message.run.source === "saved") followReplay = false;
       return;
     }
     case "savedRuns":

@@ -29,6 +29,8 @@ export interface RunColumns {
   baselineReduction: Column;
   /** ‖∇J‖ as estimated by the update's gradient statistics: √gradNormSq. */
   gradNorm: Column;
+  /** With a value baseline: 1 − Var(G − V)/Var(G) at each update (null where not reported). */
+  explainedVariance: Column;
   /** Per named reward term, its share of traceCov at each update (null before the term appeared). */
   termShares: Record<string, Column>;
   /** Names of the reward's terms, when it has named terms (whether or not shares are reported). */
@@ -104,6 +106,7 @@ export function emptyColumns(): RunColumns {
     noiseScale: [],
     baselineReduction: [],
     gradNorm: [],
+    explainedVariance: [],
     termShares: {},
     termNames: [],
     policy: null,
@@ -130,6 +133,7 @@ export function appendMetrics(cols: RunColumns, m: UpdateMetrics): boolean {
   cols.noiseScale.push(m.noiseScaleAveraged !== undefined ? m.noiseScaleAveraged : m.gradient.noiseScale);
   cols.baselineReduction.push(m.gradient.baselineReduction);
   cols.gradNorm.push(Number.isFinite(m.gradient.gradNormSq) ? Math.sqrt(Math.max(0, m.gradient.gradNormSq)) : null);
+  cols.explainedVariance.push(m.explainedVariance ?? null);
   for (const name of Object.keys(m.rewardTerms ?? {})) if (!cols.termNames.includes(name)) cols.termNames.push(name);
   const shares = m.rewardTermVarianceShares ?? {};
   for (const name of Object.keys(shares)) cols.termShares[name] ??= new Array<number | null>(i).fill(null);

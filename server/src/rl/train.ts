@@ -12,6 +12,7 @@ import type { Policy } from "./policy";
 import { PolicyProbe } from "./policySnapshot";
 import { Reinforce } from "./reinforce";
 import { AveragedNoiseScale } from "./gradientStats";
+import { valueExplainedVariance } from "./explainedVariance";
 import { checkTrainingSize } from "./limits";
 import { episodeReturns } from "./returns";
 import type { EpisodeBatch } from "./episodeBatch";
@@ -99,6 +100,8 @@ export async function train(user: UserEnvironmentModule, guard: Cancellation, op
       const returns = episodeReturns(batch);
       // Probe states from the first update's episodes, before it changes the policy.
       probeStates ??= PolicyProbe.fromBatch(batch, spec.featureDim);
+      // Before the update fits V to this batch: the baseline the batch was weighed with.
+      const explained = agent.value ? valueExplainedVariance(batch, settings.gamma, agent.value) : undefined;
       const { gradient, termShares } = agent.update(batch);
       update++;
       episodes += batch.n;
@@ -120,6 +123,7 @@ export async function train(user: UserEnvironmentModule, guard: Cancellation, op
         policyEntropy: batch.entropySum / sumOf(lengths),
         gradient,
         noiseScaleAveraged: noiseScale.add(gradient),
+        ...(explained !== undefined ? { explainedVariance: explained } : {}),
         ...(batch.terms.size ? { rewardTerms: termTotals(batch) } : {}),
         ...(termShares ? { rewardTermVarianceShares: termShares } : {}),
         policy: probeStates.snapshot(agent.policy),

@@ -7,8 +7,9 @@ import { baselineQuickFix } from "./s4BaselineQuickFix";
 import { train } from "./s5Train";
 import { reload } from "./s6Reload";
 import { newEnvironment } from "./s7NewEnvironment";
+import { outcomes } from "./s9Outcomes";
 import { workspaceTrust } from "./s8WorkspaceTrust";
-import { debugFailingEpisode } from "./s9DebugFailingEpisode";
+import { debugFailingEpisode } from "./s10DebugFailingEpisode";
 
 export const scenarios: Scenario[] = [
   openExample,
@@ -18,6 +19,7 @@ export const scenarios: Scenario[] = [
   train,
   reload,
   newEnvironment,
+  outcomes,
   workspaceTrust,
   debugFailingEpisode,
 ];

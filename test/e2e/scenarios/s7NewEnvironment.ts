@@ -1,4 +1,9 @@
-/** Scenario 7: "RL: New Environment" scaffolds a file that opens with no error and trains. */
+/**
+ * Scenario 7: "RL: New Environment" scaffolds one file (no tsconfig.json, no typings: the TypeScript
+ * server plugin resolves "rl-playground"), opened as a tab the next Quick Open does not replace, with
+ * no diagnostic at all once checked, and it trains.
+ */
+import * as fs from "node:fs";
 import { episodesShown, readDashboard } from "../dashboard";
 import { check, waitFor } from "../harness";
 import { firstCheckMs, type Scenario } from "../scenario";
@@ -14,11 +19,12 @@ const isProbeError = (row: ProblemRow): boolean => row.source === "ts" && row.se
 export const newEnvironment: Scenario = {
   id: 7,
   title: "New Environment: scaffolded file is clean and trains",
-  async run({ workbench, steps }) {
+  async run({ workbench, workspace, steps }) {
     let fileName = "";
 
-    await steps.step("RL: New Environment opens a scaffolded .rl.ts file", async () => {
+    await steps.step("RL: New Environment opens a scaffolded .rl.ts file, and writes nothing else", async () => {
       await workbench.closeAllEditors();
+      const before = new Set(fs.readdirSync(workspace.dir));
       await workbench.runCommand("RL: New Environment");
       // The command asks for a name once its input box opens, which can take a while on a busy machine:
       // answer each of its prompts until the new file's editor is the active tab.
@@ -39,9 +45,21 @@ export const newEnvironment: Scenario = {
       );
       fileName = value.split(",")[0]!.trim().replace(/^●\s*/, "");
       console.log(`      opened ${value}`);
+      const added = fs.readdirSync(workspace.dir).filter((name) => !before.has(name));
+      check(added.length === 1 && added[0] === fileName, `the command wrote ${added.join(", ")}, not just ${fileName}`);
     });
 
-    await steps.step("no red squiggle and no error diagnostic once checked", async () => {
+    await steps.step("the new file's tab stays when Quick Open opens another file (not a preview)", async () => {
+      await workbench.openFile("bandit.rl.ts");
+      const tabs = await workbench.tabTitles();
+      check(
+        tabs.some((t) => t.startsWith(fileName)),
+        `the tab of ${fileName} was replaced: tabs ${tabs.join(" | ")}`,
+      );
+      await workbench.openFile(fileName);
+    });
+
+    await steps.step("no squiggle and no diagnostic at all (not even information) once checked", async () => {
       // The check is done when a Train CodeLens and some diagnostics round have come; give it the first-check time.
       await waitFor(
         "a Train CodeLens",
@@ -49,7 +67,7 @@ export const newEnvironment: Scenario = {
         (lenses) => lenses.some((l) => /\bTrain\b/.test(l)),
         { timeoutMs: firstCheckMs },
       );
-      // The command writes a tsconfig.json: let TypeScript finish loading it, so its verdict on the file is in.
+      // Let TypeScript finish loading the project (with the server plugin), so its verdict on the file is in.
       await waitFor(
         "TypeScript to finish initializing",
         () => workbench.statusItems(),
@@ -83,10 +101,12 @@ export const newEnvironment: Scenario = {
           timeoutMs: firstCheckMs,
         },
       );
-      const errors = await workbench.squiggleLines("error");
-      check(errors.length === 0, `error squiggles on lines ${errors.join(", ")}`);
-      const rows = (await workbench.problems()).filter((r) => r.severity === "error");
-      check(rows.length === 0, `errors in Problems: ${rows.map((r) => `${r.file}: ${r.text}`).join(" | ")}`);
+      for (const severity of ["error", "warning", "info"] as const) {
+        const lines = await workbench.squiggleLines(severity);
+        check(lines.length === 0, `${severity} squiggles on lines ${lines.join(", ")}`);
+      }
+      const rows = (await workbench.problems()).filter((r) => r.severity === "error" || r.file === fileName);
+      check(rows.length === 0, `in Problems: ${rows.map((r) => `${r.file}: ${r.severity} ${r.text}`).join(" | ")}`);
     });
 
     await steps.step("it trains", async () => {

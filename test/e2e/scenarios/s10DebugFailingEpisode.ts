@@ -8,7 +8,7 @@ import { rowPlace, rowsWithCode } from "../rl";
 import { firstCheckMs, type Scenario } from "../scenario";
 
 export const debugFailingEpisode: Scenario = {
-  id: 9,
+  id: 10,
   title: "Debug failing episode stops on the throwing line",
   async run({ workbench, workspace, steps }) {
     const file = "throw-after-pattern.rl.ts";
