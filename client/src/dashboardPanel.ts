@@ -51,7 +51,6 @@ interface RunRecord {
 /** Runs kept for a panel opened later; beyond this many the oldest are forgotten. */
 const MAX_RUNS_KEPT = 20;
 /** Progress is batched to one message per this many ms (about a frame at 20 updates/s). */
-const PROGRESS_FLUSH_MS = 50;
 
 export class DashboardPanel {
   static readonly viewType = "rlPlayground.dashboard";
@@ -61,8 +60,6 @@ export class DashboardPanel {
   private readonly disposables: vscode.Disposable[] = [];
   /** The page has loaded and said so: until then messages would reach no listener (it gets the history on "ready"). */
   private pageReady = false;
-  private pending = new Map<string, UpdateMetrics[]>();
-  private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Show the dashboard, creating it if needed. */
   static createOrShow(context: vscode.ExtensionContext, host: DashboardHost): DashboardPanel {
@@ -114,11 +111,11 @@ export class DashboardPanel {
   static trainingProgress(p: TrainingProgressParams): void {
     const record = DashboardPanel.runs.get(p.runId);
     if (record) for (const m of progressUpdates(p)) appendBounded(record.metrics, m);
-    // The live page gets the newest update of each notification (at most ~20 a second): a fast
-    // environment sends hundreds of updates a second, and drawing each kept the page (and the
-    // training sharing the machine) busy. Every update is in the history a (re)opened page
-    // replays, and in the run folder.
-    DashboardPanel.current?.queueProgress(p.runId, p.metrics);
+    // The live page gets the newest update of each notification, as it arrives: the server sends
+    // at most one a run every 50 ms (the one throttle between a training and the page), so a fast
+    // environment's hundreds of updates a second do not keep the page busy. Every update is in
+    // the history a (re)opened page replays, and in the run folder.
+    DashboardPanel.current?.postProgress(p.runId, p.metrics);
   }
 
   /** Forward of notification `rlPlayground/trainingEnded`. */
@@ -131,7 +128,6 @@ export class DashboardPanel {
     }
     const panel = DashboardPanel.current;
     if (!panel) return;
-    panel.flushProgress();
     panel.post({ type: "runEnded", runId: p.runId, reason: p.reason, message: p.message, runDir: p.runDir });
   }
 
@@ -169,7 +165,6 @@ export class DashboardPanel {
 
   dispose(): void {
     if (DashboardPanel.current === this) DashboardPanel.current = undefined;
-    if (this.flushTimer) clearTimeout(this.flushTimer);
     for (const d of this.disposables.splice(0)) d.dispose();
     this.panel.dispose();
   }
@@ -178,21 +173,9 @@ export class DashboardPanel {
     if (this.pageReady) void this.panel.webview.postMessage(message);
   }
 
-  private queueProgress(runId: string, metrics: UpdateMetrics): void {
+  private postProgress(runId: string, metrics: UpdateMetrics): void {
     // A hidden page is gone (no retainContextWhenHidden); when shown it reloads and gets the history replayed.
-    if (!this.panel.visible || !this.pageReady) return;
-    const list = this.pending.get(runId) ?? [];
-    list.push(metrics);
-    this.pending.set(runId, list);
-    this.flushTimer ??= setTimeout(() => this.flushProgress(), PROGRESS_FLUSH_MS);
-  }
-
-  private flushProgress(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    const batches = this.pending;
-    this.pending = new Map();
-    for (const [runId, metrics] of batches) this.post({ type: "progress", runId, metrics });
+    if (this.panel.visible) this.post({ type: "progress", runId, metrics: [metrics] });
   }
 
   private receive(raw: unknown): void {
@@ -210,7 +193,6 @@ export class DashboardPanel {
     switch (message.type) {
       case "ready":
         this.pageReady = true;
-        this.pending.clear();
         this.replayHistory();
         return;
       case "stop":
@@ -266,7 +248,6 @@ export class DashboardPanel {
 
   /** Everything since activation, for a page that has just (re)loaded. */
   private replayHistory(): void {
-    this.flushProgress();
     for (const r of DashboardPanel.runs.values()) {
       this.post({ type: "runLoaded", run: r.info, metrics: r.metrics, reason: r.ended?.reason ?? null });
     }

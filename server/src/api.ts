@@ -48,7 +48,7 @@ import { bundleEnvironment } from "./sandbox/bundle";
 import { readSavedPolicy } from "./engine/savedPolicy";
 import type { SavedPolicy } from "./rl/savedPolicy";
 import { runFuzz, runPlayback, runProbe, runReplay, type RunnerPool } from "./sandbox/hostJobs";
-import { failureDiagnostic, findSourcePlaces, readSource, transpileDiagnostic } from "./check/diagnostics";
+import { diagnostic, failureDiagnostic, findSourcePlaces, readSource, transpileDiagnostic } from "./check/diagnostics";
 import { probeDiagnostics } from "./check/rules";
 import { applySuppressions } from "./check/suppressions";
 import { failureDiagnostics } from "./engine/outcomes";
@@ -60,7 +60,7 @@ export { defaultMaxRunners, RunnerPool } from "./sandbox/hostJobs";
 export type { TrainingStart } from "./sandbox/runnerMessages";
 export { NATIVE_ABSENT_NOTE, nativeInstalled } from "./rl/nativeInstall";
 // What the language server and the CLI read of the engine besides checks and trainings: one door.
-export { diagnostic, findSourcePlaces, readSource, transpileDiagnostic } from "./check/diagnostics";
+export { diagnostic, findSourcePlaces } from "./check/diagnostics";
 export { rewardHoverMarkdown } from "./check/hover";
 export type { SourcePlaces } from "./check/sourcePlaces";
 // The syntax tree's one reader, for the language server's edits of the user's source.
@@ -74,7 +74,6 @@ export {
   unwrap,
 } from "./check/sourcePlaces";
 export type { ReplayStep } from "./rl/failingEpisode";
-export { bundleEnvironment } from "./sandbox/bundle";
 export { settingsProblems } from "./engine/training";
 export { MAX_PROBE_EPISODES } from "./rl/limits";
 export { DEFAULT_SETTINGS } from "./rl/settings";
@@ -101,6 +100,46 @@ export interface CheckOptions extends CommonOptions {
    */
   episodes?: number;
   settings?: Partial<TrainingSettings>;
+}
+
+/**
+ * Checks that run no user code (an untrusted workspace): esbuild's transpile errors and a
+ * missing default-exported Environment class, found in the syntax tree.
+ */
+export async function staticCheck(file: string, contents: string, sources?: Sources): Promise<TranspileCheck> {
+  const entry = path.resolve(file);
+  const transpiled = await transpileCheck(entry, contents, sources);
+  if (transpiled.diagnostics.length) return transpiled;
+  const places = findSourcePlaces(entry, readSource(entry, contents));
+  if (places.environmentClass) return transpiled;
+  const missing = diagnostic(
+    "missing-environment",
+    places.otherEnvironmentClass
+      ? "the class extending Environment is not the default export: add `export default` to it"
+      : 'the file has no default export: add `export default class MyEnv extends Environment { ... }` (Environment from "rl-playground")',
+    entry,
+    places.otherEnvironmentClass ?? places.file,
+  );
+  return { diagnostics: [missing], inputs: transpiled.inputs };
+}
+
+/** Unsaved contents of a file by its absolute path (an open editor), undefined for the disk's. */
+export type Sources = (file: string) => string | undefined;
+
+export interface TranspileCheck {
+  diagnostics: Diagnostic[];
+  /** The files the bundle read. */
+  inputs: string[];
+}
+
+/**
+ * esbuild's transpile errors: the bundling the full check starts with, so the full check
+ * reports exactly these. (A missing environment found in the syntax tree is not certain: a
+ * default export re-exported or returned by a call is found only by loading the module.)
+ */
+export async function transpileCheck(file: string, contents: string, sources?: Sources): Promise<TranspileCheck> {
+  const bundled = await bundleEnvironment(path.resolve(file), contents, { sources });
+  return { diagnostics: bundled.ok ? [] : bundled.errors.map(transpileDiagnostic), inputs: bundled.inputs };
 }
 
 /**

@@ -1,6 +1,6 @@
 /** "▶ Train" and "Check" above the environment class; the client's commands receive the document URI. */
 import type { CodeLens } from "vscode-languageserver";
-import { findSourcePlaces } from "./engine";
+import { findSourcePlaces } from "./engineCalls";
 
 /** The client's palette commands (design §6). */
 export const CLIENT_COMMANDS = { train: "rlPlayground.train", check: "rlPlayground.check" } as const;

@@ -19,7 +19,8 @@ import type { Connection, Diagnostic as LspDiagnostic, TextDocuments } from "vsc
 import type { TextDocument } from "vscode-languageserver-textdocument";
 import type { BackendName, Diagnostic, ProbeStats, RewardSummary } from "../protocol";
 import { BundleInputs, canonicalPath } from "./bundleInputs";
-import { BACKEND_SETTING, checkDocument, staticCheck, transpileCheck, type RunnerPools } from "./engine";
+import { staticCheck, transpileCheck } from "../api";
+import { BACKEND_SETTING, checkDocument, type RunnerPools } from "./engineCalls";
 import { matchesFiles } from "./fileGlob";
 import { byUri, uriToPath, type DiagnosticData } from "./lspDiagnostics";
 import type { ServerSettings, SettingsReader } from "./settings";

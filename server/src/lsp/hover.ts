@@ -3,7 +3,7 @@ import { MarkupKind, type Hover, type Position } from "vscode-languageserver";
 import type { TextDocument } from "vscode-languageserver-textdocument";
 import type { Range } from "../protocol";
 import type { StoredCheck } from "./documentChecks";
-import { findSourcePlaces, rewardHoverMarkdown, type SourcePlaces } from "./engine";
+import { findSourcePlaces, rewardHoverMarkdown, type SourcePlaces } from "./engineCalls";
 import { uriToPath } from "./lspDiagnostics";
 
 /** Source places per document version: a hover does not parse the file again. */

@@ -2,7 +2,7 @@
  * The RL Playground language server: diagnostics as you type, the reward hover, CodeLens,
  * quick fixes, and training in the background (design §6). `startServer` wires handlers
  * to any connection (IPC, stdio, or an in-memory pair in tests); the work lives in the
- * modules it imports, and every engine call goes through `engine.ts`.
+ * modules it imports, and every engine call goes through `api.ts`.
  */
 import { URI } from "vscode-uri";
 import {
@@ -34,7 +34,7 @@ import { quickFixActions } from "./codeActions";
 import { environmentLenses } from "./codeLens";
 import { CHANGE_DEBOUNCE_MS, DocumentChecks } from "./documentChecks";
 import { editTraining } from "./editTraining";
-import { fuzzEnvironmentOf, replayEpisode, RunnerPools } from "./engine";
+import { fuzzEnvironmentOf, replayEpisode, RunnerPools } from "./engineCalls";
 import { matchesFiles } from "./fileGlob";
 import { DocumentPlaces, rewardHover } from "./hover";
 import { uriToPath } from "./lspDiagnostics";

@@ -7,7 +7,7 @@
 import * as v from "valibot";
 import type { Connection } from "vscode-languageserver";
 import type { BackendChoice } from "../protocol";
-import { DEFAULT_PROBE_BUDGET_MS } from "./engine";
+import { DEFAULT_PROBE_BUDGET_MS } from "./engineCalls";
 
 export interface ServerSettings {
   /** Glob of environment files, relative to the workspace folder. */

@@ -19,7 +19,7 @@ import {
   type UpdateMetrics,
 } from "../protocol";
 import type { DocumentChecks } from "./documentChecks";
-import { trainDocument, type TrainingOutcome, type TrainingRun, type TrainingStartInfo } from "./engine";
+import { trainDocument, type TrainingOutcome, type TrainingRun, type TrainingStartInfo } from "./engineCalls";
 import type { SettingsReader } from "./settings";
 
 export interface TrainingContext {

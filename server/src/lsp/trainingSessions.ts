@@ -19,7 +19,7 @@ import {
   type StartTrainingResult,
   type StopTrainingResult,
 } from "../protocol";
-import { playbackFromRun, runnerBound, trainingSettingsProblems } from "./engine";
+import { playbackFromRun, runnerBound, trainingSettingsProblems } from "./engineCalls";
 import { matchesFiles } from "./fileGlob";
 import { uriToPath } from "./lspDiagnostics";
 import { SeedGroup } from "./seedGroup";

@@ -1,7 +1,8 @@
 /**
- * The language server's one door into the engine (`server/src/api.ts`). Everything the
- * server asks of the engine goes through here, so that changes to the engine's API land
- * in this file only. No LSP types here: plain engine types in and out.
+ * The language server's calls into the engine, all through `server/src/api.ts` (the one door):
+ * a document's check, a training, a playback, a replay and a fuzzing, in the editor's terms
+ * (runner pools per backend, editor wording for engine failures). No LSP types here: plain
+ * engine types in and out.
  */
 import * as path from "node:path";
 import {
@@ -13,14 +14,12 @@ import {
   RunnerPool,
   startTraining,
   findSourcePlaces,
-  readSource,
-  transpileDiagnostic,
   diagnostic,
   rewardHoverMarkdown,
-  bundleEnvironment,
   replayFailingEpisode,
   fuzzEnvironment,
   settingsProblems,
+  type Sources,
 } from "../api";
 import type {
   BackendChoice,
@@ -164,46 +163,6 @@ function checkFailed(file: string, contents: string, message: string): Diagnosti
     path.resolve(file),
     place,
   );
-}
-
-/**
- * Checks that run no user code (an untrusted workspace): esbuild's transpile errors and a
- * missing default-exported Environment class, found in the syntax tree.
- */
-export async function staticCheck(file: string, contents: string, sources?: Sources): Promise<TranspileCheck> {
-  const entry = path.resolve(file);
-  const transpiled = await transpileCheck(entry, contents, sources);
-  if (transpiled.diagnostics.length) return transpiled;
-  const places = findSourcePlaces(entry, readSource(entry, contents));
-  if (places.environmentClass) return transpiled;
-  const missing = diagnostic(
-    "missing-environment",
-    places.otherEnvironmentClass
-      ? "the class extending Environment is not the default export: add `export default` to it"
-      : 'the file has no default export: add `export default class MyEnv extends Environment { ... }` (Environment from "rl-playground")',
-    entry,
-    places.otherEnvironmentClass ?? places.file,
-  );
-  return { diagnostics: [missing], inputs: transpiled.inputs };
-}
-
-/** Unsaved contents of a file by its absolute path (an open editor), undefined for the disk's. */
-export type Sources = (file: string) => string | undefined;
-
-export interface TranspileCheck {
-  diagnostics: Diagnostic[];
-  /** The files the bundle read. */
-  inputs: string[];
-}
-
-/**
- * esbuild's transpile errors: the bundling the full check starts with, so the full check
- * reports exactly these. (A missing environment found in the syntax tree is not certain: a
- * default export re-exported or returned by a call is found only by loading the module.)
- */
-export async function transpileCheck(file: string, contents: string, sources?: Sources): Promise<TranspileCheck> {
-  const bundled = await bundleEnvironment(path.resolve(file), contents, { sources });
-  return { diagnostics: bundled.ok ? [] : bundled.errors.map(transpileDiagnostic), inputs: bundled.inputs };
 }
 
 /** What the dashboard needs when a training starts. */
