@@ -53,6 +53,8 @@ const joinPath = (dir: string, name: string) => `${dir}${dir.includes("\\") && !
  */
 const sweepSchema = v.object({
   file: v.optional(v.string()),
+  /** Ctrl-C stopped the sweep: the trials listed are those that finished before it. */
+  interrupted: v.optional(v.boolean()),
   trials: v.array(
     v.looseObject({
       point: v.record(v.string(), v.unknown()),
@@ -110,7 +112,7 @@ export async function findSavedRuns(files: RunFolderAccess): Promise<SavedRun[]>
         updates: first?.metrics.length ?? 0,
         meanReturn100: returns.length ? returns.reduce((a, b) => a + b, 0) / returns.length : 0,
         solved: sweep.trials.length > 0 && solved === sweep.trials.length,
-        reason: solved === sweep.trials.length ? "solved" : "budget",
+        reason: sweep.interrupted ? "stopped" : solved === sweep.trials.length ? "solved" : "budget",
         savedAt: await files.mtime(sweepFile),
         sweep: {
           points: new Set(sweep.trials.map((t) => gridPointLabel(t.point))).size,

@@ -7,6 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as os from "node:os";
 import { findSavedRuns, parseMetricsJsonl, readSavedRun, readSavedRuns, type RunFolderAccess } from "../../client/src/savedRuns";
 import { diskRunFolders, SWEEP_FIXTURE } from "./harness";
 import { bucketize, bucketizeIncremental, bucketsFor, smooth, smoothIncremental } from "../../webview/src/series";
@@ -108,7 +109,17 @@ test("a sweep folder opens as every trial's run, one seed group per grid point, 
   assert.equal(listed[0].runDir, SWEEP_FIXTURE);
   assert.equal(listed[0].environment, "CartPole");
   assert.deepEqual(listed[0].sweep, { points: 2, trials: 6, solved: 0 });
+  assert.equal(listed[0].reason, "budget");
   assert.equal(validate(ToWebviewMessageSchema, { type: "savedRuns", runs: listed }).ok, true);
+
+  // A sweep stopped by Ctrl-C (sweep.json says `interrupted`) is listed as stopped, not as one that spent its budget.
+  const stoppedDir = fs.mkdtempSync(path.join(os.tmpdir(), "rl-sweep-stopped-"));
+  fs.cpSync(SWEEP_FIXTURE, stoppedDir, { recursive: true });
+  const record = JSON.parse(fs.readFileSync(path.join(stoppedDir, "sweep.json"), "utf8"));
+  fs.writeFileSync(path.join(stoppedDir, "sweep.json"), JSON.stringify({ ...record, interrupted: true }));
+  const stopped = await findSavedRuns({ ...diskRunFolders(), findSweeps: async () => [path.join(stoppedDir, "sweep.json")] });
+  assert.deepEqual([stopped[0].reason, stopped[0].sweep?.trials], ["stopped", 6]);
+  fs.rmSync(stoppedDir, { recursive: true, force: true });
 });
 
 test("incremental smoothing and bucketing equal recomputing from scratch as a run grows", () => {
