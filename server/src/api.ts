@@ -47,7 +47,7 @@ import type { ReplayStep } from "./rl/failingEpisode";
 import { bundleEnvironment } from "./sandbox/bundle";
 import { readSavedPolicy } from "./engine/savedPolicy";
 import type { SavedPolicy } from "./rl/savedPolicy";
-import { runFuzz, runPlayback, runProbe, runReplay, type RunnerPool } from "./sandbox/hostJobs";
+import { reserveRunner, runFuzz, runPlayback, runProbe, runReplay, type RunnerPool } from "./sandbox/hostJobs";
 import { diagnostic, failureDiagnostic, findSourcePlaces, readSource, transpileDiagnostic } from "./check/diagnostics";
 import { probeDiagnostics } from "./check/rules";
 import { applySuppressions } from "./check/suppressions";
@@ -161,8 +161,17 @@ export interface CheckOutcome extends CheckResult {
 
 export async function checkEnvironment(file: string, options: CheckOptions = {}): Promise<CheckOutcome> {
   const entry = path.resolve(file);
-  const bundled = await bundleEnvironment(entry, options.contents, { sources: options.sources });
+  // With a pool, the check takes its place in the runners' queue now, while its file bundles.
+  const reservation = options.pool ? reserveRunner(options.pool, options) : undefined;
+  let bundled: Awaited<ReturnType<typeof bundleEnvironment>>;
+  try {
+    bundled = await bundleEnvironment(entry, options.contents, { sources: options.sources });
+  } catch (error) {
+    reservation?.release();
+    throw error;
+  }
   const base = { file: entry, stats: null, summary: null, backend: null, backendReason: null, stopped: false, inputs: bundled.inputs };
+  if (!bundled.ok || options.signal?.aborted) reservation?.release();
   if (!bundled.ok) return { ...base, ok: false, diagnostics: bundled.errors.map(transpileDiagnostic) };
   if (options.signal?.aborted) return { ...base, ok: false, diagnostics: [], stopped: true };
   let backendReason: string | null = null;
@@ -172,7 +181,7 @@ export async function checkEnvironment(file: string, options: CheckOptions = {})
       kind: "probe",
       probe: { episodes: options.episodes, overrides: options.settings ?? {} },
     },
-    { ...options, onBackend: (_backend, reason) => (backendReason = reason) },
+    { ...options, reservation, onBackend: (_backend, reason) => (backendReason = reason) },
   );
   // The runner probes in its own process: find the places for the diagnostics meanwhile.
   const source = readSource(entry, options.contents);

@@ -23,6 +23,35 @@ export interface JobOptions extends RunnerOptions {
   pool?: RunnerPool;
   /** With a pool whose runners are all busy: waiting jobs with a higher priority get a runner first. */
   priority?: TakeOptions["priority"];
+  /** A runner asked for earlier, while the job was being prepared (then `pool` and `priority` are not asked again). */
+  reservation?: RunnerReservation;
+}
+
+/**
+ * A place in the pool's queue taken before the job is ready (while its file bundles), so that
+ * the queue's order, and the priority of the editor's active file, do not depend on which
+ * bundle happens to finish first. `release` gives the place (or the runner) back when the job
+ * will not run after all.
+ */
+export interface RunnerReservation {
+  readonly runner: Promise<ProcessRunner | null>;
+  release(): void;
+}
+
+export function reserveRunner(pool: RunnerPool, options: Pick<TakeOptions, "signal" | "priority"> = {}): RunnerReservation {
+  const cancel = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, cancel.signal]) : cancel.signal;
+  const runner = pool.take({ signal, priority: options.priority });
+  let released = false;
+  return {
+    runner,
+    release() {
+      if (released) return;
+      released = true;
+      cancel.abort();
+      void runner.then((r) => r && pool.give(r));
+    },
+  };
 }
 
 export function runTraining(bundle: EnvironmentBundle, job: Extract<RunnerJob, { kind: "train" }>, options: JobOptions = {}) {
@@ -46,10 +75,12 @@ export function runPlayback(bundle: EnvironmentBundle, job: Extract<RunnerJob, {
 }
 
 async function runJob<T>(bundle: EnvironmentBundle, job: RunnerJob, options: JobOptions): Promise<RunnerOutcome<T>> {
-  const { pool } = options;
-  const runner = pool
-    ? await pool.take({ signal: options.signal, priority: options.priority })
-    : new ProcessRunner(options.backend ?? "auto", options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB);
+  const { pool, reservation } = options;
+  const runner = reservation
+    ? await reservation.runner
+    : pool
+      ? await pool.take({ signal: options.signal, priority: options.priority })
+      : new ProcessRunner(options.backend ?? "auto", options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB);
   // Stopped while waiting for a runner, or the pool went away meanwhile: the job never ran.
   if (!runner || runner.dead) {
     if (runner) pool?.give(runner);
