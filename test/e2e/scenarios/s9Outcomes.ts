@@ -65,6 +65,8 @@ export const outcomes: Scenario = {
     });
 
     await steps.step("a solved training is notified with Open Dashboard, which opens the dashboard", async () => {
+      // Read, the check's answer is closed (it would cover the dashboard's corner in later screenshots).
+      await workbench.runCommand("Notifications: Clear All Notifications");
       await workbench.focusEditor();
       await workbench.runCommand("RL: Train Policy");
       await waitFor(
@@ -108,6 +110,8 @@ export const outcomes: Scenario = {
         (text) => /step (\d+) \/ \1\b/.test(text) && /terminated|truncated/.test(text),
         { timeoutMs: 20_000 },
       );
+      // The picture and its caption on screen for the screenshots (the dashboard opens on its charts).
+      await info.scrollIntoViewIfNeeded();
       console.log(`      "${value}"`);
       const [, steps_] = /step (\d+) \//.exec(value)!;
       check(Number(steps_) >= 3, `the corridor needs at least 3 steps to its goal; playback shows ${steps_}`);
@@ -115,10 +119,16 @@ export const outcomes: Scenario = {
       await inOtherTheme(context, "playback end");
     });
 
+    // The runs listed before the refused press: the valid press after it must add exactly one.
+    let runsBefore = 0;
     await steps.step("Train again refuses 0.05 episodes per update beside the field and writes nothing", async () => {
       const frame = workbench.webview();
-      const runsBefore = await frame.locator('[data-control="run"] option').count();
-      await frame.locator('[data-section="settings"]').evaluate((details) => ((details as HTMLDetailsElement).open = true));
+      runsBefore = await frame.locator('[data-control="run"] option').count();
+      await frame.locator('[data-section="settings"]').evaluate((details) => {
+        // Opened and on screen from its heading (playback left the page scrolled to its end).
+        (details as HTMLDetailsElement).open = true;
+        details.scrollIntoView({ block: "start" });
+      });
       await frame.locator('input[name="episodesPerUpdate"]').fill("0.05");
       await frame.locator('input[name="writeBack"]').check();
       await pressDashboardButton(frame, "Train again");
@@ -133,6 +143,10 @@ export const outcomes: Scenario = {
       check(/whole number/.test(shown), `the error does not say what is expected: ${shown}`);
       check(workspace.read(file) === written, "the file changed on disk");
       await inOtherTheme(context, "train again refused");
+    });
+
+    await steps.step("a valid value trains once and writes nothing", async () => {
+      const frame = workbench.webview();
       // A valid value trains (without writing): one new run, so the refused press started none.
       await frame.locator('input[name="writeBack"]').uncheck();
       await frame.locator('input[name="episodesPerUpdate"]').fill("8");
