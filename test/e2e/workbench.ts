@@ -336,6 +336,12 @@ export class Workbench {
       (items) => !items.some((i) => /Restricted Mode/.test(i.text)),
       { timeoutMs: 10_000 },
     );
+    // The trust editor may open as a modal over the workbench, which then takes no Quick Open: closed, as a user would.
+    const editor = this.page.locator(".workspace-trust-editor");
+    if (await editor.isVisible()) {
+      await this.page.keyboard.press("Escape");
+      await editor.waitFor({ state: "hidden", timeout: 5_000 }).catch(() => undefined);
+    }
   }
 
   /** Opens the Quick Fix menu at the cursor (Ctrl+.) and returns its entries. */
