@@ -85,7 +85,12 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       if (!report) return;
       output.info(`${new Date().toISOString()} checked ${name} (version ${report.version}): ${report.summary}`);
       if (report.errors + report.warnings === 0) {
-        void vscode.window.showInformationMessage(`${name}: ${report.summary}`);
+        // With a button the toast shows its whole text (a toast without one is cut to one line), and
+        // training is the next thing to do with a clean file.
+        const next = report.staticOnly ? [] : ["Train"];
+        void vscode.window.showInformationMessage(`${name}: ${report.summary}`, ...next).then((choice) => {
+          if (choice === "Train") void vscode.commands.executeCommand("rlPlayground.train", document.uri);
+        });
         return;
       }
       const choice = await vscode.window.showWarningMessage(`${name}: ${report.summary}`, "Show Problems");

@@ -36,6 +36,7 @@ export class StepRecorder {
     this.count++;
     const file = path.join(this.shotsDir, `${this.prefix}-${String(this.count).padStart(2, "0")}-${slug(name)}.png`);
     try {
+      await settled(this.page());
       await this.page().screenshot({ path: file, timeout: 15_000 });
     } catch (error) {
       return `(no screenshot: ${(error as Error).message.split("\n")[0]})`;
@@ -75,6 +76,24 @@ export class StepRecorder {
       throw new ScenarioFailure(`step "${name}": ${message} (screenshot: ${screenshot})`);
     }
   }
+}
+
+/**
+ * Waits (a few seconds at most) until no finite animation or transition of the workbench is running,
+ * so that a screenshot shows where the page ends up, not a theme's colours half-way (the status bar
+ * fades its background) or a palette fading out. Endless ones (progress spinners) are not waited for.
+ */
+async function settled(page: Page): Promise<void> {
+  await page
+    .waitForFunction(
+      () =>
+        document
+          .getAnimations()
+          .every((a) => a.playState !== "running" || (a.effect?.getComputedTiming().endTime ?? Infinity) === Infinity),
+      undefined,
+      { timeout: 5_000 },
+    )
+    .catch(() => undefined);
 }
 
 export interface WaitOptions {

@@ -5,7 +5,7 @@
  */
 import type { FrameLocator, Page } from "playwright-core";
 import { waitFor } from "./harness";
-import { themeNames, type Theme } from "./codeServer";
+import type { Theme } from "./codeServer";
 
 export type Severity = "error" | "warning" | "info";
 
@@ -45,6 +45,7 @@ const selectors = {
   problemsPanel: ".markers-panel",
   problemRows: ".markers-panel .monaco-list-row",
   notifications: ".notifications-toasts .notification-list-item",
+  notificationCentreItems: ".notifications-center .notification-list-item",
   statusItems: "#workbench\\.parts\\.statusbar .statusbar-item",
   dialog: ".monaco-dialog-box",
   dialogButton: ".monaco-dialog-box .dialog-buttons .monaco-button",
@@ -335,6 +336,12 @@ export class Workbench {
       (items) => !items.some((i) => /Restricted Mode/.test(i.text)),
       { timeoutMs: 10_000 },
     );
+    // The trust editor may open as a modal over the workbench, which then takes no Quick Open: closed, as a user would.
+    const editor = this.page.locator(".workspace-trust-editor");
+    if (await editor.isVisible()) {
+      await this.page.keyboard.press("Escape");
+      await editor.waitFor({ state: "hidden", timeout: 5_000 }).catch(() => undefined);
+    }
   }
 
   /** Opens the Quick Fix menu at the cursor (Ctrl+.) and returns its entries. */
@@ -363,38 +370,39 @@ export class Workbench {
     return item.locator(".monaco-button").allInnerTexts();
   }
 
+  /**
+   * Presses a button of the notification whose message matches `message`: on its toast, or, when
+   * the toast has hidden itself (an information toast does after a while), in the notification
+   * centre, opened as a user would from the bell.
+   */
   async clickNotificationButton(message: RegExp, text: string): Promise<void> {
-    const item = this.page.locator(selectors.notifications).filter({ hasText: message }).first();
-    await item.locator(".monaco-button", { hasText: text }).first().click({ timeout: 10_000 });
+    const toast = this.page.locator(selectors.notifications).filter({ hasText: message }).first();
+    if (!(await toast.isVisible())) {
+      await this.runCommand("Notifications: Show Notifications");
+      const row = this.page.locator(selectors.notificationCentreItems).filter({ hasText: message }).first();
+      await row.waitFor({ state: "visible", timeout: 10_000 });
+      const button = row.locator(".monaco-button", { hasText: text }).first();
+      // The centre shows a row's buttons when the row is expanded (the newest is).
+      if (!(await button.isVisible())) await row.click();
+      await button.click({ timeout: 10_000 });
+      return;
+    }
+    await toast.locator(".monaco-button", { hasText: text }).first().click({ timeout: 10_000 });
   }
 
-  /** Switches the colour theme through "Preferences: Color Theme" and waits for the workbench to take it. */
+  /**
+   * Switches between the preferred dark and light themes (Default Dark Modern and Default Light
+   * Modern) with the palette's toggle, and waits for the workbench to take it. (The theme picker's
+   * filter text raced its opening, and the workbench does not reread a settings.json changed on disk.)
+   */
   async setColorTheme(theme: Theme): Promise<void> {
-    // Not `runCommand`: the palette lists "Preferences: Browse Color Themes in Marketplace" first.
-    const title = "Preferences: Color Theme";
-    await this.page.keyboard.press("F1");
-    const box = this.page.locator(selectors.quickInputBox);
-    await box.waitFor({ state: "visible" });
-    await box.fill(`>${title}`);
-    const row = this.page.locator(
-      `${selectors.quickInputRows}[aria-label="${title}"], ${selectors.quickInputRows}[aria-label^="${title},"]`,
-    );
-    await row.first().click({ timeout: 10_000 });
-    await box.waitFor({ state: "visible" });
-    await box.fill(themeNames[theme]);
-    await waitFor(
-      `"${themeNames[theme]}" first in the theme list`,
-      async () => (await this.page.locator(selectors.quickInputRows).first().getAttribute("aria-label")) ?? "",
-      (label) => label.startsWith(themeNames[theme]),
-      { timeoutMs: 10_000 },
-    );
-    await this.page.keyboard.press("Enter");
-    await waitFor(
-      `the ${theme} theme`,
-      async () => (await this.page.locator(selectors.workbench).first().getAttribute("class")) ?? "",
-      (cls) => (theme === "dark" ? /\bvs-dark\b/.test(cls) : /\bvs\b/.test(cls) && !/\bvs-dark\b/.test(cls)),
-      { timeoutMs: 15_000 },
-    );
+    const shows = async (): Promise<boolean> => {
+      const cls = (await this.page.locator(selectors.workbench).first().getAttribute("class")) ?? "";
+      return theme === "dark" ? /\bvs-dark\b/.test(cls) : /\bvs\b/.test(cls) && !/\bvs-dark\b/.test(cls);
+    };
+    if (await shows()) return;
+    await this.runCommand("Preferences: Toggle between Light/Dark Themes");
+    await waitFor(`the ${theme} theme`, shows, (yes) => yes, { timeoutMs: 15_000 });
   }
 
   /** The dashboard's page: the innermost frame of the last webview. */

@@ -7,8 +7,8 @@ import { baselineQuickFix } from "./s4BaselineQuickFix";
 import { train } from "./s5Train";
 import { reload } from "./s6Reload";
 import { newEnvironment } from "./s7NewEnvironment";
-import { outcomes } from "./s9Outcomes";
 import { workspaceTrust } from "./s8WorkspaceTrust";
+import { outcomes } from "./s9Outcomes";
 import { debugFailingEpisode } from "./s10DebugFailingEpisode";
 
 export const scenarios: Scenario[] = [
@@ -20,6 +20,7 @@ export const scenarios: Scenario[] = [
   reload,
   newEnvironment,
   outcomes,
-  workspaceTrust,
   debugFailingEpisode,
+  // Last: it stops the trusted code-server (the machine runs one instance at a time).
+  workspaceTrust,
 ];

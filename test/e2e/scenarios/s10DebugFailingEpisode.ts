@@ -1,5 +1,5 @@
 /**
- * Scenario 9: "Debug failing episode" on a throw found by the probe starts a debug session of
+ * Scenario 10: "Debug failing episode" on a throw found by the probe starts a debug session of
  * Node's debugger (js-debug, built into code-server) that replays the shrunk episode and stops on
  * the throwing line of the user's .rl.ts file (source-mapped), in the failing step.
  */
