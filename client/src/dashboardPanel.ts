@@ -111,11 +111,10 @@ export class DashboardPanel {
   static trainingProgress(p: TrainingProgressParams): void {
     const record = DashboardPanel.runs.get(p.runId);
     if (record) for (const m of progressUpdates(p)) appendBounded(record.metrics, m);
-    // The live page gets the newest update of each notification, as it arrives: the server sends
-    // at most one a run every 50 ms (the one throttle between a training and the page), so a fast
-    // environment's hundreds of updates a second do not keep the page busy. Every update is in
-    // the history a (re)opened page replays, and in the run folder.
-    DashboardPanel.current?.postProgress(p.runId, p.metrics);
+    // The live page gets every update, as the notification arrives: the server sends at most
+    // one a run every 50 ms (the one throttle between a training and the page), and the page
+    // draws once per animation frame however many updates came in.
+    DashboardPanel.current?.postProgress(p.runId, progressUpdates(p));
   }
 
   /** Forward of notification `rlPlayground/trainingEnded`. */
@@ -173,9 +172,9 @@ export class DashboardPanel {
     if (this.pageReady) void this.panel.webview.postMessage(message);
   }
 
-  private postProgress(runId: string, metrics: UpdateMetrics): void {
+  private postProgress(runId: string, metrics: UpdateMetrics[]): void {
     // A hidden page is gone (no retainContextWhenHidden); when shown it reloads and gets the history replayed.
-    if (this.panel.visible) this.post({ type: "progress", runId, metrics: [metrics] });
+    if (this.panel.visible) this.post({ type: "progress", runId, metrics });
   }
 
   private receive(raw: unknown): void {

@@ -794,7 +794,7 @@ const playbackResultSchema = v.variant("ok", [
 /** Extension → webview. */
 export const ToWebviewMessageSchema = v.variant("type", [
   v.object({ type: v.literal("runStarted"), run: DashboardRunInfoSchema }),
-  /** Updates of one run in order: the newest of each server notification (at most one a run every 50 ms). */
+  /** Updates of one run in order: every update of one server notification (at most one a run every 50 ms). */
   v.object({ type: v.literal("progress"), runId: v.string(), metrics: v.array(UpdateMetricsSchema) }),
   v.object({
     type: v.literal("runEnded"),

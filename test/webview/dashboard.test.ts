@@ -134,6 +134,9 @@ test("the charts hold one point per update and the read-outs show the last updat
   ).at(-1) as number;
   assertReads(reward["mean return"], smoothed, "mean return is the smoothed stream");
   assertReads((await legend(d, "noise"))["episodes per update"], 16, "episodes per update");
+  // A chart on a percent axis reads its legend in percent too (a fraction beside a % axis misleads).
+  const baseline = Object.values(await legend(d, "baseline"));
+  assert.ok(baseline.length > 0 && baseline.every((value) => /^-?\d+(\.\d)?%$/.test(value)), `baseline legend: ${baseline.join(", ")}`);
   const r = await readouts(d);
   assert.equal(r.update, String(last.update));
   assert.equal(r.episodes, `${last.episodes} / ${last.episodeBudget}`);

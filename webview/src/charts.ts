@@ -6,7 +6,7 @@
 import uPlot from "uplot";
 import type { Column } from "./state";
 import { chartPng, chartSvg, fileStem, type ChartPicture } from "./export";
-import { formatNumber } from "./format";
+import { formatNumber, formatPercent } from "./format";
 import type { Theme } from "./theme";
 
 /** A chart exported from its buttons: the file's suggested name, its format and its contents (PNG in base64). */
@@ -231,7 +231,8 @@ export class LiveChart {
           // The layout of the latest frame: a format may read that frame's data.
           value: (_u, v, s, i) => {
             const format = this.layout?.lines[s - 1]?.format;
-            return format && i !== null ? format(v, i) : formatNumber(v);
+            // On a percent axis the legend speaks percent too.
+            return format && i !== null ? format(v, i) : this.options.percent ? formatPercent(v) : formatNumber(v);
           },
         })),
       ],

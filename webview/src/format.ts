@@ -8,6 +8,11 @@ export function formatNumber(v: number | null): string {
 }
 
 /** m:ss, or h:mm:ss from an hour on. */
+/** A fraction of 1 as a percentage, in the unit of a percent axis: 0.638 → "63.8%". */
+export function formatPercent(v: number | null): string {
+  return v === null || !Number.isFinite(v) ? "–" : `${(v * 100).toFixed(Math.abs(v) >= 10 ? 0 : 1)}%`;
+}
+
 export function formatElapsed(seconds: number): string {
   const s = Math.floor(seconds);
   const h = Math.floor(s / 3600);
