@@ -40,13 +40,14 @@ export default class __CLASS_NAME__ extends Environment<number[], number> {
     const shapes: Scene["shapes"] = [];
     for (let c = 0; c < LENGTH; c++) shapes.push({ type: "rect", x: c, y: 0, width: 1, height: 1, stroke: "muted" });
     shapes.push({ type: "rect", x: LENGTH - 1 + 0.1, y: 0.1, width: 0.8, height: 0.8, fill: "good" });
-    // The walk so far, time running down the cell: from the top at the reset to the agent now.
+    // The walk so far, a dot per step, time running down the cells: from the top at the reset to
+    // the agent now (so a step back does not hide the steps before it).
     const height = (k: number) => 0.9 - (0.4 * k) / Math.max(1, this.trail.length - 1);
-    for (let k = 1; k < this.trail.length; k++) {
-      const [from, to] = [this.trail[k - 1] + 0.5, this.trail[k] + 0.5];
-      shapes.push({ type: "line", x1: from, y1: height(k - 1), x2: to, y2: height(k), stroke: "muted", width: 0.04 });
+    for (let k = 0; k < this.trail.length; k++) {
+      const [x, y] = [this.trail[k] + 0.5, height(k)];
+      if (k > 0) shapes.push({ type: "line", x1: this.trail[k - 1] + 0.5, y1: height(k - 1), x2: x, y2: y, stroke: "muted", width: 0.04 });
+      shapes.push({ type: "circle", cx: x, cy: y, r: 0.07, fill: "muted" });
     }
-    for (const c of new Set(this.trail)) shapes.push({ type: "circle", cx: c + 0.5, cy: 0.5, r: 0.08, fill: "muted" });
     shapes.push({ type: "circle", cx: this.cell + 0.5, cy: 0.5, r: 0.3, fill: "accent" });
     shapes.push({ type: "text", x: 0.1, y: 1.1, text: `step ${this.steps}`, size: 0.25, fill: "foreground" });
     return { viewBox: [0, 0, LENGTH, 1.4], shapes };

@@ -123,7 +123,13 @@ test("the template's render() draws the cells, the trail walked and a step count
     const count = (type: string) => last.shapes.filter((s) => s.type === type).length;
     assert.equal(count("rect"), 7 + 1, "an outline per cell, and the goal");
     assert.equal(count("line"), 3, "the trail: one segment per step");
-    assert.equal(count("circle"), 4 + 1, "a dot on each cell visited, and the agent");
+    assert.equal(count("circle"), 4 + 1, "a dot per position of the walk, and the agent");
+    // The trail joins its dots: every segment starts and ends on one (a line off its dots reads as a stray stroke).
+    const dots = last.shapes.flatMap((s) => (s.type === "circle" ? [`${s.cx.toFixed(3)},${s.cy.toFixed(3)}`] : []));
+    for (const s of last.shapes)
+      if (s.type === "line")
+        for (const end of [`${s.x1.toFixed(3)},${s.y1.toFixed(3)}`, `${s.x2.toFixed(3)},${s.y2.toFixed(3)}`])
+          assert.ok(dots.includes(end), `trail end ${end} is on a dot`);
     assert.ok(last.shapes.some((s) => s.type === "text" && s.text === "step 3"));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
