@@ -4,7 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { CancellationTokenSource } from "vscode-languageserver";
 import { ClientCommands, MAX_FUZZ_EPISODES, ServerCommands, type FuzzReport } from "../server/src/protocol";
 import { lineOf } from "./helpers";
@@ -62,6 +64,67 @@ describe("language server: replaying a failing episode, fuzzing", { timeout: 120
     assert.deepEqual(episode, (threw[0].data as { episode: unknown }).episode);
     assert.deepEqual(episode, actions[replayAt].command?.arguments?.[1]);
     assert.deepEqual(target, { code: "user-code-threw", file: fileURLToPath(uri), line: lineOf(lsp.text(uri), "MARK: throw") });
+  });
+
+  it("a failure in an imported file is replayed and debugged on the environment that imports it", async () => {
+    const helperFile = path.join(lsp.workspace, "lib", "stepper.ts");
+    fs.mkdirSync(path.dirname(helperFile), { recursive: true });
+    fs.writeFileSync(
+      helperFile,
+      [
+        "export function advance(count: number): number {",
+        '  if (count >= 3) throw new Error("advanced too far");',
+        "  return count + 1;",
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const envFile = path.join(lsp.workspace, "imports-stepper.rl.ts");
+    fs.writeFileSync(
+      envFile,
+      [
+        'import { Discrete, Environment } from "rl-playground";',
+        'import { advance } from "./lib/stepper";',
+        "export default class Stepper extends Environment<number, number> {",
+        "  observationSpace = new Discrete(5);",
+        "  actionSpace = new Discrete(2);",
+        "  maxEpisodeSteps = 12;",
+        "  private count = 0;",
+        "  reset(seed?: number): [number, Record<string, unknown>] {",
+        "    super.reset(seed);",
+        "    this.count = 0;",
+        "    return [0, {}];",
+        "  }",
+        "  step(action: number): [number, number, boolean, boolean, Record<string, unknown>] {",
+        "    if (action === 1) this.count = advance(this.count);",
+        "    return [this.count, 0, false, false, {}];",
+        "  }",
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const envUri = lsp.open(envFile);
+    await lsp.diagnosticsFor(envUri, 1, 60_000);
+    const helperUri = pathToFileURL(helperFile).toString();
+    const threw = (await lsp.diagnosticsFor(helperUri, undefined, 60_000)).filter((d) => d.code === "user-code-threw");
+    assert.equal(threw.length, 1, "the throw is placed in the helper");
+    assert.equal(threw[0].range.start.line, 1);
+    lsp.open(helperFile);
+    const actions = await lsp.codeActions(helperUri, threw);
+    const replay = actions.find((a) => a.command?.command === ServerCommands.replayEpisode);
+    const debug = actions.find((a) => a.command?.command === ClientCommands.debugEpisode);
+    assert.ok(replay && debug, JSON.stringify(actions.map((a) => a.title)));
+    // The episode is the environment's (the helper is no environment); the debugger stops in the helper.
+    assert.equal(replay.command?.arguments?.[0], envUri);
+    assert.equal(debug.command?.arguments?.[0], envUri);
+    assert.deepEqual(debug.command?.arguments?.[2], { code: "user-code-threw", file: helperFile, line: 1 });
+    // Four actions 1 make the fourth advance throw: the shrunk episode is exactly those.
+    assert.deepEqual(replay.command?.arguments?.[1].actions, [1, 1, 1, 1]);
+    const report = await lsp.connection.sendRequest<{ steps: number; failed: boolean; code: string | null }>(
+      "workspace/executeCommand",
+      replay.command,
+    );
+    assert.deepEqual(report, { steps: 3, failed: true, code: "user-code-threw" });
   });
 
   it("a cancelled fuzzing stops and publishes nothing", async () => {

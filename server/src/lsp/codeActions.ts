@@ -89,14 +89,17 @@ export function quickFixActions(uri: string, text: string, diagnostics: LspDiagn
   // or in a debug session (the client's) that stops on the diagnostic's line.
   const file = uriToPath(uri);
   for (const d of diagnostics) {
-    const episode = (d.data as DiagnosticData | undefined)?.episode;
+    const data = d.data as DiagnosticData | undefined;
+    const episode = data?.episode;
     if (d.source !== SOURCE || !episode) continue;
+    // A failure placed in an imported file is replayed on the environment that imports it.
+    const environment = data?.environment ?? uri;
     const what = `${episode.actions.length} action${episode.actions.length === 1 ? "" : "s"} from seed ${episode.seed}`;
     actions.push({
       title: `Replay failing episode (${what})`,
       kind: CodeActionKind.QuickFix,
       diagnostics: [d],
-      command: { title: "Replay failing episode", command: ServerCommands.replayEpisode, arguments: [uri, episode] },
+      command: { title: "Replay failing episode", command: ServerCommands.replayEpisode, arguments: [environment, episode] },
     });
     if (file && typeof d.code === "string") {
       const target: DebugEpisodeTarget = { code: d.code as DiagnosticCode, file, line: d.range.start.line };
@@ -104,7 +107,7 @@ export function quickFixActions(uri: string, text: string, diagnostics: LspDiagn
         title: `Debug failing episode (${what})`,
         kind: CodeActionKind.QuickFix,
         diagnostics: [d],
-        command: { title: "Debug failing episode", command: ClientCommands.debugEpisode, arguments: [uri, episode, target] },
+        command: { title: "Debug failing episode", command: ClientCommands.debugEpisode, arguments: [environment, episode, target] },
       });
     }
   }

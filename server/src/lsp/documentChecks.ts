@@ -407,6 +407,7 @@ export class DocumentChecks {
         ? { noiseScale: check?.stats?.gradient.noiseScale ?? null, noiseScaleInterval: jsonInterval(check?.summary) }
         : {}),
       ...(d.episode ? { episode: d.episode } : {}),
+      ...(d.episode && d.file !== path ? { environment: uri } : {}),
     });
     const grouped = byUri(all, { uri, path }, data);
     for (const [target, sources] of this.published) if (sources.has(uri) && !grouped.has(target)) grouped.set(target, []);

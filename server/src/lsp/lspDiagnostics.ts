@@ -13,6 +13,8 @@ export interface DiagnosticData {
   noiseScaleInterval?: [number, number | null] | null;
   /** The episode that leads to a failure found while sampling, for "Replay failing episode". */
   episode?: FailingEpisode;
+  /** With `episode`, on a diagnostic placed in an imported file: the URI of the environment file the episode runs. */
+  environment?: string;
 }
 
 const SEVERITY: Record<Severity, DiagnosticSeverity> = {
