@@ -58,9 +58,15 @@ const builds = [
       runnerThread: "server/src/sandbox/threadMain.ts",
       // The Python package's environments (python/): one per Gymnasium (vector) environment.
       "gym-bridge": "server/src/gymBridge.ts",
-      // "Debug failing episode": the program the debug session runs (user code in the debugger, not a runner).
-      debugReplay: "server/src/debugReplay.ts",
     },
+    outdir: DIST,
+  },
+  {
+    ...common,
+    // "Debug failing episode": the program the debug session runs (user code in the debugger, not a
+    // runner). Not minified: its frames sit under the user's in the call stack, named as written.
+    minify: false,
+    entryPoints: { debugReplay: "server/src/debugReplay.ts" },
     outdir: DIST,
   },
   {
