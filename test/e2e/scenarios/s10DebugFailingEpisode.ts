@@ -73,6 +73,17 @@ export const debugFailingEpisode: Scenario = {
         (n) => n > 0,
         { timeoutMs: 10_000 },
       );
+      // The state of that step: the Variables view lists step()'s locals (its scope opens by itself).
+      const variables = await waitFor(
+        "step()'s locals in the Variables view",
+        () =>
+          page
+            .locator(".debug-variables .monaco-list-row")
+            .evaluateAll((els) => els.map((e) => (e as HTMLElement).innerText.replace(/\s+/g, " ").trim())),
+        (rows) => rows.some((r) => /^action = \d$/.test(r)) && rows.some((r) => /^tail = \(7\) \[/.test(r)),
+        { timeoutMs: 20_000 },
+      );
+      console.log(`      variables: ${variables.value.slice(0, 6).join(" | ")}`);
     });
 
     await steps.step("stop the debug session", async () => {
