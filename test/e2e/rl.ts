@@ -8,7 +8,13 @@ import type { ProblemRow, Workbench } from "./workbench";
 
 /** The source name the language server gives its diagnostics, and the codes of design §5. */
 export type DiagnosticCode =
-  "reward-constant" | "user-code-threw" | "baseline-recommended" | "gradient-noise" | "transpile-error" | "missing-environment";
+  | "reward-constant"
+  | "user-code-threw"
+  | "not-finite"
+  | "baseline-recommended"
+  | "gradient-noise"
+  | "transpile-error"
+  | "missing-environment";
 
 /** The language server's diagnostic source, as the Problems panel shows it. */
 export const serverSource = "rl-playground";

@@ -10,6 +10,7 @@ import { newEnvironment } from "./s7NewEnvironment";
 import { workspaceTrust } from "./s8WorkspaceTrust";
 import { outcomes } from "./s9Outcomes";
 import { debugFailingEpisode } from "./s10DebugFailingEpisode";
+import { fuzzAndDebugNonFinite } from "./s11FuzzAndDebugNonFinite";
 
 export const scenarios: Scenario[] = [
   openExample,
@@ -21,6 +22,7 @@ export const scenarios: Scenario[] = [
   newEnvironment,
   outcomes,
   debugFailingEpisode,
+  fuzzAndDebugNonFinite,
   // Last: it stops the trusted code-server (the machine runs one instance at a time).
   workspaceTrust,
 ];
