@@ -9,8 +9,9 @@
  * before the failing one run as they are; while the failing one runs, `globalThis[FAILING_STEP_FLAG]`
  * is true, which is the condition of the breakpoint the editor sets on the failing line. A
  * failure that is no throw (a non-finite reward, an observation outside the space) is only found
- * once the step has returned: then, or when no breakpoint stopped, a `debugger` statement stops
- * here with what the step returned and the failure in scope.
+ * once the step has returned: then, or when no breakpoint stopped, the debugger stops in
+ * `failingStepReturned`, whose only locals are the failure, what the step returned and the
+ * environment after it.
  */
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
@@ -21,7 +22,7 @@ import { DEBUG_STOPPED_FLAG, FAILING_STEP_FLAG, type FailingEpisode } from "./pr
 import * as runtime from "./runtime/index";
 import { describeEnvironment } from "./rl/envSpec";
 import { replayActions } from "./rl/failingEpisode";
-import { UserCodeError, type UserEnvironmentModule } from "./rl/userCode";
+import { UserCodeError, type UserEnvironmentModule, type UserFailure } from "./rl/userCode";
 import { bundleEnvironment, type EnvironmentBundle } from "./sandbox/bundle";
 
 type EnvironmentClass = new () => runtime.Environment<unknown, unknown>;
@@ -51,6 +52,7 @@ async function main(): Promise<number> {
   const failingCall = episode.actions.length;
   let stepCalls = 0;
   let returned: unknown = undefined;
+  let environment: runtime.Environment<unknown, unknown> | undefined;
   flags[FAILING_STEP_FLAG] = failingCall === 0;
   const user: UserEnvironmentModule = {
     name: Env.name,
@@ -58,6 +60,7 @@ async function main(): Promise<number> {
     hasRewardExport: typeof reward === "function",
     create: () => {
       const env = new Env();
+      environment = env;
       const step = env.step;
       // Own property over the class's method: the user's `this` and private fields are untouched.
       env.step = (action: unknown) => {
@@ -93,13 +96,18 @@ async function main(): Promise<number> {
     return 0;
   }
   console.log(`Then ${failure.code}: ${failure.message}`);
-  if (flags[DEBUG_STOPPED_FLAG] !== true) {
-    // Stopped here: `failure` says what went wrong, `returned` is what the failing call returned.
-    const what = { failure, returned };
-    debugger; // eslint-disable-line no-debugger
-    void what;
-  }
+  if (flags[DEBUG_STOPPED_FLAG] !== true) failingStepReturned(failure, returned, environment);
   return 0;
+}
+
+/**
+ * Where the debugger stops when no breakpoint in the user's code did: its locals, shown first in
+ * the Variables view, are what went wrong (`failure`), what the failing step returned
+ * (`returned`, undefined when reset() failed) and the environment as that step left it.
+ */
+function failingStepReturned(failure: UserFailure, returned: unknown, environment: unknown): void {
+  debugger; // eslint-disable-line no-debugger
+  void [failure, returned, environment];
 }
 
 /** Writes the bundle with an inline source map to the user's files, and evaluates it as a CommonJS module. */

@@ -4,7 +4,7 @@
  * 2000 on (the reward then divides by zero); the check starts its episodes from the first seeds
  * and finds nothing, fuzzing 2500 episodes (seeds 0 to 2499) finds a non-finite reward. Debugging
  * it replays the episode and, the step having returned, stops in the replay program with the
- * failure and what the step returned in scope.
+ * failure, what the step returned and the environment after it as the frame's locals.
  */
 import { check, waitFor } from "../harness";
 import { rowPlace, rowsWithCode, serverSource } from "../rl";
@@ -12,7 +12,7 @@ import { firstCheckMs, type Scenario } from "../scenario";
 
 const file = "seeded-rooms.rl.ts";
 const budget = 2500;
-const summary = new RegExp(`^${file.replace(/\./g, "\\.")}: ${budget} episodes of random actions found`);
+const summary = new RegExp(`${file.replace(/\./g, "\\.")}: ${budget} episodes of random actions found`);
 
 export const fuzzAndDebugNonFinite: Scenario = {
   id: 11,
@@ -113,15 +113,18 @@ export const fuzzAndDebugNonFinite: Scenario = {
         { timeoutMs: 60_000 },
       );
       console.log(`      call stack: ${value.slice(0, 5).join(" | ")}`);
+      // The top frame is the replay program's stop after the failing step (the step itself has returned).
+      const top = value.find((r) => / \d+:\d+$/.test(r)) ?? "";
+      check(/^failingStepReturned /.test(top), `the top frame is not failingStepReturned: ${top}`);
       const paused = await page.locator(".debug-call-stack").innerText();
-      console.log(`      call stack text: ${paused.replace(/\s+/g, " ").slice(0, 300)}`);
+      check(/paused on debugger statement/i.test(paused), `not paused on the debugger statement: ${paused.slice(0, 200)}`);
       const variables = await waitFor(
-        "failure and returned in the Variables view",
+        "failure, returned and environment in the Variables view",
         () =>
           page
             .locator(".debug-variables .monaco-list-row")
             .evaluateAll((els) => els.map((e) => (e as HTMLElement).innerText.replace(/\s+/g, " ").trim())),
-        (rows) => rows.some((r) => /^failure = /.test(r)) && rows.some((r) => /^returned = /.test(r)),
+        (rows) => ["failure", "returned", "environment"].every((name) => rows.some((r) => r.startsWith(`${name} = `))),
         { timeoutMs: 20_000 },
       );
       console.log(`      variables: ${variables.value.join(" | ").slice(0, 600)}`);
@@ -129,6 +132,8 @@ export const fuzzAndDebugNonFinite: Scenario = {
       check(/not-finite/.test(failure), `failure is not the non-finite reward: ${failure}`);
       const returned = variables.value.find((r) => /^returned = /.test(r))!;
       check(/NaN/.test(returned), `returned does not show the NaN reward: ${returned}`);
+      const environment = variables.value.find((r) => /^environment = /.test(r))!;
+      check(/Rooms/.test(environment), `environment is not the fixture's Rooms: ${environment}`);
     });
 
     await steps.step("stop the debug session", async () => {
