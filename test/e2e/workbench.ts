@@ -359,6 +359,49 @@ export class Workbench {
     await row.click();
   }
 
+  /**
+   * Opens the Run and Debug view and waits until the call stack shows a paused frame (a row
+   * ending in line:column); returns the call stack's rows, the session's first.
+   */
+  async pausedCallStack(timeoutMs = 60_000): Promise<string[]> {
+    await this.page.keyboard.press("Control+Shift+D");
+    const { value } = await waitFor(
+      "a paused frame in the call stack",
+      () => this.rowTexts(".debug-call-stack .monaco-list-row"),
+      (rows) => rows.some((r) => / \d+:\d+$/.test(r)),
+      { timeoutMs },
+    );
+    return value;
+  }
+
+  /** Why the debug session is paused, as the call stack says it ("Paused On Breakpoint", …). */
+  async debugPauseText(): Promise<string> {
+    return this.page.locator(".debug-call-stack").innerText();
+  }
+
+  /** The Variables view's rows ("name = value", scope names), once `ready` holds for them. */
+  async debugVariables(what: string, ready: (rows: string[]) => boolean, timeoutMs = 20_000): Promise<string[]> {
+    const { value } = await waitFor(what, () => this.rowTexts(".debug-variables .monaco-list-row"), ready, { timeoutMs });
+    return value;
+  }
+
+  /** Stops the debug session (Shift+F5) and waits for its toolbar to go. */
+  async stopDebugSession(): Promise<void> {
+    await this.page.keyboard.press("Shift+F5");
+    await waitFor(
+      "the debug toolbar gone",
+      () => this.page.locator(".debug-toolbar").isVisible(),
+      (visible) => !visible,
+      {
+        timeoutMs: 15_000,
+      },
+    );
+  }
+
+  private rowTexts(selector: string): Promise<string[]> {
+    return this.page.locator(selector).evaluateAll((els) => els.map((e) => (e as HTMLElement).innerText.replace(/\s+/g, " ").trim()));
+  }
+
   async lightBulbVisible(): Promise<boolean> {
     return this.page.locator(selectors.lightBulb).isVisible();
   }

@@ -12,6 +12,8 @@ export const markerFixture = "writes-marker.rl.ts";
 export const markerFile = "user-code-ran.marker";
 /** The New Environment template as written into the workspace, class `Quick` (scenario 9). */
 export const quickFile = "quick.rl.ts";
+/** The failure Debug failing episode stops on (scenario 10). */
+export const debugFile = "throw-after-pattern.rl.ts";
 
 export class WorkspaceFolder {
   constructor(readonly dir: string) {}
@@ -56,6 +58,8 @@ export function prepareWorkspaces(runDir: string): { trusted: WorkspaceFolder; u
     if (name === markerFixture) continue;
     fs.copyFileSync(path.join(fixtures, name), path.join(trusted, name));
   }
+  // The engine tests' fixture whose step throws after a 7-action pattern, for scenario 10.
+  fs.copyFileSync(path.join(repoRoot, "test/fixtures", debugFile), path.join(trusted, debugFile));
   // A fresh copy of the New Environment template (it checks clean and is solved in seconds), for
   // scenario 9; on disk before the workbench starts, so that Quick Open lists it.
   const template = fs.readFileSync(path.join(repoRoot, "templates", "environment.rl.ts"), "utf8");

@@ -6,29 +6,12 @@
 import uPlot from "uplot";
 import type { Column } from "./state";
 import { chartPng, chartSvg, fileStem, type ChartPicture } from "./export";
+import type { BandSpec, LineSpec } from "./chartSpec";
 import { formatNumber, formatPercent } from "./format";
 import type { Theme } from "./theme";
 
 /** A chart exported from its buttons: the file's suggested name, its format and its contents (PNG in base64). */
 export type ChartExport = { name: string; format: "png" | "svg"; data: string };
-
-export interface LineSpec {
-  label: string;
-  color: string;
-  width?: number;
-  dash?: number[];
-  /** Kept out of the legend (band edges, helper lines). */
-  quiet?: boolean;
-  /** Legend read-out of the value at index i (defaults to a compact number). */
-  format?: (value: number | null, index: number) => string;
-}
-
-export interface BandSpec {
-  /** Indices into `lines` of the upper and lower edge. */
-  upper: number;
-  lower: number;
-  fill: string;
-}
 
 export interface ChartLayout {
   lines: LineSpec[];

@@ -3,7 +3,8 @@
  * selected run and of the runs overlaid on it. Every frame turns the runs' columns into
  * at most ~one point per pixel (see `series.ts`) and hands them to the charts.
  */
-import { LiveChart, type BandSpec, type ChartExport, type LineSpec } from "./charts";
+import { LiveChart, type ChartExport } from "./charts";
+import type { BandSpec, LineSpec } from "./chartSpec";
 import { formatNumber } from "./format";
 import {
   bucketizeIncremental as bucketize,

@@ -5,25 +5,15 @@
  * itself: it hands the bytes to the extension, which asks where to save them.
  */
 import { formatNumber } from "./format";
+import type { BandSpec, LineSpec } from "./chartSpec";
 import type { Column, RunColumns } from "./state";
 import type { Theme } from "./theme";
-
-/** A chart's line as drawn (the chart's `LineSpec`, which charts.ts hands over as is). */
-interface PictureLine {
-  label: string;
-  color: string;
-  width?: number;
-  dash?: number[];
-  quiet?: boolean;
-  format?: (value: number | null, index: number) => string;
-}
 
 /** What a chart last drew: enough to draw it again elsewhere. */
 export interface ChartPicture {
   title: string;
-  lines: PictureLine[];
-  /** Indices into `lines` of each band's upper and lower edge. */
-  bands: { upper: number; lower: number; fill: string }[];
+  lines: LineSpec[];
+  bands: BandSpec[];
   x: number[];
   series: Column[];
   xLabel: string;

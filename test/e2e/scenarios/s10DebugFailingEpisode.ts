@@ -6,12 +6,13 @@
 import { check, waitFor } from "../harness";
 import { rowPlace, rowsWithCode } from "../rl";
 import { firstCheckMs, type Scenario } from "../scenario";
+import { debugFile } from "../workspace";
 
 export const debugFailingEpisode: Scenario = {
   id: 10,
   title: "Debug failing episode stops on the throwing line",
   async run({ workbench, workspace, steps }) {
-    const file = "throw-after-pattern.rl.ts";
+    const file = debugFile;
     const throwLine = workspace.locate(file, "MARK: throw").line;
     const page = workbench.page;
     let place = { line: 0, column: 0 };
@@ -49,22 +50,12 @@ export const debugFailingEpisode: Scenario = {
       // A frame row reads "step  throw-after-pattern.rl.ts  19:5"; the session's row names the file too.
       const frameAt = new RegExp(`${file.replace(/\./g, "\\.")}\\s*${throwLine}:\\d+$`);
       await workbench.chooseQuickFix(entry);
-      // The Run and Debug view, whose call stack says where the session is paused.
-      await page.keyboard.press("Control+Shift+D");
-      const { value } = await waitFor(
-        "a paused frame in the call stack",
-        () =>
-          page
-            .locator(".debug-call-stack .monaco-list-row")
-            .evaluateAll((els) => els.map((e) => (e as HTMLElement).innerText.replace(/\s+/g, " ").trim())),
-        (rows) => rows.some((r) => / \d+:\d+$/.test(r)),
-        { timeoutMs: 60_000 },
-      );
+      const value = await workbench.pausedCallStack();
       console.log(`      call stack: ${value.slice(0, 4).join(" | ")}`);
       // The top frame is the user's step(), at the throwing line.
       const top = value.find((r) => / \d+:\d+$/.test(r)) ?? "";
       check(frameAt.test(top), `the top frame is not at line ${throwLine} of ${file}: ${top}`);
-      const paused = await page.locator(".debug-call-stack").innerText();
+      const paused = await workbench.debugPauseText();
       check(/paused on breakpoint/i.test(paused), `not paused on the breakpoint: ${paused.slice(0, 200)}`);
       // The editor shows the stop on that line (the top stack frame's decoration).
       await waitFor(
@@ -74,26 +65,15 @@ export const debugFailingEpisode: Scenario = {
         { timeoutMs: 10_000 },
       );
       // The state of that step: the Variables view lists step()'s locals (its scope opens by itself).
-      const variables = await waitFor(
+      const variables = await workbench.debugVariables(
         "step()'s locals in the Variables view",
-        () =>
-          page
-            .locator(".debug-variables .monaco-list-row")
-            .evaluateAll((els) => els.map((e) => (e as HTMLElement).innerText.replace(/\s+/g, " ").trim())),
         (rows) => rows.some((r) => /^action = \d$/.test(r)) && rows.some((r) => /^tail = \(7\) \[/.test(r)),
-        { timeoutMs: 20_000 },
       );
-      console.log(`      variables: ${variables.value.slice(0, 6).join(" | ")}`);
+      console.log(`      variables: ${variables.slice(0, 6).join(" | ")}`);
     });
 
     await steps.step("stop the debug session", async () => {
-      await page.keyboard.press("Shift+F5");
-      await waitFor(
-        "the debug toolbar gone",
-        () => page.locator(".debug-toolbar").isVisible(),
-        (visible) => !visible,
-        { timeoutMs: 15_000 },
-      );
+      await workbench.stopDebugSession();
     });
   },
 };

@@ -102,48 +102,27 @@ export const fuzzAndDebugNonFinite: Scenario = {
 
     await steps.step("the debugger stops once the step has returned, with the failure in scope", async () => {
       await workbench.chooseQuickFix(entry);
-      await page.keyboard.press("Control+Shift+D");
-      const { value } = await waitFor(
-        "a paused frame in the call stack",
-        () =>
-          page
-            .locator(".debug-call-stack .monaco-list-row")
-            .evaluateAll((els) => els.map((e) => (e as HTMLElement).innerText.replace(/\s+/g, " ").trim())),
-        (rows) => rows.some((r) => / \d+:\d+$/.test(r)),
-        { timeoutMs: 60_000 },
-      );
+      const value = await workbench.pausedCallStack();
       console.log(`      call stack: ${value.slice(0, 5).join(" | ")}`);
       // The top frame is the replay program's stop after the failing step (the step itself has returned).
       const top = value.find((r) => / \d+:\d+$/.test(r)) ?? "";
       check(/^failingStepReturned /.test(top), `the top frame is not failingStepReturned: ${top}`);
-      const paused = await page.locator(".debug-call-stack").innerText();
+      const paused = await workbench.debugPauseText();
       check(/paused on debugger statement/i.test(paused), `not paused on the debugger statement: ${paused.slice(0, 200)}`);
-      const variables = await waitFor(
-        "failure, returned and environment in the Variables view",
-        () =>
-          page
-            .locator(".debug-variables .monaco-list-row")
-            .evaluateAll((els) => els.map((e) => (e as HTMLElement).innerText.replace(/\s+/g, " ").trim())),
-        (rows) => ["failure", "returned", "environment"].every((name) => rows.some((r) => r.startsWith(`${name} = `))),
-        { timeoutMs: 20_000 },
+      const variables = await workbench.debugVariables("failure, returned and environment in the Variables view", (rows) =>
+        ["failure", "returned", "environment"].every((name) => rows.some((r) => r.startsWith(`${name} = `))),
       );
-      console.log(`      variables: ${variables.value.join(" | ").slice(0, 600)}`);
-      const failure = variables.value.find((r) => /^failure = /.test(r))!;
+      console.log(`      variables: ${variables.join(" | ").slice(0, 600)}`);
+      const failure = variables.find((r) => /^failure = /.test(r))!;
       check(/not-finite/.test(failure), `failure is not the non-finite reward: ${failure}`);
-      const returned = variables.value.find((r) => /^returned = /.test(r))!;
+      const returned = variables.find((r) => /^returned = /.test(r))!;
       check(/NaN/.test(returned), `returned does not show the NaN reward: ${returned}`);
-      const environment = variables.value.find((r) => /^environment = /.test(r))!;
+      const environment = variables.find((r) => /^environment = /.test(r))!;
       check(/Rooms/.test(environment), `environment is not the fixture's Rooms: ${environment}`);
     });
 
     await steps.step("stop the debug session", async () => {
-      await page.keyboard.press("Shift+F5");
-      await waitFor(
-        "the debug toolbar gone",
-        () => page.locator(".debug-toolbar").isVisible(),
-        (visible) => !visible,
-        { timeoutMs: 15_000 },
-      );
+      await workbench.stopDebugSession();
     });
   },
 };
