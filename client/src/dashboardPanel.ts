@@ -101,7 +101,7 @@ export class DashboardPanel {
       source: "live",
       runDir: null,
       // A run of a seed group names it (servers that train seed groups send it; older ones do not).
-      ...groupOf(p),
+      ...(p.groupId ? { groupId: p.groupId } : {}),
     };
     DashboardPanel.remember({ info, metrics: [], ended: null });
     DashboardPanel.current?.post({ type: "runStarted", run: info });
@@ -251,11 +251,6 @@ export class DashboardPanel {
       this.post({ type: "runLoaded", run: r.info, metrics: r.metrics, reason: r.ended?.reason ?? null });
     }
   }
-}
-
-function groupOf(p: TrainingStartedParams): { groupId?: string } {
-  const groupId: unknown = (p as { groupId?: unknown }).groupId;
-  return typeof groupId === "string" ? { groupId } : {};
 }
 
 function webviewOptions(context: vscode.ExtensionContext): vscode.WebviewPanelOptions & vscode.WebviewOptions {

@@ -14,8 +14,13 @@ export interface StateStore {
 /** Workspace state: the environments training when the window last changed its trainings. */
 export const INTERRUPTED_KEY = "rlPlayground.trainingsRunning";
 
-/** Called whenever the trainings change: the environments training now. */
+/**
+ * Called whenever the trainings change (each progress update among them): the environments
+ * training now, written only when that list differs from the one stored.
+ */
 export function recordTrainings(state: StateStore, environments: string[]): Thenable<void> | Promise<void> {
+  const stored = state.get<string[]>(INTERRUPTED_KEY) ?? [];
+  if (stored.length === environments.length && stored.every((name, k) => name === environments[k])) return Promise.resolve();
   return state.update(INTERRUPTED_KEY, environments);
 }
 

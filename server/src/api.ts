@@ -73,7 +73,7 @@ export {
   rangeOfNode,
   unwrap,
 } from "./check/sourcePlaces";
-export type { ReplayStep } from "./rl/failingEpisode";
+export { describeReplayStep, type ReplayStep } from "./rl/failingEpisode";
 export { settingsProblems } from "./engine/training";
 export { MAX_PROBE_EPISODES } from "./rl/limits";
 export { DEFAULT_SETTINGS } from "./rl/settings";

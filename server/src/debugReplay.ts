@@ -21,7 +21,7 @@ import * as vm from "node:vm";
 import { DEBUG_STOPPED_FLAG, FAILING_STEP_FLAG, type FailingEpisode } from "./protocol";
 import * as runtime from "./runtime/index";
 import { describeEnvironment } from "./rl/envSpec";
-import { replayActions } from "./rl/failingEpisode";
+import { describeReplayStep, replayActions } from "./rl/failingEpisode";
 import { UserCodeError, type UserEnvironmentModule, type UserFailure } from "./rl/userCode";
 import { bundleEnvironment, type EnvironmentBundle } from "./sandbox/bundle";
 
@@ -85,11 +85,7 @@ async function main(): Promise<number> {
   stepCalls = 0;
   console.log(`Replaying reset(seed=${episode.seed}) and ${episode.actions.length} action(s) of ${path.basename(file)}.`);
   let steps = 0;
-  const failure = replayActions(user, spec, episode.seed, episode.actions, (s) =>
-    console.log(
-      `step ${++steps}: action ${JSON.stringify(s.action)} → observation ${JSON.stringify(s.observation)}, reward ${s.reward}${s.terminated ? ", terminated" : s.truncated ? ", truncated" : ""}`,
-    ),
-  );
+  const failure = replayActions(user, spec, episode.seed, episode.actions, (s) => console.log(describeReplayStep(s, steps++)));
   flags[FAILING_STEP_FLAG] = false;
   if (!failure) {
     console.log("The episode did not fail this time (the file changed, or it draws from randomness no seed controls).");

@@ -34,6 +34,7 @@ import { quickFixActions } from "./codeActions";
 import { environmentLenses } from "./codeLens";
 import { CHANGE_DEBOUNCE_MS, DocumentChecks } from "./documentChecks";
 import { editTraining } from "./editTraining";
+import { describeReplayStep } from "../api";
 import { fuzzEnvironmentOf, replayEpisode, RunnerPools } from "./engineCalls";
 import { matchesFiles } from "./fileGlob";
 import { DocumentPlaces, rewardHover } from "./hover";
@@ -274,10 +275,7 @@ export function startServer(connection: Connection): void {
     const s = await settings.forResource(doc.uri);
     const result = await replayEpisode(file, doc.getText(), episode, s.backend, runnerPools().get(s.backend, s.maxRunners));
     log(`replay of ${file}: reset(seed=${episode.seed}), ${episode.actions.length} action(s)`);
-    for (const [k, step] of result.steps.entries())
-      log(
-        `  step ${k + 1}${step.episode ? ` (episode ${step.episode + 1})` : ""}: action ${JSON.stringify(step.action)} → observation ${JSON.stringify(step.observation)}, reward ${step.reward}${step.terminated ? ", terminated" : step.truncated ? ", truncated" : ""}`,
-      );
+    for (const [k, step] of result.steps.entries()) log(`  ${describeReplayStep(step, k)}`);
     const ending = result.diagnostic ? `${result.diagnostic.code}: ${result.diagnostic.message}` : "it did not fail this time";
     log(`  then ${ending}`);
     const message = `Replayed ${result.steps.length} step(s) of the failing episode (each in the output channel "RL Playground"); ${result.diagnostic ? `it ends in ${result.diagnostic.code}.` : "it did not fail this time."}`;
@@ -367,7 +365,6 @@ export function startServer(connection: Connection): void {
   connection.listen();
 }
 
-/** Which backend runs the checks, and why (design §7): the engine's reason, and where tfjs-node was looked for. */
 /** What "Replay failing episode" answers the client (the steps are in the output channel). */
 interface ReplayReport {
   steps: number;
@@ -387,6 +384,7 @@ function isFailingEpisode(x: unknown): x is FailingEpisode {
   );
 }
 
+/** Which backend runs the checks, and why (design §7): the engine's reason, and where tfjs-node was looked for. */
 function backendStatus(backend: BackendName, reason: string | null, s: ServerSettings, native: NativeBackendLocation | null): string {
   const why = s.backend !== DEFAULT_SERVER_SETTINGS.backend ? "set by rlPlayground.backend" : `auto: ${reason ?? "the engine's choice"}`;
   return `RL Playground: backend ${backend} (${why}; ${native?.reason ?? "@tensorflow/tfjs-node not looked up yet"})`;

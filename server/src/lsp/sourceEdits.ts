@@ -152,10 +152,6 @@ export function useThisRng(source: string): TextEdit[] | null {
   return edits.length ? edits : null;
 }
 
-export function usesMathRandomInEnvironment(source: string): boolean {
-  return useThisRng(source) !== null;
-}
-
 function isMathRandomCall(node: ts.Node): node is ts.CallExpression {
   if (!ts.isCallExpression(node) || node.arguments.length !== 0) return false;
   const callee = node.expression;

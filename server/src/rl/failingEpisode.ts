@@ -41,6 +41,13 @@ export interface ReplayStep {
   truncated: boolean;
 }
 
+/** One replayed step as the output channel and the debug console print it: "step 3 (episode 2): action 1 → observation 0, reward 1". */
+export function describeReplayStep(step: ReplayStep, index: number): string {
+  const episode = step.episode ? ` (episode ${step.episode + 1})` : "";
+  const ending = step.terminated ? ", terminated" : step.truncated ? ", truncated" : "";
+  return `step ${index + 1}${episode}: action ${JSON.stringify(step.action)} → observation ${JSON.stringify(step.observation)}, reward ${step.reward}${ending}`;
+}
+
 /**
  * Replays `actions` from reset(seed) on a fresh environment; the failure it ends in, or null.
  * `onStep` sees every completed step.

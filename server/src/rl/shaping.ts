@@ -272,7 +272,9 @@ function fitsPotential(states: number, edges: Edge[], F: (e: Edge) => number, ga
     neighbours[e.from].push(e);
     if (e.to >= 0) neighbours[e.to].push(e);
   }
-  const scale = Math.max(1, ...edges.map((e) => Math.abs(F(e))));
+  // A loop, not Math.max(...spread): a spread of many edges overflows the call stack.
+  let scale = 1;
+  for (const e of edges) scale = Math.max(scale, Math.abs(F(e)));
   const tol = 1e-7 * scale;
   const cOf: (number | null)[] = [];
   for (let root = 0; root < states; root++) {

@@ -122,12 +122,7 @@ async function runJob(user: UserModule, guard: CallGuard, job: RunnerJob, backen
     case "replay":
       return replayEpisode(user, job.episode);
     case "fuzz":
-      return fuzzEnvironment(
-        user,
-        user.guarded("construct", () => describeEnvironment(user.create())),
-        job.episodes,
-        job.seed,
-      );
+      return fuzzEnvironment(user, specOf(user), job.episodes, job.seed);
     case "train": {
       const every = job.playbackEveryMs ?? null;
       let lastPlayback = performance.now();
@@ -168,7 +163,7 @@ async function shrinkingFailures<T>(user: UserModule, recorder: EpisodeRecorder,
   } catch (error) {
     if (!(error instanceof UserCodeError) || error.failure.episode) throw error;
     const failure = error.failure;
-    const spec = user.guarded("construct", () => describeEnvironment(user.create()));
+    const spec = specOf(user);
     const episode = recorder.failingEpisode(failure, spec, new CpuTimeBudget(SHRINK_CPU_MS));
     if (episode) failure.episode = episode;
     throw error;
@@ -187,10 +182,15 @@ function playDuringTraining(play: () => PlaybackResult): PlaybackResult {
 
 /** Every step of a failing episode and the failure it ends in (the failure is a result here, not an error). */
 function replayEpisode(user: UserModule, episode: FailingEpisode): ReplayResult {
-  const spec = user.guarded("construct", () => describeEnvironment(user.create()));
+  const spec = specOf(user);
   const steps: ReplayStep[] = [];
   const failure = replayActions(user, spec, episode.seed, episode.actions, (s) => steps.push(s));
   return { steps, failure };
+}
+
+/** The environment's spaces and limits, from a fresh instance (a constructor that throws fails as "construct"). */
+function specOf(user: UserModule): EnvSpec {
+  return user.guarded("construct", () => describeEnvironment(user.create()));
 }
 
 /** Settings and spaces as the job will see them (a bad value fails here as it would there). */
