@@ -8,9 +8,7 @@
  * it adds noise. V is the network whose Ψ = G − V the update steps along: measured before the
  * update fits it to this batch, so it describes the baseline the batch was weighed with.
  */
-import { rewardToGo } from "./returns";
 import type { EpisodeBatch } from "./episodeBatch";
-import type { ValueBaseline } from "./valueBaseline";
 
 /** EV of `V` against `G` (both laid out like the batch rows); null when G does not vary (EV is undefined). */
 export function explainedVariance(batch: EpisodeBatch, G: Float64Array, V: Float64Array): number | null {
@@ -33,12 +31,6 @@ export function explainedVariance(batch: EpisodeBatch, G: Float64Array, V: Float
     varResidual += (G[row] - V[row] - meanResidual) ** 2;
   });
   return varG > 0 ? 1 - varResidual / varG : null;
-}
-
-/** EV of the value baseline on a batch, with the returns-to-go the update weighs by (discount `gamma`). */
-export function valueExplainedVariance(batch: EpisodeBatch, gamma: number, value: ValueBaseline): number | null {
-  const G = rewardToGo(batch, gamma, new Float64Array(batch.rewards.length));
-  return explainedVariance(batch, G, value.values(batch));
 }
 
 function forEachRow(batch: EpisodeBatch, visit: (row: number) => void): void {

@@ -37,6 +37,7 @@ import { batchGradientStats } from "./gradientStats";
 import { Policy } from "./policy";
 import { tf } from "./tf";
 import { ValueBaseline } from "./valueBaseline";
+import { explainedVariance } from "./explainedVariance";
 import { termShares, weightColumns, type WeightColumns } from "./weightColumns";
 
 /** What one measurement of a batch gives: the statistics of design §3, and the raw moments. */
@@ -51,6 +52,8 @@ export interface Measurement {
 export interface UpdateResult {
   gradient: GradientStats;
   termShares: Record<string, number> | null;
+  /** With the value baseline: 1 − Var(G − V)/Var(G) of the V this batch was weighed with (before it is fitted to it). */
+  explainedVariance?: number | null;
 }
 
 /** Holds the policy, the optional value baseline and the optimiser; one `update` per batch. */
@@ -79,9 +82,10 @@ export class Reinforce {
     });
     // θ ← θ + α (ĝ + β ∇θ H)
     this.step(moments.step, bonus?.gradient ?? null);
+    const explained = columns.values ? explainedVariance(batch, columns.returns, columns.values) : undefined;
     // V(s_t) fitted to G_t, for the next batch's baseline.
     this.value?.fit(batch, columns.returns);
-    return { gradient, termShares };
+    return { gradient, termShares, ...(explained !== undefined ? { explainedVariance: explained } : {}) };
   }
 
   /** Ψ for every use the batch has (`weightColumns.ts`); `withTerms` adds the named reward terms'. */

@@ -12,7 +12,6 @@ import type { Policy } from "./policy";
 import { PolicyProbe } from "./policySnapshot";
 import { Reinforce } from "./reinforce";
 import { AveragedNoiseScale } from "./gradientStats";
-import { valueExplainedVariance } from "./explainedVariance";
 import { checkTrainingSize } from "./limits";
 import { episodeReturns } from "./returns";
 import type { EpisodeBatch } from "./episodeBatch";
@@ -100,9 +99,7 @@ export async function train(user: UserEnvironmentModule, guard: Cancellation, op
       const returns = episodeReturns(batch);
       // Probe states from the first update's episodes, before it changes the policy.
       probeStates ??= PolicyProbe.fromBatch(batch, spec.featureDim);
-      // Before the update fits V to this batch: the baseline the batch was weighed with.
-      const explained = agent.value ? valueExplainedVariance(batch, settings.gamma, agent.value) : undefined;
-      const { gradient, termShares } = agent.update(batch);
+      const { gradient, termShares, explainedVariance: explained } = agent.update(batch);
       update++;
       episodes += batch.n;
       for (let i = 0; i < batch.n; i++) {

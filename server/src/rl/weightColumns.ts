@@ -34,6 +34,8 @@ export interface WeightColumns {
   terms: { name: string; column: number | null }[];
   /** G_t on every row (the value baseline is fitted to it). */
   returns: Float64Array;
+  /** V(s_t) on every row, the baseline Ψ was weighed with; null without the value baseline. */
+  values: Float64Array | null;
 }
 
 /** Ψ for every use of the batch; `withTerms` adds the named reward terms' columns. */
@@ -48,14 +50,12 @@ export function weightColumns(
   const G = rewardToGo(batch, gamma, new Float64Array(batch.rewards.length));
   // G_{i,t} − (mean of G_{j,t} over the other episodes j running at t)
   const withMean = minusLeaveOneOutMean(batch, G);
+  const values = baseline === "value" ? (value as ValueBaseline).values(batch) : null;
   const psiOf: Record<BaselineKind, () => Float64Array> = {
     none: () => G,
     mean: () => withMean,
     // G_t − V(s_t)
-    value: () => {
-      const v = (value as ValueBaseline).values(batch);
-      return mapRows(batch, (_i, _t, row) => G[row] - v[row]);
-    },
+    value: () => mapRows(batch, (_i, _t, row) => G[row] - (values as Float64Array)[row]),
   };
   const psi = psiOf[baseline]();
   // Ψ ← (Ψ − mean Ψ) / std Ψ rescales and shifts the step, never the statistics.
@@ -69,7 +69,7 @@ export function weightColumns(
   const mean = index(withMean);
   const terms = withTerms ? termColumns(batch, settings, columns) : [];
   // The terms split the Ψ the statistics describe, so a share and its total are about the same Ψ.
-  return { columns, step: 0, stats, none, mean, total: stats, terms, returns: G };
+  return { columns, step: 0, stats, none, mean, total: stats, terms, returns: G, values };
 }
 
 /**
