@@ -159,7 +159,13 @@ export const outcomes: Scenario = {
       );
       check(runs === runsBefore + 1, `${runs - runsBefore} runs started; the refused press must start none`);
       check(workspace.read(file) === written, "the file changed on disk");
-      if (await workbench.commandAvailable("RL: Stop Training")) await workbench.runCommand("RL: Stop Training");
+      // Quick solves within seconds: wait for that run to end (a stop pressed now would race its end).
+      await waitFor(
+        "the valid Train again's run to end",
+        () => workbench.commandAvailable("RL: Stop Training"),
+        (training) => !training,
+        { timeoutMs: 60_000 },
+      );
     });
   },
 };
