@@ -26,8 +26,12 @@ export const rewardConstant: Scenario = {
       await workbench.goTo(place.line, place.column);
       await workbench.selectRight(rewardExpression.length);
       await workbench.insertText("1");
-      const text = await workbench.visibleText();
-      check(text.includes("return [0, 1, true, false, {}]"), "the edit did not land where expected");
+      await waitFor(
+        "the edit in the editor",
+        () => workbench.visibleText(),
+        (text) => text.includes("return [0, 1, true, false, {}]"),
+        { timeoutMs: 5_000 },
+      );
     });
     const edited = Date.now();
 
@@ -53,8 +57,13 @@ export const rewardConstant: Scenario = {
     await steps.step("undo: the warning goes", async () => {
       await workbench.focusEditor();
       await workbench.undo();
-      const text = await workbench.visibleText();
-      check(text.includes(`return [0, ${rewardExpression}, true`), "undo did not restore the reward expression");
+      // The editor redraws after the keystroke: read its text until the undo shows (or the wait ends).
+      await waitFor(
+        "the reward expression restored by undo",
+        () => workbench.visibleText(),
+        (text) => text.includes(`return [0, ${rewardExpression}, true`),
+        { timeoutMs: 5_000 },
+      );
       const undone = Date.now();
       await waitFor(
         "no warning squiggle",

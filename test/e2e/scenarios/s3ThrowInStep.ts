@@ -18,8 +18,12 @@ export const throwInStep: Scenario = {
       await workbench.page.keyboard.press("End");
       await workbench.page.keyboard.press("Enter");
       await workbench.insertText('if (this.state.length === 4) throw new Error("thrown by the e2e test");');
-      const text = await workbench.visibleText();
-      check(text.includes("thrown by the e2e test"), "the throw was not typed into the editor");
+      await waitFor(
+        "the throw typed into the editor",
+        () => workbench.visibleText(),
+        (text) => text.includes("thrown by the e2e test"),
+        { timeoutMs: 5_000 },
+      );
     });
 
     await steps.step(`user-code-threw error on line ${throwLine}`, async () => {
